@@ -1,0 +1,48 @@
+# Lumo assistant: `make run` and `make test` are all an operator needs (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+PY310 = $(shell scripts/find-python310)
+INSTALLED := $(VENV)/.installed
+MODEL := models/lumo.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test train validate install bench lint clean token
+
+run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, start everything
+	$(PY) scripts/run_stack.py
+
+test: $(INSTALLED) $(MODEL) ## install what is missing and run the whole suite
+	$(PY) -m pytest
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt
+	@test -x $(PY) || $(PY310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==24.0
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+.env: .env.example
+	$(PY) scripts/ensure_env.py
+
+train: $(MODEL) ## train only when data, domain, config or components changed
+
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name lumo
+	@touch $@
+
+validate: $(INSTALLED) ## check training data and domain
+	$(RASA) data validate --fail-on-warnings --domain domain.yml --data data
+
+bench: $(INSTALLED) ## NLU comparison against Rasa's default pipeline -> bench/REPORT.md
+	$(PY) bench/nlu.py
+
+token: $(INSTALLED) .env ## print an identity token for a demo customer: make token CUSTOMER=LUMO-1001
+	@$(PY) scripts/demo_token.py $(or $(CUSTOMER),LUMO-1001)
+
+clean:
+	rm -rf models var results .pytest_cache

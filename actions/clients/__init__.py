@@ -1,0 +1,1 @@
+"""Thin clients for systems outside the action server."""

@@ -1,0 +1,131 @@
+"""Finnish word normalisation: spoken forms, missing ä/ö, dictionary lemmas, stems.
+
+Visitors type everyday Finnish: "onks mun hakemus kasitelty". The dictionary (Voikko's
+morphology, shipped inside the ``pyvoikko`` wheel) knows "käsitelty" but not "kasitelty", and
+no spoken forms. This module maps a surface word to a single lemma key in four steps:
+
+1. spoken form table (``resources/colloquial_fi.yml``): "onks" -> "onko";
+2. Voikko analysis of the word, or, when that fails, of variants with ä/ö restored;
+3. the clitic "-ks" read as "-ko/-kö" ("voiks" -> "voiko");
+4. otherwise the Finnish Snowball stem.
+
+The key is returned with diacritics folded (ä -> a, ö -> o) so that "käsittely" and
+"kasittely" meet. Results are cached: the same words recur in chat traffic.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+import Stemmer
+import yaml
+
+_RESOURCES = Path(__file__).parent / "resources"
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "A", "Ö": "O", "Å": "A"})
+_RESTORE = {"a": "ä", "o": "ö"}
+# At most 2**_MAX_RESTORE_POSITIONS variants are tried for one unknown word.
+_MAX_RESTORE_POSITIONS = 6
+
+
+def fold_diacritics(text: str) -> str:
+    """Fold the Finnish letters ä, ö and å to a, o and a (people often type them so)."""
+    return text.translate(_FOLD)
+
+
+@functools.lru_cache(maxsize=1)
+def colloquial_table() -> Dict[str, str]:
+    """Spoken-form table, keyed by both the form and its folded spelling."""
+    with open(_RESOURCES / "colloquial_fi.yml", encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle) or {}
+    table: Dict[str, str] = {}
+    for spoken, standard in raw.items():
+        table[str(spoken)] = str(standard)
+        table.setdefault(fold_diacritics(str(spoken)), str(standard))
+    return table
+
+
+def _restored_variants(word: str) -> Iterable[str]:
+    """Spellings of ``word`` with some a/o turned back into ä/ö, likeliest first.
+
+    Vowel harmony means that a word missing its umlauts usually misses all of them, so
+    the variant with every a/o restored is tried first, then those with fewer.
+    """
+    positions = [i for i, char in enumerate(word) if char in _RESTORE]
+    positions = positions[:_MAX_RESTORE_POSITIONS]
+    for size in range(len(positions), 0, -1):
+        for chosen in itertools.combinations(positions, size):
+            chars = list(word)
+            for index in chosen:
+                chars[index] = _RESTORE[chars[index]]
+            yield "".join(chars)
+
+
+class FinnishLemmatizer:
+    """Maps one surface word to a lemma key (see the module docstring)."""
+
+    def __init__(self, use_dictionary: bool = True, restore_diacritics: bool = True) -> None:
+        self._use_dictionary = use_dictionary
+        self._restore_diacritics = restore_diacritics
+        self._stemmer = Stemmer.Stemmer("finnish")
+        self._colloquial = colloquial_table()
+        self._analyse = _voikko_analyser() if use_dictionary else None
+        self.lemma = functools.lru_cache(maxsize=100_000)(self._lemma)
+
+    def _baseform(self, word: str) -> Optional[str]:
+        if self._analyse is None:
+            return None
+        baseforms = self._analyse(word)
+        if not baseforms:
+            return None
+        # Several readings ("kirjautumaan": kirjautuma, kirjautua): the shortest is
+        # usually the verb or the plain noun, which is what the other phrasings share.
+        return min(baseforms, key=lambda form: (len(form), form))
+
+    def _dictionary_lemma(self, word: str) -> Optional[str]:
+        found = self._baseform(word)
+        if found is not None:
+            return found
+        if self._restore_diacritics and not any(char in "äö" for char in word):
+            for variant in _restored_variants(word):
+                found = self._baseform(variant)
+                if found is not None:
+                    return found
+        return None
+
+    def _lemma(self, word: str) -> str:
+        lowered = word.lower()
+        if not lowered.isalpha():
+            return fold_diacritics(lowered)
+        candidate = self._colloquial.get(lowered, lowered)
+        found = self._dictionary_lemma(candidate)
+        if found is None and candidate.endswith("ks") and len(candidate) > 3:
+            # Spoken question clitic: "voiks" -> "voiko", "pääsenks" -> "pääsenkö".
+            for clitic in ("ko", "kö"):
+                found = self._dictionary_lemma(candidate[:-2] + clitic)
+                if found is not None:
+                    break
+        if found is None:
+            found = self._stemmer.stemWord(fold_diacritics(candidate))
+        return fold_diacritics(found.lower())
+
+    def lemmas(self, words: Iterable[str]) -> List[str]:
+        """Lemma keys for several words, in order."""
+        return [self.lemma(word) for word in words]
+
+
+@functools.lru_cache(maxsize=1)
+def _voikko_analyser():  # type: ignore[no-untyped-def]
+    """Load Voikko's Finnish morphology once per process (about a second)."""
+    import pyvoikko
+
+    def analyse(word: str) -> List[str]:
+        return [
+            analysis.BASEFORM
+            for analysis in pyvoikko.analyse(word)
+            if getattr(analysis, "BASEFORM", None)
+        ]
+
+    return analyse

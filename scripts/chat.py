@@ -1,0 +1,68 @@
+"""Chat with the running assistant from a terminal over Rasa's REST channel.
+
+    python scripts/chat.py                      # anonymous visitor
+    python scripts/chat.py --customer LUMO-1001 # logged in as a fictional demo customer
+
+Bot buttons are printed as "[title]"; type the title's payload or anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from dotenv import load_dotenv
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo_token import mint  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def send(url: str, sender: str, text: str, token: Optional[str]) -> List[Dict[str, Any]]:
+    body: Dict[str, Any] = {"sender": sender, "message": text}
+    if token:
+        body["metadata"] = {"auth_token": token}
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def render(messages: List[Dict[str, Any]]) -> List[str]:
+    lines = []
+    for message in messages:
+        if message.get("text"):
+            lines.append(f"Botti: {message['text']}")
+        for button in message.get("buttons") or []:
+            lines.append(f"  [{button['title']}]")
+    return lines
+
+
+def main() -> int:
+    load_dotenv(ROOT / ".env")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://localhost:5005/webhooks/rest/webhook")
+    parser.add_argument("--customer", help="fictional demo customer id, e.g. LUMO-1001")
+    args = parser.parse_args()
+    token = mint(args.customer, os.environ["LUMO_JWT_KEY"]) if args.customer else None
+    sender = f"terminal-{uuid.uuid4().hex[:8]}"
+    print("Kirjoita viesti (Ctrl-D lopettaa).")
+    for line in sys.stdin:
+        text = line.strip()
+        if not text:
+            continue
+        for out in render(send(args.url, sender, text, token)):
+            print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Start the whole stack for `make run`, say where to talk to it, stop it all on Ctrl-C.
+
+Processes: the action server (:5055) and the Rasa server (:5005). Each runs from the project's
+virtualenv with the settings in .env. If any process dies, the others are stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, List
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "lumo.tar.gz"
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+
+
+def processes() -> Dict[str, List[str]]:
+    return {
+        "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
+        "rasa": [
+            str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(RASA_PORT),
+            "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml",
+        ],
+    }
+
+
+def wait_ready(url: str, deadline: float, procs: Dict[str, subprocess.Popen]) -> bool:
+    while time.monotonic() < deadline:
+        if any(proc.poll() is not None for proc in procs.values()):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def stop(procs: Dict[str, subprocess.Popen]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> int:
+    env = {**os.environ, **{k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    (ROOT / "var").mkdir(exist_ok=True)
+    procs: Dict[str, subprocess.Popen] = {}
+    interrupted = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for name, command in processes().items():
+            procs[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        deadline = time.monotonic() + 180
+        ready = wait_ready(f"http://127.0.0.1:{ACTIONS_PORT}/health", deadline, procs) and wait_ready(
+            f"http://127.0.0.1:{RASA_PORT}/", deadline, procs
+        )
+        if not ready:
+            print("\nThe stack did not come up; see the output above.", file=sys.stderr)
+            return 1
+        print(
+            "\n"
+            "  Lumo assistant is running (fictional demo agency).\n"
+            f"  Talk to it:   .venv/bin/python scripts/chat.py\n"
+            f"  Logged in:    .venv/bin/python scripts/chat.py --customer LUMO-1001\n"
+            f"  REST channel: http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
+            "  Stop:         Ctrl-C\n",
+            flush=True,
+        )
+        while not interrupted:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    print(f"\n{name} exited with code {proc.returncode}; stopping.", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        stop(procs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

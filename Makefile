@@ -36,7 +36,7 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 	@touch $@
 
 validate: $(INSTALLED) ## check training data and domain
-	$(RASA) data validate --fail-on-warnings --domain domain.yml --data data
+	$(PY) scripts/validate.py
 
 bench: $(INSTALLED) ## NLU comparison against Rasa's default pipeline -> bench/REPORT.md
 	$(PY) bench/nlu.py

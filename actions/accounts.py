@@ -22,6 +22,12 @@ from actions.settings import get_settings
 logger = logging.getLogger(__name__)
 
 ACTION_NAME = "action_check_account_status"
+STATUS_RESPONSES = {
+    "received": "utter_account_application_received",
+    "processing": "utter_account_application_processing",
+    "decided": "utter_account_application_decided",
+    "missing_attachment": "utter_account_application_missing_attachment",
+}
 
 
 class ActionCheckAccountStatus(Action):
@@ -82,7 +88,10 @@ def status_messages(status: AccountStatus) -> List[tuple]:
             values["decided_on"] = finnish_date(app.decided_on)
         if app.status == "missing_attachment":
             values["missing_attachment"] = app.missing_attachment or "liite"
-        messages.append((f"utter_account_application_{app.status}", values))
+        if app.status in STATUS_RESPONSES:
+            messages.append((STATUS_RESPONSES[app.status], values))
+        else:
+            logger.warning("Unknown application status %r; not shown to the visitor", app.status)
     if status.next_payment is not None:
         messages.append(
             (

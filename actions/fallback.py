@@ -1,8 +1,9 @@
 """Two-stage fallback for low-confidence messages.
 
-First miss: "en ihan ymmärtänyt" with buttons for the likeliest topics (titles come from the
-``metadata.title`` of each topic's response in data/ and from the domain). Second miss in a row:
-escalate to a human (``repeated_fallback``).
+First miss: "en ihan ymmärtänyt" with buttons for the likeliest topics. An FAQ topic's button
+shows the ``metadata.title`` of its response in data/faq/ and sends its ``metadata.example``
+question (Rasa cannot take "/faq/<topic>" as a payload); intents are sent as "/<intent>".
+Second miss in a row: escalate to a human (``repeated_fallback``).
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ def is_fallback(event: Dict[str, Any]) -> bool:
     return intent == FALLBACK_INTENT
 
 
-def _response_title(domain: Dict[str, Any], response: str) -> Optional[str]:
-    variants = (domain.get("responses") or {}).get(response) or []
-    for variant in variants:
-        title = (variant.get("metadata") or {}).get("title") or None
-        if title:
-            return str(title)
-        if response.startswith("utter_option_") and variant.get("text"):
-            return str(variant["text"])
+def _button(domain: Dict[str, Any], response: str, payload: Optional[str]) -> Optional[Dict[str, str]]:
+    """Title and payload for a topic button, from the response's copy in the domain."""
+    for variant in (domain.get("responses") or {}).get(response) or []:
+        metadata = variant.get("metadata") or {}
+        if payload is None and metadata.get("title") and metadata.get("example"):
+            return {"title": str(metadata["title"]), "payload": str(metadata["example"])}
+        if payload is not None and variant.get("text"):
+            return {"title": str(variant["text"]), "payload": payload}
     return None
 
 
@@ -48,7 +49,7 @@ def likely_options(parse_data: Dict[str, Any], domain: Dict[str, Any]) -> List[D
     for entry in parse_data.get("intent_ranking") or []:
         name = entry.get("name")
         if name in INTENT_OPTIONS:
-            scored.append((entry.get("confidence") or 0.0, f"/{name}", INTENT_OPTIONS[name]))
+            scored.append((entry.get("confidence") or 0.0, INTENT_OPTIONS[name], f"/{name}"))
     faq_confidence = next(
         (entry.get("confidence") or 0.0 for entry in parse_data.get("intent_ranking") or [] if entry.get("name") == "faq"),
         0.0,
@@ -57,13 +58,13 @@ def likely_options(parse_data: Dict[str, Any], domain: Dict[str, Any]) -> List[D
     for entry in selector:
         key = entry.get("intent_response_key")
         if key:
-            scored.append((faq_confidence * (entry.get("confidence") or 0.0), f"/{key}", f"utter_{key}"))
+            scored.append((faq_confidence * (entry.get("confidence") or 0.0), f"utter_{key}", None))
     scored.sort(key=lambda item: item[0], reverse=True)
     options: List[Dict[str, str]] = []
-    for _score, payload, response in scored:
-        title = _response_title(domain, response)
-        if title and all(option["payload"] != payload for option in options):
-            options.append({"title": title, "payload": payload})
+    for _score, response, payload in scored:
+        button = _button(domain, response, payload)
+        if button and all(option["payload"] != button["payload"] for option in options):
+            options.append(button)
         if len(options) == MAX_OPTIONS:
             break
     return options

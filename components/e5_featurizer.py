@@ -56,6 +56,10 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         """Creates a new component (see parent class for full docstring)."""
         return cls(config, execution_context.node_name)
 
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        """Nothing to validate beyond the defaults."""
+
     @staticmethod
     def required_packages() -> List[Text]:
         """Any extra python dependencies required for this component to run."""

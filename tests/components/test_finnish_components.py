@@ -1,0 +1,124 @@
+"""The Finnish NLU components as Rasa graph components, on real Rasa messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.e5_featurizer import E5SentenceFeaturizer
+from components.finnish_morphology import FinnishLemmatizer, fold_diacritics
+from components.finnish_tokenizer import FinnishTokenizer
+
+
+@pytest.fixture(scope="module")
+def lemmatizer() -> FinnishLemmatizer:
+    return FinnishLemmatizer()
+
+
+@pytest.fixture
+def context() -> ExecutionContext:
+    return ExecutionContext(graph_schema=None, node_name="test_node")
+
+
+def tokenizer(**config) -> FinnishTokenizer:
+    return FinnishTokenizer.create({**FinnishTokenizer.get_default_config(), **config}, None, None, None)
+
+
+def test_fold_diacritics_keeps_length():
+    assert fold_diacritics("Käsittely Ööliä Åbo") == "Kasittely Oolia Abo"
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("kirjaudun", "kirjautumaan", "kirjautua"),  # inflected verb forms
+        ("käsittely", "kasittely"),  # missing umlauts
+        ("pääsen", "paasen", "pääsee"),
+        ("liitteet", "liitteen", "liite"),
+        ("onks", "onko"),  # spoken clitic form
+        ("mä", "minä"),
+    ],
+)
+def test_forms_of_one_word_share_a_lemma_key(lemmatizer, words):
+    keys = {lemmatizer.lemma(word) for word in words}
+    assert len(keys) == 1, dict(zip(words, lemmatizer.lemmas(words)))
+
+
+def test_different_words_keep_different_keys(lemmatizer):
+    assert lemmatizer.lemma("hakemus") != lemmatizer.lemma("päätös")
+    assert lemmatizer.lemma("kirjautua") != lemmatizer.lemma("kirjoittaa")
+
+
+def test_unknown_words_fall_back_to_snowball_stems(lemmatizer):
+    # Neither in the dictionary nor fixable: the stem still unites the inflections.
+    assert lemmatizer.lemma("zzblorgeilla") == lemmatizer.lemma("zzblorgeille")
+
+
+def test_dictionary_can_be_switched_off():
+    stems_only = FinnishLemmatizer(use_dictionary=False)
+    assert stems_only.lemma("kirjaudun") != FinnishLemmatizer().lemma("kirjaudun")
+
+
+def test_tokenizer_folds_surface_and_sets_lemmas_without_moving_offsets():
+    message = Message(data={TEXT: "Onks mun hakemus KÄSITELTY?"})
+    tokenizer().process([message])
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    assert [t.text for t in tokens] == ["onks", "mun", "hakemus", "kasitelty"]
+    assert [(t.start, t.end) for t in tokens] == [(0, 4), (5, 8), (9, 16), (17, 26)]
+    assert tokens[0].lemma == "olla"
+    assert tokens[1].lemma == "mina"
+
+
+def test_tokenizer_without_folding_keeps_umlauts():
+    message = Message(data={TEXT: "käsittely"})
+    tokenizer(fold_diacritics=False).process([message])
+    assert message.get(TOKENS_NAMES[TEXT])[0].text == "käsittely"
+
+
+def test_count_vectors_see_lemmas_and_surface(tmp_path, context):
+    storage = LocalModelStorage(tmp_path)
+    train = TrainingData([Message(data={TEXT: "miten kirjaudun", "intent": "a"}),
+                          Message(data={TEXT: "kasittely kestaa", "intent": "b"})])
+    tokenizer().process_training_data(train)
+    featurizer = CountVectorsFeaturizer.create(
+        {**CountVectorsFeaturizer.get_default_config(), "use_lemma": True}, storage, Resource("cvf"), context
+    )
+    featurizer.train(train)
+    featurizer.process_training_data(train)
+    message = Message(data={TEXT: "kirjautumaan ei pääse"})
+    tokenizer().process([message])
+    featurizer.process([message])
+    seq, sentence = message.get_sparse_features(TEXT)
+    # "kirjautumaan" shares the lemma of "kirjaudun": a known word, so the sentence vector is not empty.
+    assert sentence.features.sum() > 0
+
+
+def test_e5_featurizer_adds_a_normalised_sentence_feature(context):
+    featurizer = E5SentenceFeaturizer.create(E5SentenceFeaturizer.get_default_config(), None, None, context)
+    messages = [Message(data={TEXT: "en pääse kirjautumaan"}), Message(data={TEXT: "kirjautuminen ei onnistu"}),
+                Message(data={TEXT: "mikä on lasagnen resepti"})]
+    featurizer.process(messages)
+    vectors = []
+    for message in messages:
+        sequence, sentence = message.get_dense_features(TEXT)
+        assert sequence is None
+        assert sentence.features.shape == (1, 384)
+        vectors.append(sentence.features[0])
+    assert np.isclose(np.linalg.norm(vectors[0]), 1.0, atol=1e-3)
+    # Paraphrases sit closer than an unrelated sentence.
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_e5_featurizer_skips_messages_without_text(context):
+    featurizer = E5SentenceFeaturizer.create(E5SentenceFeaturizer.get_default_config(), None, None, context)
+    message = Message(data={"intent": "greet"})
+    featurizer.process_training_data(TrainingData([message]))
+    assert message.features == []

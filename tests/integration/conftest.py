@@ -1,0 +1,121 @@
+"""Real Rasa server and action server processes on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from tests.conftest import ROOT, TEST_KEY
+
+MODEL = ROOT / "models" / "lumo.tar.gz"
+BIN = Path(sys.executable).parent
+API_TOKEN = "integration-test-api-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Stack:
+    rasa_url: str
+    actions_url: str
+    logs: Dict[str, Path]
+
+    def send(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.rasa_url}/conversations/{sender}/tracker?token={API_TOKEN}"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+
+def start_stack(tmp: Path, accounts_url: str) -> tuple:
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = tmp / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    env = {
+        **os.environ,
+        "LUMO_JWT_KEY": TEST_KEY,
+        "LUMO_ACCOUNTS_DATABASE_URL": accounts_url,
+        "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}
+    actions = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)],
+        cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+         "--interface", "127.0.0.1", "--endpoints", str(endpoints), "--credentials",
+         str(ROOT / "credentials.yml"), "--enable-api", "--auth-token", API_TOKEN],
+        cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
+    )
+    stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", logs)
+    try:
+        wait_for(f"{stack.actions_url}/health", actions, logs["actions"])
+        wait_for(f"{stack.rasa_url}/status?token={API_TOKEN}", rasa, logs["rasa"])
+    except Exception:
+        stop([actions, rasa])
+        raise
+    return stack, [actions, rasa]
+
+
+def stop(procs: List[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Stack:
+    """The assistant with its demo SQLite accounts backend."""
+    if not MODEL.exists():
+        pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
+    tmp = tmp_path_factory.mktemp("stack")
+    running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite")
+    yield running
+    stop(procs)

@@ -1,0 +1,114 @@
+"""Conversations over HTTP with the real Rasa server and action server."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Dict, List
+
+import pytest
+import yaml
+
+from tests.conftest import OTHER_KEY, ROOT, make_token
+
+pytestmark = pytest.mark.integration
+
+
+def response_text(name: str) -> str:
+    with open(ROOT / "domain.yml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["responses"][name][0]["text"]
+
+
+def faq_answer(topic: str) -> str:
+    with open(ROOT / "data" / "faq" / f"{topic}.yml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["responses"][f"utter_faq/{topic}"][0]["text"]
+
+
+def texts(messages: List[Dict[str, Any]]) -> List[str]:
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def handoffs(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [m["custom"]["handoff"] for m in messages if (m.get("custom") or {}).get("handoff")]
+
+
+def sender() -> str:
+    return f"it-{uuid.uuid4().hex}"
+
+
+def test_faq_is_answered(stack):
+    assert texts(stack.send(sender(), "miten mä kirjaudun asiointipalveluun")) == [faq_answer("login")]
+    assert texts(stack.send(sender(), "kauanko hakemuksen kasittely kestaa")) == [faq_answer("processing_time")]
+
+
+def test_account_lookup_with_a_valid_token(stack):
+    reply = texts(stack.send(sender(), "onko mun hakemus jo käsitelty", {"auth_token": make_token("LUMO-1001")}))
+    assert len(reply) == 1
+    assert reply[0].startswith("Aino, hakemuksesi (asumistuki) on käsittelyssä.")
+
+
+def test_forged_token_is_refused(stack):
+    forged = make_token("LUMO-1001", key=OTHER_KEY)
+    reply = texts(stack.send(sender(), "onko mun hakemus jo käsitelty", {"auth_token": forged, "customer_id": "LUMO-1001"}))
+    assert reply == [response_text("utter_session_expired")]
+
+
+def test_anonymous_visitor_is_asked_to_log_in(stack):
+    assert texts(stack.send(sender(), "onko mun hakemus jo käsitelty")) == [response_text("utter_login_required")]
+
+
+def test_escalation_pauses_the_bot_and_signals_the_handoff(stack):
+    conversation = sender()
+    stack.send(conversation, "miten lähetän liitteet")
+    messages = stack.send(conversation, "haluan puhua ihmisen kanssa")
+    assert texts(messages) == [response_text("utter_handoff")]
+    [signal] = handoffs(messages)
+    assert signal["reason"] == "visitor_request"
+    assert signal["conversation_id"] == conversation
+    assert signal["summary"]["intents"][-1] == "request_human"
+    assert signal["summary"]["customer"] == {"verified": False}
+    # Paused: the bot stays silent, but the message is still recorded in the tracker.
+    assert stack.send(conversation, "onko siellä ketään") == []
+    tracker = stack.tracker(conversation)
+    assert tracker["paused"] is True
+    assert [e["text"] for e in tracker["events"] if e["event"] == "user"][-1] == "onko siellä ketään"
+
+
+def test_two_misses_in_a_row_escalate(stack):
+    conversation = sender()
+    first = stack.send(conversation, "/nlu_fallback")
+    assert texts(first)[0] in (response_text("utter_ask_rephrase"), response_text("utter_ask_rephrase_no_options"))
+    second = stack.send(conversation, "/nlu_fallback")
+    assert texts(second) == [response_text("utter_handoff_after_fallback")]
+    assert handoffs(second)[0]["reason"] == "repeated_fallback"
+
+
+def test_fallback_topic_buttons_payloads_answer_their_topic(stack):
+    # action_handle_fallback offers FAQ topics by their example question, intents as "/<intent>".
+    assert texts(stack.send(sender(), "Kauanko hakemuksen käsittely kestää?")) == [faq_answer("processing_time")]
+    assert texts(stack.send(sender(), "/check_account_status")) == [response_text("utter_login_required")]
+
+
+@pytest.fixture(scope="module")
+def broken_stack(tmp_path_factory):
+    """The assistant with an accounts backend that cannot be reached (nothing on port 9)."""
+    from tests.integration.conftest import start_stack, stop
+
+    tmp = tmp_path_factory.mktemp("broken")
+    running, procs = start_stack(tmp, "postgresql://nobody@127.0.0.1:9/accounts")
+    yield running
+    stop(procs)
+
+
+def test_backend_down_apologises_offers_a_human_and_escalates(broken_stack):
+    conversation = sender()
+    token = {"auth_token": make_token("LUMO-1001")}
+    messages = broken_stack.send(conversation, "missä vaiheessa mun hakemus on", token)
+    assert texts(messages) == [response_text("utter_account_backend_unavailable")]
+    assert "/request_human" in [b["payload"] for b in messages[0]["buttons"]]
+    escalated = broken_stack.send(conversation, "/request_human", token)
+    [signal] = handoffs(escalated)
+    assert signal["reason"] == "action_failed"
+    assert signal["summary"]["failed_action"] == "action_check_account_status"
+    assert signal["summary"]["customer"] == {"verified": True, "customer_id": "LUMO-1001"}
+    log = broken_stack.logs["actions"].read_text()
+    assert "Traceback" not in log

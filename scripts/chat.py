@@ -43,6 +43,9 @@ def render(messages: List[Dict[str, Any]]) -> List[str]:
             lines.append(f"Botti: {message['text']}")
         for button in message.get("buttons") or []:
             lines.append(f"  [{button['title']}]")
+        handoff = (message.get("custom") or {}).get("handoff")
+        if handoff:
+            lines.append(f"  (handoff signal: {handoff['reason']}; the bot is now paused)")
     return lines
 
 
@@ -55,7 +58,12 @@ def main() -> int:
     token = mint(args.customer, os.environ["LUMO_JWT_KEY"]) if args.customer else None
     sender = f"terminal-{uuid.uuid4().hex[:8]}"
     print("Kirjoita viesti (Ctrl-D lopettaa).")
-    for line in sys.stdin:
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
         text = line.strip()
         if not text:
             continue

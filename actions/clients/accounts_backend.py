@@ -112,9 +112,12 @@ def create_engine(url: str, timeout_seconds: float) -> Engine:
 class SqlAccountsBackend(AccountsBackend):
     """Accounts from a SQL database (SQLite by default, PostgreSQL in production)."""
 
-    def __init__(self, engine: Engine, timeout_seconds: float) -> None:
+    def __init__(self, engine: Engine, timeout_seconds: float, seed_demo: bool = False) -> None:
         self._engine = engine
         self._timeout = timeout_seconds
+        # Schema creation and demo seeding happen on first use, inside the timeout, and are
+        # retried on the next lookup if the database was not reachable.
+        self._prepared = not seed_demo
 
     def create_schema(self) -> None:
         metadata.create_all(self._engine)
@@ -154,7 +157,15 @@ class SqlAccountsBackend(AccountsBackend):
                     )
         return len(demo)
 
+    def _prepare(self) -> None:
+        if not self._prepared:
+            self.create_schema()
+            count = self.seed_demo_customers()
+            self._prepared = True
+            logger.info("Seeded %d fictional demo customers into the accounts database", count)
+
     def _lookup(self, customer_id: str) -> Optional[AccountStatus]:
+        self._prepare()
         with self._engine.connect() as connection:
             row = connection.execute(
                 sa.select(customers).where(customers.c.customer_id == customer_id)
@@ -211,19 +222,16 @@ _backend: Optional[AccountsBackend] = None
 
 
 def get_backend() -> AccountsBackend:
-    """The process-wide backend from settings, created (and demo-seeded) on first use."""
+    """The process-wide backend from settings (no I/O here: connecting happens per lookup)."""
     global _backend
     if _backend is None:
         from actions.settings import get_settings
 
         settings = get_settings()
         engine = create_engine(settings.accounts_database_url, settings.accounts_timeout_seconds)
-        backend = SqlAccountsBackend(engine, settings.accounts_timeout_seconds)
-        if settings.seed_demo_accounts:
-            backend.create_schema()
-            backend.seed_demo_customers()
-            logger.info("Seeded fictional demo customers into the accounts database")
-        _backend = backend
+        _backend = SqlAccountsBackend(
+            engine, settings.accounts_timeout_seconds, seed_demo=settings.seed_demo_accounts
+        )
     return _backend
 
 

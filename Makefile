@@ -46,3 +46,10 @@ token: $(INSTALLED) .env ## print an identity token for a demo customer: make to
 
 clean:
 	rm -rf models var results .pytest_cache
+
+lint: $(INSTALLED) ## ruff over the project's Python
+	$(VENV)/bin/ruff check actions components scripts bench tests
+
+lock: ## re-resolve requirements.txt from requirements.in
+	$(PY) -m pip install --quiet -r requirements.in
+	(echo "# Full pinned set, resolved from requirements.in (regenerate: make lock)."; $(PY) -m pip freeze) > requirements.txt

@@ -50,10 +50,8 @@ def likely_options(parse_data: Dict[str, Any], domain: Dict[str, Any]) -> List[D
         name = entry.get("name")
         if name in INTENT_OPTIONS:
             scored.append((entry.get("confidence") or 0.0, INTENT_OPTIONS[name], f"/{name}"))
-    faq_confidence = next(
-        (entry.get("confidence") or 0.0 for entry in parse_data.get("intent_ranking") or [] if entry.get("name") == "faq"),
-        0.0,
-    )
+    ranking = parse_data.get("intent_ranking") or []
+    faq_confidence = next((e.get("confidence") or 0.0 for e in ranking if e.get("name") == "faq"), 0.0)
     selector = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
     for entry in selector:
         key = entry.get("intent_response_key")

@@ -55,14 +55,14 @@ def score(name: str, examples: List[Tuple[str, str]], predictions: List[str], ou
     if out_of_scope:
         right = [pred in SAFE_FOR_OUT_OF_SCOPE for pred in predictions]
         expected = ["out_of_scope"] * len(examples)
-        predicted = ["out_of_scope" if ok else pred for ok, pred in zip(right, predictions)]
+        predicted = ["out_of_scope" if ok else pred for ok, pred in zip(right, predictions, strict=True)]
     else:
         expected = [label for _text, label in examples]
         predicted = predictions
-        right = [e == p for e, p in zip(expected, predicted)]
+        right = [e == p for e, p in zip(expected, predicted, strict=True)]
     labels = sorted(set(expected))
     macro = float(f1_score(expected, predicted, labels=labels, average="macro", zero_division=0))
-    errors = [(text, exp, pred) for (text, exp), pred, ok in zip(examples, predictions, right) if not ok]
+    errors = [(text, exp, pred) for (text, exp), pred, ok in zip(examples, predictions, right, strict=True) if not ok]
     return Score(name, len(examples), sum(right) / max(1, len(right)), macro, errors)
 
 

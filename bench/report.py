@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
-TITLE = "# Benchmark report\n\nEvery figure here is written by a script in bench/ (`make bench`); do not edit by hand.\n"
+TITLE = (
+    "# Benchmark report\n\n"
+    "Every figure here is written by a script in bench/ (`make bench`); do not edit by hand.\n"
+)
 
 
 def write_section(name: str, body: str) -> None:

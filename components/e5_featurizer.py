@@ -75,7 +75,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         if not with_text:
             return
         vectors = self.embed([message.get(TEXT) for message in with_text])
-        for message, vector in zip(with_text, vectors):
+        for message, vector in zip(with_text, vectors, strict=True):
             sentence: Optional[np.ndarray] = vector.reshape(1, -1)
             self.add_features_to_message(
                 sequence=None, sentence=sentence, attribute=TEXT, message=message

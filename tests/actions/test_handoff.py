@@ -70,7 +70,8 @@ async def test_verified_customer_is_named_in_the_signal(dispatcher, domain, test
 
 
 async def test_forged_identity_is_reported_as_anonymous(dispatcher, domain, test_settings):
-    metadata = {"auth_token": make_token("LUMO-1004", key="forged-key-forged-key-forged-key-0123"), "customer_id": "LUMO-1004"}
+    forged = make_token("LUMO-1004", key="forged-key-forged-key-forged-key-0123")
+    metadata = {"auth_token": forged, "customer_id": "LUMO-1004"}
     tracker = make_tracker([user_event("ihminen kiitos", "request_human", metadata)])
     await ActionEscalate().run(dispatcher, tracker, domain)
     assert signal_of(dispatcher)["summary"]["customer"] == {"verified": False}

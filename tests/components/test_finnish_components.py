@@ -49,7 +49,7 @@ def test_fold_diacritics_keeps_length():
 )
 def test_forms_of_one_word_share_a_lemma_key(lemmatizer, words):
     keys = {lemmatizer.lemma(word) for word in words}
-    assert len(keys) == 1, dict(zip(words, lemmatizer.lemmas(words)))
+    assert len(keys) == 1, dict(zip(words, lemmatizer.lemmas(words), strict=True))
 
 
 def test_different_words_keep_different_keys(lemmatizer):

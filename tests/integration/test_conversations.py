@@ -48,7 +48,8 @@ def test_account_lookup_with_a_valid_token(stack):
 
 def test_forged_token_is_refused(stack):
     forged = make_token("LUMO-1001", key=OTHER_KEY)
-    reply = texts(stack.send(sender(), "onko mun hakemus jo käsitelty", {"auth_token": forged, "customer_id": "LUMO-1001"}))
+    metadata = {"auth_token": forged, "customer_id": "LUMO-1001"}
+    reply = texts(stack.send(sender(), "onko mun hakemus jo käsitelty", metadata))
     assert reply == [response_text("utter_session_expired")]
 
 

@@ -82,7 +82,7 @@ class ActionHandleFallback(Action):
     ) -> List[EventType]:
         users = user_events(tracker)
         if len(users) >= 2 and is_fallback(users[-2]) and is_fallback(users[-1]):
-            return escalate(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK, "utter_handoff_after_fallback")
+            return await escalate(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK, "utter_handoff_after_fallback")
         options = likely_options(tracker.latest_message or {}, domain)
         if options:
             dispatcher.utter_message(response="utter_ask_rephrase", buttons=options)

@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.clients.liveagent import human_availability
 from actions.identity import IdentityStatus, identity_from_metadata, latest_user_metadata
 from actions.privacy import mask_personal_data
 from actions.settings import get_settings
@@ -85,14 +86,20 @@ def build_handoff_signal(tracker: Tracker, reason: str, failed_action: Optional[
     }
 
 
-def escalate(
+async def escalate(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     reason: str,
     response: str,
     failed_action: Optional[str] = None,
 ) -> List[EventType]:
-    """Tell the visitor, emit the signal and pause the bot."""
+    """Tell the visitor, emit the signal and pause the bot; or, when no human can come, say so."""
+    availability = await human_availability(get_settings().liveagent_url)
+    if not availability.available:
+        # The text is the live-agent service's Finnish copy: when service opens, or why not now.
+        dispatcher.utter_message(text=availability.text)
+        dispatcher.utter_message(json_message={"contact_request_offer": {"reason": availability.reason}})
+        return [SlotSet("failed_action", None)] if tracker.get_slot("failed_action") else []
     dispatcher.utter_message(response=response)
     dispatcher.utter_message(json_message=build_handoff_signal(tracker, reason, failed_action))
     events: List[EventType] = []
@@ -116,4 +123,4 @@ class ActionEscalate(Action):
     ) -> List[EventType]:
         failed = failed_action_before_latest_message(tracker)
         reason = HandoffReason.ACTION_FAILED if failed else HandoffReason.VISITOR_REQUEST
-        return escalate(dispatcher, tracker, reason, "utter_handoff", failed)
+        return await escalate(dispatcher, tracker, reason, "utter_handoff", failed)

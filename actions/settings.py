@@ -33,6 +33,7 @@ class Settings:
     accounts_timeout_seconds: float = 3.0
     seed_demo_accounts: bool = True
     handoff_recent_messages: int = 5
+    liveagent_url: Optional[str] = None
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -68,6 +69,7 @@ class Settings:
             ),
             accounts_timeout_seconds=timeout,
             seed_demo_accounts=env.get("LUMO_SEED_DEMO_ACCOUNTS", "1") not in ("0", "false"),
+            liveagent_url=env.get("LUMO_LIVEAGENT_URL") or None,
         )
 
 

@@ -15,12 +15,13 @@ def main() -> int:
         return 0
     lines = []
     for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
-        if line.startswith("LUMO_JWT_KEY="):
-            line = f"LUMO_JWT_KEY={secrets.token_urlsafe(48)}"
+        for name in ("LUMO_JWT_KEY", "LIVEAGENT_SECRET", "RASA_JWT_SECRET", "LIVEAGENT_DEMO_PASSWORD"):
+            if line == f"{name}=":
+                line = f"{name}={secrets.token_urlsafe(12 if name.endswith('PASSWORD') else 48)}"
         lines.append(line)
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     target.chmod(0o600)
-    print("Created .env with a new random LUMO_JWT_KEY")
+    print("Created .env with new random secrets")
     return 0
 
 

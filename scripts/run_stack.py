@@ -1,6 +1,7 @@
 """Start the whole stack for `make run`, say where to talk to it, stop it all on Ctrl-C.
 
-Processes: the action server (:5055) and the Rasa server (:5005). Each runs from the project's
+Processes: the action server (:5055), the Rasa server (:5005, loopback only, HTTP API behind JWT)
+and the live-agent service (:8000: demo site, widget, agent console). Each runs from the project's
 virtualenv with the settings in .env. If any process dies, the others are stopped too.
 """
 
@@ -22,6 +23,7 @@ BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "lumo.tar.gz"
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+SERVICE_PORT = int(os.environ.get("LIVEAGENT_PORT", "8000"))
 
 
 def processes() -> Dict[str, List[str]]:
@@ -30,8 +32,10 @@ def processes() -> Dict[str, List[str]]:
         "rasa": [
             str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(RASA_PORT),
             "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
-            "--credentials", "credentials.yml",
+            "--credentials", "credentials.yml", "--enable-api",
+            "--jwt-secret", os.environ["RASA_JWT_SECRET"], "--jwt-method", "HS256",
         ],
+        "liveagent": [sys.executable, "-m", "liveagent", "serve"],
     }
 
 
@@ -61,6 +65,7 @@ def stop(procs: Dict[str, subprocess.Popen]) -> None:
 
 def main() -> int:
     env = {**os.environ, **{k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}}
+    os.environ.update(env)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     (ROOT / "var").mkdir(exist_ok=True)
     procs: Dict[str, subprocess.Popen] = {}
@@ -76,8 +81,10 @@ def main() -> int:
         for name, command in processes().items():
             procs[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         deadline = time.monotonic() + 180
-        ready = wait_ready(f"http://127.0.0.1:{ACTIONS_PORT}/health", deadline, procs) and wait_ready(
-            f"http://127.0.0.1:{RASA_PORT}/", deadline, procs
+        ready = all(
+            wait_ready(url, deadline, procs)
+            for url in (f"http://127.0.0.1:{ACTIONS_PORT}/health", f"http://127.0.0.1:{RASA_PORT}/",
+                        f"http://127.0.0.1:{SERVICE_PORT}/health")
         )
         if not ready:
             print("\nThe stack did not come up; see the output above.", file=sys.stderr)
@@ -85,7 +92,10 @@ def main() -> int:
         print(
             "\n"
             "  Lumo assistant is running (fictional demo agency).\n"
-            f"  Talk to it:   .venv/bin/python scripts/chat.py\n"
+            f"  Demo site:    http://localhost:{SERVICE_PORT}/   (chat widget bottom right)\n"
+            f"  Agents:       http://localhost:{SERVICE_PORT}/agent   users aino, ville (supervisor), eeva (editor)\n"
+            f"                password: {os.environ.get('LIVEAGENT_DEMO_PASSWORD', '(see .env)')}\n"
+            f"  Terminal:     .venv/bin/python scripts/chat.py\n"
             f"  Logged in:    .venv/bin/python scripts/chat.py --customer LUMO-1001\n"
             f"  REST channel: http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
             "  Stop:         Ctrl-C\n",

@@ -1,0 +1,175 @@
+"""SQLAlchemy Core tables of the live-agent service.
+
+The tables are the Python-side description used by queries; the database itself is created only by
+the Alembic migrations (`migrations/versions`), which a test compares against this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from liveagent.store.state import ConversationState
+
+ROLES = ("agent", "supervisor", "editor")
+PRESENCES = ("online", "away", "offline")
+SENDERS = ("visitor", "bot", "agent", "system")
+KINDS = ("text", "status", "note")  # note: internal, never shown to the visitor
+STATES = tuple(state.value for state in ConversationState)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """`DateTime(timezone=True)` that always binds UTC and always returns aware UTC datetimes.
+
+    SQLite has no time zones: values are stored as naive UTC text (which also sorts correctly) and
+    get their UTC tzinfo back on load, so both backends hand out the same kind of value.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[dt.datetime], dialect: Any) -> Optional[dt.datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC datetime")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[dt.datetime], dialect: Any) -> Optional[dt.datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class JSONText(sa.types.TypeDecorator):
+    """JSON kept as plain text, so SQLite and PostgreSQL store the same thing."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Optional[str]:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def process_result_value(self, value: Optional[str], dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def _one_of(column: str, values: tuple) -> sa.CheckConstraint:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(64), nullable=False),  # first name shown to visitors
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("presence", sa.String(16), nullable=False, server_default="offline"),
+    sa.Column("last_seen_at", UTCDateTime, nullable=True),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UTCDateTime, nullable=True),
+    _one_of("role", ROLES),
+    _one_of("presence", PRESENCES),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),  # the visitor's session id (Rasa sender id)
+    sa.Column("state", sa.String(16), nullable=False, server_default="bot"),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True, index=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),  # optimistic locking
+    sa.Column("escalation_reason", sa.String(64), nullable=True),
+    sa.Column("handoff", JSONText, nullable=True),  # the handoff summary sent by the bot
+    sa.Column("customer_id", sa.String(64), nullable=True),  # only when the bot verified the token
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("waiting_since", UTCDateTime, nullable=True),
+    sa.Column("last_visitor_message_at", UTCDateTime, nullable=True),
+    sa.Column("last_agent_message_at", UTCDateTime, nullable=True),
+    sa.Column("rating", sa.Integer, nullable=True),
+    _one_of("state", STATES),
+    sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+    sa.Index("ix_conversations_state_waiting_since", "state", "waiting_since"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # the global order
+    sa.Column("conversation_id", sa.String(128), sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("sender", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("payload", JSONText, nullable=True),  # buttons etc.
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    _one_of("sender", SENDERS),
+    _one_of("kind", KINDS),
+    sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+)
+
+conversation_events = sa.Table(
+    "conversation_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(128), sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("transition", sa.String(32), nullable=False),
+    sa.Column("from_state", sa.String(16), nullable=False),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_conversation_events_conversation_id_id", "conversation_id", "id"),
+)
+
+read_marks = sa.Table(
+    "read_marks",
+    metadata,
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), primary_key=True),
+    sa.Column("conversation_id", sa.String(128), sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("last_read_message_id", sa.Integer, nullable=False),
+)
+
+canned_replies = sa.Table(
+    "canned_replies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(128), sa.ForeignKey("conversations.id"), nullable=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("contact", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("handled_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("handled_at", UTCDateTime, nullable=True),
+)
+
+TABLES = (agents, conversations, messages, conversation_events, read_marks, canned_replies, tickets)

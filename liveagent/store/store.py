@@ -1,0 +1,721 @@
+"""Persistence of conversations, messages, agents and their bookkeeping over an async SQLAlchemy engine.
+
+`Store.transition` is the only code that changes a conversation's state: it asks `state.plan`, writes
+with optimistic locking (`version`) and appends the audit event in the same transaction. Everything
+returns small frozen dataclasses so callers never hold rows or connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Type, TypeVar
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from liveagent.store import migrate
+from liveagent.store.schema import (
+    KINDS,
+    PRESENCES,
+    ROLES,
+    SENDERS,
+    agents,
+    canned_replies,
+    conversation_events,
+    conversations,
+    messages,
+    read_marks,
+    tickets,
+)
+from liveagent.store.state import ConversationState, NoChange, Transition, TransitionError, plan
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/liveagent.sqlite"
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+_MAX_ATTEMPTS = 20  # optimistic-locking retries; each retry means another writer succeeded
+_WRITE = "liveagent_write"  # execution option: on SQLite such transactions start with BEGIN IMMEDIATE
+
+
+class NotFound(LookupError):
+    """The conversation, agent, reply or ticket does not exist."""
+
+
+class ConcurrentUpdate(RuntimeError):
+    """A transition lost the optimistic-locking race more times than is plausible."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    state: ConversationState
+    agent_id: Optional[int]
+    version: int
+    escalation_reason: Optional[str]
+    handoff: Optional[Dict[str, Any]] = field(hash=False)
+    customer_id: Optional[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    waiting_since: Optional[dt.datetime]
+    last_visitor_message_at: Optional[dt.datetime]
+    last_agent_message_at: Optional[dt.datetime]
+    rating: Optional[int]
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    conversation: Conversation
+    changed: bool  # False for an idempotent repeat: nothing was written
+
+
+@dataclass(frozen=True)
+class ConversationEvent:
+    id: int
+    conversation_id: str
+    transition: Transition
+    from_state: ConversationState
+    to_state: ConversationState
+    agent_id: Optional[int]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    conversation_id: str
+    sender: str
+    kind: str
+    text: str
+    payload: Optional[Any] = field(hash=False)
+    agent_id: Optional[int]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent without the password hash, which never leaves the store."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    presence: str
+    last_seen_at: Optional[dt.datetime]
+    failed_logins: int
+    locked_until: Optional[dt.datetime]
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    id: int
+    title: str
+    text: str
+    updated_by: Optional[int]
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    conversation_id: Optional[str]
+    name: str
+    contact: str
+    message: str
+    created_at: dt.datetime
+    handled_by: Optional[int]
+    handled_at: Optional[dt.datetime]
+
+
+T = TypeVar("T")
+
+
+def _build(cls: Type[T], row: Row) -> T:
+    values = {f.name: row._mapping[f.name] for f in fields(cls)}  # type: ignore[arg-type]
+    for name in ("state", "from_state", "to_state"):
+        if name in values:
+            values[name] = ConversationState(values[name])
+    if "transition" in values:
+        values["transition"] = Transition(values["transition"])
+    return cls(**values)
+
+
+def _one_of(name: str, value: str, allowed: Iterable[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _verified_customer(handoff: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The customer id in a handoff signal (or its bare summary), only when the bot verified the token.
+
+    See docs/handoff.md: `summary.customer` is `{"verified": true, "customer_id": ...}` or unverified.
+    """
+    handoff = handoff or {}
+    summary = handoff.get("summary") if isinstance(handoff.get("summary"), Mapping) else handoff
+    customer = summary.get("customer") if isinstance(summary.get("customer"), Mapping) else {}
+    if customer.get("verified") is True and customer.get("customer_id"):
+        return str(customer["customer_id"])
+    return None
+
+
+def make_engine(database_url: str = DEFAULT_DATABASE_URL) -> AsyncEngine:
+    """An AsyncEngine; for SQLite with WAL, foreign keys, a busy timeout and explicit transactions.
+
+    pysqlite's own implicit BEGIN does not cover SELECTs, so it is switched off and the engine emits
+    BEGIN itself; write transactions use BEGIN IMMEDIATE, so two writers queue on the busy timeout
+    instead of failing when one's read snapshot turns stale.
+    """
+    engine = create_async_engine(database_url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            immediate = connection.get_execution_options().get(_WRITE)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """All persistence of the live-agent service. Create with `await Store.open(url)`."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Callable[[], dt.datetime] = utcnow,
+        hasher: Optional[PasswordHasher] = None,
+    ) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{_WRITE: True})
+        self._clock = clock
+        self._hasher = hasher or PasswordHasher()
+        self._dummy_hash: Optional[str] = None
+
+    @classmethod
+    async def open(cls, database_url: str = DEFAULT_DATABASE_URL, **options: Any) -> "Store":
+        """Migrate the database to the newest schema, then connect (nothing connects at import)."""
+        await asyncio.to_thread(migrate.upgrade, database_url)
+        return cls(make_engine(database_url), **options)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    def _insert(self, table: sa.Table) -> Any:
+        """An INSERT that supports ON CONFLICT on both backends."""
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    # conversations and the state machine
+
+    async def _load(self, conn: AsyncConnection, conversation_id: str) -> Row:
+        row = (await conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id))).first()
+        if row is None:
+            raise NotFound(f"conversation {conversation_id!r}")
+        return row
+
+    async def find_conversation(self, conversation_id: str) -> Optional[Conversation]:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id))).first()
+        return None if row is None else _build(Conversation, row)
+
+    async def get_or_create_conversation(
+        self, conversation_id: str, *, now: Optional[dt.datetime] = None
+    ) -> Conversation:
+        """The conversation of a visitor session, created in the BOT state on first sight."""
+        existing = await self.find_conversation(conversation_id)
+        if existing is not None:
+            return existing
+        now = now or self._clock()
+        async with self._writer.begin() as conn:
+            insert = self._insert(conversations).values(
+                id=conversation_id, state=ConversationState.BOT.value, version=0, created_at=now, updated_at=now
+            )
+            await conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
+            return _build(Conversation, await self._load(conn, conversation_id))
+
+    async def transition(
+        self,
+        conversation_id: str,
+        transition: Transition,
+        agent_id: Optional[int] = None,
+        reason: Optional[str] = None,
+        handoff: Optional[Mapping[str, Any]] = None,
+        *,
+        now: Optional[dt.datetime] = None,
+    ) -> TransitionResult:
+        """Apply `transition`: the single place where a conversation's state changes.
+
+        Optimistic locking: the UPDATE only matches the version that was planned against; when a
+        concurrent writer got there first, reload and plan again, so of two simultaneous claims one
+        wins and the other sees "already_claimed". `handoff` is the bot's handoff signal (or just its
+        summary), stored as given; `customer_id` is set from it only when the bot verified the
+        visitor, and cleared otherwise. `agent_id` on the event row is the acting agent, or the agent
+        who held the conversation when no actor is given (e.g. a requeue).
+        """
+        transition = Transition(transition)
+        now = now or self._clock()
+        for _attempt in range(_MAX_ATTEMPTS):
+            async with self._writer.begin() as conn:
+                row = await self._load(conn, conversation_id)
+                before = ConversationState(row.state)
+                outcome = plan(before, row.agent_id, transition, agent_id)
+                if outcome is NoChange:
+                    return TransitionResult(_build(Conversation, row), changed=False)
+                values: Dict[str, Any] = {
+                    "state": outcome.state.value,
+                    "agent_id": outcome.agent_id,
+                    "version": conversations.c.version + 1,
+                    "updated_at": now,
+                }
+                if outcome.state is ConversationState.WAITING:
+                    values["waiting_since"] = now
+                else:
+                    values["waiting_since"] = None
+                if transition is Transition.ESCALATE:
+                    values["escalation_reason"] = reason
+                    values["handoff"] = dict(handoff) if handoff is not None else None
+                    values["customer_id"] = _verified_customer(handoff)
+                updated = await conn.execute(
+                    conversations.update()
+                    .where(conversations.c.id == conversation_id, conversations.c.version == row.version)
+                    .values(**values)
+                )
+                if updated.rowcount != 1:
+                    continue  # someone else changed it since we read it: plan again on fresh data
+                await conn.execute(
+                    conversation_events.insert().values(
+                        conversation_id=conversation_id,
+                        transition=transition.value,
+                        from_state=before.value,
+                        to_state=outcome.state.value,
+                        agent_id=agent_id if agent_id is not None else row.agent_id,
+                        created_at=now,
+                    )
+                )
+                fresh = await self._load(conn, conversation_id)
+            return TransitionResult(_build(Conversation, fresh), changed=True)
+        raise ConcurrentUpdate(f"conversation {conversation_id!r} kept changing under {transition.value}")
+
+    async def events(self, conversation_id: str) -> List[ConversationEvent]:
+        """The audit trail of transitions, oldest first."""
+        query = (
+            sa.select(conversation_events)
+            .where(conversation_events.c.conversation_id == conversation_id)
+            .order_by(conversation_events.c.id)
+        )
+        async with self._engine.connect() as conn:
+            return [_build(ConversationEvent, row) for row in await conn.execute(query)]
+
+    async def set_rating(self, conversation_id: str, rating: int) -> Conversation:
+        """The visitor's 1-5 rating of the conversation."""
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            raise ValueError(f"rating must be an integer from 1 to 5, not {rating!r}")
+        async with self._writer.begin() as conn:
+            await self._load(conn, conversation_id)
+            await conn.execute(
+                conversations.update().where(conversations.c.id == conversation_id).values(rating=rating)
+            )
+            return _build(Conversation, await self._load(conn, conversation_id))
+
+    # messages
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        sender: str,
+        kind: str,
+        text: str,
+        payload: Optional[Any] = None,
+        agent_id: Optional[int] = None,
+        *,
+        now: Optional[dt.datetime] = None,
+    ) -> Message:
+        """Append a message; visitor and agent texts move the timestamps the requeue check reads.
+
+        An agent's internal note does not count as answering the visitor.
+        """
+        _one_of("sender", sender, SENDERS)
+        _one_of("kind", kind, KINDS)
+        now = (now or self._clock()).astimezone(dt.timezone.utc)
+        stamps: Dict[str, Any] = {"updated_at": now}
+        if sender == "visitor":
+            stamps["last_visitor_message_at"] = now
+        elif sender == "agent" and kind == "text":
+            stamps["last_agent_message_at"] = now
+        async with self._writer.begin() as conn:
+            touched = await conn.execute(
+                conversations.update().where(conversations.c.id == conversation_id).values(**stamps)
+            )
+            if touched.rowcount != 1:
+                raise NotFound(f"conversation {conversation_id!r}")
+            result = await conn.execute(
+                messages.insert().values(
+                    conversation_id=conversation_id,
+                    sender=sender,
+                    kind=kind,
+                    text=text,
+                    payload=payload,
+                    agent_id=agent_id,
+                    created_at=now,
+                )
+            )
+            message_id = result.inserted_primary_key[0]
+        return Message(message_id, conversation_id, sender, kind, text, payload, agent_id, now)
+
+    async def messages_after(
+        self, conversation_id: str, after_id: int, visible_to: str, limit: int = 500
+    ) -> List[Message]:
+        """Messages with id > `after_id` in order: what a reconnecting client missed.
+
+        Visitors never receive internal notes.
+        """
+        _one_of("visible_to", visible_to, ("visitor", "agent"))
+        query = (
+            sa.select(messages)
+            .where(messages.c.conversation_id == conversation_id, messages.c.id > after_id)
+            .order_by(messages.c.id)
+            .limit(limit)
+        )
+        if visible_to == "visitor":
+            query = query.where(messages.c.kind != "note")
+        async with self._engine.connect() as conn:
+            return [_build(Message, row) for row in await conn.execute(query)]
+
+    async def transcript(self, conversation_id: str, visible_to: str = "agent") -> List[Message]:
+        """The whole conversation in order (for agents by default, notes included)."""
+        _one_of("visible_to", visible_to, ("visitor", "agent"))
+        query = sa.select(messages).where(messages.c.conversation_id == conversation_id).order_by(messages.c.id)
+        if visible_to == "visitor":
+            query = query.where(messages.c.kind != "note")
+        async with self._engine.connect() as conn:
+            return [_build(Message, row) for row in await conn.execute(query)]
+
+    # the queue and assignment
+
+    async def _conversations(self, query: Any) -> List[Conversation]:
+        async with self._engine.connect() as conn:
+            return [_build(Conversation, row) for row in await conn.execute(query)]
+
+    async def queue(self) -> List[Conversation]:
+        """Waiting conversations, longest-waiting first."""
+        c = conversations.c
+        return await self._conversations(
+            sa.select(conversations).where(c.state == ConversationState.WAITING.value).order_by(c.waiting_since, c.id)
+        )
+
+    async def queue_position(self, conversation_id: str) -> Optional[int]:
+        """1-based place in the queue, or None when the conversation is not waiting."""
+        c = conversations.c
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(conversations).where(c.id == conversation_id))).first()
+            if row is None or row.state != ConversationState.WAITING.value:
+                return None
+            ahead_or_same = sa.or_(
+                c.waiting_since < row.waiting_since, sa.and_(c.waiting_since == row.waiting_since, c.id <= row.id)
+            )
+            query = sa.select(sa.func.count()).where(c.state == ConversationState.WAITING.value, ahead_or_same)
+            return int((await conn.execute(query)).scalar_one())
+
+    async def assigned_to(self, agent_id: int) -> List[Conversation]:
+        c = conversations.c
+        return await self._conversations(
+            sa.select(conversations)
+            .where(c.state == ConversationState.ASSIGNED.value, c.agent_id == agent_id)
+            .order_by(c.created_at, c.id)
+        )
+
+    async def conversations_needing_requeue(
+        self, now: dt.datetime, unanswered_after: dt.timedelta, offline_agent_ids: Iterable[int] = ()
+    ) -> List[Conversation]:
+        """Assigned conversations whose agent is offline, or whose visitor has waited too long for a reply.
+
+        "Too long" counts from the later of the visitor's last message and the (latest) claim, so a
+        visitor who wrote while queued is not requeued the moment an agent takes the conversation.
+        """
+        c, e = conversations.c, conversation_events.c
+        cutoff = now - unanswered_after
+        assigned_at = (
+            sa.select(sa.func.max(e.created_at))
+            .where(e.conversation_id == c.id, e.to_state == ConversationState.ASSIGNED.value)
+            .scalar_subquery()
+        )
+        unanswered = sa.and_(
+            c.last_visitor_message_at.isnot(None),
+            sa.or_(c.last_agent_message_at.is_(None), c.last_visitor_message_at > c.last_agent_message_at),
+            c.last_visitor_message_at <= cutoff,
+            sa.or_(assigned_at.is_(None), assigned_at <= cutoff),
+        )
+        return await self._conversations(
+            sa.select(conversations)
+            .where(
+                c.state == ConversationState.ASSIGNED.value,
+                sa.or_(c.agent_id.in_(list(offline_agent_ids)), unanswered),
+            )
+            .order_by(c.last_visitor_message_at.is_(None), c.last_visitor_message_at, c.id)
+        )
+
+    async def recover_on_start(self, now: dt.datetime) -> int:
+        """Requeue conversations held by agents who are not online: nobody would answer them.
+
+        Returns how many went back to the queue.
+        """
+        query = (
+            sa.select(conversations.c.id)
+            .select_from(conversations.join(agents, conversations.c.agent_id == agents.c.id))
+            .where(conversations.c.state == ConversationState.ASSIGNED.value, agents.c.presence != "online")
+            .order_by(conversations.c.id)
+        )
+        async with self._engine.connect() as conn:
+            stranded = list((await conn.execute(query)).scalars())
+        requeued = 0
+        for conversation_id in stranded:
+            try:
+                result = await self.transition(conversation_id, Transition.REQUEUE, now=now)
+            except TransitionError:
+                continue  # closed or returned meanwhile: already safe
+            requeued += int(result.changed)
+        return requeued
+
+    # agents
+
+    async def create_agent(self, username: str, display_name: str, password: str, role: str = "agent") -> Agent:
+        """A new agent (presence offline); ValueError for an unknown role or a taken username."""
+        _one_of("role", role, ROLES)
+        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        values = {"username": username, "display_name": display_name, "password_hash": password_hash, "role": role}
+        try:  # the unique constraint decides, so two simultaneous sign-ups cannot both win
+            async with self._writer.begin() as conn:
+                agent_id = (await conn.execute(agents.insert().values(**values))).inserted_primary_key[0]
+                return _build(Agent, (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).one())
+        except sa.exc.IntegrityError as error:
+            raise ValueError(f"username {username!r} is taken") from error
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def verify_login(self, username: str, password: str, now: dt.datetime) -> Optional[Agent]:
+        """The agent when the password is right and the account is not locked, else None.
+
+        MAX_FAILED_LOGINS wrong passwords in a row lock the account for LOCKOUT; while locked even the
+        right password is refused. Unknown users cost one hash check too, so timing does not reveal
+        which usernames exist. Hashing runs in a thread to keep the event loop responsive.
+        """
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(agents).where(agents.c.username == username))).first()
+        if row is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await asyncio.to_thread(self._hasher.hash, "not-a-real-password")
+            await asyncio.to_thread(self._verify, self._dummy_hash, password)
+            return None
+        if row.locked_until is not None and row.locked_until > now:
+            return None
+        ok = await asyncio.to_thread(self._verify, row.password_hash, password)
+        by_id = agents.c.id == row.id
+        async with self._writer.begin() as conn:
+            if ok:
+                values: Dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+                if self._hasher.check_needs_rehash(row.password_hash):
+                    values["password_hash"] = await asyncio.to_thread(self._hasher.hash, password)
+                await conn.execute(agents.update().where(by_id).values(**values))
+                return _build(Agent, (await conn.execute(sa.select(agents).where(by_id))).one())
+            await conn.execute(agents.update().where(by_id).values(failed_logins=agents.c.failed_logins + 1))
+            failed = (await conn.execute(sa.select(agents.c.failed_logins).where(by_id))).scalar_one()
+            if failed >= MAX_FAILED_LOGINS:
+                await conn.execute(agents.update().where(by_id).values(failed_logins=0, locked_until=now + LOCKOUT))
+        return None
+
+    async def is_locked(self, username: str, now: dt.datetime) -> bool:
+        """Whether login is refused for `username` at `now` because of too many failed attempts."""
+        query = sa.select(agents.c.locked_until).where(agents.c.username == username)
+        async with self._engine.connect() as conn:
+            locked_until = (await conn.execute(query)).scalar_one_or_none()
+        return locked_until is not None and locked_until > now
+
+    async def touch_agent(self, agent_id: int, now: dt.datetime) -> None:
+        """Record that the agent's console is alive (a heartbeat) without changing presence."""
+        async with self._writer.begin() as conn:
+            await conn.execute(agents.update().where(agents.c.id == agent_id).values(last_seen_at=now))
+
+    async def set_presence(self, agent_id: int, presence: str, now: dt.datetime) -> Agent:
+        _one_of("presence", presence, PRESENCES)
+        async with self._writer.begin() as conn:
+            updated = await conn.execute(
+                agents.update().where(agents.c.id == agent_id).values(presence=presence, last_seen_at=now)
+            )
+            if updated.rowcount != 1:
+                raise NotFound(f"agent {agent_id}")
+            return _build(Agent, (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).one())
+
+    async def get_agent(self, agent_id: int) -> Optional[Agent]:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).first()
+        return None if row is None else _build(Agent, row)
+
+    async def list_agents(self, online_only: bool = False) -> List[Agent]:
+        query = sa.select(agents).order_by(agents.c.display_name, agents.c.id)
+        if online_only:
+            query = query.where(agents.c.presence == "online")
+        async with self._engine.connect() as conn:
+            return [_build(Agent, row) for row in await conn.execute(query)]
+
+    # read marks
+
+    async def mark_read(self, agent_id: int, conversation_id: str, message_id: int) -> int:
+        """Record that the agent has read up to `message_id`; never moves back. Returns the mark."""
+        r = read_marks.c
+        insert = self._insert(read_marks).values(
+            agent_id=agent_id, conversation_id=conversation_id, last_read_message_id=message_id
+        )
+        newer = insert.excluded.last_read_message_id
+        forward = sa.case((newer > r.last_read_message_id, newer), else_=r.last_read_message_id)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[r.agent_id, r.conversation_id],
+            set_={"last_read_message_id": forward},
+        )
+        async with self._writer.begin() as conn:
+            await conn.execute(upsert)
+            mark = sa.select(r.last_read_message_id).where(r.agent_id == agent_id, r.conversation_id == conversation_id)
+            return int((await conn.execute(mark)).scalar_one())
+
+    async def unread_counts(self, agent_id: int) -> Dict[str, int]:
+        """Visitor messages after the agent's read mark, for every conversation assigned to the agent."""
+        c, m, r = conversations.c, messages.c, read_marks.c
+        joined = conversations.outerjoin(
+            read_marks, sa.and_(r.conversation_id == c.id, r.agent_id == agent_id)
+        ).outerjoin(
+            messages,
+            sa.and_(
+                m.conversation_id == c.id,
+                m.sender == "visitor",
+                m.id > sa.func.coalesce(r.last_read_message_id, 0),
+            ),
+        )
+        query = (
+            sa.select(c.id, sa.func.count(m.id))
+            .select_from(joined)
+            .where(c.state == ConversationState.ASSIGNED.value, c.agent_id == agent_id)
+            .group_by(c.id)
+        )
+        async with self._engine.connect() as conn:
+            return {conversation_id: int(count) for conversation_id, count in await conn.execute(query)}
+
+    # canned replies
+
+    async def create_canned_reply(
+        self, title: str, text: str, updated_by: Optional[int] = None, *, now: Optional[dt.datetime] = None
+    ) -> CannedReply:
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                canned_replies.insert().values(
+                    title=title, text=text, updated_by=updated_by, updated_at=now or self._clock()
+                )
+            )
+            reply_id = result.inserted_primary_key[0]
+            row = (await conn.execute(sa.select(canned_replies).where(canned_replies.c.id == reply_id))).one()
+            return _build(CannedReply, row)
+
+    async def get_canned_reply(self, reply_id: int) -> Optional[CannedReply]:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(canned_replies).where(canned_replies.c.id == reply_id))).first()
+        return None if row is None else _build(CannedReply, row)
+
+    async def list_canned_replies(self) -> List[CannedReply]:
+        query = sa.select(canned_replies).order_by(canned_replies.c.title, canned_replies.c.id)
+        async with self._engine.connect() as conn:
+            return [_build(CannedReply, row) for row in await conn.execute(query)]
+
+    async def update_canned_reply(
+        self,
+        reply_id: int,
+        title: str,
+        text: str,
+        updated_by: Optional[int] = None,
+        *,
+        now: Optional[dt.datetime] = None,
+    ) -> Optional[CannedReply]:
+        """The updated reply, or None when it does not exist."""
+        by_id = canned_replies.c.id == reply_id
+        async with self._writer.begin() as conn:
+            updated = await conn.execute(
+                canned_replies.update()
+                .where(by_id)
+                .values(title=title, text=text, updated_by=updated_by, updated_at=now or self._clock())
+            )
+            if updated.rowcount != 1:
+                return None
+            return _build(CannedReply, (await conn.execute(sa.select(canned_replies).where(by_id))).one())
+
+    async def delete_canned_reply(self, reply_id: int) -> bool:
+        async with self._writer.begin() as conn:
+            deleted = await conn.execute(canned_replies.delete().where(canned_replies.c.id == reply_id))
+        return deleted.rowcount == 1
+
+    # tickets (messages left when no agent could take the conversation)
+
+    async def create_ticket(
+        self,
+        conversation_id: Optional[str],
+        name: str,
+        contact: str,
+        message: str,
+        *,
+        now: Optional[dt.datetime] = None,
+    ) -> Ticket:
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                tickets.insert().values(
+                    conversation_id=conversation_id,
+                    name=name,
+                    contact=contact,
+                    message=message,
+                    created_at=now or self._clock(),
+                )
+            )
+            ticket_id = result.inserted_primary_key[0]
+            return _build(Ticket, (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).one())
+
+    async def list_tickets(self, unhandled_only: bool = False) -> List[Ticket]:
+        query = sa.select(tickets).order_by(tickets.c.id)
+        if unhandled_only:
+            query = query.where(tickets.c.handled_at.is_(None))
+        async with self._engine.connect() as conn:
+            return [_build(Ticket, row) for row in await conn.execute(query)]
+
+    async def mark_ticket_handled(
+        self, ticket_id: int, agent_id: int, now: Optional[dt.datetime] = None
+    ) -> Optional[Ticket]:
+        """Mark a ticket handled (None when it does not exist); a second call keeps the first handler and time."""
+        by_id = tickets.c.id == ticket_id
+        async with self._writer.begin() as conn:
+            await conn.execute(
+                tickets.update()
+                .where(by_id, tickets.c.handled_at.is_(None))
+                .values(handled_by=agent_id, handled_at=now or self._clock())
+            )
+            row = (await conn.execute(sa.select(tickets).where(by_id))).first()
+        return None if row is None else _build(Ticket, row)

@@ -8,6 +8,7 @@ handoff signal is then the best the bot can do.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Optional
@@ -35,6 +36,6 @@ async def human_availability(base_url: Optional[str], timeout_seconds: float = 1
         if response.status == 200 and isinstance(data, dict) and isinstance(data.get("available"), bool):
             return Availability(data["available"], str(data.get("reason", "")), str(data.get("text", "")))
         logger.warning("Live-agent availability answered %s", response.status)
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as error:
         logger.warning("Live-agent service unreachable: %s", type(error).__name__)
     return Availability(True)

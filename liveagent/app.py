@@ -1,0 +1,112 @@
+"""create_app(settings) -> Sanic: the live-agent service, wired together in one place.
+
+Resources (database, Rasa HTTP session) open in ``before_server_start`` and close in
+``after_server_stop``; nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any, Optional
+
+import socketio
+from sanic import Sanic
+from sanic.response import HTTPResponse
+
+from liveagent.blueprints import agent_api, agent_ws, pages
+from liveagent.conversations import ConversationService
+from liveagent.hours import ServiceCalendar
+from liveagent.hub import AgentHub
+from liveagent.rasa_client import RasaClient
+from liveagent.settings import Settings
+from liveagent.store import Store
+from liveagent.visitor import register_visitor_handlers
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+SWEEP_SECONDS = 15
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def create_app(settings: Settings, name: str = "liveagent", store: Optional[Store] = None) -> Sanic:
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
+    app.config.WEBSOCKET_MAX_SIZE = settings.request_max_bytes
+    app.ctx.settings = settings
+    app.ctx.hub = AgentHub()
+    sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins),
+                               max_http_buffer_size=settings.request_max_bytes)
+    sio.attach(app, socketio_path="socket.io")
+    app.ctx.sio = sio
+
+    async def emit(event: str, data: Any, room: str) -> None:
+        await sio.emit(event, data, room=room)
+
+    app.blueprint(pages.bp)
+    app.blueprint(agent_api.bp)
+    app.blueprint(agent_ws.bp)
+    app.static("/static", str(STATIC), name="static")
+
+    @app.before_server_start
+    async def open_resources(app: Sanic, _loop: Any) -> None:
+        app.ctx.store = store or await Store.open(settings.database_url)
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
+        await app.ctx.rasa.open()
+        calendar = ServiceCalendar(settings.service_hours, settings.always_open)
+        app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
+        if settings.demo_password:
+            await ensure_demo_agents(app.ctx.store, settings.demo_password)
+        recovered = await app.ctx.store.recover_on_start(dt.datetime.now(dt.timezone.utc))
+        if recovered:
+            logger.info("Returned %d chats of offline agents to the queue", recovered)
+        register_visitor_handlers(sio, app.ctx.service, settings)
+        app.ctx.sweeper = asyncio.create_task(sweep(app))
+
+    @app.after_server_stop
+    async def close_resources(app: Sanic, _loop: Any) -> None:
+        app.ctx.sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await app.ctx.sweeper
+        await app.ctx.rasa.close()
+        if store is None:
+            await app.ctx.store.close()
+
+    @app.on_response
+    async def security_headers(request: Any, response: HTTPResponse) -> None:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if (response.content_type or "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+
+    return app
+
+
+DEMO_AGENTS = (("aino", "Aino", "agent"), ("ville", "Ville", "supervisor"), ("eeva", "Eeva", "editor"))
+
+
+async def ensure_demo_agents(store: Store, password: str) -> None:
+    """Demo mode: the three demo accounts exist (password from LIVEAGENT_DEMO_PASSWORD)."""
+    existing = {agent.username for agent in await store.list_agents()}
+    for username, name, role in DEMO_AGENTS:
+        if username not in existing:
+            await store.create_agent(username, name, password, role)
+
+
+async def sweep(app: Sanic) -> None:
+    """Periodic: auto-away for idle agents, requeue of abandoned chats."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            now = dt.datetime.now(dt.timezone.utc)
+            idle = dt.timedelta(seconds=app.ctx.settings.auto_away_seconds)
+            for agent in await app.ctx.store.list_agents(online_only=True):
+                if agent.last_seen_at is not None and now - agent.last_seen_at > idle:
+                    await app.ctx.service.set_presence(agent, "away")
+            await app.ctx.service.requeue_sweep(now)
+        except Exception:  # noqa: BLE001 - the sweeper must survive a passing database error
+            logger.exception("Sweep failed")

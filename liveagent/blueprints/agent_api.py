@@ -1,0 +1,281 @@
+"""Agent API: everything the console does (docs/agent-api.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json
+
+from liveagent.auth import error, issue_session, requires_agent, set_cookie
+from liveagent.store import TransitionError
+
+bp = Blueprint("agent_api", url_prefix="/api/agent")
+
+PRESENCE = {"online", "away", "offline"}
+TRANSITION_STATUS = {"already_claimed": 409, "not_waiting": 409, "not_assigned": 409, "not_allowed": 409,
+                     "not_yours": 403, "agent_not_online": 409}
+
+
+def agent_json(agent: Any) -> Dict[str, Any]:
+    return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
+            "role": agent.role, "presence": agent.presence}
+
+
+def body(request: Request) -> Dict[str, Any]:
+    data = request.json if request.body else None
+    return data if isinstance(data, dict) else {}
+
+
+def transition_error(exc: TransitionError) -> HTTPResponse:
+    code = exc.code if exc.code in TRANSITION_STATUS else "not_allowed"
+    if code == "not_allowed":
+        return error(409, "not_waiting")
+    return error(TRANSITION_STATUS[code], code)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@bp.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    try:
+        data = body(request)
+    except Exception:  # noqa: BLE001 - malformed JSON
+        return error(400, "bad_request")
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        return error(400, "bad_request")
+    store = request.app.ctx.store
+    if await store.is_locked(username, now()):
+        return error(423, "locked")
+    agent = await store.verify_login(username, password, now())
+    if agent is None:
+        if await store.is_locked(username, now()):
+            return error(423, "locked")
+        return error(401, "invalid_credentials")
+    session = issue_session(request.app.ctx.settings.session_secret, agent.id)
+    response = json({"agent": agent_json(agent), "csrf_token": session["csrf"]})
+    set_cookie(response, request, session["cookie"])
+    return response
+
+
+@bp.post("/logout")
+@requires_agent
+async def logout(request: Request) -> HTTPResponse:
+    await request.app.ctx.service.set_presence(request.ctx.agent, "offline")
+    response = empty()
+    set_cookie(response, request, "")
+    response.cookies["lumo_agent"]["max-age"] = 0
+    return response
+
+
+@bp.get("/me")
+@requires_agent
+async def me(request: Request) -> HTTPResponse:
+    return json({"agent": agent_json(request.ctx.agent), "csrf_token": request.ctx.csrf})
+
+
+@bp.put("/presence")
+@requires_agent
+async def presence(request: Request) -> HTTPResponse:
+    value = body(request).get("presence")
+    if value not in PRESENCE:
+        return error(400, "bad_request")
+    agent = await request.app.ctx.service.set_presence(request.ctx.agent, value)
+    return json(agent_json(agent))
+
+
+@bp.get("/queue")
+@requires_agent
+async def queue(request: Request) -> HTTPResponse:
+    service = request.app.ctx.service
+    return json({"conversations": [await service.brief(c) for c in await request.app.ctx.store.queue()]})
+
+
+@bp.get("/conversations")
+@requires_agent
+async def mine(request: Request) -> HTTPResponse:
+    service, agent = request.app.ctx.service, request.ctx.agent
+    conversations = await request.app.ctx.store.assigned_to(agent.id)
+    return json({"conversations": [await service.brief(c, agent.id) for c in conversations]})
+
+
+@bp.get("/conversations/<conversation_id:str>")
+@requires_agent
+async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
+    store, service = request.app.ctx.store, request.app.ctx.service
+    found = await store.find_conversation(conversation_id)
+    if found is None:
+        return error(404, "not_found")
+    messages = await store.messages_after(conversation_id, 0, visible_to="agent")
+    return json({"conversation": await service.brief(found, request.ctx.agent.id),
+                 "messages": [await service.message_json(m) for m in messages]})
+
+
+async def _act(request: Request, conversation_id: str, action: str, *args: Any) -> HTTPResponse:
+    store, service = request.app.ctx.store, request.app.ctx.service
+    if await store.find_conversation(conversation_id) is None:
+        return error(404, "not_found")
+    try:
+        result = await getattr(service, action)(conversation_id, request.ctx.agent, *args)
+    except TransitionError as exc:
+        return transition_error(exc)
+    return json(await service.brief(result, request.ctx.agent.id))
+
+
+@bp.post("/conversations/<conversation_id:str>/claim")
+@requires_agent
+async def claim(request: Request, conversation_id: str) -> HTTPResponse:
+    return await _act(request, conversation_id, "claim")
+
+
+@bp.post("/conversations/<conversation_id:str>/return")
+@requires_agent
+async def return_to_bot(request: Request, conversation_id: str) -> HTTPResponse:
+    return await _act(request, conversation_id, "return_to_bot")
+
+
+@bp.post("/conversations/<conversation_id:str>/close")
+@requires_agent
+async def close(request: Request, conversation_id: str) -> HTTPResponse:
+    return await _act(request, conversation_id, "close")
+
+
+@bp.post("/conversations/<conversation_id:str>/transfer")
+@requires_agent
+async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
+    to_agent = body(request).get("agent_id")
+    if not isinstance(to_agent, int):
+        return error(400, "bad_request")
+    return await _act(request, conversation_id, "transfer", to_agent)
+
+
+async def _text(request: Request) -> Any:
+    text = body(request).get("text")
+    if not isinstance(text, str) or not text.strip():
+        return error(400, "empty")
+    if len(text) > request.app.ctx.settings.max_message_chars:
+        return error(400, "too_long")
+    return text.strip()
+
+
+@bp.post("/conversations/<conversation_id:str>/messages")
+@requires_agent
+async def reply(request: Request, conversation_id: str) -> HTTPResponse:
+    text = await _text(request)
+    if isinstance(text, HTTPResponse):
+        return text
+    store, service = request.app.ctx.store, request.app.ctx.service
+    if await store.find_conversation(conversation_id) is None:
+        return error(404, "not_found")
+    try:
+        message = await service.agent_message(conversation_id, request.ctx.agent, text)
+    except TransitionError as exc:
+        return transition_error(exc)
+    return json(await service.message_json(message), status=201)
+
+
+@bp.post("/conversations/<conversation_id:str>/notes")
+@requires_agent
+async def note(request: Request, conversation_id: str) -> HTTPResponse:
+    text = await _text(request)
+    if isinstance(text, HTTPResponse):
+        return text
+    store, service = request.app.ctx.store, request.app.ctx.service
+    if await store.find_conversation(conversation_id) is None:
+        return error(404, "not_found")
+    try:
+        message = await service.note(conversation_id, request.ctx.agent, text)
+    except TransitionError as exc:
+        return transition_error(exc)
+    return json(await service.message_json(message), status=201)
+
+
+@bp.post("/conversations/<conversation_id:str>/read")
+@requires_agent
+async def read(request: Request, conversation_id: str) -> HTTPResponse:
+    message_id = body(request).get("message_id")
+    if not isinstance(message_id, int):
+        return error(400, "bad_request")
+    if await request.app.ctx.store.find_conversation(conversation_id) is None:
+        return error(404, "not_found")
+    await request.app.ctx.store.mark_read(request.ctx.agent.id, conversation_id, message_id)
+    return empty()
+
+
+@bp.get("/agents")
+@requires_agent
+async def agents(request: Request) -> HTTPResponse:
+    return json({"agents": [agent_json(a) for a in await request.app.ctx.store.list_agents()]})
+
+
+@bp.get("/canned")
+@requires_agent
+async def canned(request: Request) -> HTTPResponse:
+    items = await request.app.ctx.store.list_canned_replies()
+    return json({"canned": [{"id": c.id, "title": c.title, "text": c.text} for c in items]})
+
+
+def _canned_input(request: Request) -> Any:
+    data = body(request)
+    title, text = data.get("title"), data.get("text")
+    if not isinstance(title, str) or not isinstance(text, str) or not title.strip() or not text.strip():
+        return None
+    return title.strip()[:200], text.strip()[:2000]
+
+
+@bp.post("/canned")
+@requires_agent
+async def canned_create(request: Request) -> HTTPResponse:
+    if request.ctx.agent.role != "supervisor":
+        return error(403, "supervisor_only")
+    values = _canned_input(request)
+    if values is None:
+        return error(400, "bad_request")
+    item = await request.app.ctx.store.create_canned_reply(*values, updated_by=request.ctx.agent.id)
+    return json({"id": item.id, "title": item.title, "text": item.text}, status=201)
+
+
+@bp.put("/canned/<canned_id:int>")
+@requires_agent
+async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
+    if request.ctx.agent.role != "supervisor":
+        return error(403, "supervisor_only")
+    values = _canned_input(request)
+    if values is None:
+        return error(400, "bad_request")
+    item = await request.app.ctx.store.update_canned_reply(canned_id, *values, updated_by=request.ctx.agent.id)
+    if item is None:
+        return error(404, "not_found")
+    return json({"id": item.id, "title": item.title, "text": item.text})
+
+
+@bp.delete("/canned/<canned_id:int>")
+@requires_agent
+async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
+    if request.ctx.agent.role != "supervisor":
+        return error(403, "supervisor_only")
+    if not await request.app.ctx.store.delete_canned_reply(canned_id):
+        return error(404, "not_found")
+    return empty()
+
+
+@bp.get("/tickets")
+@requires_agent
+async def tickets(request: Request) -> HTTPResponse:
+    items = await request.app.ctx.store.list_tickets()
+    return json({"tickets": [
+        {"id": t.id, "conversation_id": t.conversation_id, "name": t.name, "contact": t.contact,
+         "message": t.message, "created_at": t.created_at.isoformat(),
+         "handled": t.handled_at is not None} for t in items]})
+
+
+@bp.post("/tickets/<ticket_id:int>/handled")
+@requires_agent
+async def ticket_handled(request: Request, ticket_id: int) -> HTTPResponse:
+    if not await request.app.ctx.store.mark_ticket_handled(ticket_id, request.ctx.agent.id, now()):
+        return error(404, "not_found")
+    return json({"id": ticket_id, "handled": True})

@@ -1,0 +1,67 @@
+"""Agent websocket: live queue, messages, typing and presence (docs/agent-api.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from sanic import Blueprint, Request
+
+from liveagent.auth import read_session
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("agent_ws", url_prefix="/api/agent")
+
+
+def origin_allowed(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    return origin is None or origin in request.app.ctx.settings.allowed_origins
+
+
+@bp.websocket("/ws")
+async def agent_socket(request: Request, ws: Any) -> None:
+    if not origin_allowed(request):
+        await ws.close(code=4403, reason="origin not allowed")
+        return
+    session = read_session(request)
+    agent = await request.app.ctx.store.get_agent(int(session["agent_id"])) if session else None
+    if agent is None:
+        await ws.close(code=4401, reason="not logged in")
+        return
+    app = request.app
+    client = app.ctx.hub.register(agent.id, ws)
+    sender = asyncio.create_task(client.sender())
+    try:
+        service = app.ctx.service
+        await ws.send(json.dumps({"type": "queue", "conversations": [
+            await service.brief(c) for c in await app.ctx.store.queue()]}, default=str))
+        async for raw in ws:
+            await handle(app, agent, raw, client)
+    finally:
+        sender.cancel()
+        app.ctx.hub.unregister(client)
+
+
+async def handle(app: Any, agent: Any, raw: Any, client: Any) -> None:
+    try:
+        event = json.loads(raw)
+    except (TypeError, ValueError):
+        return
+    if not isinstance(event, dict):
+        return
+    kind = event.get("type")
+    store, service = app.ctx.store, app.ctx.service
+    if kind == "ping":
+        await store.touch_agent(agent.id, dt.datetime.now(dt.timezone.utc))
+    elif kind == "typing" and isinstance(event.get("conversation_id"), str):
+        conversation = await store.find_conversation(event["conversation_id"])
+        if conversation is not None and conversation.agent_id == agent.id:
+            await service.emit("typing", {"who": "agent", "on": bool(event.get("on"))}, conversation.id)
+    elif kind == "resume" and isinstance(event.get("after_id"), int):
+        for conversation in await store.assigned_to(agent.id):
+            for message in await store.messages_after(conversation.id, event["after_id"], visible_to="agent"):
+                app.ctx.hub.send(agent.id, {"type": "message", "conversation_id": conversation.id,
+                                            "message": await service.message_json(message)})

@@ -1,0 +1,55 @@
+"""Pages and small public endpoints: the demo site, the consoles, availability, demo tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import jwt
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, file, json
+
+from liveagent.auth import error
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+bp = Blueprint("pages")
+DEMO_CUSTOMERS = {f"LUMO-100{n}" for n in range(1, 7)}
+
+
+@bp.get("/")
+async def index(request: Request) -> HTTPResponse:
+    return await file(STATIC / "index.html", mime_type="text/html; charset=utf-8")
+
+
+@bp.get("/agent")
+async def agent_console(request: Request) -> HTTPResponse:
+    return await file(STATIC / "agent.html", mime_type="text/html; charset=utf-8")
+
+
+@bp.get("/health")
+async def health(request: Request) -> HTTPResponse:
+    return json({"status": "ok"})
+
+
+@bp.get("/api/availability")
+async def availability(request: Request) -> HTTPResponse:
+    """Whether a human can take a chat now (used by the escalation action)."""
+    result = await request.app.ctx.service.availability()
+    return json({"available": result.available, "reason": result.reason, "text": result.text})
+
+
+@bp.post("/demo/token")
+async def demo_token(request: Request) -> HTTPResponse:
+    """The demo website's login: a signed token for a FICTIONAL demo customer (demo mode only)."""
+    settings = request.app.ctx.settings
+    if not settings.demo_token_endpoint or not settings.jwt_keys or not settings.jwt_algorithm.startswith("HS"):
+        return error(404, "not_found")
+    data = request.json if request.body else None
+    customer = data.get("customer_id") if isinstance(data, dict) else None
+    if customer not in DEMO_CUSTOMERS:
+        return error(400, "bad_request")
+    now = dt.datetime.now(dt.timezone.utc)
+    token = jwt.encode({"sub": customer, "iat": now, "exp": now + dt.timedelta(minutes=30),
+                        "aud": settings.jwt_audience, "iss": settings.jwt_issuer},
+                       settings.jwt_keys[0], algorithm=settings.jwt_algorithm)
+    return json({"token": token})

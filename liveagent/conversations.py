@@ -1,0 +1,372 @@
+"""What happens to a conversation: visitor messages, escalation, agents' actions.
+
+Every state change goes through ``Store.transition`` (the one state machine); this module decides
+*when* to call it and tells the parties: visitors through Socket.IO rooms (``emit``), agents
+through the ``AgentHub``. While a conversation is waiting or assigned the bot stays silent, but
+visitor messages still go to Rasa, which records them in its paused tracker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from actions.identity import verify_token
+from actions.privacy import mask_personal_data
+from liveagent import copy
+from liveagent.hours import ServiceCalendar
+from liveagent.hub import AgentHub
+from liveagent.rasa_client import RasaClient, RasaUnavailable
+from liveagent.settings import Settings
+from liveagent.store import ConversationState, Store, Transition, TransitionError
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[str, Any, str], Awaitable[None]]
+JOIN_QUEUE_PAYLOAD = "/liveagent_join_queue"
+RASA_UNAVAILABLE = "rasa_unavailable"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    reason: str  # open | closed | no_agents | queue_full
+    text: str = ""
+
+
+class ConversationService:
+    def __init__(
+        self,
+        store: Store,
+        rasa: RasaClient,
+        emit: Emit,
+        hub: AgentHub,
+        calendar: ServiceCalendar,
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self.rasa = rasa
+        self.emit = emit
+        self.hub = hub
+        self.calendar = calendar
+        self.settings = settings
+        self._agent_names: Dict[int, str] = {}
+
+    # ---- helpers -------------------------------------------------------------------------
+    async def agent_name(self, agent_id: Optional[int]) -> Optional[str]:
+        if agent_id is None:
+            return None
+        if agent_id not in self._agent_names:
+            agent = await self.store.get_agent(agent_id)
+            self._agent_names[agent_id] = agent.display_name if agent else ""
+        return self._agent_names[agent_id] or None
+
+    async def message_json(self, message: Any) -> Dict[str, Any]:
+        payload = message.payload or {}
+        return {
+            "id": message.id,
+            "sender": message.sender,
+            "kind": message.kind,
+            "text": message.text,
+            "quick_replies": payload.get("quick_replies", []),
+            "agent_name": await self.agent_name(message.agent_id) if message.sender == "agent" else None,
+            "created_at": message.created_at.isoformat(),
+        }
+
+    async def to_visitor(self, conversation_id: str, message: Any) -> None:
+        await self.emit("bot_uttered", await self.message_json(message), conversation_id)
+
+    async def online_agent_ids(self) -> List[int]:
+        return [agent.id for agent in await self.store.list_agents(online_only=True)]
+
+    async def status(self, conversation_id: str) -> Dict[str, Any]:
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        state = ConversationState(conversation.state)
+        result: Dict[str, Any] = {"state": state.value, "position": None, "wait_minutes": None,
+                                  "agent_name": None, "text": ""}
+        if state == ConversationState.WAITING:
+            position = await self.store.queue_position(conversation_id) or 1
+            online = max(1, len(await self.online_agent_ids()))
+            wait = max(1, math.ceil(position * self.settings.average_handling_minutes / online))
+            result.update(position=position, wait_minutes=wait)
+            key = "status.waiting_first" if position == 1 else "status.waiting"
+            result["text"] = copy.text(key, position=position, wait_minutes=wait)
+        elif state == ConversationState.ASSIGNED:
+            name = await self.agent_name(conversation.agent_id)
+            result.update(agent_name=name, text=copy.text("status.assigned", agent_name=name))
+        return result
+
+    async def send_status(self, conversation_id: str, text: Optional[str] = None, **extra: Any) -> None:
+        status = await self.status(conversation_id)
+        if text is not None:
+            status["text"] = text
+        status.update(extra)
+        await self.emit("status", status, conversation_id)
+
+    async def system_message(self, conversation_id: str, text: str, quick_replies: Optional[list] = None) -> Any:
+        payload = {"quick_replies": quick_replies} if quick_replies else None
+        message = await self.store.add_message(conversation_id, "system", "status", text, payload)
+        await self.to_visitor(conversation_id, message)
+        await self.notify_agents_of_message(conversation_id, message)
+        return message
+
+    async def notify_agents_of_message(self, conversation_id: str, message: Any) -> None:
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        if conversation.agent_id is not None:
+            self.hub.send(conversation.agent_id, {"type": "message", "conversation_id": conversation_id,
+                                                  "message": await self.message_json(message)})
+
+    async def broadcast_queue(self) -> None:
+        briefs = [await self.brief(c) for c in await self.store.queue()]
+        self.hub.broadcast({"type": "queue", "conversations": briefs})
+        # Everyone waiting learns their new position.
+        for conversation in await self.store.queue():
+            await self.send_status(conversation.id)
+
+    async def brief(self, conversation: Any, agent_id: Optional[int] = None) -> Dict[str, Any]:
+        handoff = conversation.handoff or {}
+        summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
+        waiting_seconds = None
+        if conversation.waiting_since is not None:
+            waiting_seconds = int((utcnow() - conversation.waiting_since).total_seconds())
+        reason = conversation.escalation_reason
+        unread = 0
+        if agent_id is not None:
+            unread = (await self.store.unread_counts(agent_id)).get(conversation.id, 0)
+        return {
+            "id": conversation.id,
+            "state": conversation.state,
+            "agent_id": conversation.agent_id,
+            "agent_name": await self.agent_name(conversation.agent_id),
+            "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
+            "waiting_seconds": waiting_seconds,
+            "reason": reason,
+            "reason_text": copy.text(f"reasons.{reason}") if reason in _REASONS else reason,
+            "intents": summary.get("intents", []),
+            "last_messages": summary.get("last_messages", []),
+            "customer": summary.get("customer", {"verified": bool(conversation.customer_id),
+                                                 "customer_id": conversation.customer_id}),
+            "unread": unread,
+        }
+
+    # ---- visitor side --------------------------------------------------------------------
+    def verified_token(self, auth_token: Any) -> Optional[str]:
+        if isinstance(auth_token, str) and auth_token and verify_token(auth_token, self.settings):
+            return auth_token
+        return None
+
+    async def visitor_message(self, conversation_id: str, text: str, auth_token: Any = None) -> Any:
+        """Store the visitor's message and route it by the conversation's state."""
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        if conversation.state == ConversationState.CLOSED.value:
+            await self.store.transition(conversation_id, Transition.REOPEN)
+            await self.rasa_resume_quietly(conversation_id)
+        message = await self.store.add_message(conversation_id, "visitor", "text", text)
+        if text == JOIN_QUEUE_PAYLOAD:
+            await self.escalate(conversation_id, RASA_UNAVAILABLE, None)
+            return message
+        token = self.verified_token(auth_token)
+        metadata = {"auth_token": token} if token else {}
+        state = ConversationState((await self.store.get_or_create_conversation(conversation_id)).state)
+        if state != ConversationState.BOT:
+            await self.notify_agents_of_message(conversation_id, message)
+            try:  # recorded in Rasa's paused tracker, so the transcript stays whole
+                await self.rasa.send(conversation_id, text, metadata)
+            except RasaUnavailable as error:
+                logger.warning("Could not record a visitor message in Rasa: %s", error)
+            return message
+        await self.emit("typing", {"who": "bot", "on": True}, conversation_id)
+        try:
+            replies = await self.rasa.send(conversation_id, text, metadata)
+        except RasaUnavailable as error:
+            logger.warning("Rasa did not answer: %s", error)
+            await self.emit("typing", {"who": "bot", "on": False}, conversation_id)
+            await self.system_message(
+                conversation_id, copy.text("status.rasa_unavailable"),
+                [{"content_type": "text", "title": copy.text("buttons.join_queue"), "payload": JOIN_QUEUE_PAYLOAD}],
+            )
+            return message
+        await self.emit("typing", {"who": "bot", "on": False}, conversation_id)
+        await self.handle_bot_replies(conversation_id, replies)
+        return message
+
+    async def handle_bot_replies(self, conversation_id: str, replies: List[Dict[str, Any]]) -> None:
+        for reply in replies:
+            custom = reply.get("custom") or {}
+            if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
+                handoff = custom["handoff"]
+                await self.escalate(conversation_id, str(handoff.get("reason", "visitor_request")), handoff)
+                continue
+            if isinstance(custom, dict) and custom.get("contact_request_offer"):
+                await self.send_status(conversation_id, offer_contact_request=True)
+                continue
+            text = reply.get("text")
+            buttons = reply.get("buttons") or []
+            if not text and not buttons:
+                continue
+            quick_replies = [{"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
+                             for b in buttons]
+            payload = {"quick_replies": quick_replies} if quick_replies else None
+            message = await self.store.add_message(conversation_id, "bot", "text", text or "", payload)
+            await self.to_visitor(conversation_id, message)
+
+    async def availability(self, now: Optional[dt.datetime] = None) -> Availability:
+        now = now or utcnow()
+        if not self.calendar.is_open(now):
+            return Availability(False, "closed", copy.text(
+                "status.closed_for_hours", opening_hours=self.calendar.describe_hours(),
+                next_open=self.calendar.describe_next_open(now)))
+        if not await self.online_agent_ids():
+            return Availability(False, "no_agents", copy.text("status.no_agents"))
+        if len(await self.store.queue()) >= self.settings.queue_capacity:
+            return Availability(False, "queue_full", copy.text("status.queue_full"))
+        return Availability(True, "open")
+
+    async def escalate(self, conversation_id: str, reason: str, handoff: Optional[Dict[str, Any]]) -> None:
+        availability = await self.availability()
+        if not availability.available:
+            # No human can come: the bot must not keep the visitor waiting in silence.
+            await self.rasa_resume_quietly(conversation_id)
+            await self.system_message(conversation_id, availability.text)
+            await self.send_status(conversation_id, availability.text, offer_contact_request=True)
+            return
+        result = await self.store.transition(conversation_id, Transition.ESCALATE, reason=reason, handoff=handoff)
+        if result.changed:
+            await self.send_status(conversation_id)
+            await self.broadcast_queue()
+
+    async def rasa_resume_quietly(self, conversation_id: str) -> None:
+        try:
+            await self.rasa.resume(conversation_id)
+        except RasaUnavailable as error:
+            logger.warning("Could not resume the bot: %s", error)
+
+    async def cancel_waiting(self, conversation_id: str) -> None:
+        result = await self.store.transition(conversation_id, Transition.CANCEL)
+        if result.changed:
+            await self.rasa_resume_quietly(conversation_id)
+            await self.system_message(conversation_id, copy.text("status.cancelled"))
+            await self.send_status(conversation_id, copy.text("status.cancelled"))
+            await self.broadcast_queue()
+
+    async def rate(self, conversation_id: str, score: int) -> None:
+        await self.store.set_rating(conversation_id, score)
+        await self.send_status(conversation_id, copy.text("status.rating_thanks"))
+
+    async def contact_request(self, conversation_id: str, name: str, contact: str, message: str) -> bool:
+        name, contact, message = (str(v or "").strip()[:500] for v in (name, contact, message))
+        if not name or not contact or not message:
+            await self.send_status(conversation_id, copy.text("status.contact_request_invalid"),
+                                   offer_contact_request=True)
+            return False
+        await self.store.create_ticket(conversation_id, name, contact, message)
+        await self.send_status(conversation_id, copy.text("status.contact_request_received"))
+        self.hub.broadcast({"type": "tickets"})
+        return True
+
+    # ---- agent side ----------------------------------------------------------------------
+    async def claim(self, conversation_id: str, agent: Any) -> Any:
+        result = await self.store.transition(conversation_id, Transition.CLAIM, agent_id=agent.id)
+        if result.changed:
+            await self.system_message(conversation_id, copy.text("status.assigned", agent_name=agent.display_name))
+            await self.send_status(conversation_id)
+            await self.broadcast_queue()
+        return result.conversation
+
+    def _require_holder(self, conversation: Any, agent: Any) -> None:
+        if conversation.state != ConversationState.ASSIGNED.value:
+            raise TransitionError("not_assigned")
+        if conversation.agent_id != agent.id:
+            raise TransitionError("not_yours")
+
+    async def agent_message(self, conversation_id: str, agent: Any, text: str) -> Any:
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        self._require_holder(conversation, agent)
+        message = await self.store.add_message(conversation_id, "agent", "text", text, agent_id=agent.id)
+        await self.emit("typing", {"who": "agent", "on": False}, conversation_id)
+        await self.to_visitor(conversation_id, message)
+        await self.notify_agents_of_message(conversation_id, message)
+        try:
+            await self.rasa.record_agent_message(conversation_id, text, agent.display_name)
+        except RasaUnavailable as error:
+            logger.warning("Could not record an agent message in Rasa: %s", error)
+        return message
+
+    async def note(self, conversation_id: str, agent: Any, text: str) -> Any:
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        self._require_holder(conversation, agent)
+        message = await self.store.add_message(conversation_id, "agent", "note", text, agent_id=agent.id)
+        await self.notify_agents_of_message(conversation_id, message)
+        return message
+
+    async def transfer(self, conversation_id: str, agent: Any, to_agent_id: int) -> Any:
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        self._require_holder(conversation, agent)
+        if to_agent_id not in await self.online_agent_ids():
+            raise TransitionError("agent_not_online")
+        result = await self.store.transition(conversation_id, Transition.TRANSFER, agent_id=to_agent_id)
+        name = await self.agent_name(to_agent_id)
+        await self.system_message(conversation_id, copy.text("status.transferred", agent_name=name))
+        await self.send_status(conversation_id)
+        self.hub.send(to_agent_id, {"type": "state", "conversation": await self.brief(result.conversation)})
+        return result.conversation
+
+    async def return_to_bot(self, conversation_id: str, agent: Any) -> Any:
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        self._require_holder(conversation, agent)
+        result = await self.store.transition(conversation_id, Transition.RETURN_TO_BOT, agent_id=agent.id)
+        await self.rasa_resume_quietly(conversation_id)
+        await self.system_message(conversation_id, copy.text("status.returned_to_bot"))
+        await self.send_status(conversation_id, copy.text("status.returned_to_bot"))
+        return result.conversation
+
+    async def close(self, conversation_id: str, agent: Any) -> Any:
+        conversation = await self.store.get_or_create_conversation(conversation_id)
+        self._require_holder(conversation, agent)
+        result = await self.store.transition(conversation_id, Transition.CLOSE, agent_id=agent.id)
+        await self.rasa_resume_quietly(conversation_id)
+        await self.system_message(conversation_id, copy.text("status.closed"))
+        await self.send_status(conversation_id, copy.text("status.rating_request"), ask_rating=True)
+        return result.conversation
+
+    async def requeue_sweep(self, now: Optional[dt.datetime] = None) -> int:
+        """Chats whose agent went offline or left the visitor unanswered go back to the queue."""
+        now = now or utcnow()
+        online = set(await self.online_agent_ids())
+        offline = [a.id for a in await self.store.list_agents() if a.id not in online]
+        stale = await self.store.conversations_needing_requeue(
+            now, dt.timedelta(seconds=self.settings.unanswered_requeue_seconds), offline)
+        for conversation in stale:
+            previous = conversation.agent_id
+            result = await self.store.transition(conversation.id, Transition.REQUEUE)
+            if result.changed:
+                position = await self.store.queue_position(conversation.id) or 1
+                await self.system_message(conversation.id, copy.text("status.requeued", position=position))
+                self.hub.send(previous, {"type": "state", "conversation": await self.brief(result.conversation)})
+        if stale:
+            await self.broadcast_queue()
+        return len(stale)
+
+    async def set_presence(self, agent: Any, presence: str) -> Any:
+        """Presence change; an agent going offline hands their chats back to the queue."""
+        updated = await self.store.set_presence(agent.id, presence, utcnow())
+        self.hub.broadcast({"type": "presence", "agent": {"id": updated.id, "display_name": updated.display_name,
+                                                          "presence": updated.presence}})
+        if presence == "offline":
+            await self.requeue_sweep()
+        return updated
+
+
+_REASONS = {"visitor_request", "repeated_fallback", "action_failed", "rasa_unavailable"}
+
+
+def masked(text: str) -> str:
+    return mask_personal_data(text)
+

@@ -1,0 +1,80 @@
+"""Thin client for the Rasa server: the REST channel and the tracker events API.
+
+Rasa's HTTP API is called with a short-lived JWT in the Authorization header (Rasa runs with
+``--jwt-secret``), never with a token in the URL. Every call is bounded by a timeout; failures
+raise ``RasaUnavailable`` so the caller can tell the visitor and offer the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+import jwt
+
+logger = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa (or its action server) did not answer in time or answered with an error."""
+
+
+class RasaClient:
+    def __init__(self, base_url: str, jwt_secret: str, timeout_seconds: float) -> None:
+        self._base = base_url.rstrip("/")
+        self._secret = jwt_secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def open(self) -> None:
+        # One keep-alive connection pool for the process.
+        self._session = aiohttp.ClientSession(timeout=self._timeout)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _auth(self) -> Dict[str, str]:
+        if not self._secret:
+            return {}
+        now = dt.datetime.now(dt.timezone.utc)
+        token = jwt.encode(
+            {"user": {"username": "liveagent", "role": "admin"}, "exp": now + dt.timedelta(minutes=5)},
+            self._secret,
+            algorithm="HS256",
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _post(self, path: str, body: Any) -> Any:
+        assert self._session is not None, "RasaClient.open() was not called"
+        try:
+            async with self._session.post(f"{self._base}{path}", json=body, headers=self._auth()) as response:
+                if response.status >= 400:
+                    raise RasaUnavailable(f"Rasa answered {response.status} to {path.split('/')[1]}")
+                return await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            raise RasaUnavailable(f"Rasa unreachable: {type(error).__name__}") from error
+
+    async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """A visitor message through the REST channel; returns Rasa's bot messages."""
+        messages = await self._post(
+            "/webhooks/rest/webhook", {"sender": conversation_id, "message": text, "metadata": metadata}
+        )
+        return list(messages or [])
+
+    async def append_events(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
+        await self._post(f"/conversations/{conversation_id}/tracker/events", events)
+
+    async def resume(self, conversation_id: str) -> None:
+        """Un-pause the bot for this conversation (ConversationResumed)."""
+        await self.append_events(conversation_id, [{"event": "resume"}])
+
+    async def record_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
+        """Keep the Rasa transcript whole: the agent's reply as a bot event marked as human."""
+        await self.append_events(
+            conversation_id, [{"event": "bot", "text": text, "metadata": {"human_agent": agent_name}}]
+        )

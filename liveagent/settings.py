@@ -1,0 +1,114 @@
+"""The only place the live-agent service reads its environment (see .env.example)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
+
+from actions.settings import ALLOWED_JWT_ALGORITHMS
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message tells the operator what to fix."""
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """Weekly human service hours (Europe/Helsinki); Finnish public holidays are closed."""
+
+    weekdays: Tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    opens: dt.time = dt.time(8, 0)
+    closes: dt.time = dt.time(18, 0)
+    timezone: str = "Europe/Helsinki"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of the live-agent service."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://localhost:8000"
+    database_url: str = "sqlite+aiosqlite:///var/liveagent.sqlite"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 8.0
+    allowed_origins: Tuple[str, ...] = ("http://localhost:8000", "http://127.0.0.1:8000")
+    session_secret: str = ""
+    jwt_algorithm: str = "HS256"
+    jwt_keys: Tuple[str, ...] = field(default_factory=tuple)
+    jwt_audience: Optional[str] = "lumo-assistant"
+    jwt_issuer: Optional[str] = "https://lumo.example"
+    jwt_leeway_seconds: int = 30
+    rasa_jwt_secret: str = ""
+    demo_token_endpoint: bool = True
+    insecure_cookies: bool = True
+    service_hours: ServiceHours = ServiceHours()
+    always_open: bool = False
+    queue_capacity: int = 20
+    average_handling_minutes: float = 4.0
+    unanswered_requeue_seconds: int = 300
+    auto_away_seconds: int = 600
+    max_message_chars: int = 2000
+    request_max_bytes: int = 64 * 1024
+    demo_password: str = ""
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        env = os.environ if env is None else env
+        secret = env.get("LIVEAGENT_SECRET", "")
+        if len(secret) < 32:
+            raise SettingsError("LIVEAGENT_SECRET must be set to at least 32 random characters (make run writes one)")
+        algorithm = env.get("LUMO_JWT_ALGORITHM", cls.jwt_algorithm)
+        if algorithm not in ALLOWED_JWT_ALGORITHMS:
+            raise SettingsError(f"LUMO_JWT_ALGORITHM={algorithm!r} is not allowed")
+        names = ["LUMO_JWT_KEY"] + [f"LUMO_JWT_KEY_{n}" for n in range(2, 6)]
+        keys = tuple(env[name] for name in names if env.get(name))
+        raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
+        origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
+        try:
+            return cls(
+                host=env.get("LIVEAGENT_HOST", cls.host),
+                port=int(env.get("LIVEAGENT_PORT", cls.port)),
+                public_url=env.get("LIVEAGENT_PUBLIC_URL", cls.public_url),
+                database_url=env.get("LIVEAGENT_DATABASE_URL", cls.database_url),
+                rasa_url=env.get("LIVEAGENT_RASA_URL", cls.rasa_url).rstrip("/"),
+                rasa_jwt_secret=env.get("RASA_JWT_SECRET", ""),
+                rasa_timeout_seconds=float(env.get("LIVEAGENT_RASA_TIMEOUT_SECONDS", cls.rasa_timeout_seconds)),
+                allowed_origins=origins,
+                session_secret=secret,
+                jwt_algorithm=algorithm,
+                jwt_keys=keys,
+                jwt_audience=env.get("LUMO_JWT_AUDIENCE", cls.jwt_audience) or None,
+                jwt_issuer=env.get("LUMO_JWT_ISSUER", cls.jwt_issuer) or None,
+                demo_token_endpoint=env.get("LIVEAGENT_DEMO_TOKENS", "1") not in ("0", "false"),
+                insecure_cookies=env.get("LIVEAGENT_INSECURE_COOKIES", "1") not in ("0", "false"),
+                always_open=env.get("LIVEAGENT_ALWAYS_OPEN", "0") in ("1", "true"),
+                queue_capacity=int(env.get("LIVEAGENT_QUEUE_CAPACITY", cls.queue_capacity)),
+                unanswered_requeue_seconds=int(
+                    env.get("LIVEAGENT_UNANSWERED_REQUEUE_SECONDS", cls.unanswered_requeue_seconds)
+                ),
+                auto_away_seconds=int(env.get("LIVEAGENT_AUTO_AWAY_SECONDS", cls.auto_away_seconds)),
+                service_hours=_hours(env),
+                demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", ""),
+            )
+        except ValueError as error:
+            raise SettingsError(f"invalid live-agent setting: {error}") from error
+
+
+def _hours(env: Mapping[str, str]) -> ServiceHours:
+    """LIVEAGENT_SERVICE_HOURS="mon-fri 08:00-18:00"."""
+    raw = env.get("LIVEAGENT_SERVICE_HOURS")
+    if not raw:
+        return ServiceHours()
+    days, _, span = raw.strip().partition(" ")
+    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    first, _, last = days.lower().partition("-")
+    start, end = names.index(first), names.index(last or first)
+    opens, _, closes = span.partition("-")
+    return ServiceHours(
+        weekdays=tuple(range(start, end + 1)),
+        opens=dt.time.fromisoformat(opens),
+        closes=dt.time.fromisoformat(closes),
+    )

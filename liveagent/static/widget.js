@@ -1,0 +1,1054 @@
+/*
+ * Lumo-chat: the visitor chat widget of the live-agent service (docs/agent-api.md, "Visitor channel").
+ *
+ * Embed with one tag:  <script src="/static/widget.js" defer></script>
+ *   data-server  service URL (default: the origin this script was loaded from)
+ *   data-title   panel title (default "Lumo-chat")
+ *   data-open    "true" to start with the panel open
+ * A logged-in visitor's signed token: window.LumoChat.setAuthToken(token), or
+ * window.lumoChatConfig = {authToken: token} before this script runs.
+ *
+ * The widget loads vendor/socket.io.min.js and widget.css from its own base URL. Everything that
+ * comes from the server or the visitor is put on the page with textContent / createTextNode only;
+ * https links in bot and agent text are built with createElement after checking the URL scheme.
+ *
+ * Local state lives in localStorage under "lumo-chat": the session token, the newest message id
+ * seen (sent back as last_seen_id) and the transcript, so a reload or a second tab shows the same
+ * chat without asking the server for everything again. Messages are deduplicated by their id.
+ */
+(function () {
+  'use strict';
+
+  if (window.LumoChat && window.LumoChat.version) {
+    return; // already loaded on this page
+  }
+
+  const VERSION = '1.0.0';
+  const STORAGE_KEY = 'lumo-chat';
+  const MAX_CACHED_MESSAGES = 200;
+  const MAX_MESSAGE_CHARS = 1000;
+  const TYPING_IDLE_MS = 3000;
+  const TYPING_REFRESH_MS = 5000;
+  const TYPING_INDICATOR_TIMEOUT_MS = 15000;
+
+  const T = {
+    launcher: 'Avaa chat',
+    close: 'Sulje keskustelu',
+    logLabel: 'Keskustelu',
+    inputLabel: 'Kirjoita viesti',
+    send: 'Lähetä',
+    you: 'Sinä',
+    bot: 'Lumo-botti',
+    agent: 'asiakaspalvelija',
+    agentNoName: 'Asiakaspalvelija',
+    system: 'Ilmoitus',
+    botTyping: 'Botti kirjoittaa…',
+    agentTyping: 'Asiakaspalvelija kirjoittaa…',
+    cancelWaiting: 'Peru jonotus ja palaa botille',
+    ratingQuestion: 'Miten onnistuimme? Arvioi asiakaspalvelu asteikolla 1–5',
+    ratingScale: '1 = huono, 5 = erinomainen',
+    ratingButton: (n) => `Arvio ${n} / 5`,
+    quickReplies: 'Vastausvaihtoehdot',
+    chosen: 'valittu',
+    unread: (n) => (n === 1 ? '1 uusi viesti' : `${n} uutta viestiä`),
+    newWindow: '(avautuu uuteen välilehteen)',
+    sending: 'Lähetetään…',
+    notSent: 'Viestiä ei lähetetty.',
+    connecting: 'Yhdistetään…',
+    disconnected: 'Yhteys katkesi. Yhdistetään uudelleen…',
+    connectFailed: 'Yhteyttä chattiin ei juuri nyt saada. Yritetään uudelleen…',
+    privacy: 'Älä kirjoita chattiin henkilötunnusta, pankkitietoja tai terveystietoja.',
+    contactHeading: 'Jätä yhteydenottopyyntö',
+    contactName: 'Nimi',
+    contactContact: 'Puhelin tai sähköposti',
+    contactMessage: 'Viesti',
+    contactSubmit: 'Lähetä yhteydenottopyyntö',
+    contactCancel: 'Peruuta',
+    contactMissing: 'Täytä kaikki kolme kenttää.',
+    contactSending: 'Lähetetään yhteydenottopyyntöä…',
+  };
+
+  // ---- where we were loaded from, and the options ------------------------------------------
+  const script =
+    document.currentScript ||
+    Array.from(document.getElementsByTagName('script'))
+      .reverse()
+      .find((s) => /\/widget\.js(?:[?#]|$)/.test(s.src));
+  const scriptUrl = new URL(script && script.src ? script.src : window.location.href, window.location.href);
+  const baseUrl = new URL('.', scriptUrl);
+  const dataset = (script && script.dataset) || {};
+  const pageConfig = window.lumoChatConfig && typeof window.lumoChatConfig === 'object' ? window.lumoChatConfig : {};
+  const serverUrl = new URL(dataset.server || pageConfig.server || scriptUrl.origin, window.location.href);
+  const socketOrigin = serverUrl.origin;
+  const socketPath = serverUrl.pathname.replace(/\/+$/, '') + '/socket.io/';
+  const title = dataset.title || pageConfig.title || 'Lumo-chat';
+  const startOpen = dataset.open === 'true' || pageConfig.open === true;
+
+  let authToken = typeof pageConfig.authToken === 'string' && pageConfig.authToken ? pageConfig.authToken : null;
+
+  // ---- small DOM helpers (never innerHTML) --------------------------------------------------
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    if (props) {
+      for (const [name, value] of Object.entries(props)) {
+        if (value === null || value === undefined || value === false) continue;
+        if (name === 'className') node.className = value;
+        else if (name === 'text') node.textContent = value;
+        else if (name === 'hidden') node.hidden = true;
+        else if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value);
+        else node.setAttribute(name, value === true ? '' : String(value));
+      }
+    }
+    for (const child of children || []) {
+      if (child === null || child === undefined) continue;
+      node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function visuallyHidden(text) {
+    return el('span', { className: 'lumo-chat-vh', text });
+  }
+
+  let uidCounter = 0;
+  function uid(prefix) {
+    uidCounter += 1;
+    return `${prefix}-${uidCounter}-${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  /** Text with https links as <a> elements: built with createElement, scheme checked. */
+  function linkified(text) {
+    const fragment = document.createDocumentFragment();
+    const pattern = /https:\/\/[^\s<>"'`]+/gi;
+    let last = 0;
+    let match;
+    while ((match = pattern.exec(text)) !== null) {
+      let raw = match[0];
+      const trailing = /[.,;:!?)\]}]+$/.exec(raw);
+      if (trailing) raw = raw.slice(0, raw.length - trailing[0].length);
+      let url = null;
+      try {
+        url = new URL(raw);
+      } catch (err) {
+        url = null;
+      }
+      if (!url || url.protocol !== 'https:' || !raw) continue;
+      if (match.index > last) fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      const link = el('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer' }, [raw]);
+      link.appendChild(visuallyHidden(' ' + T.newWindow));
+      fragment.appendChild(link);
+      last = match.index + raw.length;
+      pattern.lastIndex = last;
+    }
+    if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+
+  function timeLabel(iso) {
+    if (!iso) return '';
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return '';
+    return date.toLocaleTimeString('fi-FI', { hour: '2-digit', minute: '2-digit' });
+  }
+
+  // ---- persisted state ----------------------------------------------------------------------
+  function emptyStore() {
+    return { v: 1, token: null, sessionAt: 0, lastSeenId: 0, messages: [], status: null, contactDismissed: false };
+  }
+
+  function parseStore(raw) {
+    if (!raw) return null;
+    try {
+      const parsed = JSON.parse(raw);
+      if (!parsed || typeof parsed !== 'object' || parsed.v !== 1 || !Array.isArray(parsed.messages)) return null;
+      return Object.assign(emptyStore(), parsed);
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function readStorage() {
+    try {
+      return window.localStorage.getItem(STORAGE_KEY);
+    } catch (err) {
+      return null; // storage blocked: the chat still works for this page
+    }
+  }
+
+  let store = parseStore(readStorage()) || emptyStore();
+  // A message that was still waiting to be sent when its page went away was never sent.
+  for (const entry of store.messages) {
+    if (entry.unsent) {
+      entry.unsent = false;
+      entry.failed = true;
+    }
+  }
+
+  function save() {
+    if (store.messages.length > MAX_CACHED_MESSAGES) {
+      const dropped = store.messages.splice(0, store.messages.length - MAX_CACHED_MESSAGES);
+      for (const entry of dropped) {
+        const node = renderedNodes.get(entry.key);
+        if (node) node.remove();
+        renderedNodes.delete(entry.key);
+      }
+    }
+    try {
+      window.localStorage.setItem(STORAGE_KEY, JSON.stringify(store));
+    } catch (err) {
+      /* storage full or blocked: keep going in memory */
+    }
+  }
+
+  // ---- the DOM --------------------------------------------------------------------------------
+  const ids = {
+    panel: uid('lumo-chat-panel'),
+    title: uid('lumo-chat-title'),
+    input: uid('lumo-chat-input'),
+    rating: uid('lumo-chat-rating'),
+    contact: uid('lumo-chat-contact'),
+    privacy: uid('lumo-chat-privacy'),
+  };
+
+  const badge = el('span', { className: 'lumo-chat-badge', hidden: true });
+  const launcher = el(
+    'button',
+    {
+      type: 'button',
+      className: 'lumo-chat-launcher',
+      'aria-expanded': 'false',
+      'aria-controls': ids.panel,
+    },
+    [el('span', { className: 'lumo-chat-launcher-icon', 'aria-hidden': 'true', text: '💬' }), T.launcher, badge]
+  );
+
+  const closeButton = el('button', {
+    type: 'button',
+    className: 'lumo-chat-close',
+    'aria-label': T.close,
+    title: T.close,
+    text: '×',
+  });
+
+  const log = el('div', {
+    className: 'lumo-chat-log',
+    role: 'log',
+    'aria-live': 'polite',
+    'aria-label': T.logLabel,
+    tabindex: '0',
+  });
+
+  const typingLine = el('p', { className: 'lumo-chat-typing', hidden: true });
+
+  const connectionText = el('span', { className: 'lumo-chat-connection' });
+  const statusText = el('span', { className: 'lumo-chat-status-text' });
+  const statusRegion = el('div', { className: 'lumo-chat-status', role: 'status' }, [connectionText, statusText]);
+
+  const cancelButton = el('button', {
+    type: 'button',
+    className: 'lumo-chat-secondary lumo-chat-cancel',
+    hidden: true,
+    text: T.cancelWaiting,
+  });
+
+  const ratingButtons = [1, 2, 3, 4, 5].map((score) =>
+    el('button', { type: 'button', className: 'lumo-chat-rating-button', 'aria-label': T.ratingButton(score) }, [
+      String(score),
+    ])
+  );
+  const ratingBox = el(
+    'div',
+    { className: 'lumo-chat-rating', role: 'group', 'aria-labelledby': ids.rating, hidden: true },
+    [
+      el('p', { id: ids.rating, className: 'lumo-chat-rating-question', text: T.ratingQuestion }),
+      el('div', { className: 'lumo-chat-rating-buttons' }, ratingButtons),
+      el('p', { className: 'lumo-chat-rating-scale', text: T.ratingScale }),
+    ]
+  );
+
+  function field(labelText, control) {
+    return el('div', { className: 'lumo-chat-field' }, [el('label', { for: control.id, text: labelText }), control]);
+  }
+  const contactName = el('input', {
+    id: uid('lumo-chat-contact-name'),
+    type: 'text',
+    name: 'name',
+    autocomplete: 'name',
+    maxlength: '200',
+    required: true,
+  });
+  const contactContact = el('input', {
+    id: uid('lumo-chat-contact-contact'),
+    type: 'text',
+    name: 'contact',
+    autocomplete: 'email',
+    inputmode: 'email',
+    maxlength: '200',
+    required: true,
+  });
+  const contactMessage = el('textarea', {
+    id: uid('lumo-chat-contact-message'),
+    name: 'message',
+    rows: '3',
+    maxlength: '500',
+    required: true,
+  });
+  const contactError = el('p', { className: 'lumo-chat-error', role: 'alert' });
+  const contactSubmit = el('button', { type: 'submit', className: 'lumo-chat-primary', text: T.contactSubmit });
+  const contactCancel = el('button', { type: 'button', className: 'lumo-chat-secondary', text: T.contactCancel });
+  const contactForm = el(
+    'form',
+    { className: 'lumo-chat-contact', 'aria-labelledby': ids.contact, novalidate: true, hidden: true },
+    [
+      el('h3', { id: ids.contact, text: T.contactHeading }),
+      field(T.contactName, contactName),
+      field(T.contactContact, contactContact),
+      field(T.contactMessage, contactMessage),
+      contactError,
+      el('div', { className: 'lumo-chat-form-buttons' }, [contactSubmit, contactCancel]),
+    ]
+  );
+
+  const input = el('input', {
+    id: ids.input,
+    type: 'text',
+    className: 'lumo-chat-input',
+    autocomplete: 'off',
+    maxlength: String(MAX_MESSAGE_CHARS),
+    placeholder: T.inputLabel,
+    'aria-describedby': ids.privacy,
+  });
+  const sendButton = el('button', { type: 'submit', className: 'lumo-chat-primary', text: T.send });
+  const composer = el('form', { className: 'lumo-chat-composer' }, [
+    el('label', { for: ids.input, className: 'lumo-chat-vh', text: T.inputLabel }),
+    input,
+    sendButton,
+  ]);
+
+  const panel = el(
+    'section',
+    {
+      id: ids.panel,
+      className: 'lumo-chat-panel',
+      role: 'dialog',
+      'aria-modal': 'false',
+      'aria-labelledby': ids.title,
+      hidden: true,
+    },
+    [
+      el('header', { className: 'lumo-chat-header' }, [
+        el('h2', { id: ids.title, className: 'lumo-chat-title', text: title }),
+        closeButton,
+      ]),
+      log,
+      typingLine,
+      statusRegion,
+      cancelButton,
+      ratingBox,
+      contactForm,
+      composer,
+      el('p', { id: ids.privacy, className: 'lumo-chat-privacy', text: T.privacy }),
+    ]
+  );
+
+  const root = el('div', { className: 'lumo-chat', hidden: true }, [panel, launcher]);
+
+  // ---- rendering messages ----------------------------------------------------------------------
+  const renderedNodes = new Map(); // entry.key -> element
+  const seenIds = new Set(); // server message ids present in the transcript
+  let unreadCount = 0;
+
+  function senderLabel(entry) {
+    if (entry.sender === 'visitor') return T.you;
+    if (entry.sender === 'agent') return entry.agent_name ? `${entry.agent_name}, ${T.agent}` : T.agentNoName;
+    if (entry.sender === 'system') return T.system;
+    return T.bot;
+  }
+
+  function metaNote(entry) {
+    if (entry.unsent) return T.sending;
+    if (entry.failed) return T.notSent;
+    return '';
+  }
+
+  function renderEntry(entry) {
+    const sender = ['visitor', 'agent', 'system'].includes(entry.sender) ? entry.sender : 'bot';
+    const label = senderLabel(entry);
+    const time = timeLabel(entry.created_at);
+    const meta = el('p', { className: 'lumo-chat-meta' }, [
+      sender === 'system' ? visuallyHidden(label + ': ') : el('span', { className: 'lumo-chat-sender', text: label }),
+      time && sender !== 'system' ? el('span', { className: 'lumo-chat-time' }, [' · ', time]) : null,
+      sender === 'visitor' || sender === 'bot' || sender === 'agent' ? visuallyHidden(': ') : null,
+    ]);
+    const body = el('p', { className: 'lumo-chat-text' });
+    if (sender === 'bot' || sender === 'agent') body.appendChild(linkified(entry.text || ''));
+    else body.textContent = entry.text || '';
+
+    const note = el('p', { className: 'lumo-chat-delivery', text: metaNote(entry) });
+    if (!metaNote(entry)) note.hidden = true;
+
+    const item = el('div', { className: `lumo-chat-message lumo-chat-message--${sender}` }, [meta, body, note]);
+
+    const replies = Array.isArray(entry.quick_replies) ? entry.quick_replies.filter((q) => q && q.title) : [];
+    if (replies.length) {
+      const group = el('div', { className: 'lumo-chat-quick-replies', role: 'group', 'aria-label': T.quickReplies });
+      for (const reply of replies) {
+        const button = el('button', { type: 'button', className: 'lumo-chat-quick-reply' }, [String(reply.title)]);
+        if (entry.used) button.disabled = true;
+        if (entry.chosen === reply.title) {
+          button.classList.add('lumo-chat-quick-reply--chosen');
+          button.appendChild(visuallyHidden(` (${T.chosen})`));
+          button.insertBefore(el('span', { 'aria-hidden': 'true', text: '✓ ' }), button.firstChild);
+        }
+        button.addEventListener('click', () => {
+          if (entry.used) return;
+          entry.chosen = String(reply.title);
+          sendVisitorMessage(String(reply.payload || reply.title), String(reply.title));
+          refreshEntry(entry);
+          input.focus();
+        });
+        group.appendChild(button);
+      }
+      item.appendChild(group);
+    }
+    return item;
+  }
+
+  function refreshEntry(entry) {
+    const old = renderedNodes.get(entry.key);
+    if (!old) return;
+    const fresh = renderEntry(entry);
+    old.replaceWith(fresh);
+    renderedNodes.set(entry.key, fresh);
+  }
+
+  function nearBottom() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+
+  function appendEntry(entry, options) {
+    const stick = nearBottom();
+    const node = renderEntry(entry);
+    renderedNodes.set(entry.key, node);
+    log.appendChild(node);
+    if (stick || (options && options.scroll)) log.scrollTop = log.scrollHeight;
+  }
+
+  function remember(entry) {
+    if (typeof entry.id === 'number') {
+      seenIds.add(entry.id);
+      if (entry.id > store.lastSeenId) store.lastSeenId = entry.id;
+    }
+  }
+
+  function renderAll() {
+    log.setAttribute('aria-busy', 'true');
+    log.textContent = '';
+    renderedNodes.clear();
+    seenIds.clear();
+    for (const entry of store.messages) {
+      remember(entry);
+      appendEntry(entry);
+    }
+    log.scrollTop = log.scrollHeight;
+    log.removeAttribute('aria-busy');
+  }
+
+  function sameVisitorText(localEntry, serverText) {
+    const wanted = String(serverText || '').trim();
+    return (localEntry.payload || localEntry.text || '').trim() === wanted || (localEntry.text || '').trim() === wanted;
+  }
+
+  /** A title to show for a visitor message that is a quick-reply payload ("/intent"). */
+  function titleForPayload(text) {
+    for (let i = store.messages.length - 1; i >= 0; i -= 1) {
+      const replies = store.messages[i].quick_replies;
+      if (!Array.isArray(replies)) continue;
+      const hit = replies.find((q) => q && q.payload === text && q.title);
+      if (hit) return String(hit.title);
+    }
+    return null;
+  }
+
+  /** A message from the server (bot_uttered or history). Returns true if it was new. */
+  function addServerMessage(message, live) {
+    if (!message || typeof message !== 'object') return false;
+    if (message.kind === 'note') return false; // internal notes are never for the visitor
+    const id = typeof message.id === 'number' ? message.id : null;
+    if (id !== null && seenIds.has(id)) return false;
+    const sender = typeof message.sender === 'string' ? message.sender : 'bot';
+    const text = typeof message.text === 'string' ? message.text : '';
+    const quickReplies = Array.isArray(message.quick_replies) ? message.quick_replies : [];
+
+    if (sender === 'visitor' && id !== null) {
+      // Our own message coming back (another tab, or history after a reconnect).
+      const local = store.messages.find(
+        (e) =>
+          e.sender === 'visitor' && e.id == null && !e.failed && !outbox.includes(e) && sameVisitorText(e, text)
+      );
+      if (local) {
+        local.id = id;
+        remember(local);
+        return false;
+      }
+    }
+    if (!text && !quickReplies.length) {
+      if (id !== null) {
+        seenIds.add(id);
+        if (id > store.lastSeenId) store.lastSeenId = id;
+      }
+      return false;
+    }
+    const entry = {
+      key: id !== null ? `id:${id}` : uid('srv'),
+      id,
+      sender,
+      text: sender === 'visitor' ? titleForPayload(text) || text : text,
+      quick_replies: quickReplies
+        .filter((q) => q && typeof q.title === 'string')
+        .map((q) => ({ title: q.title, payload: typeof q.payload === 'string' ? q.payload : q.title })),
+      agent_name: typeof message.agent_name === 'string' ? message.agent_name : null,
+      created_at: typeof message.created_at === 'string' ? message.created_at : new Date().toISOString(),
+    };
+    if (sender === 'visitor') markQuickRepliesUsed();
+    store.messages.push(entry);
+    remember(entry);
+    appendEntry(entry);
+    if (sender === 'bot' || sender === 'agent') hideTyping(sender);
+    if (live && sender !== 'visitor' && panel.hidden) {
+      unreadCount += 1;
+      updateBadge();
+    }
+    return true;
+  }
+
+  function markQuickRepliesUsed() {
+    for (const entry of store.messages) {
+      if (Array.isArray(entry.quick_replies) && entry.quick_replies.length && !entry.used) {
+        entry.used = true;
+        refreshEntry(entry);
+      }
+    }
+  }
+
+  function updateBadge() {
+    badge.textContent = '';
+    if (unreadCount > 0) {
+      badge.appendChild(el('span', { 'aria-hidden': 'true', text: String(unreadCount) }));
+      badge.appendChild(visuallyHidden(` (${T.unread(unreadCount)})`));
+      badge.hidden = false;
+    } else {
+      badge.hidden = true;
+    }
+  }
+
+  // ---- status, typing, rating, contact form -------------------------------------------------------
+  let typingTimer = null;
+  let typingWho = null;
+
+  function showTyping(who) {
+    typingWho = who === 'agent' ? 'agent' : 'bot';
+    typingLine.textContent = typingWho === 'agent' ? T.agentTyping : T.botTyping;
+    typingLine.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => hideTyping(), TYPING_INDICATOR_TIMEOUT_MS);
+  }
+
+  function hideTyping(who) {
+    if (who && typingWho && who !== typingWho) return;
+    clearTimeout(typingTimer);
+    typingWho = null;
+    typingLine.hidden = true;
+    typingLine.textContent = '';
+  }
+
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text; // unchanged text is not announced again
+  }
+
+  function applyStatus(status, fromHistory) {
+    if (!status || typeof status !== 'object') return;
+    let next = Object.assign({}, status);
+    const cached = store.status;
+    // History carries the plain state; the one-off offers (rating, contact form) came in a live
+    // status event. Keep them across a reload while the state is the same.
+    if (
+      fromHistory &&
+      cached &&
+      cached.state === next.state &&
+      (cached.ask_rating || cached.offer_contact_request) &&
+      !next.ask_rating &&
+      !next.offer_contact_request
+    ) {
+      next = Object.assign({}, cached);
+    }
+    if (next.offer_contact_request && !(cached && cached.offer_contact_request)) {
+      store.contactDismissed = false;
+    }
+    store.status = next;
+    renderStatus();
+  }
+
+  function renderStatus() {
+    const status = store.status || {};
+    setText(statusText, typeof status.text === 'string' ? status.text : '');
+    cancelButton.hidden = status.state !== 'waiting';
+    const wantRating = Boolean(status.ask_rating);
+    if (wantRating && ratingBox.hidden) ratingButtons.forEach((b) => (b.disabled = false));
+    ratingBox.hidden = !wantRating;
+    const wantContact = Boolean(status.offer_contact_request) && !store.contactDismissed;
+    if (contactForm.hidden !== !wantContact) {
+      contactForm.hidden = !wantContact;
+      if (wantContact) {
+        contactSubmit.disabled = false;
+        contactError.textContent = '';
+      }
+    } else if (wantContact) {
+      contactSubmit.disabled = false; // e.g. the server asked to correct the form
+    }
+  }
+
+  function setConnection(text) {
+    setText(connectionText, text ? text + ' ' : '');
+  }
+
+  // ---- the socket -------------------------------------------------------------------------------------
+  let socket = null;
+  let ready = false; // session confirmed on the current connection
+  let pendingRequests = []; // tokens of the session_requests not yet confirmed, oldest first
+  let skipHistory = false; // the next history answers a request that a newer one replaced
+  let ioPromise = null;
+  const outbox = [];
+
+  function loadSocketIo() {
+    if (typeof window.io === 'function') return Promise.resolve(window.io);
+    if (!ioPromise) {
+      ioPromise = new Promise((resolve, reject) => {
+        const tag = document.createElement('script');
+        tag.src = new URL('vendor/socket.io.min.js', baseUrl).href;
+        tag.async = true;
+        tag.addEventListener('load', () =>
+          typeof window.io === 'function' ? resolve(window.io) : reject(new Error('socket.io missing'))
+        );
+        tag.addEventListener('error', () => reject(new Error('socket.io did not load')));
+        document.head.appendChild(tag);
+      });
+      ioPromise.catch(() => {
+        ioPromise = null;
+      });
+    }
+    return ioPromise;
+  }
+
+  function sessionRequest() {
+    if (!socket || !socket.connected) return;
+    ready = false;
+    pendingRequests.push(store.token);
+    socket.emit('session_request', { session_id: store.token, last_seen_id: store.lastSeenId || 0 });
+  }
+
+  function ensureConnected() {
+    if (socket) {
+      if (!socket.connected && !socket.active) socket.connect();
+      return;
+    }
+    setConnection(T.connecting);
+    loadSocketIo()
+      .then((io) => {
+        if (socket) return;
+        socket = io(socketOrigin, { path: socketPath, reconnectionDelayMax: 10000 });
+        socket.on('connect', () => {
+          pendingRequests = [];
+          skipHistory = false;
+          setConnection('');
+          sessionRequest(); // also after every reconnect, with the stored token and last_seen_id
+        });
+        socket.on('disconnect', (reason) => {
+          ready = false;
+          hideTyping();
+          if (reason !== 'io client disconnect') setConnection(T.disconnected);
+        });
+        socket.on('connect_error', () => setConnection(T.connectFailed));
+        socket.on('session_confirm', onSessionConfirm);
+        socket.on('history', onHistory);
+        socket.on('bot_uttered', (message) => {
+          if (addServerMessage(message, true)) save();
+        });
+        socket.on('status', (status) => {
+          applyStatus(status, false);
+          save();
+        });
+        socket.on('typing', (data) => {
+          if (data && data.on) showTyping(data.who);
+          else hideTyping(data && data.who);
+        });
+      })
+      .catch(() => setConnection(T.connectFailed));
+  }
+
+  function onSessionConfirm(payload) {
+    const token = typeof payload === 'string' ? payload : payload && payload.session_id;
+    if (typeof token !== 'string' || !token) return;
+    pendingRequests.shift();
+    if (pendingRequests.length) {
+      skipHistory = true; // a newer session_request (another tab's session) is on its way
+      return;
+    }
+    skipHistory = false;
+    if (token !== store.token) {
+      if (store.token) {
+        // The old session was not accepted: a fresh conversation starts.
+        const kept = store.contactDismissed;
+        store = emptyStore();
+        store.contactDismissed = kept;
+        store.messages.push(...outbox);
+        renderAll();
+        renderStatus();
+      }
+      store.token = token;
+      store.sessionAt = Date.now();
+    }
+    ready = true;
+    save();
+    flushOutbox();
+  }
+
+  function onHistory(data) {
+    if (!data || typeof data !== 'object') return false;
+    if (skipHistory) {
+      skipHistory = false;
+      return false;
+    }
+    let added = false;
+    const messages = Array.isArray(data.messages) ? data.messages : [];
+    const bulk = messages.length > 1;
+    if (bulk) log.setAttribute('aria-busy', 'true');
+    for (const message of messages) added = addServerMessage(message, true) || added;
+    if (bulk) log.removeAttribute('aria-busy');
+    if (data.status) applyStatus(data.status, true);
+    save();
+    return added;
+  }
+
+  function flushOutbox() {
+    if (!socket || !socket.connected || !ready) return;
+    while (outbox.length) {
+      const entry = outbox.shift();
+      socket.emit('user_uttered', {
+        message: entry.payload || entry.text,
+        session_id: store.token,
+        customData: authToken ? { auth_token: authToken } : {},
+      });
+      entry.unsent = false;
+      refreshEntry(entry);
+    }
+    save();
+  }
+
+  function sendVisitorMessage(message, shownText) {
+    const text = String(message || '').trim();
+    if (!text) return;
+    stopVisitorTyping();
+    markQuickRepliesUsed();
+    if (store.status && store.status.ask_rating) {
+      // Writing again reopens the conversation; the rating question no longer applies.
+      store.status = Object.assign({}, store.status, { ask_rating: false });
+      renderStatus();
+    }
+    const shown = String(shownText || text).trim();
+    const entry = {
+      key: uid('local'),
+      id: null,
+      sender: 'visitor',
+      text: shown,
+      payload: shown !== text ? text : undefined,
+      created_at: new Date().toISOString(),
+      unsent: true,
+    };
+    store.messages.push(entry);
+    appendEntry(entry, { scroll: true });
+    outbox.push(entry);
+    save();
+    ensureConnected();
+    flushOutbox();
+  }
+
+  // ---- visitor typing (throttled) ----------------------------------------------------------------------
+  let visitorTyping = false;
+  let visitorTypingSentAt = 0;
+  let visitorTypingTimer = null;
+
+  function emitVisitorTyping(on) {
+    if (socket && socket.connected && ready) socket.emit('visitor_typing', { on });
+  }
+
+  function noteVisitorTyping() {
+    if (!input.value.trim()) {
+      stopVisitorTyping();
+      return;
+    }
+    const now = Date.now();
+    if (!visitorTyping || now - visitorTypingSentAt > TYPING_REFRESH_MS) {
+      visitorTyping = true;
+      visitorTypingSentAt = now;
+      emitVisitorTyping(true);
+    }
+    clearTimeout(visitorTypingTimer);
+    visitorTypingTimer = setTimeout(stopVisitorTyping, TYPING_IDLE_MS);
+  }
+
+  function stopVisitorTyping() {
+    clearTimeout(visitorTypingTimer);
+    if (visitorTyping) {
+      visitorTyping = false;
+      emitVisitorTyping(false);
+    }
+  }
+
+  // ---- other tabs ----------------------------------------------------------------------------------------
+  function onStorage(event) {
+    if (event.key !== STORAGE_KEY && event.key !== null) return;
+    const incoming = parseStore(event.key === null ? null : event.newValue);
+    if (!incoming) {
+      if (event.newValue === null || event.key === null) resetLocal();
+      return;
+    }
+    if (incoming.token && incoming.token !== store.token) {
+      if (!store.token || (incoming.sessionAt || 0) > (store.sessionAt || 0)) {
+        store = incoming; // the newest session wins in every tab
+        renderAll();
+        renderStatus();
+        if (socket && socket.connected) sessionRequest();
+        else ensureConnected();
+      }
+      return;
+    }
+    if (incoming.token !== store.token) return;
+
+    for (const other of incoming.messages) {
+      const mine = store.messages.find((e) => e.key === other.key);
+      if (mine) {
+        let changed = false;
+        if (typeof other.id === 'number' && mine.id == null) {
+          mine.id = other.id;
+          remember(mine);
+        }
+        for (const flag of ['used', 'unsent', 'failed', 'chosen']) {
+          if (other[flag] !== mine[flag] && !(flag === 'unsent' && outbox.includes(mine))) {
+            mine[flag] = other[flag];
+            changed = true;
+          }
+        }
+        if (changed) refreshEntry(mine);
+        continue;
+      }
+      if (typeof other.id === 'number' && seenIds.has(other.id)) {
+        // Same message under another key: learn which of our local messages it was.
+        const ours = store.messages.find((e) => e.id === other.id);
+        if (ours && ours.key.startsWith('id:') && other.key.startsWith('local')) ours.localKey = other.key;
+        continue;
+      }
+      if (other.localKey) {
+        const local = store.messages.find((e) => e.key === other.localKey);
+        if (local && typeof other.id === 'number') {
+          local.id = other.id;
+          remember(local);
+          continue;
+        }
+      }
+      if (other.sender === 'visitor' && other.id == null) {
+        const twin = store.messages.find(
+          (e) =>
+            e.sender === 'visitor' &&
+            typeof e.id === 'number' &&
+            !e.localKey &&
+            e.key.startsWith('id:') &&
+            sameVisitorText(other, e.text)
+        );
+        if (twin) {
+          twin.localKey = other.key;
+          continue;
+        }
+      }
+      store.messages.push(other);
+      remember(other);
+      appendEntry(other);
+    }
+    if (incoming.lastSeenId > store.lastSeenId) store.lastSeenId = incoming.lastSeenId;
+    if (JSON.stringify(incoming.status) !== JSON.stringify(store.status) || incoming.contactDismissed !== store.contactDismissed) {
+      store.status = incoming.status;
+      store.contactDismissed = incoming.contactDismissed;
+      renderStatus();
+    }
+    if (!socket && store.token) ensureConnected();
+  }
+
+  function resetLocal() {
+    store = emptyStore();
+    outbox.length = 0;
+    ready = false;
+    pendingRequests = [];
+    skipHistory = false;
+    if (socket) {
+      socket.disconnect();
+      socket = null;
+    }
+    hideTyping();
+    setConnection('');
+    unreadCount = 0;
+    updateBadge();
+    renderAll();
+    renderStatus();
+  }
+
+  // ---- open / close -------------------------------------------------------------------------------------
+  function open() {
+    if (!panel.hidden) return;
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute('aria-expanded', 'true');
+    unreadCount = 0;
+    updateBadge();
+    log.scrollTop = log.scrollHeight;
+    ensureConnected();
+    input.focus();
+  }
+
+  function close() {
+    if (panel.hidden) return;
+    const hadFocus = panel.contains(document.activeElement);
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute('aria-expanded', 'false');
+    stopVisitorTyping();
+    if (hadFocus || document.activeElement === document.body) launcher.focus();
+  }
+
+  launcher.addEventListener('click', open);
+  closeButton.addEventListener('click', close);
+  panel.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' || event.key === 'Esc') {
+      event.preventDefault();
+      close();
+      launcher.focus();
+    }
+  });
+
+  composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) {
+      input.focus();
+      return;
+    }
+    input.value = '';
+    sendVisitorMessage(text);
+    input.focus();
+  });
+  input.addEventListener('input', noteVisitorTyping);
+  input.addEventListener('blur', stopVisitorTyping);
+
+  cancelButton.addEventListener('click', () => {
+    ensureConnected();
+    if (socket && socket.connected) socket.emit('cancel_waiting', {});
+    input.focus();
+  });
+
+  ratingButtons.forEach((button, index) => {
+    button.addEventListener('click', () => {
+      if (!socket || !socket.connected) {
+        ensureConnected();
+        setConnection(T.disconnected);
+        return;
+      }
+      socket.emit('rating', { score: index + 1 });
+      ratingButtons.forEach((b) => (b.disabled = true));
+      if (store.status) store.status = Object.assign({}, store.status, { ask_rating: false });
+      save();
+      renderStatus();
+      input.focus();
+    });
+  });
+
+  contactForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const fields = [contactName, contactContact, contactMessage];
+    let firstInvalid = null;
+    for (const control of fields) {
+      const empty = !control.value.trim();
+      if (empty) control.setAttribute('aria-invalid', 'true');
+      else control.removeAttribute('aria-invalid');
+      if (empty && !firstInvalid) firstInvalid = control;
+    }
+    if (firstInvalid) {
+      contactError.textContent = T.contactMissing;
+      firstInvalid.focus();
+      return;
+    }
+    if (!socket || !socket.connected) {
+      ensureConnected();
+      contactError.textContent = T.connectFailed;
+      return;
+    }
+    contactError.textContent = '';
+    socket.emit('contact_request', {
+      name: contactName.value.trim(),
+      contact: contactContact.value.trim(),
+      message: contactMessage.value.trim(),
+    });
+    contactSubmit.disabled = true;
+    setText(statusText, T.contactSending);
+    // The server answers with a status: thanks (form goes away) or a request to correct it.
+  });
+  contactCancel.addEventListener('click', () => {
+    store.contactDismissed = true;
+    save();
+    renderStatus();
+    input.focus();
+  });
+
+  // ---- start ----------------------------------------------------------------------------------------------
+  function mount() {
+    const stylesheet = el('link', { rel: 'stylesheet', href: new URL('widget.css', baseUrl).href });
+    let shown = false;
+    const show = () => {
+      if (shown) return;
+      shown = true;
+      root.hidden = false;
+      if (startOpen) open();
+    };
+    stylesheet.addEventListener('load', show);
+    stylesheet.addEventListener('error', show);
+    setTimeout(show, 3000);
+    document.head.appendChild(stylesheet);
+    document.body.appendChild(root);
+    renderAll();
+    renderStatus();
+    window.addEventListener('storage', onStorage);
+    // An existing conversation reconnects at once (new replies, unread badge); a first visit
+    // creates no session until the visitor opens the chat.
+    if (store.token || startOpen) ensureConnected();
+  }
+
+  window.LumoChat = Object.freeze({
+    version: VERSION,
+    /** The website's signed token of a logged-in visitor (null to forget it). */
+    setAuthToken(token) {
+      authToken = typeof token === 'string' && token ? token : null;
+    },
+    open,
+    close,
+    /** Forget this browser's chat (session token and transcript), e.g. when the visitor logs out. */
+    reset() {
+      try {
+        window.localStorage.removeItem(STORAGE_KEY);
+      } catch (err) {
+        /* ignore */
+      }
+      resetLocal();
+    },
+  });
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mount);
+  else mount();
+})();

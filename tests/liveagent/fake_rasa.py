@@ -1,0 +1,75 @@
+"""A stand-in for the Rasa server at its HTTP boundary, for the live-agent service's tests.
+
+Behaves like Rasa's REST channel and tracker API for the few things the service uses:
+- "haluan puhua ihmisen kanssa" -> the handoff text + handoff signal, and the conversation pauses;
+- while paused, messages are recorded and answered with [] (like Rasa);
+- "hiljaa" -> sleeps longer than the service's timeout (Rasa silent);
+- anything else -> "Botti: <text>" with a quick-reply button;
+- POST /conversations/<id>/tracker/events records events; {"event": "resume"} un-pauses.
+GET /_log returns what was received. Requests to the tracker API must carry a Bearer JWT.
+
+Run: python tests/liveagent/fake_rasa.py PORT JWT_SECRET
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import defaultdict
+
+import jwt
+from aiohttp import web
+
+HANDOFF_TEXT = "Siirrän keskustelun asiakaspalvelijalle."
+
+
+def make_app(jwt_secret: str) -> web.Application:
+    paused: set = set()
+    log = defaultdict(list)
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        sender, text = body["sender"], body["message"]
+        log[sender].append({"kind": "user", "text": text, "metadata": body.get("metadata") or {}})
+        if sender in paused:
+            return web.json_response([])
+        if text == "hiljaa":
+            await asyncio.sleep(10)
+        if "ihmisen" in text:
+            paused.add(sender)
+            return web.json_response([
+                {"recipient_id": sender, "text": HANDOFF_TEXT},
+                {"recipient_id": sender, "custom": {"handoff": {
+                    "version": 1, "reason": "visitor_request", "conversation_id": sender,
+                    "summary": {"intents": ["faq/login", "request_human"], "last_messages": [text],
+                                "customer": {"verified": False}, "turns": 2}}}},
+            ])
+        return web.json_response([{"recipient_id": sender, "text": f"Botti: {text}",
+                                   "buttons": [{"title": "Lisää", "payload": "/faq"}]}])
+
+    async def events(request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization", "")
+        try:
+            claims = jwt.decode(header.removeprefix("Bearer "), jwt_secret, algorithms=["HS256"])
+            assert claims["user"]["role"] == "admin"
+        except Exception:  # noqa: BLE001
+            return web.json_response({"error": "unauthorized"}, status=401)
+        sender = request.match_info["sender"]
+        for event in await request.json():
+            log[sender].append({"kind": "event", "event": event})
+            if event.get("event") == "resume":
+                paused.discard(sender)
+        return web.json_response({"sender_id": sender})
+
+    async def get_log(request: web.Request) -> web.Response:
+        return web.json_response({"log": log, "paused": sorted(paused)})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_post("/conversations/{sender}/tracker/events", events)
+    app.router.add_get("/_log", get_log)
+    return app
+
+
+if __name__ == "__main__":
+    web.run_app(make_app(sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]), print=None)

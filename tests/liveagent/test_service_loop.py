@@ -1,0 +1,211 @@
+"""The live-agent service end to end over its real protocols (fake Rasa at the HTTP boundary)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import socketio
+
+from tests.conftest import OTHER_KEY, make_token
+
+
+async def test_whole_loop_bot_queue_agent_and_back(service, visitors, make_agent):
+    aino = await make_agent("aino")
+    visitor = await visitors()
+    await visitor.connect()
+    conversation_id = visitor.token.split(".")[0]
+
+    await visitor.say("miten kirjaudun")
+    reply = await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: miten kirjaudun")
+    assert reply["sender"] == "bot" and isinstance(reply["id"], int)
+    assert reply["quick_replies"] == [{"content_type": "text", "title": "Lisää", "payload": "/faq"}]
+
+    await visitor.say("haluan puhua ihmisen kanssa")
+    status = await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    assert status["position"] == 1
+    assert status["text"].startswith("Olet jonossa ensimmäisenä, arvioitu odotus noin")
+
+    queue = await (await aino.call("GET", "/queue")).json()
+    [brief] = queue["conversations"]
+    assert brief["id"] == conversation_id
+    assert brief["reason"] == "visitor_request"
+    assert brief["reason_text"] == "Asiakas pyysi asiakaspalvelijaa"
+    assert brief["intents"] == ["faq/login", "request_human"]
+    assert brief["customer"] == {"verified": False}
+
+    response = await aino.call("POST", f"/conversations/{conversation_id}/claim")
+    assert response.status == 200, await response.text()
+    assigned = await visitor.wait_for("status", lambda d: d["state"] == "assigned")
+    assert assigned["agent_name"] == "Aino"
+    assert assigned["text"] == "Asiakaspalvelija Aino liittyi keskusteluun."
+
+    transcript = await (await aino.call("GET", f"/conversations/{conversation_id}")).json()
+    texts = [m["text"] for m in transcript["messages"]]
+    assert texts[:3] == ["miten kirjaudun", "Botti: miten kirjaudun", "haluan puhua ihmisen kanssa"]
+
+    response = await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Hei, Aino täällä."})
+    assert response.status == 201
+    agent_reply = await visitor.wait_for("bot_uttered", lambda d: d["sender"] == "agent")
+    assert agent_reply["text"] == "Hei, Aino täällä." and agent_reply["agent_name"] == "Aino"
+
+    await visitor.say("kiitos, onko hakemukseni käsitelty?")
+    await asyncio.sleep(0.5)
+    log = service.rasa_log()
+    recorded = [e for e in log["log"][conversation_id] if e["kind"] == "user"]
+    assert recorded[-1]["text"] == "kiitos, onko hakemukseni käsitelty?"  # still recorded in Rasa
+    assert not [m for m in visitor.received("bot_uttered") if m["text"].startswith("Botti: kiitos")]  # bot silent
+    agent_events = [e["event"] for e in log["log"][conversation_id] if e["kind"] == "event"]
+    assert {"event": "bot", "text": "Hei, Aino täällä.", "metadata": {"human_agent": "Aino"}} in agent_events
+
+    response = await aino.call("POST", f"/conversations/{conversation_id}/return")
+    assert response.status == 200
+    await visitor.wait_for("status", lambda d: d["text"] == "Keskustelu palasi botille. Voit jatkaa kysymistä.")
+    assert conversation_id not in service.rasa_log()["paused"]
+    await visitor.say("milloin maksupäivä on")
+    await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: milloin maksupäivä on")
+
+    ids = [m["id"] for m in visitor.messages()]
+    assert len(ids) == len(set(ids)), "a message reached the visitor twice"
+
+
+async def test_forged_or_replayed_session_ids_get_nothing(service, visitors):
+    first = await visitors()
+    await first.connect()
+    await first.say("salainen asia")
+    await first.wait_for("bot_uttered")
+    victim_id = first.token.split(".")[0]
+
+    for forged in (victim_id, f"{victim_id}.forgedsignature", f"{'0' * 32}.AAAA"):
+        intruder = await visitors()
+        await intruder.connect(token=forged)
+        assert intruder.token.split(".")[0] != victim_id
+        history = intruder.received("history")[0]
+        assert history["messages"] == []
+        await intruder.close()
+
+
+async def test_cross_origin_socket_is_refused(service, visitors):
+    visitor = await visitors()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await visitor.connect(origin="https://evil.example")
+
+
+async def test_double_claim_has_exactly_one_winner(service, visitors, make_agent):
+    aino, ville = await make_agent("aino"), await make_agent("ville")
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say("haluan puhua ihmisen kanssa")
+    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    conversation_id = visitor.token.split(".")[0]
+    responses = await asyncio.gather(aino.call("POST", f"/conversations/{conversation_id}/claim"),
+                                     ville.call("POST", f"/conversations/{conversation_id}/claim"))
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [200, 409]
+    loser = next(r for r in responses if r.status == 409)
+    body = await loser.json()
+    assert body["error"] == "already_claimed"
+    assert body["message"] == "Toinen asiakaspalvelija ehti ottaa keskustelun käsittelyyn."
+
+
+async def test_silent_rasa_gets_a_finnish_message_and_the_queue(service, visitors, make_agent):
+    await make_agent("aino")
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say("hiljaa")
+    message = await visitor.wait_for("bot_uttered", lambda d: d["sender"] == "system", timeout=6)
+    assert message["text"] == "Pahoittelut, botti ei juuri nyt vastaa. Voit jäädä jonoon odottamaan asiakaspalvelijaa."
+    [button] = message["quick_replies"]
+    await visitor.say(button["payload"])
+    status = await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    assert status["position"] == 1
+
+
+async def test_reconnecting_visitor_gets_exactly_what_it_missed(service, visitors, make_agent):
+    aino = await make_agent("aino")
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say("haluan puhua ihmisen kanssa")
+    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    conversation_id = visitor.token.split(".")[0]
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
+    await visitor.wait_for("status", lambda d: d["state"] == "assigned")
+    await asyncio.sleep(0.3)
+    token, seen = visitor.token, visitor.last_seen_id
+    await visitor.close()
+
+    for text in ("Ensimmäinen viesti", "Toinen viesti"):
+        assert (await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": text})).status == 201
+
+    again = await visitors()
+    again.last_seen_id = seen
+    await again.connect(token=token)
+    history = again.received("history")[0]
+    assert [m["text"] for m in history["messages"]] == ["Ensimmäinen viesti", "Toinen viesti"]
+    assert history["status"]["state"] == "assigned"
+
+
+async def test_restart_during_agent_chat_loses_and_duplicates_nothing(service, visitors, make_agent):
+    aino = await make_agent("aino")
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say("haluan puhua ihmisen kanssa")
+    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    conversation_id = visitor.token.split(".")[0]
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Ennen"})).status == 201
+    await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Ennen")
+    token, seen = visitor.token, visitor.last_seen_id
+    await visitor.close()
+
+    service.stop()
+    service.start()
+
+    aino_again = await make_agent("aino")  # the agent logs in again and comes back online
+    response = await aino_again.call("GET", f"/conversations/{conversation_id}")
+    before = [m["text"] for m in (await response.json())["messages"]]
+    assert before.count("Ennen") == 1
+    state = (await response.json())["conversation"]["state"]
+    if state == "waiting":  # the agent was offline during the restart: back to the queue, reclaim
+        assert (await aino_again.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
+    response = await aino_again.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Jälkeen"})
+    assert response.status == 201
+
+    again = await visitors()
+    again.last_seen_id = seen
+    await again.connect(token=token)
+    texts = [m["text"] for m in again.received("history")[0]["messages"]]
+    assert "Ennen" not in texts
+    assert texts[-1] == "Jälkeen"
+    assert len(texts) == len(set(texts))
+
+
+async def test_only_verified_identity_reaches_rasa(service, visitors):
+    visitor = await visitors()
+    await visitor.connect()
+    conversation_id = visitor.token.split(".")[0]
+    await visitor.say("eka", auth_token=make_token("LUMO-1001"))
+    await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: eka")
+    await visitor.say("toka", auth_token=make_token("LUMO-1001", key=OTHER_KEY))
+    await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: toka")
+    sent = [e for e in service.rasa_log()["log"][conversation_id] if e["kind"] == "user"]
+    assert sent[0]["metadata"] == {"auth_token": make_token("LUMO-1001")} or "auth_token" in sent[0]["metadata"]
+    assert sent[1]["metadata"] == {}
+
+
+async def test_agent_api_errors(service, make_agent):
+    agent = await make_agent()
+    assert (await agent.login("aino", "wrong-password")).status == 401
+    assert (await agent.call("GET", "/queue")).status == 401
+    for _ in range(4):
+        await agent.login("ville", "wrong-password")
+    response = await agent.login("ville", "wrong-password")
+    assert response.status == 423
+    assert (await agent.login("ville")).status == 423  # locked even with the right password
+    assert (await agent.login("aino")).status == 200
+    response = await agent.call("PUT", "/presence", {"presence": "online"}, csrf=False)
+    assert response.status == 403 and (await response.json())["error"] == "csrf"
+    assert (await agent.call("PUT", "/presence", {"presence": "dancing"})).status == 400
+    assert (await agent.call("GET", "/conversations/nope")).status == 404
+    assert (await agent.call("POST", "/conversations/nope/claim")).status == 404
+    assert (await agent.call("POST", "/canned", {"title": "x", "text": "y"})).status == 403

@@ -6,6 +6,7 @@ RASA := $(VENV)/bin/rasa
 PY310 = $(shell scripts/find-python310)
 INSTALLED := $(VENV)/.installed
 MODEL := models/lumo.tar.gz
+CHROMIUM := /usr/bin/chromium
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
@@ -15,10 +16,17 @@ export PYTHONDONTWRITEBYTECODE := 1
 run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, start everything
 	$(PY) scripts/run_stack.py
 
-test: $(INSTALLED) $(MODEL) ## install what is missing and run the whole suite
+test: $(INSTALLED) $(MODEL) $(CHROMIUM) ## install what is missing and run the whole suite
 	$(PY) -m pytest
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(CHROMIUM)
+
+# Browser tests drive Debian's chromium through Playwright (Playwright's own browser download
+# does not work offline).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Debian's chromium package for the browser tests"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PY310) -m venv $(VENV)

@@ -70,8 +70,15 @@ class RasaClient:
         await self._post(f"/conversations/{conversation_id}/tracker/events", events)
 
     async def resume(self, conversation_id: str) -> None:
-        """Un-pause the bot for this conversation (ConversationResumed)."""
-        await self.append_events(conversation_id, [{"event": "resume"}])
+        """Un-pause the bot for this conversation (ConversationResumed).
+
+        While paused, Rasa records visitor messages without running any action, so the tracker
+        would end on the escalation action and no rule would match the next message. An
+        ``action_listen`` puts the dialogue back at "waiting for the visitor".
+        """
+        await self.append_events(
+            conversation_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        )
 
     async def record_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
         """Keep the Rasa transcript whole: the agent's reply as a bot event marked as human."""

@@ -330,13 +330,17 @@
   ui.viewTickets.addEventListener('click', () => showView('tickets'));
 
   // ---- queue ---------------------------------------------------------------------------------------------
+  let queueLoadFailed = false;
+
   async function loadQueue() {
     try {
       const data = await api('GET', '/queue');
       setQueue(data.conversations || []);
-      ui.queueError.textContent = '';
+      if (queueLoadFailed) ui.queueError.textContent = '';
+      queueLoadFailed = false;
     } catch (err) {
       ui.queueError.textContent = err.message;
+      queueLoadFailed = true;
     }
   }
 
@@ -356,11 +360,18 @@
   function setQueue(conversations) {
     const list = conversations.filter((c) => c && c.id).map(withClock);
     const fresh = state.queueSeen ? list.filter((c) => !state.queueSeen.has(c.id)) : [];
+    const ids = new Set(list.map((c) => c.id));
+    const left = state.queue.some((c) => !ids.has(c.id));
     state.queue = list;
-    state.queueSeen = new Set(list.map((c) => c.id));
+    state.queueSeen = ids;
+    if (left) loadMineSoon(); // maybe claimed in my other tab
     renderQueue();
     updateTitle();
     if (fresh.length) alertNewWaiting(fresh);
+    const open = state.open;
+    if (open && open.brief.state === 'waiting' && !state.queueSeen.has(open.brief.id)) {
+      refreshOpenBrief(); // the chat in preview left the queue: someone claimed it, or the visitor left
+    }
   }
 
   function updateTitle() {
@@ -431,8 +442,9 @@
   }
   window.setInterval(tickWaitTimes, 1000);
 
-  async function claim(id) {
+  async function claim(id, fromConversation) {
     ui.queueError.textContent = '';
+    ui.convError.textContent = '';
     try {
       const brief = await api('POST', `/conversations/${encodeURIComponent(id)}/claim`);
       upsertMine(brief);
@@ -444,9 +456,10 @@
       ui.replyInput.focus();
     } catch (err) {
       // 409 already_claimed / not_waiting: the server's own Finnish message.
-      ui.queueError.textContent = err.message;
-      if (state.open && state.open.brief.id === id) ui.convError.textContent = err.message;
+      if (fromConversation) ui.convError.textContent = err.message;
+      else ui.queueError.textContent = err.message;
       loadQueue();
+      if (state.open && state.open.brief.id === id) refreshOpenBrief();
     }
   }
 
@@ -706,7 +719,7 @@
         message.created_at ? el('span', { className: 'msg-time' }, [' · ', formatTime(message.created_at)]) : null,
         vh(': '),
       ]),
-      el('p', { className: 'msg-text', text: str(message.text) }),
+      el('p', { className: 'msg-text', text: shownText(message) }),
       replies.length
         ? el('p', { className: 'msg-buttons' }, [
             el('strong', { text: 'Painikkeet: ' }),
@@ -714,6 +727,18 @@
           ])
         : null,
     ]);
+  }
+
+  /** A visitor's quick-reply payload ("/intent") is shown as the button title the visitor saw. */
+  function shownText(message) {
+    const text = str(message.text);
+    if (message.sender !== 'visitor' || !text.startsWith('/') || !state.open) return text;
+    for (let i = state.open.messages.length - 1; i >= 0; i -= 1) {
+      const replies = state.open.messages[i].quick_replies;
+      const hit = Array.isArray(replies) ? replies.find((q) => q && q.payload === text && q.title) : null;
+      if (hit) return `${str(hit.title)} [painike ${text}]`;
+    }
+    return text;
   }
 
   function addMessage(message, live) {
@@ -916,7 +941,7 @@
   });
 
   ui.convClaimButton.addEventListener('click', () => {
-    if (state.open) claim(state.open.brief.id);
+    if (state.open) claim(state.open.brief.id, true);
   });
 
   async function refreshOpenBrief() {
@@ -1081,6 +1106,11 @@
       everConnected = true;
       reconnectAttempt = 0;
       ui.connection.textContent = reconnect ? 'Yhteys palautui.' : '';
+      if (reconnect) {
+        window.setTimeout(() => {
+          if (ui.connection.textContent === 'Yhteys palautui.') ui.connection.textContent = '';
+        }, 5000);
+      }
       lastPing = 0;
       activity();
       if (reconnect) {

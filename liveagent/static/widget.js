@@ -110,6 +110,26 @@
     return el('span', { className: 'lumo-chat-vh', text });
   }
 
+  /** A speech-bubble icon drawn with SVG elements (no image file, no markup string). */
+  function chatIcon() {
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '22');
+    svg.setAttribute('height', '22');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    svg.setAttribute('class', 'lumo-chat-launcher-icon');
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z');
+    path.setAttribute('fill', 'none');
+    path.setAttribute('stroke', 'currentColor');
+    path.setAttribute('stroke-width', '2');
+    path.setAttribute('stroke-linejoin', 'round');
+    svg.appendChild(path);
+    return svg;
+  }
+
   let uidCounter = 0;
   function uid(prefix) {
     uidCounter += 1;
@@ -219,7 +239,7 @@
       'aria-expanded': 'false',
       'aria-controls': ids.panel,
     },
-    [el('span', { className: 'lumo-chat-launcher-icon', 'aria-hidden': 'true', text: '💬' }), T.launcher, badge]
+    [chatIcon(), T.launcher, badge]
   );
 
   const closeButton = el('button', {
@@ -256,11 +276,12 @@
       String(score),
     ])
   );
+  const ratingQuestion = el('p', { id: ids.rating, className: 'lumo-chat-rating-question', text: T.ratingQuestion });
   const ratingBox = el(
     'div',
     { className: 'lumo-chat-rating', role: 'group', 'aria-labelledby': ids.rating, hidden: true },
     [
-      el('p', { id: ids.rating, className: 'lumo-chat-rating-question', text: T.ratingQuestion }),
+      ratingQuestion,
       el('div', { className: 'lumo-chat-rating-buttons' }, ratingButtons),
       el('p', { className: 'lumo-chat-rating-scale', text: T.ratingScale }),
     ]
@@ -515,6 +536,7 @@
     remember(entry);
     appendEntry(entry);
     if (sender === 'bot' || sender === 'agent') hideTyping(sender);
+    if (sender === 'system') renderStatus();
     if (live && sender !== 'visitor' && panel.hidden) {
       unreadCount += 1;
       updateBadge();
@@ -591,9 +613,15 @@
 
   function renderStatus() {
     const status = store.status || {};
-    setText(statusText, typeof status.text === 'string' ? status.text : '');
+    let text = typeof status.text === 'string' ? status.text : '';
+    const last = store.messages[store.messages.length - 1];
+    if (last && last.sender === 'system' && last.text === text) text = ''; // already in the log, said once
+    setText(statusText, text);
     cancelButton.hidden = status.state !== 'waiting';
     const wantRating = Boolean(status.ask_rating);
+    // The server's status line usually asks the same question: show it once on screen.
+    const normalise = (text) => String(text || '').replace(/[.\s]+$/, '').toLowerCase();
+    ratingQuestion.classList.toggle('lumo-chat-vh', normalise(status.text) === normalise(T.ratingQuestion));
     if (wantRating && ratingBox.hidden) ratingButtons.forEach((b) => (b.disabled = false));
     ratingBox.hidden = !wantRating;
     const wantContact = Boolean(status.offer_contact_request) && !store.contactDismissed;

@@ -47,6 +47,7 @@ class Stack:
     rasa_url: str
     actions_url: str
     logs: Dict[str, Path]
+    env: Optional[Dict[str, str]] = None
 
     def send(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -68,7 +69,10 @@ class Stack:
             return json.loads(response.read())
 
 
-def start_stack(tmp: Path, accounts_url: str) -> tuple:
+RASA_JWT_SECRET = "integration-rasa-jwt-secret-0123456789"
+
+
+def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]] = None) -> tuple:
     actions_port, rasa_port = free_port(), free_port()
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
@@ -78,6 +82,7 @@ def start_stack(tmp: Path, accounts_url: str) -> tuple:
         "LUMO_ACCOUNTS_DATABASE_URL": accounts_url,
         "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        **(extra_env or {}),
     }
     logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}
     actions = subprocess.Popen(
@@ -87,7 +92,8 @@ def start_stack(tmp: Path, accounts_url: str) -> tuple:
     rasa = subprocess.Popen(
         [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
          "--interface", "127.0.0.1", "--endpoints", str(endpoints), "--credentials",
-         str(ROOT / "credentials.yml"), "--enable-api", "--auth-token", API_TOKEN],
+         str(ROOT / "credentials.yml"), "--enable-api", "--auth-token", API_TOKEN,
+         "--jwt-secret", RASA_JWT_SECRET, "--jwt-method", "HS256"],
         cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
     )
     stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", logs)
@@ -97,6 +103,7 @@ def start_stack(tmp: Path, accounts_url: str) -> tuple:
     except Exception:
         stop([actions, rasa])
         raise
+    stack.env = env
     return stack, [actions, rasa]
 
 
@@ -119,3 +126,31 @@ def stack(tmp_path_factory) -> Stack:
     running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite")
     yield running
     stop(procs)
+
+
+@pytest.fixture(scope="session")
+def full_stack(tmp_path_factory):
+    """Actions + Rasa + the live-agent service, wired as `make run` wires them."""
+    from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Service
+
+    if not MODEL.exists():
+        pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
+    tmp = tmp_path_factory.mktemp("full")
+    port = free_port()
+    service_url = f"http://127.0.0.1:{port}"
+    running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
+    env = {
+        **running.env,
+        "LIVEAGENT_SECRET": SECRET, "RASA_JWT_SECRET": RASA_JWT_SECRET,
+        "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
+        "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
+        "LIVEAGENT_RASA_URL": running.rasa_url, "LIVEAGENT_ALLOWED_ORIGINS": service_url,
+        "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
+    }
+    service = Service(service_url, running.rasa_url, env, tmp)
+    try:
+        service.start()
+        yield service
+    finally:
+        service.stop()
+        stop(procs)

@@ -72,6 +72,22 @@ def test_escalation_pauses_the_bot_and_signals_the_handoff(stack):
     tracker = stack.tracker(conversation)
     assert tracker["paused"] is True
     assert [e["text"] for e in tracker["events"] if e["event"] == "user"][-1] == "onko siellä ketään"
+    # Resumed the way the live-agent service resumes it, the bot answers again.
+    import asyncio
+
+    from liveagent.rasa_client import RasaClient
+    from tests.integration.conftest import RASA_JWT_SECRET
+
+    async def resume():
+        client = RasaClient(stack.rasa_url, RASA_JWT_SECRET, 10)
+        await client.open()
+        try:
+            await client.resume(conversation)
+        finally:
+            await client.close()
+
+    asyncio.run(resume())
+    assert texts(stack.send(conversation, "kauanko hakemuksen käsittely kestää")) == [faq_answer("processing_time")]
 
 
 def test_two_misses_in_a_row_escalate(stack):

@@ -1,0 +1,138 @@
+"""The whole loop in a real browser: Debian's chromium driven by Playwright, real Rasa behind.
+
+Visitor and agent use two browser contexts. Screenshots go to docs/screenshots/ (README).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import ROOT
+from tests.liveagent.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.integration
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def faq_answer(topic: str) -> str:
+    with open(ROOT / "data" / "faq" / f"{topic}.yml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["responses"][f"utter_faq/{topic}"][0]["text"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def serious(results) -> list:
+    return [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+def watch_dialogs(page, seen: list) -> None:
+    """Confirmations are the console's own; any other dialog means injected script ran."""
+
+    def handle(dialog) -> None:
+        if dialog.type == "confirm":
+            dialog.accept()
+        else:
+            seen.append(dialog.message)
+            dialog.dismiss()
+
+    page.on("dialog", handle)
+
+
+def send(page, text: str) -> None:
+    box = page.get_by_label("Kirjoita viesti")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_visitor_agent_whole_loop(full_stack, browser):
+    dialogs = []
+    agent_context = browser.new_context(viewport={"width": 1280, "height": 860})
+    agent = agent_context.new_page()
+    watch_dialogs(agent, dialogs)
+    agent.goto(f"{full_stack.url}/agent")
+    agent.get_by_label("Käyttäjätunnus").fill("aino")
+    agent.get_by_label("Salasana").fill(DEMO_PASSWORD)
+    agent.get_by_role("button", name="Kirjaudu", exact=True).click()
+    agent.locator("#presence").select_option("online")
+    expect(agent.locator("#me-name")).to_contain_text("Aino")
+
+    visitor_context = browser.new_context(viewport={"width": 1280, "height": 860})
+    visitor = visitor_context.new_page()
+    watch_dialogs(visitor, dialogs)
+    visitor.goto(full_stack.url + "/")
+    visitor.get_by_role("button", name="Avaa chat").click()
+    log = visitor.get_by_role("log")
+
+    # FAQ answered by the real bot.
+    send(visitor, "miten mä kirjaudun asiointipalveluun")
+    expect(log).to_contain_text(faq_answer("login")[:60], timeout=20_000)
+
+    # Escalation: the visitor sees the queue position.
+    send(visitor, "haluan puhua ihmisen kanssa")
+    expect(visitor.locator(".lumo-chat-status")).to_contain_text("Olet jonossa", timeout=20_000)
+    expect(visitor.locator(".lumo-chat-status")).to_contain_text("arvioitu odotus noin")
+
+    # The agent is notified (queue + title badge), claims, and sees the bot part of the transcript.
+    expect(agent.locator(".queue-item")).to_have_count(1, timeout=10_000)
+    expect(agent).to_have_title(re.compile(r"^\(1\) "))
+    agent.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
+    conversation_log = agent.locator("#conversation-log")
+    expect(conversation_log).to_contain_text("miten mä kirjaudun asiointipalveluun", timeout=10_000)
+    expect(conversation_log).to_contain_text(faq_answer("login")[:60])
+
+    # The visitor sees the agent's name; a hostile message is shown as text and runs nothing.
+    expect(visitor.locator(".lumo-chat-status")).to_contain_text("Aino", timeout=10_000)
+    send(visitor, "<img src=x onerror=alert(1)>")
+    expect(conversation_log).to_contain_text("<img src=x onerror=alert(1)>", timeout=10_000)
+    assert conversation_log.locator("img").count() == 0
+
+    reply = agent.locator("#reply-input")
+    reply.fill("Hei, olen Aino. Miten voin auttaa?")
+    reply.press("Enter")
+    expect(log).to_contain_text("Hei, olen Aino. Miten voin auttaa?", timeout=10_000)
+    expect(log).to_contain_text("Aino")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    visitor.screenshot(path=str(SCREENSHOTS / "widget.png"))
+    agent.screenshot(path=str(SCREENSHOTS / "agent-console.png"))
+
+    # Back to the bot, which answers an FAQ again.
+    agent.get_by_role("button", name="Palauta botille").click()
+    expect(visitor.locator(".lumo-chat-status")).to_contain_text("Keskustelu palasi botille", timeout=10_000)
+    send(visitor, "kauanko hakemuksen käsittely kestää")
+    expect(log).to_contain_text(faq_answer("processing_time")[:60], timeout=20_000)
+    assert dialogs == [], f"a script ran: {dialogs}"
+
+    # Accessibility: axe-core finds no serious or critical violations.
+    assert serious(Axe().run(visitor)) == []
+    assert serious(Axe().run(agent)) == []
+    agent_context.close()
+    visitor_context.close()
+
+
+def test_chat_survives_reload(full_stack, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(full_stack.url + "/")
+    page.get_by_role("button", name="Avaa chat").click()
+    send(page, "mikä on maksupäivä")
+    log = page.get_by_role("log")
+    expect(log).to_contain_text(faq_answer("payment_dates")[:60], timeout=20_000)
+    page.reload()
+    if page.get_by_role("button", name="Avaa chat").is_visible():
+        page.get_by_role("button", name="Avaa chat").click()
+    expect(page.get_by_role("log")).to_contain_text(faq_answer("payment_dates")[:60], timeout=10_000)
+    assert page.get_by_role("log").inner_text().count("mikä on maksupäivä") == 1
+    context.close()

@@ -357,7 +357,7 @@
       hidden: true,
     },
     [
-      el('header', { className: 'lumo-chat-header' }, [
+      el('div', { className: 'lumo-chat-header' }, [
         el('h2', { id: ids.title, className: 'lumo-chat-title', text: title }),
         closeButton,
       ]),

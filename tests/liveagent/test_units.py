@@ -1,0 +1,89 @@
+"""Small units of the service: signed sessions, service hours, rate limits, the agent hub."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+
+from liveagent.hours import ServiceCalendar
+from liveagent.hub import AgentHub
+from liveagent.sessions import SessionSigner
+from liveagent.settings import ServiceHours, Settings, SettingsError
+from liveagent.visitor import RateLimiter
+
+HELSINKI = dt.timezone(dt.timedelta(hours=2))  # winter time
+
+
+def test_session_tokens_verify_only_when_signed_by_this_service():
+    signer = SessionSigner("a" * 40)
+    conversation_id, token = signer.issue()
+    assert signer.verify(token) == conversation_id
+    assert signer.verify(conversation_id) is None
+    assert signer.verify(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert SessionSigner("b" * 40).verify(token) is None
+    for junk in (None, 42, "", "x.y", "." * 3, token + ".x"):
+        assert signer.verify(junk) is None
+    assert signer.issue()[0] != conversation_id
+
+
+def test_service_hours_weekdays_and_finnish_holidays():
+    calendar = ServiceCalendar(ServiceHours())
+    assert calendar.is_open(dt.datetime(2026, 11, 23, 10, 0, tzinfo=HELSINKI))  # Monday
+    assert not calendar.is_open(dt.datetime(2026, 11, 23, 18, 30, tzinfo=HELSINKI))  # after hours
+    assert not calendar.is_open(dt.datetime(2026, 11, 22, 10, 0, tzinfo=HELSINKI))  # Sunday
+    assert not calendar.is_open(dt.datetime(2026, 12, 24, 10, 0, tzinfo=HELSINKI))  # Christmas Eve
+    friday_night = dt.datetime(2026, 12, 4, 19, 0, tzinfo=HELSINKI)
+    # Monday 7.12. is a normal day; Independence Day (6.12.) is a Sunday in 2026.
+    assert calendar.describe_next_open(friday_night) == "maanantaina 7.12. klo 8.00"
+    christmas = dt.datetime(2026, 12, 23, 19, 0, tzinfo=HELSINKI)
+    assert calendar.describe_next_open(christmas) == "maanantaina 28.12. klo 8.00"
+    assert calendar.describe_hours() == "arkisin klo 8.00–18.00"
+    assert ServiceCalendar(ServiceHours(), always_open=True).is_open(friday_night)
+
+
+def test_settings_need_a_secret_and_read_service_hours():
+    try:
+        Settings.from_env({})
+    except SettingsError as error:
+        assert "LIVEAGENT_SECRET" in str(error)
+    else:
+        raise AssertionError("a missing secret must be refused")
+    settings = Settings.from_env({"LIVEAGENT_SECRET": "s" * 40, "LIVEAGENT_SERVICE_HOURS": "mon-sat 09:00-15:30",
+                                  "LIVEAGENT_ALLOWED_ORIGINS": "https://lumo.example, https://www.lumo.example"})
+    assert settings.service_hours.weekdays == (0, 1, 2, 3, 4, 5)
+    assert settings.service_hours.closes == dt.time(15, 30)
+    assert settings.allowed_origins == ("https://lumo.example", "https://www.lumo.example")
+
+
+def test_rate_limiter_allows_bursts_then_refills():
+    limiter = RateLimiter(rate=1.0, burst=3)
+    assert [limiter.allow("v", now=0.0) for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("v", now=1.1)
+    assert limiter.allow("other", now=0.0)
+
+
+class FakeSocket:
+    def __init__(self) -> None:
+        self.sent = []
+
+    async def send(self, data: str) -> None:
+        self.sent.append(json.loads(data))
+
+
+async def test_hub_delivers_in_order_to_every_socket_of_an_agent():
+    hub = AgentHub()
+    first, second, other = FakeSocket(), FakeSocket(), FakeSocket()
+    clients = [hub.register(1, first), hub.register(1, second), hub.register(2, other)]
+    tasks = [asyncio.create_task(client.sender()) for client in clients]
+    hub.send(1, {"n": 1})
+    hub.send(1, {"n": 2})
+    hub.broadcast({"n": 3}, only={2})
+    await asyncio.sleep(0.05)
+    assert first.sent == second.sent == [{"n": 1}, {"n": 2}]
+    assert other.sent == [{"n": 3}]
+    hub.unregister(clients[0])
+    hub.unregister(clients[1])
+    assert hub.connected_agent_ids() == {2}
+    for task in tasks:
+        task.cancel()

@@ -536,7 +536,6 @@
     remember(entry);
     appendEntry(entry);
     if (sender === 'bot' || sender === 'agent') hideTyping(sender);
-    if (sender === 'system') renderStatus();
     if (live && sender !== 'visitor' && panel.hidden) {
       unreadCount += 1;
       updateBadge();
@@ -613,10 +612,7 @@
 
   function renderStatus() {
     const status = store.status || {};
-    let text = typeof status.text === 'string' ? status.text : '';
-    const last = store.messages[store.messages.length - 1];
-    if (last && last.sender === 'system' && last.text === text) text = ''; // already in the log, said once
-    setText(statusText, text);
+    setText(statusText, typeof status.text === 'string' ? status.text : '');
     cancelButton.hidden = status.state !== 'waiting';
     const wantRating = Boolean(status.ask_rating);
     // The server's status line usually asks the same question: show it once on screen.

@@ -34,7 +34,7 @@ $(INSTALLED): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-.env: .env.example
+.env: .env.example scripts/ensure_env.py
 	$(PY) scripts/ensure_env.py
 
 train: $(MODEL) ## train only when data, domain, config or components changed

@@ -1,27 +1,49 @@
-"""Create .env from .env.example on first run, with a fresh random JWT key (never committed)."""
+"""Create or complete .env from .env.example, filling secrets with fresh random values.
+
+Secrets are never committed: each installation gets its own. An existing .env keeps its values;
+settings added to .env.example since it was written are appended.
+"""
 
 from __future__ import annotations
 
 import secrets
 import sys
 from pathlib import Path
+from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
+SECRETS = {"LUMO_JWT_KEY": 48, "LIVEAGENT_SECRET": 48, "RASA_JWT_SECRET": 48, "LIVEAGENT_DEMO_PASSWORD": 12}
+
+
+def parse(lines: List[str]) -> Dict[str, str]:
+    values = {}
+    for line in lines:
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
 
 
 def main() -> int:
     target = ROOT / ".env"
-    if target.exists():
-        return 0
-    lines = []
-    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
-        for name in ("LUMO_JWT_KEY", "LIVEAGENT_SECRET", "RASA_JWT_SECRET", "LIVEAGENT_DEMO_PASSWORD"):
-            if line == f"{name}=":
-                line = f"{name}={secrets.token_urlsafe(12 if name.endswith('PASSWORD') else 48)}"
-        lines.append(line)
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    target.chmod(0o600)
-    print("Created .env with new random secrets")
+    example = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    existing_lines = target.read_text(encoding="utf-8").splitlines() if target.exists() else []
+    existing = parse(existing_lines)
+    added = []
+    for key, default in parse(example).items():
+        if existing.get(key):
+            continue
+        value = secrets.token_urlsafe(SECRETS[key]) if key in SECRETS else default
+        if key in existing:  # present but empty: only secrets get filled
+            if key not in SECRETS:
+                continue
+            existing_lines = [line for line in existing_lines if not line.startswith(f"{key}=")]
+        existing_lines.append(f"{key}={value}")
+        added.append(key)
+    if added:
+        target.write_text("\n".join(existing_lines) + "\n", encoding="utf-8")
+        target.chmod(0o600)
+        print(f".env: added {', '.join(added)}")
     return 0
 
 

@@ -38,7 +38,10 @@ async def agent_socket(request: Request, ws: Any) -> None:
         service = app.ctx.service
         await ws.send(json.dumps({"type": "queue", "conversations": [
             await service.brief(c) for c in await app.ctx.store.queue()]}, default=str))
-        async for raw in ws:
+        while True:  # Sanic 21.12 websockets are not async-iterable
+            raw = await ws.recv()
+            if raw is None:
+                break
             await handle(app, agent, raw, client)
     finally:
         sender.cancel()

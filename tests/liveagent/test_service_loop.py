@@ -209,3 +209,45 @@ async def test_agent_api_errors(service, make_agent):
     assert (await agent.call("GET", "/conversations/nope")).status == 404
     assert (await agent.call("POST", "/conversations/nope/claim")).status == 404
     assert (await agent.call("POST", "/canned", {"title": "x", "text": "y"})).status == 403
+
+
+async def test_agent_websocket_pushes_queue_and_messages(service, visitors, make_agent):
+    import json
+
+    aino = await make_agent("aino")
+    ws_url = service.url.replace("http", "ws") + "/api/agent/ws"
+    async with aino.session.ws_connect(ws_url, headers={"Origin": service.url}) as socket:
+        first = json.loads((await socket.receive(timeout=5)).data)
+        assert first == {"type": "queue", "conversations": []}
+        visitor = await visitors()
+        await visitor.connect()
+        await visitor.say("haluan puhua ihmisen kanssa")
+        conversation_id = visitor.token.split(".")[0]
+        while True:
+            event = json.loads((await socket.receive(timeout=8)).data)
+            if event["type"] == "queue" and event["conversations"]:
+                break
+        assert event["conversations"][0]["id"] == conversation_id
+        assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
+        await visitor.say("oletko siellä")
+        while True:
+            event = json.loads((await socket.receive(timeout=8)).data)
+            if event["type"] == "message" and event["message"]["text"] == "oletko siellä":
+                break
+        assert event["conversation_id"] == conversation_id
+        await socket.send_str(json.dumps({"type": "ping"}))
+
+
+async def test_agent_websocket_refuses_other_origins_and_anonymous(service, make_agent):
+    import aiohttp
+
+    aino = await make_agent("aino")
+    ws_url = service.url.replace("http", "ws") + "/api/agent/ws"
+    async with aino.session.ws_connect(ws_url, headers={"Origin": "https://evil.example"}) as socket:
+        message = await socket.receive(timeout=5)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert socket.close_code == 4403
+    async with aiohttp.ClientSession() as anonymous:
+        async with anonymous.ws_connect(ws_url, headers={"Origin": service.url}) as socket:
+            await socket.receive(timeout=5)
+            assert socket.close_code == 4401

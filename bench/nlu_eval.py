@@ -35,7 +35,9 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 def predicted_label(parse: Dict[str, Any]) -> str:
     name = (parse.get("intent") or {}).get("name") or "nlu_fallback"
     if name == "faq":
-        selector = (parse.get("response_selector") or {}).get("faq") or {}
+        # Rasa's default pipeline trains one ResponseSelector under the key "default".
+        selectors = parse.get("response_selector") or {}
+        selector = selectors.get("faq") or selectors.get("default") or {}
         key = (selector.get("response") or {}).get("intent_response_key")
         if key:
             return key

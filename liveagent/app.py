@@ -28,7 +28,6 @@ from liveagent.visitor import register_visitor_handlers
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-SWEEP_SECONDS = 15
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
@@ -100,7 +99,7 @@ async def ensure_demo_agents(store: Store, password: str) -> None:
 async def sweep(app: Sanic) -> None:
     """Periodic: auto-away for idle agents, requeue of abandoned chats."""
     while True:
-        await asyncio.sleep(SWEEP_SECONDS)
+        await asyncio.sleep(app.ctx.settings.sweep_seconds)
         try:
             now = dt.datetime.now(dt.timezone.utc)
             idle = dt.timedelta(seconds=app.ctx.settings.auto_away_seconds)

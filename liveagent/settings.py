@@ -50,6 +50,7 @@ class Settings:
     average_handling_minutes: float = 4.0
     unanswered_requeue_seconds: int = 300
     auto_away_seconds: int = 600
+    sweep_seconds: float = 15.0
     max_message_chars: int = 2000
     request_max_bytes: int = 64 * 1024
     demo_password: str = ""
@@ -90,6 +91,7 @@ class Settings:
                     env.get("LIVEAGENT_UNANSWERED_REQUEUE_SECONDS", cls.unanswered_requeue_seconds)
                 ),
                 auto_away_seconds=int(env.get("LIVEAGENT_AUTO_AWAY_SECONDS", cls.auto_away_seconds)),
+                sweep_seconds=float(env.get("LIVEAGENT_SWEEP_SECONDS", cls.sweep_seconds)),
                 service_hours=_hours(env),
                 demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", ""),
             )

@@ -71,7 +71,13 @@ class Service:
 
 
 @pytest.fixture
-def service(tmp_path):
+def service_env() -> Dict[str, str]:
+    """Extra environment for the service under test (tests override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def service(tmp_path, service_env):
     rasa_port, port = free_port(), free_port()
     rasa_log = tmp_path / "rasa.log"
     rasa = subprocess.Popen([sys.executable, str(ROOT / "tests" / "liveagent" / "fake_rasa.py"), str(rasa_port),
@@ -85,6 +91,7 @@ def service(tmp_path):
         "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{rasa_port}", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "2",
         "LIVEAGENT_ALLOWED_ORIGINS": url, "LIVEAGENT_ALWAYS_OPEN": "1",
         "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
+        **service_env,
     }
     svc = Service(url, f"http://127.0.0.1:{rasa_port}", env, tmp_path)
     try:

@@ -136,3 +136,42 @@ def test_chat_survives_reload(full_stack, browser):
     expect(page.get_by_role("log")).to_contain_text(faq_answer("payment_dates")[:60], timeout=10_000)
     assert page.get_by_role("log").inner_text().count("mikä on maksupäivä") == 1
     context.close()
+
+
+def test_two_tabs_show_the_same_chat_once(full_stack, browser):
+    context = browser.new_context()
+    first, second = context.new_page(), context.new_page()
+    first.goto(full_stack.url + "/")
+    first.get_by_role("button", name="Avaa chat").click()
+    send(first, "Miten varaan ajan?")
+    expect(first.get_by_role("log")).to_contain_text(faq_answer("appointment")[:60], timeout=20_000)
+    second.goto(full_stack.url + "/")
+    if second.get_by_role("button", name="Avaa chat").is_visible():
+        second.get_by_role("button", name="Avaa chat").click()
+    expect(second.get_by_role("log")).to_contain_text(faq_answer("appointment")[:60], timeout=10_000)
+    send(second, "Miten saan yhteyden Lumoon?")
+    expect(first.get_by_role("log")).to_contain_text("Miten saan yhteyden Lumoon?", timeout=20_000)
+    expect(first.get_by_role("log")).to_contain_text(faq_answer("contact")[:60], timeout=20_000)
+    for page in (first, second):
+        text = page.get_by_role("log").inner_text()
+        assert text.count("Miten varaan ajan?") == 1
+        assert text.count("Miten saan yhteyden Lumoon?") == 1
+    context.close()
+
+
+def test_cross_origin_page_cannot_open_the_chat(full_stack, browser):
+    """A page on a foreign origin embedding the widget gets no socket (Origin allow-list)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("http://evil.example/", lambda route: route.fulfill(
+        content_type="text/html",
+        body=f'<!doctype html><html lang="en"><title>x</title><script src="{full_stack.url}/static/widget.js" '
+             f'data-server="{full_stack.url}" defer></script></html>'))
+    failures = []
+    page.on("websocket", lambda ws: ws.on("socketerror", lambda e: failures.append(e)))
+    page.goto("http://evil.example/")
+    page.get_by_role("button", name="Avaa chat").click()
+    send(page, "moi")
+    page.wait_for_timeout(2500)
+    assert "Hei!" not in page.get_by_role("log").inner_text()
+    context.close()

@@ -159,19 +159,30 @@ def test_two_tabs_show_the_same_chat_once(full_stack, browser):
     context.close()
 
 
-def test_cross_origin_page_cannot_open_the_chat(full_stack, browser):
-    """A page on a foreign origin embedding the widget gets no socket (Origin allow-list)."""
+def test_cross_origin_page_cannot_open_the_chat(full_stack, browser, tmp_path):
+    """A page on an origin not on the allow-list (another local port here) gets no chat socket."""
+    import functools
+    import http.server
+    import threading
+
+    from tests.integration.conftest import free_port
+
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><html lang="en"><head><title>Toinen sivusto</title></head><body><main><h1>x</h1></main>'
+        f'<script src="{full_stack.url}/static/widget.js" data-server="{full_stack.url}" defer></script></body></html>'
+    )
+    port = free_port()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     context = browser.new_context()
     page = context.new_page()
-    page.route("http://evil.example/", lambda route: route.fulfill(
-        content_type="text/html",
-        body=f'<!doctype html><html lang="en"><title>x</title><script src="{full_stack.url}/static/widget.js" '
-             f'data-server="{full_stack.url}" defer></script></html>'))
-    failures = []
-    page.on("websocket", lambda ws: ws.on("socketerror", lambda e: failures.append(e)))
-    page.goto("http://evil.example/")
-    page.get_by_role("button", name="Avaa chat").click()
-    send(page, "moi")
-    page.wait_for_timeout(2500)
-    assert "Hei!" not in page.get_by_role("log").inner_text()
-    context.close()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_role("button", name="Avaa chat").click()
+        send(page, "moi")
+        page.wait_for_timeout(3000)
+        assert "Hei!" not in page.get_by_role("log").inner_text()
+    finally:
+        context.close()
+        server.shutdown()

@@ -33,7 +33,7 @@ class Settings:
     public_url: str = "http://localhost:8000"
     database_url: str = "sqlite+aiosqlite:///var/liveagent.sqlite"
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_timeout_seconds: float = 8.0
+    rasa_timeout_seconds: float = 5.0
     allowed_origins: Tuple[str, ...] = ("http://localhost:8000", "http://127.0.0.1:8000")
     session_secret: str = ""
     jwt_algorithm: str = "HS256"

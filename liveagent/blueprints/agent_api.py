@@ -162,9 +162,8 @@ async def _text(request: Request) -> Any:
     return text.strip()
 
 
-@bp.post("/conversations/<conversation_id:str>/messages")
-@requires_agent
-async def reply(request: Request, conversation_id: str) -> HTTPResponse:
+async def _post_text(request: Request, conversation_id: str, action: str) -> HTTPResponse:
+    """A reply or an internal note: same checks, different ConversationService call."""
     text = await _text(request)
     if isinstance(text, HTTPResponse):
         return text
@@ -172,26 +171,22 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     if await store.find_conversation(conversation_id) is None:
         return error(404, "not_found")
     try:
-        message = await service.agent_message(conversation_id, request.ctx.agent, text)
+        message = await getattr(service, action)(conversation_id, request.ctx.agent, text)
     except TransitionError as exc:
         return transition_error(exc)
     return json(await service.message_json(message), status=201)
+
+
+@bp.post("/conversations/<conversation_id:str>/messages")
+@requires_agent
+async def reply(request: Request, conversation_id: str) -> HTTPResponse:
+    return await _post_text(request, conversation_id, "agent_message")
 
 
 @bp.post("/conversations/<conversation_id:str>/notes")
 @requires_agent
 async def note(request: Request, conversation_id: str) -> HTTPResponse:
-    text = await _text(request)
-    if isinstance(text, HTTPResponse):
-        return text
-    store, service = request.app.ctx.store, request.app.ctx.service
-    if await store.find_conversation(conversation_id) is None:
-        return error(404, "not_found")
-    try:
-        message = await service.note(conversation_id, request.ctx.agent, text)
-    except TransitionError as exc:
-        return transition_error(exc)
-    return json(await service.message_json(message), status=201)
+    return await _post_text(request, conversation_id, "note")
 
 
 @bp.post("/conversations/<conversation_id:str>/read")

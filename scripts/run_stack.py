@@ -30,10 +30,9 @@ def processes() -> Dict[str, List[str]]:
     return {
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
         "rasa": [
-            str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(RASA_PORT),
-            "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
-            "--credentials", "credentials.yml", "--enable-api",
-            "--jwt-secret", os.environ["RASA_JWT_SECRET"], "--jwt-method", "HS256",
+            sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(MODEL),
+            "--port", str(RASA_PORT), "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml",
         ],
         "liveagent": [sys.executable, "-m", "liveagent", "serve"],
     }

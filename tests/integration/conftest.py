@@ -82,6 +82,7 @@ def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]
         "LUMO_ACCOUNTS_DATABASE_URL": accounts_url,
         "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_JWT_SECRET": RASA_JWT_SECRET,
         **(extra_env or {}),
     }
     logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}
@@ -90,10 +91,9 @@ def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]
         cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
-         "--interface", "127.0.0.1", "--endpoints", str(endpoints), "--credentials",
-         str(ROOT / "credentials.yml"), "--enable-api", "--auth-token", API_TOKEN,
-         "--jwt-secret", RASA_JWT_SECRET, "--jwt-method", "HS256"],
+        [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(MODEL),
+         "--port", str(rasa_port), "--interface", "127.0.0.1", "--endpoints", str(endpoints),
+         "--credentials", str(ROOT / "credentials.yml"), "--auth-token", API_TOKEN],
         cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
     )
     stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", logs)

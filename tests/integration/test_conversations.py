@@ -129,3 +129,30 @@ def test_backend_down_apologises_offers_a_human_and_escalates(broken_stack):
     assert signal["summary"]["customer"] == {"verified": True, "customer_id": "LUMO-1001"}
     log = broken_stack.logs["actions"].read_text()
     assert "Traceback" not in log
+
+
+def test_rasa_api_secret_is_not_on_any_command_line(stack):
+    import subprocess
+
+    from tests.integration.conftest import RASA_JWT_SECRET
+
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    assert "rasa_server.py" in listing
+    assert RASA_JWT_SECRET not in listing
+
+
+def test_rasa_api_refuses_requests_without_a_valid_jwt(stack):
+    import urllib.error
+    import urllib.request
+
+    import jwt as pyjwt
+
+    url = f"{stack.rasa_url}/conversations/someone/tracker"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=10)
+    assert refused.value.code == 401
+    forged = pyjwt.encode({"user": {"username": "x", "role": "admin"}}, "wrong-secret-wrong-secret-wrong-secret-0123", "HS256")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {forged}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401

@@ -186,3 +186,25 @@ def test_cross_origin_page_cannot_open_the_chat(full_stack, browser, tmp_path):
     finally:
         context.close()
         server.shutdown()
+
+
+def test_widget_works_with_the_keyboard_only(full_stack, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(full_stack.url + "/")
+    launcher = page.get_by_role("button", name="Avaa chat")
+    for _ in range(40):  # Tab through the page until the launcher has focus
+        page.keyboard.press("Tab")
+        if launcher.evaluate("node => node === document.activeElement"):
+            break
+    else:
+        raise AssertionError("the chat launcher cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    box = page.get_by_label("Kirjoita viesti")
+    expect(box).to_be_focused()
+    page.keyboard.type("Miten lähetän liitteet?")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("log")).to_contain_text(faq_answer("attachments")[:60], timeout=20_000)
+    page.keyboard.press("Escape")
+    expect(launcher).to_be_focused()
+    context.close()

@@ -151,7 +151,8 @@ def test_rasa_api_refuses_requests_without_a_valid_jwt(stack):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(url, timeout=10)
     assert refused.value.code == 401
-    forged = pyjwt.encode({"user": {"username": "x", "role": "admin"}}, "wrong-secret-wrong-secret-wrong-secret-0123", "HS256")
+    wrong_key = "wrong-secret-wrong-secret-wrong-secret-0123"
+    forged = pyjwt.encode({"user": {"username": "x", "role": "admin"}}, wrong_key, "HS256")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {forged}"})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)

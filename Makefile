@@ -43,7 +43,7 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name lumo
 	@touch $@
 
-validate: $(INSTALLED) ## check training data and domain
+validate: $(INSTALLED) ## rasa data validate + editors' content checks (Finnish report)
 	$(PY) scripts/validate.py
 
 bench: $(INSTALLED) ## NLU comparison against Rasa's default pipeline -> bench/REPORT.md

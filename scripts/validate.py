@@ -53,7 +53,19 @@ def problems(output: str, used_by_actions: Set[str]) -> List[str]:
     return found
 
 
+def project_findings() -> int:
+    """The editors' checks (content/checks.py), printed in Finnish; returns the number of errors."""
+    sys.path.insert(0, str(ROOT))
+    from content.checks import check_project
+
+    findings = check_project(ROOT)
+    for finding in findings:
+        print(finding)
+    return sum(1 for finding in findings if finding.severity == "virhe")
+
+
 def main() -> int:
+    errors = project_findings()
     rasa = Path(sys.executable).parent / "rasa"
     result = subprocess.run(
         [str(rasa), "data", "validate", "--domain", "domain.yml", "--data", "data"],
@@ -65,9 +77,9 @@ def main() -> int:
         found.append(f"rasa data validate exited with {result.returncode}")
     for problem in found:
         print(f"validate: {problem}")
-    if not found:
+    if not found and not errors:
         print("validate: training data and domain are clean")
-    return 1 if found else 0
+    return 1 if found or errors else 0
 
 
 if __name__ == "__main__":

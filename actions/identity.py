@@ -8,6 +8,7 @@ header), expiry is required, and several keys may be valid at once for rotation.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
@@ -70,6 +71,18 @@ def verify_token(token: str, settings: Settings) -> Optional[Identity]:
         return Identity(customer_id=subject)
     logger.info("Refused identity token: signature matches no configured key")
     return None
+
+
+def issue_token(customer_id: str, key: str, algorithm: str, audience: Optional[str], issuer: Optional[str],
+                minutes: int = 30) -> str:
+    """A token as the website issues it to a logged-in visitor (demo site and tools only)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    claims: Dict[str, Any] = {"sub": customer_id, "iat": now, "exp": now + dt.timedelta(minutes=minutes)}
+    if audience:
+        claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
+    return jwt.encode(claims, key, algorithm=algorithm)
 
 
 def identity_from_metadata(metadata: Optional[Dict[str, Any]], settings: Settings) -> IdentityResult:

@@ -73,3 +73,15 @@ def requires_agent(handler: Callable) -> Callable:
         return await handler(request, *args, **kwargs)
 
     return wrapper
+
+
+def requires_supervisor(handler: Callable) -> Callable:
+    """Like requires_agent, and the agent must be a supervisor."""
+
+    @wraps(handler)
+    async def check_role(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        if request.ctx.agent.role != "supervisor":
+            return error(403, "supervisor_only")
+        return await handler(request, *args, **kwargs)
+
+    return requires_agent(check_role)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from actions.identity import verify_token
-from actions.privacy import mask_personal_data
 from liveagent import copy
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
@@ -124,10 +123,10 @@ class ConversationService:
                                                   "message": await self.message_json(message)})
 
     async def broadcast_queue(self) -> None:
-        briefs = [await self.brief(c) for c in await self.store.queue()]
-        self.hub.broadcast({"type": "queue", "conversations": briefs})
+        waiting = await self.store.queue()
+        self.hub.broadcast({"type": "queue", "conversations": [await self.brief(c) for c in waiting]})
         # Everyone waiting learns their new position.
-        for conversation in await self.store.queue():
+        for conversation in waiting:
             await self.send_status(conversation.id)
 
     async def brief(self, conversation: Any, agent_id: Optional[int] = None) -> Dict[str, Any]:
@@ -148,7 +147,7 @@ class ConversationService:
             "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
             "waiting_seconds": waiting_seconds,
             "reason": reason,
-            "reason_text": copy.text(f"reasons.{reason}") if reason in _REASONS else reason,
+            "reason_text": copy.lookup(f"reasons.{reason}") or reason,
             "intents": summary.get("intents", []),
             "last_messages": summary.get("last_messages", []),
             "customer": summary.get("customer", {"verified": bool(conversation.customer_id),
@@ -166,7 +165,7 @@ class ConversationService:
         """Store the visitor's message and route it by the conversation's state."""
         conversation = await self.store.get_or_create_conversation(conversation_id)
         if conversation.state == ConversationState.CLOSED.value:
-            await self.store.transition(conversation_id, Transition.REOPEN)
+            conversation = (await self.store.transition(conversation_id, Transition.REOPEN)).conversation
             await self.rasa_resume_quietly(conversation_id)
         message = await self.store.add_message(conversation_id, "visitor", "text", text)
         if text == JOIN_QUEUE_PAYLOAD:
@@ -174,8 +173,7 @@ class ConversationService:
             return message
         token = self.verified_token(auth_token)
         metadata = {"auth_token": token} if token else {}
-        state = ConversationState((await self.store.get_or_create_conversation(conversation_id)).state)
-        if state != ConversationState.BOT:
+        if conversation.state != ConversationState.BOT.value:
             await self.notify_agents_of_message(conversation_id, message)
             try:  # recorded in Rasa's paused tracker, so the transcript stays whole
                 await self.rasa.send(conversation_id, text, metadata)
@@ -363,10 +361,4 @@ class ConversationService:
             await self.requeue_sweep()
         return updated
 
-
-_REASONS = {"visitor_request", "repeated_fallback", "action_failed", "rasa_unavailable"}
-
-
-def masked(text: str) -> str:
-    return mask_personal_data(text)
 

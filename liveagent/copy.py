@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import yaml
 
@@ -23,6 +23,16 @@ def text(key: str, **values: Any) -> str:
     for part in key.split("."):
         node = node[part]
     return str(node).format(**values) if values else str(node)
+
+
+def lookup(key: str) -> Optional[str]:
+    """The text at ``key``, or None if the copy file has none (e.g. an unknown reason code)."""
+    node: Any = _copy()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return str(node)
 
 
 def weekday_name(index: int) -> str:

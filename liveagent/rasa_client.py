@@ -28,6 +28,8 @@ class RasaClient:
         self._secret = jwt_secret
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: Optional[aiohttp.ClientSession] = None
+        self._token: Optional[str] = None
+        self._token_renew_at = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
     async def open(self) -> None:
         # One keep-alive connection pool for the process.
@@ -42,12 +44,14 @@ class RasaClient:
         if not self._secret:
             return {}
         now = dt.datetime.now(dt.timezone.utc)
-        token = jwt.encode(
-            {"user": {"username": "liveagent", "role": "admin"}, "exp": now + dt.timedelta(minutes=5)},
-            self._secret,
-            algorithm="HS256",
-        )
-        return {"Authorization": f"Bearer {token}"}
+        if self._token is None or now >= self._token_renew_at:  # not one signature per request
+            self._token = jwt.encode(
+                {"user": {"username": "liveagent", "role": "admin"}, "exp": now + dt.timedelta(minutes=5)},
+                self._secret,
+                algorithm="HS256",
+            )
+            self._token_renew_at = now + dt.timedelta(minutes=4)
+        return {"Authorization": f"Bearer {self._token}"}
 
     async def _post(self, path: str, body: Any) -> Any:
         assert self._session is not None, "RasaClient.open() was not called"

@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Tuple
 
-from actions.settings import ALLOWED_JWT_ALGORITHMS
+from actions.settings import Settings as IdentitySettings
+from actions.settings import SettingsError as IdentitySettingsError
 
 
 class SettingsError(ValueError):
@@ -61,11 +62,10 @@ class Settings:
         secret = env.get("LIVEAGENT_SECRET", "")
         if len(secret) < 32:
             raise SettingsError("LIVEAGENT_SECRET must be set to at least 32 random characters (make run writes one)")
-        algorithm = env.get("LUMO_JWT_ALGORITHM", cls.jwt_algorithm)
-        if algorithm not in ALLOWED_JWT_ALGORITHMS:
-            raise SettingsError(f"LUMO_JWT_ALGORITHM={algorithm!r} is not allowed")
-        names = ["LUMO_JWT_KEY"] + [f"LUMO_JWT_KEY_{n}" for n in range(2, 6)]
-        keys = tuple(env[name] for name in names if env.get(name))
+        try:  # the website's identity tokens are read exactly as the action server reads them
+            identity = IdentitySettings.from_env(env)
+        except IdentitySettingsError as error:
+            raise SettingsError(str(error)) from error
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
         origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
         try:
@@ -79,10 +79,11 @@ class Settings:
                 rasa_timeout_seconds=float(env.get("LIVEAGENT_RASA_TIMEOUT_SECONDS", cls.rasa_timeout_seconds)),
                 allowed_origins=origins,
                 session_secret=secret,
-                jwt_algorithm=algorithm,
-                jwt_keys=keys,
-                jwt_audience=env.get("LUMO_JWT_AUDIENCE", cls.jwt_audience) or None,
-                jwt_issuer=env.get("LUMO_JWT_ISSUER", cls.jwt_issuer) or None,
+                jwt_algorithm=identity.jwt_algorithm,
+                jwt_keys=identity.jwt_keys,
+                jwt_audience=identity.jwt_audience,
+                jwt_issuer=identity.jwt_issuer,
+                jwt_leeway_seconds=identity.jwt_leeway_seconds,
                 demo_token_endpoint=env.get("LIVEAGENT_DEMO_TOKENS", "1") not in ("0", "false"),
                 insecure_cookies=env.get("LIVEAGENT_INSECURE_COOKIES", "1") not in ("0", "false"),
                 always_open=env.get("LIVEAGENT_ALWAYS_OPEN", "0") in ("1", "true"),

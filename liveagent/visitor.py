@@ -42,6 +42,10 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
     signer = SessionSigner(settings.session_secret)
     limiter = RateLimiter()
 
+    async def tell(sid: str, conversation_id: str, text: str) -> None:
+        """The current status with ``text`` as its line, to this socket only."""
+        await sio.emit("status", {**await service.status(conversation_id), "text": text}, to=sid)
+
     async def conversation_of(sid: str) -> Optional[str]:
         session = await sio.get_session(sid)
         return session.get("conversation_id") if session else None
@@ -83,13 +87,10 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         if not isinstance(text, str) or not text.strip():
             return
         if len(text) > settings.max_message_chars:
-            await sio.emit("status", {**await service.status(conversation_id),
-                                      "text": copy.text("status.message_too_long", limit=settings.max_message_chars)},
-                           to=sid)
+            await tell(sid, conversation_id, copy.text("status.message_too_long", limit=settings.max_message_chars))
             return
         if not limiter.allow(conversation_id):
-            await sio.emit("status", {**await service.status(conversation_id),
-                                      "text": copy.text("status.rate_limited")}, to=sid)
+            await tell(sid, conversation_id, copy.text("status.rate_limited"))
             return
         extra = data.get("customData") or data.get("metadata") or {}
         auth_token = extra.get("auth_token") if isinstance(extra, dict) else None
@@ -124,8 +125,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         if conversation_id is None:
             return
         if not isinstance(score, int) or not 1 <= score <= 5:
-            await sio.emit("status", {**await service.status(conversation_id),
-                                      "text": copy.text("errors.rating_invalid")}, to=sid)
+            await tell(sid, conversation_id, copy.text("errors.rating_invalid"))
             return
         await service.rate(conversation_id, score)
 

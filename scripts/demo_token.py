@@ -7,27 +7,22 @@ Uses LUMO_JWT_KEY from .env (HS256 demo setup only).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from pathlib import Path
 
-import jwt
 from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions.identity import issue_token  # noqa: E402
+from actions.settings import Settings  # noqa: E402
 
 
 def mint(customer_id: str, key: str, minutes: int = 30, algorithm: str = "HS256") -> str:
-    now = dt.datetime.now(dt.timezone.utc)
-    claims = {
-        "sub": customer_id,
-        "iat": now,
-        "exp": now + dt.timedelta(minutes=minutes),
-        "aud": os.environ.get("LUMO_JWT_AUDIENCE", "lumo-assistant"),
-        "iss": os.environ.get("LUMO_JWT_ISSUER", "https://lumo.example"),
-    }
-    return jwt.encode(claims, key, algorithm=algorithm)
+    settings = Settings.from_env()
+    return issue_token(customer_id, key, algorithm, settings.jwt_audience, settings.jwt_issuer, minutes)
 
 
 def main() -> int:

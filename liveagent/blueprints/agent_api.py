@@ -8,7 +8,7 @@ from typing import Any, Dict
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
 
-from liveagent.auth import error, issue_session, requires_agent, set_cookie
+from liveagent.auth import error, issue_session, requires_agent, requires_supervisor, set_cookie
 from liveagent.store import TransitionError
 
 bp = Blueprint("agent_api", url_prefix="/api/agent")
@@ -223,10 +223,8 @@ def _canned_input(request: Request) -> Any:
 
 
 @bp.post("/canned")
-@requires_agent
+@requires_supervisor
 async def canned_create(request: Request) -> HTTPResponse:
-    if request.ctx.agent.role != "supervisor":
-        return error(403, "supervisor_only")
     values = _canned_input(request)
     if values is None:
         return error(400, "bad_request")
@@ -235,10 +233,8 @@ async def canned_create(request: Request) -> HTTPResponse:
 
 
 @bp.put("/canned/<canned_id:int>")
-@requires_agent
+@requires_supervisor
 async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
-    if request.ctx.agent.role != "supervisor":
-        return error(403, "supervisor_only")
     values = _canned_input(request)
     if values is None:
         return error(400, "bad_request")
@@ -249,10 +245,8 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
 
 
 @bp.delete("/canned/<canned_id:int>")
-@requires_agent
+@requires_supervisor
 async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
-    if request.ctx.agent.role != "supervisor":
-        return error(403, "supervisor_only")
     if not await request.app.ctx.store.delete_canned_reply(canned_id):
         return error(404, "not_found")
     return empty()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-import jwt
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file, json
 
+from actions.identity import issue_token
 from liveagent.auth import error
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -48,8 +47,6 @@ async def demo_token(request: Request) -> HTTPResponse:
     customer = data.get("customer_id") if isinstance(data, dict) else None
     if customer not in DEMO_CUSTOMERS:
         return error(400, "bad_request")
-    now = dt.datetime.now(dt.timezone.utc)
-    token = jwt.encode({"sub": customer, "iat": now, "exp": now + dt.timedelta(minutes=30),
-                        "aud": settings.jwt_audience, "iss": settings.jwt_issuer},
-                       settings.jwt_keys[0], algorithm=settings.jwt_algorithm)
+    token = issue_token(customer, settings.jwt_keys[0], settings.jwt_algorithm, settings.jwt_audience,
+                        settings.jwt_issuer)
     return json({"token": token})

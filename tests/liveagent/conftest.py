@@ -216,3 +216,12 @@ async def visitors(service):
     for visitor in created:
         if visitor.client.connected:
             await visitor.close()
+
+
+async def escalated(visitors, text: str = "haluan puhua ihmisen kanssa"):
+    """A connected visitor whose conversation waits in the queue; returns (visitor, conversation id)."""
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say(text)
+    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    return visitor, visitor.token.split(".")[0]

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-
-async def escalated(visitors, text: str = "haluan puhua ihmisen kanssa"):
-    visitor = await visitors()
-    await visitor.connect()
-    await visitor.say(text)
-    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
-    return visitor, visitor.token.split(".")[0]
+from tests.liveagent.conftest import escalated
 
 
 async def test_notes_stay_internal_and_unread_counts_move(service, visitors, make_agent):

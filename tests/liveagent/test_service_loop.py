@@ -8,6 +8,7 @@ import pytest
 import socketio
 
 from tests.conftest import OTHER_KEY, make_token
+from tests.liveagent.conftest import escalated
 
 
 async def test_whole_loop_bot_queue_agent_and_back(service, visitors, make_agent):
@@ -93,11 +94,7 @@ async def test_cross_origin_socket_is_refused(service, visitors):
 
 async def test_double_claim_has_exactly_one_winner(service, visitors, make_agent):
     aino, ville = await make_agent("aino"), await make_agent("ville")
-    visitor = await visitors()
-    await visitor.connect()
-    await visitor.say("haluan puhua ihmisen kanssa")
-    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
-    conversation_id = visitor.token.split(".")[0]
+    visitor, conversation_id = await escalated(visitors)
     responses = await asyncio.gather(aino.call("POST", f"/conversations/{conversation_id}/claim"),
                                      ville.call("POST", f"/conversations/{conversation_id}/claim"))
     statuses = sorted(r.status for r in responses)
@@ -123,11 +120,7 @@ async def test_silent_rasa_gets_a_finnish_message_and_the_queue(service, visitor
 
 async def test_reconnecting_visitor_gets_exactly_what_it_missed(service, visitors, make_agent):
     aino = await make_agent("aino")
-    visitor = await visitors()
-    await visitor.connect()
-    await visitor.say("haluan puhua ihmisen kanssa")
-    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
-    conversation_id = visitor.token.split(".")[0]
+    visitor, conversation_id = await escalated(visitors)
     assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
     await visitor.wait_for("status", lambda d: d["state"] == "assigned")
     await asyncio.sleep(0.3)
@@ -147,11 +140,7 @@ async def test_reconnecting_visitor_gets_exactly_what_it_missed(service, visitor
 
 async def test_restart_during_agent_chat_loses_and_duplicates_nothing(service, visitors, make_agent):
     aino = await make_agent("aino")
-    visitor = await visitors()
-    await visitor.connect()
-    await visitor.say("haluan puhua ihmisen kanssa")
-    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
-    conversation_id = visitor.token.split(".")[0]
+    visitor, conversation_id = await escalated(visitors)
     assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
     assert (await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Ennen"})).status == 201
     await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Ennen")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.liveagent.test_agent_api import escalated
+from tests.liveagent.conftest import escalated
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \(
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test train validate install bench lint clean token
+.PHONY: run test train validate publish install bench lint clean token
 
 run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, start everything
 	$(PY) scripts/run_stack.py
@@ -45,6 +45,9 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 
 validate: $(INSTALLED) ## rasa data validate + editors' content checks (Finnish report)
 	$(PY) scripts/validate.py
+
+publish: $(INSTALLED) .env ## validate, train, test, then load into the running bot (ROLLBACK=1: previous model)
+	$(PY) scripts/publish.py $(if $(ROLLBACK),--rollback)
 
 bench: $(INSTALLED) ## NLU comparison against Rasa's default pipeline -> bench/REPORT.md
 	$(PY) bench/nlu.py

@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from rasa.shared.nlu.training_data.loading import load_data
-from sklearn.metrics import f1_score
-
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 HELDOUT_TYPOS = ROOT / "tests" / "nlu" / "heldout_typos.yml"
@@ -24,6 +21,8 @@ SAFE_FOR_OUT_OF_SCOPE = {"out_of_scope", "nlu_fallback"}
 
 def load_examples(path: Path) -> List[Tuple[str, str]]:
     """(text, expected label) pairs of a Rasa NLU YAML test file."""
+    from rasa.shared.nlu.training_data.loading import load_data  # Rasa is imported only when used
+
     data = load_data(str(path))
     examples = []
     for message in data.intent_examples:
@@ -62,6 +61,8 @@ def score(name: str, examples: List[Tuple[str, str]], predictions: List[str], ou
         expected = [label for _text, label in examples]
         predicted = predictions
         right = [e == p for e, p in zip(expected, predicted, strict=True)]
+    from sklearn.metrics import f1_score
+
     labels = sorted(set(expected))
     macro = float(f1_score(expected, predicted, labels=labels, average="macro", zero_division=0))
     errors = [(text, exp, pred) for (text, exp), pred, ok in zip(examples, predictions, right, strict=True) if not ok]

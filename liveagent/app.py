@@ -17,8 +17,9 @@ import socketio
 from sanic import Sanic
 from sanic.response import HTTPResponse
 
-from liveagent.blueprints import agent_api, agent_ws, pages
+from liveagent.blueprints import agent_api, agent_ws, editor_api, pages
 from liveagent.conversations import ConversationService
+from liveagent.editor import EditorService
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.rasa_client import RasaClient
@@ -49,6 +50,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.blueprint(pages.bp)
     app.blueprint(agent_api.bp)
     app.blueprint(agent_ws.bp)
+    app.blueprint(editor_api.bp)
     app.static("/static", str(STATIC), name="static")
 
     @app.before_server_start
@@ -63,6 +65,9 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         recovered = await app.ctx.store.recover_on_start(dt.datetime.now(dt.timezone.utc))
         if recovered:
             logger.info("Returned %d chats of offline agents to the queue", recovered)
+        app.ctx.editor = EditorService(app.ctx.store, app.ctx.rasa, Path(settings.content_root),
+                                       settings.harvest_idle_seconds)
+        await app.ctx.editor.start()
         register_visitor_handlers(sio, app.ctx.service, settings)
         app.ctx.sweeper = asyncio.create_task(sweep(app))
 
@@ -71,6 +76,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         app.ctx.sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await app.ctx.sweeper
+        await app.ctx.editor.stop()
         await app.ctx.rasa.close()
         if store is None:
             await app.ctx.store.close()
@@ -97,7 +103,7 @@ async def ensure_demo_agents(store: Store, password: str) -> None:
 
 
 async def sweep(app: Sanic) -> None:
-    """Periodic: auto-away for idle agents, requeue of abandoned chats."""
+    """Periodic: auto-away for idle agents, requeue of abandoned chats, harvest of missed messages."""
     while True:
         await asyncio.sleep(app.ctx.settings.sweep_seconds)
         try:
@@ -107,5 +113,6 @@ async def sweep(app: Sanic) -> None:
                 if agent.last_seen_at is not None and now - agent.last_seen_at > idle:
                     await app.ctx.service.set_presence(agent, "away")
             await app.ctx.service.requeue_sweep(now)
+            await app.ctx.editor.harvest_sweep(now)
         except Exception:  # noqa: BLE001 - the sweeper must survive a passing database error
             logger.exception("Sweep failed")

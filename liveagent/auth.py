@@ -85,3 +85,18 @@ def requires_supervisor(handler: Callable) -> Callable:
         return await handler(request, *args, **kwargs)
 
     return requires_agent(check_role)
+
+
+EDITOR_ROLES = ("editor", "supervisor")
+
+
+def requires_editor(handler: Callable) -> Callable:
+    """Like requires_agent, and the agent may change content (editor or supervisor)."""
+
+    @wraps(handler)
+    async def check_role(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        if request.ctx.agent.role not in EDITOR_ROLES:
+            return error(403, "editor_only")
+        return await handler(request, *args, **kwargs)
+
+    return requires_agent(check_role)

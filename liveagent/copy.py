@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
-import yaml
+from content.copy import CopyBook
 
 COPY_FILE = Path(__file__).with_name("copy_fi.yml")
-
-
-@functools.lru_cache(maxsize=1)
-def _copy() -> Dict[str, Any]:
-    with open(COPY_FILE, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+BOOK = CopyBook(COPY_FILE)
 
 
 def text(key: str, **values: Any) -> str:
     """The text at dotted ``key`` ("status.waiting"), with ``values`` filled in."""
-    node: Any = _copy()
-    for part in key.split("."):
-        node = node[part]
-    return str(node).format(**values) if values else str(node)
+    return BOOK.text(key, **values)
 
 
 def lookup(key: str) -> Optional[str]:
     """The text at ``key``, or None if the copy file has none (e.g. an unknown reason code)."""
-    node: Any = _copy()
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return str(node)
+    return BOOK.lookup(key)
 
 
 def weekday_name(index: int) -> str:
-    return str(_copy()["weekdays"][index])
+    return str(BOOK.data["weekdays"][index])

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 from typing import Any, Dict, List, Optional
+from urllib.parse import quote
 
 import aiohttp
 import jwt
@@ -54,14 +55,32 @@ class RasaClient:
         return {"Authorization": f"Bearer {self._token}"}
 
     async def _post(self, path: str, body: Any) -> Any:
+        return await self._request("POST", path, body)
+
+    async def _request(self, method: str, path: str, body: Any = None,
+                       timeout: Optional[aiohttp.ClientTimeout] = None) -> Any:
         assert self._session is not None, "RasaClient.open() was not called"
         try:
-            async with self._session.post(f"{self._base}{path}", json=body, headers=self._auth()) as response:
+            async with self._session.request(method, f"{self._base}{path}", json=body, headers=self._auth(),
+                                             timeout=timeout or self._timeout) as response:
                 if response.status >= 400:
-                    raise RasaUnavailable(f"Rasa answered {response.status} to {path.split('/')[1]}")
-                return await response.json(content_type=None)
+                    raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}")
+                return await response.json(content_type=None) if response.status != 204 else None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             raise RasaUnavailable(f"Rasa unreachable: {type(error).__name__}") from error
+
+    async def tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """Every event of the conversation (what the bot understood, with confidences)."""
+        tracker = await self._request("GET", f"/conversations/{quote(conversation_id, safe='')}/tracker")
+        return list((tracker or {}).get("events") or [])
+
+    async def load_model(self, model_path: str, timeout_seconds: float = 300.0) -> None:
+        """Have Rasa answer with the model file at ``model_path`` (a path on Rasa's machine).
+
+        Rasa keeps answering with the old model until the new one is loaded (scripts/rasa_server.py).
+        """
+        await self._request("PUT", "/model", {"model_file": model_path},
+                            timeout=aiohttp.ClientTimeout(total=timeout_seconds))
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         """A visitor message through the REST channel; returns Rasa's bot messages."""

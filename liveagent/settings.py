@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
 from actions.settings import Settings as IdentitySettings
@@ -55,6 +56,9 @@ class Settings:
     max_message_chars: int = 2000
     request_max_bytes: int = 64 * 1024
     demo_password: str = ""
+    # content editing: the project whose data/ and models/ the editor changes and publishes
+    content_root: str = str(Path(__file__).resolve().parent.parent)
+    harvest_idle_seconds: float = 60.0  # a conversation quiet this long has its missed messages collected
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -95,6 +99,8 @@ class Settings:
                 sweep_seconds=float(env.get("LIVEAGENT_SWEEP_SECONDS", cls.sweep_seconds)),
                 service_hours=_hours(env),
                 demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", ""),
+                content_root=env.get("LIVEAGENT_CONTENT_ROOT", cls.content_root),
+                harvest_idle_seconds=float(env.get("LIVEAGENT_HARVEST_IDLE_SECONDS", cls.harvest_idle_seconds)),
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error

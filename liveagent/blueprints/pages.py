@@ -25,6 +25,11 @@ async def agent_console(request: Request) -> HTTPResponse:
     return await file(STATIC / "agent.html", mime_type="text/html; charset=utf-8")
 
 
+@bp.get("/editor")
+async def editor_view(request: Request) -> HTTPResponse:
+    return await file(STATIC / "editor.html", mime_type="text/html; charset=utf-8")
+
+
 @bp.get("/health")
 async def health(request: Request) -> HTTPResponse:
     return json({"status": "ok"})

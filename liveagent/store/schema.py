@@ -107,6 +107,7 @@ conversations = sa.Table(
     sa.Column("last_visitor_message_at", UTCDateTime, nullable=True),
     sa.Column("last_agent_message_at", UTCDateTime, nullable=True),
     sa.Column("rating", sa.Integer, nullable=True),
+    sa.Column("harvested_at", UTCDateTime, nullable=True),  # when its missed messages were last collected
     _one_of("state", STATES),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     sa.Index("ix_conversations_state_waiting_since", "state", "waiting_since"),
@@ -172,4 +173,63 @@ tickets = sa.Table(
     sa.Column("handled_at", UTCDateTime, nullable=True),
 )
 
-TABLES = (agents, conversations, messages, conversation_events, read_marks, canned_replies, tickets)
+# content editing (issue 4): who changed what, what the bot missed, and each publish
+
+MISSED_REASONS = ("fallback", "low_confidence", "escalation")
+MISSED_STATUSES = ("open", "added", "dismissed")
+RUN_KINDS = ("publish", "rollback")
+RUN_STATES = ("running", "succeeded", "failed")
+
+content_changes = sa.Table(
+    "content_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("path", sa.String(255), nullable=False),
+    sa.Column("summary", sa.String(500), nullable=False),
+    sa.Column("diff", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+missed_messages = sa.Table(
+    "missed_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(128), sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("event_timestamp", sa.Float, nullable=False),  # Rasa's; with the conversation a unique key
+    sa.Column("text", sa.Text, nullable=False),  # personal data masked
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("guess", sa.String(128), nullable=True),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("topic", sa.String(64), nullable=True),  # where an editor added it
+    sa.Column("resolved_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    _one_of("reason", MISSED_REASONS),
+    _one_of("status", MISSED_STATUSES),
+    sa.UniqueConstraint("conversation_id", "event_timestamp", name="uq_missed_messages_event"),
+    sa.Index("ix_missed_messages_status_id", "status", "id"),
+)
+
+publish_runs = sa.Table(
+    "publish_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("percent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("detail", sa.String(500), nullable=False, server_default=""),  # Finnish progress line
+    sa.Column("message", sa.Text, nullable=True),  # Finnish result
+    sa.Column("details", JSONText, nullable=True),  # Finnish lines: what to fix
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    _one_of("kind", RUN_KINDS),
+    _one_of("state", RUN_STATES),
+)
+
+TABLES = (agents, conversations, messages, conversation_events, read_marks, canned_replies, tickets,
+          content_changes, missed_messages, publish_runs)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from liveagent.store import migrate
+from liveagent.store.content import ContentLog
 from liveagent.store.schema import (
     KINDS,
     PRESENCES,
@@ -208,6 +209,7 @@ class Store:
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         self._dummy_hash: Optional[str] = None
+        self.content = ContentLog(engine, self._writer, clock)
 
     @classmethod
     async def open(cls, database_url: str = DEFAULT_DATABASE_URL, **options: Any) -> "Store":

@@ -6,7 +6,11 @@ Behaves like Rasa's REST channel and tracker API for the few things the service 
 - "hiljaa" -> sleeps longer than the service's timeout (Rasa silent);
 - anything else -> "Botti: <text>" with a quick-reply button;
 - POST /conversations/<id>/tracker/events records events; {"event": "resume"} un-pauses.
-GET /_log returns what was received. Requests to the tracker API must carry a Bearer JWT.
+GET /conversations/<id>/tracker returns Rasa-shaped events: a text with "pysäk"/"pysak" is not
+understood (nlu_fallback), "ihmisen" is request_human followed by action_escalate, anything else
+is faq/login with confidence 0.95 ("epävarma" in it: 0.6).
+PUT /model records the model file. GET /_log returns what was received. Requests to the HTTP API
+(tracker, model) must carry a Bearer JWT.
 
 Run: python tests/liveagent/fake_rasa.py PORT JWT_SECRET
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections import defaultdict
 
 import jwt
@@ -23,14 +28,47 @@ from aiohttp import web
 HANDOFF_TEXT = "Siirrän keskustelun asiakaspalvelijalle."
 
 
+def parse(text: str) -> dict:
+    lowered = text.lower()
+    if "pysäk" in lowered or "pysak" in lowered:
+        return {"intent": {"name": "nlu_fallback", "confidence": 0.55},
+                "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.55},
+                                   {"name": "faq", "confidence": 0.31}],
+                "response_selector": {"faq": {"response": {"intent_response_key": "faq/contact",
+                                                           "confidence": 0.4}, "ranking": []}}}
+    if "ihmisen" in lowered:
+        return {"intent": {"name": "request_human", "confidence": 0.99},
+                "intent_ranking": [{"name": "request_human", "confidence": 0.99}]}
+    confidence = 0.6 if "epävarma" in lowered else 0.95
+    return {"intent": {"name": "faq", "confidence": confidence},
+            "intent_ranking": [{"name": "faq", "confidence": confidence}],
+            "response_selector": {"faq": {"response": {"intent_response_key": "faq/login",
+                                                       "confidence": confidence}, "ranking": []}}}
+
+
 def make_app(jwt_secret: str) -> web.Application:
     paused: set = set()
     log = defaultdict(list)
+    trackers = defaultdict(list)
+    models: list = []
+
+    def authorized(request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        try:
+            claims = jwt.decode(header.removeprefix("Bearer "), jwt_secret, algorithms=["HS256"])
+            return claims["user"]["role"] == "admin"
+        except Exception:  # noqa: BLE001
+            return False
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
         sender, text = body["sender"], body["message"]
         log[sender].append({"kind": "user", "text": text, "metadata": body.get("metadata") or {}})
+        parsed = parse(text)
+        trackers[sender].append({"event": "user", "text": text, "timestamp": time.time(),
+                                 "parse_data": {"text": text, **parsed}})
+        if parsed["intent"]["name"] == "request_human" and sender not in paused:
+            trackers[sender].append({"event": "action", "name": "action_escalate", "timestamp": time.time()})
         if sender in paused:
             return web.json_response([])
         if text == "hiljaa":
@@ -47,12 +85,20 @@ def make_app(jwt_secret: str) -> web.Application:
         return web.json_response([{"recipient_id": sender, "text": f"Botti: {text}",
                                    "buttons": [{"title": "Lisää", "payload": "/faq"}]}])
 
+    async def tracker(request: web.Request) -> web.Response:
+        if not authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        sender = request.match_info["sender"]
+        return web.json_response({"sender_id": sender, "events": trackers[sender]})
+
+    async def load_model(request: web.Request) -> web.Response:
+        if not authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        models.append((await request.json())["model_file"])
+        return web.Response(status=204)
+
     async def events(request: web.Request) -> web.Response:
-        header = request.headers.get("Authorization", "")
-        try:
-            claims = jwt.decode(header.removeprefix("Bearer "), jwt_secret, algorithms=["HS256"])
-            assert claims["user"]["role"] == "admin"
-        except Exception:  # noqa: BLE001
+        if not authorized(request):
             return web.json_response({"error": "unauthorized"}, status=401)
         sender = request.match_info["sender"]
         for event in await request.json():
@@ -62,11 +108,13 @@ def make_app(jwt_secret: str) -> web.Application:
         return web.json_response({"sender_id": sender})
 
     async def get_log(request: web.Request) -> web.Response:
-        return web.json_response({"log": log, "paused": sorted(paused)})
+        return web.json_response({"log": log, "paused": sorted(paused), "models": models})
 
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_post("/conversations/{sender}/tracker/events", events)
+    app.router.add_get("/conversations/{sender}/tracker", tracker)
+    app.router.add_put("/model", load_model)
     app.router.add_get("/_log", get_log)
     return app
 

@@ -1,18 +1,13 @@
-"""scripts/validate.py accepts only the warnings Rasa cannot avoid, and reports everything else."""
+"""Validation (make validate, publishing) accepts only the warnings Rasa cannot avoid, and reports everything else."""
 
 from __future__ import annotations
 
-import importlib.util
-
+from content import validation as validate
 from tests.conftest import ROOT
-
-spec = importlib.util.spec_from_file_location("validate", ROOT / "scripts" / "validate.py")
-validate = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(validate)
 
 
 def test_responses_uttered_by_actions_are_found():
-    used = validate.responses_used_by_actions()
+    used = validate.responses_used_by_actions(ROOT)
     assert {"utter_login_required", "utter_handoff", "utter_account_application_processing", "utter_default"} <= used
 
 

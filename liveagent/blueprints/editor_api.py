@@ -1,0 +1,203 @@
+"""Editor API: topics, examples and answers, the change log, the missed-messages inbox, publishing.
+
+Every route needs an editor (or supervisor) session; changes need the CSRF header. Content errors
+come back as 400/404/409 with a Finnish ``message`` (and the ``field`` it is about).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, Dict, List
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from content.repository import ContentError, Topic, TopicNotFound, VersionConflict
+from liveagent.auth import error, requires_editor
+from liveagent.editor import RunInProgress, run_json
+
+bp = Blueprint("editor_api", url_prefix="/api/editor")
+MAX_IDS = 1000
+
+
+def body(request: Request) -> Dict[str, Any]:
+    try:
+        data = request.json if request.body else None
+    except Exception:  # noqa: BLE001 - malformed JSON
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def content_errors(handler: Callable) -> Callable:
+    """ContentError -> JSON with the editor's Finnish message; bad field types -> 400."""
+
+    @wraps(handler)
+    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, *args, **kwargs)
+        except (TypeError, KeyError):
+            return error(400, "bad_request")
+        except ContentError as failure:
+            status = 404 if isinstance(failure, TopicNotFound) else 409 if isinstance(failure, VersionConflict) else 400
+            return json({"error": "content", "message": failure.message, "field": failure.field}, status=status)
+
+    return wrapper
+
+
+def topic_json(topic: Topic, full: bool = True) -> Dict[str, Any]:
+    data = {"name": topic.name, "title": topic.title, "path": topic.path, "examples_count": len(topic.examples),
+            "answer": topic.answer}
+    if full:
+        data.update(examples=topic.examples, example_question=topic.example_question, comment=topic.comment,
+                    buttons=topic.buttons, version=topic.version)
+    return data
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _texts(value: Any) -> List[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of texts")
+    return value
+
+
+def _ids(value: Any) -> List[int]:
+    value = value or []
+    if not isinstance(value, list) or len(value) > MAX_IDS or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise TypeError("expected a list of ids")
+    return value
+
+
+@bp.get("/topics")
+@requires_editor
+async def topics(request: Request) -> HTTPResponse:
+    repository = request.app.ctx.editor.repository
+    return json({"topics": [topic_json(t, full=False) for t in repository.topics()]})
+
+
+@bp.get("/topics/<name>")
+@requires_editor
+@content_errors
+async def topic(request: Request, name: str) -> HTTPResponse:
+    editor = request.app.ctx.editor
+    changes = await editor.store.content.changes(topic=name, limit=20)
+    return json({"topic": topic_json(editor.repository.topic(name)),
+                 "changes": [change_json(c) for c in changes]})
+
+
+@bp.put("/topics/<name>/answer")
+@requires_editor
+@content_errors
+async def update_answer(request: Request, name: str) -> HTTPResponse:
+    data = body(request)
+    title = data.get("title")
+    result = await request.app.ctx.editor.update_answer(
+        request.ctx.agent, name, _text(data["text"]), _text(data["version"]),
+        _text(title) if title is not None else None)
+    return json(result)
+
+
+@bp.post("/topics/<name>/examples")
+@requires_editor
+@content_errors
+async def add_examples(request: Request, name: str) -> HTTPResponse:
+    data = body(request)
+    result = await request.app.ctx.editor.add_examples(
+        request.ctx.agent, name, _texts(data["examples"]), _text(data["version"]), _ids(data.get("missed_ids")))
+    return json(result)
+
+
+@bp.post("/topics/<name>/examples/remove")
+@requires_editor
+@content_errors
+async def remove_example(request: Request, name: str) -> HTTPResponse:
+    data = body(request)
+    result = await request.app.ctx.editor.remove_example(
+        request.ctx.agent, name, _text(data["example"]), _text(data["version"]))
+    return json(result)
+
+
+@bp.post("/topics")
+@requires_editor
+@content_errors
+async def create_topic(request: Request) -> HTTPResponse:
+    data = body(request)
+    result = await request.app.ctx.editor.create_topic(
+        request.ctx.agent, _text(data["name"]), _text(data["title"]), _text(data["answer"]),
+        _texts(data["examples"]), _ids(data.get("missed_ids")))
+    return json(result, status=201)
+
+
+def change_json(change: Any) -> Dict[str, Any]:
+    return {"id": change.id, "topic": change.topic, "path": change.path, "summary": change.summary,
+            "diff": change.diff, "agent_id": change.agent_id, "created_at": change.created_at.isoformat()}
+
+
+@bp.get("/changes")
+@requires_editor
+async def changes(request: Request) -> HTTPResponse:
+    store = request.app.ctx.store
+    names = {agent.id: agent.display_name for agent in await store.list_agents()}
+    listed = await store.content.changes(limit=100)
+    return json({"changes": [{**change_json(c), "agent_name": names.get(c.agent_id)} for c in listed]})
+
+
+@bp.get("/findings")
+@requires_editor
+async def findings(request: Request) -> HTTPResponse:
+    return json({"findings": await request.app.ctx.editor.findings()})
+
+
+@bp.get("/missed")
+@requires_editor
+async def missed(request: Request) -> HTTPResponse:
+    return json({"groups": await request.app.ctx.editor.missed_groups()})
+
+
+@bp.post("/missed/dismiss")
+@requires_editor
+@content_errors
+async def dismiss(request: Request) -> HTTPResponse:
+    count = await request.app.ctx.editor.dismiss(request.ctx.agent, _ids(body(request)["ids"]))
+    return json({"dismissed": count})
+
+
+@bp.get("/answered")
+@requires_editor
+async def answered(request: Request) -> HTTPResponse:
+    """Closed agent chats: the visitor's question and the agent's answer, to start a draft topic from."""
+    found = await request.app.ctx.store.content.answered_questions()
+    return json({"answered": [{"conversation_id": a.conversation_id, "question": a.question, "answer": a.answer,
+                               "closed_at": a.closed_at.isoformat()} for a in found]})
+
+
+@bp.get("/runs")
+@requires_editor
+async def runs(request: Request) -> HTTPResponse:
+    return json(await request.app.ctx.editor.runs())
+
+
+async def _start(request: Request, kind: str) -> HTTPResponse:
+    try:
+        run = await request.app.ctx.editor.start_publish(request.ctx.agent, kind)
+    except RunInProgress:
+        return error(409, "run_in_progress")
+    return json({"run": run_json(run)}, status=202)
+
+
+@bp.post("/publish")
+@requires_editor
+async def publish(request: Request) -> HTTPResponse:
+    return await _start(request, "publish")
+
+
+@bp.post("/rollback")
+@requires_editor
+async def rollback(request: Request) -> HTTPResponse:
+    return await _start(request, "rollback")

@@ -10,11 +10,11 @@ messages the bot did not handle well:
 * ``escalation``: the visitor's last substantive message before ``action_escalate`` (not the
   "I want a human" itself), when it was not already reported for one of the reasons above.
 
-Only what editors can act on is reported: messages written while a human had the conversation
-(the tracker is paused then, but still records them), button payloads ("/request_human"), and
-messages that are nothing but personal data are left out, and escalations that followed a failed
-lookup (the handoff reason ``action_failed``: the bot understood, the backend did not answer)
-are not content gaps. Text is always masked with ``actions.privacy.mask_personal_data``.
+Only what editors can act on is reported. Left out are messages written while a human had the
+conversation (the tracker is paused then, but still records and parses them), button payloads
+("/request_human"), messages that are nothing but personal data, and escalations after a failed
+lookup (handoff reason ``action_failed``: the bot understood, the backend did not answer). Text
+is always masked with ``actions.privacy.mask_personal_data``.
 
 ``group_similar`` then groups the messages for the inbox, so that "voiko toimiston eteen
 pysäköidä" and "pysäköinti toimistolla" are one row with a count. Finnish chat text has typos,
@@ -190,7 +190,7 @@ def missed_in_tracker(
 # Finnish set in tests/content/test_missed.py (see there for what it measures).
 GROUP_DISTANCE = 0.85
 MAX_TEXTS = 10
-NGRAMS = (2, 4)
+NGRAMS = (2, 5)
 # Rows of the similarity matrix computed at once: bounds the memory of the sparse products.
 _BLOCK = 512
 

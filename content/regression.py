@@ -10,6 +10,7 @@ evaluates a candidate model in a separate process so the service never loads Ten
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import subprocess
@@ -120,11 +121,12 @@ def story_failures(model_path: Path, root: Path = ROOT, rasa: Optional[Path] = N
 
 
 def main(argv: List[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m content.regression MODEL", file=sys.stderr)
-        return 2
-    model = Path(argv[0])
-    report = evaluate(model).to_json()
+    parser = argparse.ArgumentParser(description="Score MODEL on the regression gate; print JSON.")
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--content", type=Path, default=ROOT, help="project whose data/ the model was trained on")
+    args = parser.parse_args(argv)
+    model = args.model
+    report = evaluate(model, args.content).to_json()
     report["story_failures"] = story_failures(model)
     report["passed"] = report["passed"] and report["story_failures"] is None
     print(json.dumps(report, ensure_ascii=False))

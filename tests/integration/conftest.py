@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -128,14 +129,33 @@ def stack(tmp_path_factory) -> Stack:
     stop(procs)
 
 
+def content_copy(target: Path) -> Path:
+    """What an editor may change, copied: the tests edit and publish there, never in this checkout.
+
+    The model is hard-linked (publishing replaces files by rename, so the original stays intact).
+    """
+    target.mkdir(parents=True)
+    shutil.copytree(ROOT / "data", target / "data")
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, target / name)
+    (target / "actions").symlink_to(ROOT / "actions")
+    (target / "models").mkdir()
+    try:
+        os.link(MODEL, target / "models" / "lumo.tar.gz")
+    except OSError:
+        shutil.copy(MODEL, target / "models" / "lumo.tar.gz")
+    return target
+
+
 @pytest.fixture(scope="session")
 def full_stack(tmp_path_factory):
-    """Actions + Rasa + the live-agent service, wired as `make run` wires them."""
+    """Actions + Rasa + the live-agent service, wired as `make run` wires them (content: a copy)."""
     from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Service
 
     if not MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
     tmp = tmp_path_factory.mktemp("full")
+    content = content_copy(tmp / "content")
     port = free_port()
     service_url = f"http://127.0.0.1:{port}"
     running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
@@ -146,6 +166,8 @@ def full_stack(tmp_path_factory):
         "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
         "LIVEAGENT_RASA_URL": running.rasa_url, "LIVEAGENT_ALLOWED_ORIGINS": service_url,
         "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
+        "LIVEAGENT_CONTENT_ROOT": str(content), "LIVEAGENT_HARVEST_IDLE_SECONDS": "1",
+        "LIVEAGENT_SWEEP_SECONDS": "1",
     }
     service = Service(service_url, running.rasa_url, env, tmp)
     try:

@@ -72,6 +72,12 @@ class EditorService:
 
     async def add_examples(self, agent: Any, name: str, examples: List[str], version: str,
                            missed_ids: Sequence[int] = ()) -> Dict[str, Any]:
+        if missed_ids:  # messages from the inbox that the topic already has are handled, not an error
+            topic = await asyncio.to_thread(self.repository.topic, name)
+            known = {" ".join(e.casefold().split()) for e in topic.examples}
+            if all(" ".join(e.casefold().split()) in known for e in examples):
+                await self.store.content.resolve_missed(missed_ids, "added", agent.id, name)
+                return {"summary": copy.text("editor.already_examples"), "diff": "", "version": topic.version}
         change = await asyncio.to_thread(self.repository.add_examples, name, examples, version)
         if missed_ids:
             await self.store.content.resolve_missed(missed_ids, "added", agent.id, name)
@@ -136,7 +142,7 @@ class EditorService:
     async def start_publish(self, agent: Any, kind: str = "publish") -> PublishRun:
         """Starts a publish (or rollback) in the background; RunInProgress if one is running."""
         stage = "validate" if kind == "publish" else "load"
-        detail = content_copy.text("stage.validate" if kind == "publish" else "stage.load")
+        detail = content_copy.text("stage.validate" if kind == "publish" else "stage.rollback")
         run = await self.store.content.start_run(kind, agent.id, stage, detail)
         self._task = asyncio.create_task(self._run(run.id, kind))
         return run

@@ -7,7 +7,7 @@ come back as 400/404/409 with a Finnish ``message`` (and the ``field`` it is abo
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -86,9 +86,8 @@ async def topics(request: Request) -> HTTPResponse:
 @content_errors
 async def topic(request: Request, name: str) -> HTTPResponse:
     editor = request.app.ctx.editor
-    changes = await editor.store.content.changes(topic=name, limit=20)
-    return json({"topic": topic_json(editor.repository.topic(name)),
-                 "changes": [change_json(c) for c in changes]})
+    found = editor.repository.topic(name)
+    return json({"topic": topic_json(found), "changes": await named_changes(request, topic=name, limit=20)})
 
 
 @bp.put("/topics/<name>/answer")
@@ -139,13 +138,17 @@ def change_json(change: Any) -> Dict[str, Any]:
             "diff": change.diff, "agent_id": change.agent_id, "created_at": change.created_at.isoformat()}
 
 
+async def named_changes(request: Request, topic: Optional[str] = None, limit: int = 100) -> List[Dict[str, Any]]:
+    store = request.app.ctx.store
+    names = {agent.id: agent.display_name for agent in await store.list_agents()}
+    listed = await store.content.changes(topic=topic, limit=limit)
+    return [{**change_json(c), "agent_name": names.get(c.agent_id)} for c in listed]
+
+
 @bp.get("/changes")
 @requires_editor
 async def changes(request: Request) -> HTTPResponse:
-    store = request.app.ctx.store
-    names = {agent.id: agent.display_name for agent in await store.list_agents()}
-    listed = await store.content.changes(limit=100)
-    return json({"changes": [{**change_json(c), "agent_name": names.get(c.agent_id)} for c in listed]})
+    return json({"changes": await named_changes(request)})
 
 
 @bp.get("/findings")

@@ -184,3 +184,23 @@ async def test_a_publish_with_content_errors_fails_in_finnish_and_the_model_stay
     assert nothing.status == 202
     run = await until(finished)
     assert run["state"] == "failed" and "Edellistä mallia ei ole" in run["message"]
+
+
+async def test_inbox_messages_the_topic_already_has_are_marked_handled(make_agent, service):
+    from tests.liveagent.conftest import Visitor
+
+    visitor = Visitor(service)
+    await visitor.connect()
+    await visitor.say("onks pysäkkejä lähellä")
+    await visitor.wait_for("bot_uttered")
+    eeva = await make_agent("eeva", online=False)
+    group = (await until(lambda: _groups(eeva)))[0]
+    version = (await (await call(eeva, "GET", "/topics/contact")).json())["topic"]["version"]
+    added = await call(eeva, "POST", "/topics/contact/examples", {"examples": group["texts"], "version": version})
+    assert added.status == 200
+    topic = (await (await call(eeva, "GET", "/topics/contact")).json())
+    assert topic["changes"][0]["agent_name"] == "Eeva"
+    again = await call(eeva, "POST", "/topics/contact/examples",
+                       {"examples": group["texts"], "version": topic["topic"]["version"], "missed_ids": group["ids"]})
+    assert again.status == 200 and "jo aiheen esimerkkejä" in (await again.json())["summary"]
+    assert await _groups(eeva) == []

@@ -1,4 +1,5 @@
-"""Project checks of the content editors write, reported in Finnish with file and line.
+"""Project checks of the content editors write, reported in Finnish with file and line (texts in
+content/copy_fi.yml under checks).
 
 `rasa data validate` checks Rasa's own rules; these checks are about what makes a topic work for
 visitors: every topic has an answer and enough examples, no example belongs to two intents, links
@@ -16,6 +17,8 @@ from urllib.parse import urlparse
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from content import copy
 
 MIN_EXAMPLES = 10
 RECOMMENDED_EXAMPLES = 30
@@ -81,8 +84,7 @@ def collect(root: Path) -> Tuple[List[_Intent], List[_Answer], List[Finding]]:
         except YAMLError as error:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             line = mark.line + 1 if mark is not None else 1
-            broken.append(Finding("virhe", relative, line, "Tiedoston rakenne on rikki tällä rivillä. Tarkista "
-                                  "sisennykset (välilyönnit) ja lainausmerkit."))
+            broken.append(Finding("virhe", relative, line, copy.text("checks.file_broken")))
             continue
         for block in document.get("nlu") or []:
             if "intent" in block:
@@ -105,22 +107,20 @@ def check_topics(intents: List[_Intent], answers: List[_Answer]) -> Iterable[Fin
     for intent in intents:
         if "/" in intent.name and f"utter_{intent.name}" not in answer_names:
             yield Finding("virhe", intent.path, intent.line,
-                          f"Aiheella {intent.name} ei ole vastausta. Lisää samaan tiedostoon "
-                          f"responses-kohtaan vastaus nimeltä utter_{intent.name}.")
+                          copy.text("checks.topic_without_answer", intent=intent.name))
         if len(intent.examples) < MIN_EXAMPLES:
             yield Finding("virhe", intent.path, intent.line,
-                          f"Aiheella {intent.name} on vain {len(intent.examples)} esimerkkiä. "
-                          f"Kirjoita vähintään {MIN_EXAMPLES} eri tavalla muotoiltua esimerkkiä.")
+                          copy.text("checks.too_few_examples", intent=intent.name, count=len(intent.examples),
+                                    minimum=MIN_EXAMPLES))
         elif len(intent.examples) < RECOMMENDED_EXAMPLES:
             yield Finding("varoitus", intent.path, intent.line,
-                          f"Aiheella {intent.name} on {len(intent.examples)} esimerkkiä. Botti tunnistaa aiheen "
-                          f"varmemmin, kun esimerkkejä on vähintään {RECOMMENDED_EXAMPLES}: lisää arkikielisiä, "
-                          f"lyhyitä ja kirjoitusvirheellisiä muotoiluja.")
+                          copy.text("checks.few_examples", intent=intent.name, count=len(intent.examples),
+                                    recommended=RECOMMENDED_EXAMPLES))
     for answer in answers:
         if answer.name.startswith("utter_faq/") and answer.name[len("utter_"):] not in topics:
             yield Finding("virhe", answer.path, answer.line,
-                          f"Vastauksella {answer.name} ei ole esimerkkejä. Lisää nlu-kohtaan aihe "
-                          f"{answer.name[len('utter_'):]} ja sille esimerkkikysymyksiä.")
+                          copy.text("checks.answer_without_topic", answer=answer.name,
+                                    intent=answer.name[len("utter_"):]))
 
 
 def check_duplicates(intents: List[_Intent]) -> Iterable[Finding]:
@@ -131,8 +131,8 @@ def check_duplicates(intents: List[_Intent]) -> Iterable[Finding]:
             if key in seen and seen[key][0] != intent.name:
                 other, other_path, other_line = seen[key]
                 yield Finding("virhe", intent.path, line,
-                              f"Esimerkki \"{text}\" on myös aiheessa {other} ({other_path}:{other_line}). "
-                              f"Poista se toisesta, jotta botti tietää, kumpaan aiheeseen se kuuluu.")
+                              copy.text("checks.duplicate_example", example=text, other=other, path=other_path,
+                                        line=other_line))
             seen.setdefault(key, (intent.name, intent.path, line))
 
 
@@ -141,19 +141,18 @@ def check_answers(answers: List[_Answer], speller: Optional["Speller"] = None) -
         for text, line in answer.texts:
             if len(text) > MAX_ANSWER_CHARS:
                 yield Finding("virhe", answer.path, line,
-                              f"Vastaus {answer.name} on {len(text)} merkkiä pitkä; chat-ikkunaan mahtuu "
-                              f"enintään {MAX_ANSWER_CHARS}. Lyhennä vastausta tai jaa se kahteen viestiin.")
+                              copy.text("checks.answer_too_long", answer=answer.name, length=len(text),
+                                        limit=MAX_ANSWER_CHARS))
             for url in URL.findall(text):
                 url = url.rstrip(".,;:!?")
                 parsed = urlparse(url)
                 if parsed.scheme != "https" or not parsed.netloc or "." not in parsed.netloc:
                     yield Finding("virhe", answer.path, line,
-                                  f"Linkki {url} vastauksessa {answer.name} on virheellinen. Käytä muotoa "
-                                  f"https://osoite.fi/sivu.")
+                                  copy.text("checks.bad_link", url=url, answer=answer.name))
             if speller is not None:
                 for word in speller.unknown_words(NOT_WORDS.sub(" ", text)):
                     yield Finding("varoitus", answer.path, line,
-                                  f"Sana \"{word}\" vastauksessa {answer.name} voi olla kirjoitettu väärin.")
+                                  copy.text("checks.misspelled", word=word, answer=answer.name))
 
 
 class Speller:

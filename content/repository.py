@@ -6,7 +6,8 @@ was, and a change touches only its own lines (comments, key order and quoting ar
 happens under an exclusive lock on data/faq/.lock, is checked against the version (sha256 of the file)
 the editor loaded, so that nobody silently overwrites someone else's change, and replaces the file
 atomically, so Rasa, the checks and the publish pipeline never read half a file. Input is validated with
-the rules of content.checks, and every refusal is a ContentError with a Finnish message for the editor.
+the rules of content.checks, and every refusal is a ContentError with a Finnish message for the editor
+(the texts, like the change summaries, are in content/copy_fi.yml under repository).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
+from content import copy
 from content.checks import MAX_ANSWER_CHARS, URL, collect
 
 FAQ_DIR = Path("data") / "faq"
@@ -119,10 +121,6 @@ def _examples_in(block: str) -> List[str]:
     return [example for line in block.splitlines() if (example := _example_of(line)) is not None]
 
 
-def _quoted(text: str) -> str:
-    return f"\"{text}\""
-
-
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -131,70 +129,63 @@ def _no_control_characters(text: str, field: str, allowed: str = "") -> None:
     """Control and format characters (tabs, zero-width spaces, line separators) would break or hide in the file."""
     if any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
            for ch in text if ch not in allowed):
-        raise ContentError("Tekstissä on näkymättömiä ohjausmerkkejä. Kirjoita teksti uudelleen tai liitä se "
-                           "pelkkänä tekstinä.", field)
+        raise ContentError(copy.text("repository.invisible_characters"), field)
 
 
 def _valid_name(name: str) -> str:
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise ContentError(f"Aiheen nimi {_quoted(str(name))} ei kelpaa. Nimessä saa olla 2–40 merkkiä: pieniä "
-                           "kirjaimia a–z ilman ääkkösiä, numeroita ja alaviivoja, ja sen pitää alkaa kirjaimella, "
-                           "esimerkiksi \"pysakointi\" tai \"oma_tili\".", "name")
+        raise ContentError(copy.text("repository.name.invalid", name=str(name)), "name")
     return name
 
 
 def _valid_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
-        raise ContentError("Otsikko puuttuu. Kirjoita aiheelle lyhyt otsikko; kävijä näkee sen "
-                           "ehdotuspainikkeessa.", "title")
+        raise ContentError(copy.text("repository.title.missing"), "title")
     if "\n" in title or "\r" in title:
-        raise ContentError("Otsikon pitää olla yhdellä rivillä.", "title")
+        raise ContentError(copy.text("repository.title.multiline"), "title")
     _no_control_characters(title, "title")
     if len(title) > MAX_TITLE_CHARS:
-        raise ContentError(f"Otsikko on {len(title)} merkkiä pitkä; painikkeeseen mahtuu enintään "
-                           f"{MAX_TITLE_CHARS} merkkiä. Lyhennä otsikkoa.", "title")
+        raise ContentError(copy.text("repository.title.too_long", length=len(title), limit=MAX_TITLE_CHARS),
+                           "title")
     return title
 
 
 def _valid_answer(text: str) -> str:
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
-        raise ContentError("Vastaus puuttuu. Kirjoita vastaus, jonka botti antaa tähän aiheeseen.", "answer")
+        raise ContentError(copy.text("repository.answer.missing"), "answer")
     _no_control_characters(text, "answer", allowed="\n")
     if len(text) > MAX_ANSWER_CHARS:
-        raise ContentError(f"Vastaus on {len(text)} merkkiä pitkä; chat-ikkunaan mahtuu enintään "
-                           f"{MAX_ANSWER_CHARS} merkkiä. Lyhennä vastausta.", "answer")
+        raise ContentError(copy.text("repository.answer.too_long", length=len(text), limit=MAX_ANSWER_CHARS),
+                           "answer")
     for url in URL.findall(text):
         url = url.rstrip(".,;:!?")
         parsed = urlparse(url)
         if parsed.scheme != "https" or not parsed.netloc or "." not in parsed.netloc:
-            raise ContentError(f"Linkki {url} ei kelpaa. Kirjoita linkit muodossa https://osoite.fi/sivu.",
-                               "answer")
+            raise ContentError(copy.text("repository.answer.bad_link", url=url), "answer")
     return text
 
 
 def _valid_examples(examples: List[str]) -> List[str]:
     """Each example stripped and checked on its own; duplicates within the list merged (first kept)."""
     if isinstance(examples, str) or not examples:
-        raise ContentError("Anna vähintään yksi esimerkkikysymys.", "examples")
+        raise ContentError(copy.text("repository.examples.missing"), "examples")
     merged: Dict[str, str] = {}
     for raw in examples:
         example = (raw or "").strip()
         if not example:
-            raise ContentError("Esimerkki on tyhjä. Kirjoita jokaiseen esimerkkiin yksi kysymys.", "examples")
+            raise ContentError(copy.text("repository.examples.empty"), "examples")
         if "\n" in example or "\r" in example:
-            raise ContentError(f"Esimerkki {_quoted(_short(example.splitlines()[0]))} jatkuu usealle riville. "
-                               "Kirjoita jokainen kysymys omaksi esimerkikseen.", "examples")
+            raise ContentError(copy.text("repository.examples.multiline", example=_short(example.splitlines()[0])),
+                               "examples")
         example = " ".join(example.split())
         _no_control_characters(example, "examples")
         if len(example) > MAX_EXAMPLE_CHARS:
-            raise ContentError(f"Esimerkki {_quoted(_short(example))} on {len(example)} merkkiä pitkä; enintään "
-                               f"{MAX_EXAMPLE_CHARS} merkkiä. Lyhennä sitä.", "examples")
+            raise ContentError(copy.text("repository.examples.too_long", example=_short(example),
+                                         length=len(example), limit=MAX_EXAMPLE_CHARS), "examples")
         if ANNOTATION_CHARS.search(example):
-            raise ContentError(f"Esimerkissä {_quoted(example)} on hakasulkeita tai aaltosulkeita. Botti lukisi "
-                               "ne erikoismerkinnöiksi, joten kirjoita esimerkki ilman merkkejä [ ] { }.",
-                               "examples")
+            raise ContentError(copy.text("repository.examples.markup", example=example), "examples")
         merged.setdefault(_key(example), example)
     return list(merged.values())
 
@@ -260,8 +251,8 @@ class ContentRepository:
             changed_answer = text != current.answer
             changed_title = new_title is not None and new_title != current.title
             if not changed_answer and not changed_title:
-                unchanged = "Vastaus on ennallaan" if new_title is None else "Vastaus ja otsikko ovat ennallaan"
-                raise ContentError(f"{unchanged}, joten tallennettavaa ei ole.", "answer")
+                unchanged = "unchanged" if new_title is None else "unchanged_with_title"
+                raise ContentError(copy.text(f"repository.answer.{unchanged}"), "answer")
             if changed_answer:
                 variant["text"] = DoubleQuotedScalarString(text)
             if changed_title:
@@ -270,8 +261,8 @@ class ContentRepository:
                     metadata = variant["metadata"] = CommentedMap()
                 metadata["title"] = DoubleQuotedScalarString(new_title)
             if changed_answer and changed_title:
-                return "Vastausta ja otsikkoa muutettu"
-            return "Vastausta muutettu" if changed_answer else "Otsikkoa muutettu"
+                return copy.text("repository.summary.answer_and_title")
+            return copy.text("repository.summary.answer" if changed_answer else "repository.summary.title")
 
         return self._change(name, version, edit)
 
@@ -285,18 +276,18 @@ class ContentRepository:
             skipped = len(wanted) - len(new)
             if not new:
                 if len(wanted) == 1:
-                    raise ContentError(f"Esimerkki {_quoted(wanted[0])} on jo tässä aiheessa.", "examples")
-                raise ContentError("Kaikki esimerkit ovat jo tässä aiheessa.", "examples")
+                    raise ContentError(copy.text("repository.examples.already_here", example=wanted[0]), "examples")
+                raise ContentError(copy.text("repository.examples.all_already_here"), "examples")
             self._refuse_other_topics(new, current.intent)
             block = document["nlu"][0]
             old = str(block["examples"])
             if old and not old.endswith("\n"):
                 old += "\n"
             block["examples"] = LiteralScalarString(old + "".join(f"- {e}\n" for e in new))
-            summary = f"Lisätty esimerkki {_quoted(new[0])}" if len(new) == 1 else f"Lisätty {len(new)} esimerkkiä"
+            key = "repository.summary.added_one" if len(new) == 1 else "repository.summary.added_many"
             if skipped:
-                summary += f" ({skipped} oli jo aiheessa)"
-            return summary
+                key += "_with_skipped"
+            return copy.text(key, example=new[0], count=len(new), skipped=skipped)
 
         return self._change(name, version, edit)
 
@@ -311,19 +302,18 @@ class ContentRepository:
             removed = [e for line in lines if (e := _example_of(line)) is not None and _key(e) == wanted]
             remaining = [e for e in current.examples if _key(e) != wanted]
             if not wanted or not removed:
-                raise ContentError(f"Esimerkkiä {_quoted((example or '').strip())} ei ole aiheessa "
-                                   f"{_quoted(current.title)}.", "examples")
+                raise ContentError(copy.text("repository.examples.not_in_topic", example=(example or "").strip(),
+                                             title=current.title), "examples")
             if not remaining:
-                raise ContentError(f"Esimerkki {_quoted(removed[0])} on aiheen ainoa esimerkki, eikä sitä voi "
-                                   "poistaa. Lisää ensin uusia esimerkkejä.", "examples")
+                raise ContentError(copy.text("repository.examples.only_one", example=removed[0]), "examples")
             kept = [line for line in lines if (e := _example_of(line)) is None or _key(e) != wanted]
             block["examples"] = LiteralScalarString("".join(kept))
-            summary = f"Poistettu esimerkki {_quoted(removed[0])}"
             if _key(current.example_question) == wanted:
                 variant = document["responses"][f"utter_{current.intent}"][0]
                 variant["metadata"]["example"] = DoubleQuotedScalarString(remaining[0])
-                summary += f" ja vaihdettu esimerkkikysymykseksi {_quoted(remaining[0])}"
-            return summary
+                return copy.text("repository.summary.removed_new_example_question", example=removed[0],
+                                 example_question=remaining[0])
+            return copy.text("repository.summary.removed", example=removed[0])
 
         return self._change(name, version, edit)
 
@@ -342,17 +332,16 @@ class ContentRepository:
         intent = f"faq/{name}"
         with self._locked():
             if path.exists():
-                raise ContentError(f"Aihe {_quoted(name)} on jo olemassa. Valitse toinen nimi tai muokkaa "
-                                   "olemassa olevaa aihetta.", "name")
+                raise ContentError(copy.text("repository.name.exists", name=name), "name")
             intents, answers, _ = collect(self.root)
             for other in [*intents, *answers]:
                 if other.name in (intent, f"utter_{intent}"):
-                    raise ContentError(f"Nimi {_quoted(name)} on jo käytössä tiedostossa {other.path}. Valitse "
-                                       "toinen nimi.", "name")
+                    raise ContentError(copy.text("repository.name.in_use", name=name, path=other.path), "name")
             self._refuse_other_topics(wanted, intent, intents)
             text = self._new_file(intent, title, answer, wanted, comment)
             _replace(path, text)
-        return Change(name, relative, "Uusi aihe luotu", _diff(relative, "", text), _version(text.encode("utf-8")))
+        return Change(name, relative, copy.text("repository.summary.created"), _diff(relative, "", text),
+                      _version(text.encode("utf-8")))
 
     # Internals
 
@@ -363,8 +352,7 @@ class ContentRepository:
 
     @staticmethod
     def _not_found(name: str) -> str:
-        return (f"Aihetta {_quoted(name)} ei löydy. Se on ehkä poistettu tai nimetty uudelleen; lataa "
-                "aiheluettelo uudelleen.")
+        return copy.text("repository.topic.not_found", name=name)
 
     def _read(self, name: str, path: Path) -> Tuple[Topic, CommentedMap, str]:
         try:
@@ -372,28 +360,27 @@ class ContentRepository:
         except FileNotFoundError:
             raise TopicNotFound(self._not_found(name), "name") from None
         relative = path.relative_to(self.root).as_posix()
+        intent = f"faq/{name}"
 
-        def malformed(reason: str) -> ContentError:
-            return ContentError(f"Tiedostoa {relative} ei voi muokata editorissa, koska {reason}. Korjaa tiedosto "
-                                "käsin tai pyydä apua kehittäjältä.")
+        def malformed(problem: str) -> ContentError:
+            return ContentError(copy.text(f"repository.file.{problem}", path=relative, intent=intent))
 
         try:
             text = raw.decode("utf-8")
             document = _yaml().load(text)
         except (UnicodeDecodeError, YAMLError):
-            raise malformed("sen rakenne on rikki") from None
-        intent = f"faq/{name}"
+            raise malformed("broken") from None
         try:
             blocks = document["nlu"]
             if len(blocks) != 1 or blocks[0]["intent"] != intent or not isinstance(blocks[0]["examples"], str):
                 raise KeyError
         except (KeyError, TypeError, IndexError):
-            raise malformed(f"siinä pitää olla nlu-kohdassa täsmälleen yksi aihe {intent} esimerkkeineen") from None
+            raise malformed("no_examples_block") from None
         try:
             variant = document["responses"][f"utter_{intent}"][0]
             answer = str(variant["text"])
         except (KeyError, TypeError, IndexError):
-            raise malformed(f"siitä puuttuu vastaus utter_{intent}") from None
+            raise malformed("no_answer") from None
         metadata = variant.get("metadata") or {}
         comment_lines = []
         for line in text.splitlines():
@@ -431,8 +418,7 @@ class ContentRepository:
         with self._locked():
             current, document, old = self._read(name, path)
             if version != current.version:
-                raise VersionConflict(f"Joku muu on muuttanut aihetta {_quoted(current.title)} sen jälkeen, kun "
-                                      "avasit sen. Lataa aihe uudelleen ja tee muutoksesi uudestaan.")
+                raise VersionConflict(copy.text("repository.topic.changed_by_other", title=current.title))
             summary = edit(document, current)
             new = _dump(document)
             _replace(path, new)
@@ -446,16 +432,15 @@ class ContentRepository:
         for example in examples:
             owner = owners.get(_key(example))
             if owner is not None:
-                raise ContentError(f"Esimerkki {_quoted(example)} kuuluu jo aiheeseen {owner}. Muotoile se toisin "
-                                   "tai poista se ensin siitä aiheesta, jotta botti tietää, kumpaan aiheeseen "
-                                   "kysymys kuuluu.", "examples")
+                raise ContentError(copy.text("repository.examples.in_other_topic", example=example, topic=owner),
+                                   "examples")
 
     @staticmethod
     def _new_file(intent: str, title: str, answer: str, examples: List[str], comment: str) -> str:
         lines = ["".join(ch for ch in line if ch.isprintable()).rstrip()
                  for line in (comment or "").strip().splitlines()]
         if not lines:
-            lines = [f"{title}: uusi aihe, luotu editorissa."]
+            lines = [copy.text("repository.new_topic_comment", title=title)]
         header = "".join(f"# {line}\n" if line else "#\n" for line in lines)
         metadata = CommentedMap()
         metadata["title"] = DoubleQuotedScalarString(title)

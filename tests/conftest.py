@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -120,3 +121,26 @@ def sqlite_backend(test_settings):
     accounts_backend.set_backend(backend)
     yield backend
     accounts_backend.set_backend(None)
+
+
+def content_copy(target: Path, model: Optional[bytes] = None) -> Path:
+    """What an editor may change, copied: the tests edit and publish there, never in this checkout.
+
+    The trained model is hard-linked (publishing replaces files by rename, so the original stays
+    intact); ``model`` puts stand-in bytes there instead, for tests that never load it.
+    """
+    target.mkdir(parents=True)
+    shutil.copytree(ROOT / "data", target / "data")
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, target / name)
+    (target / "actions").symlink_to(ROOT / "actions")
+    (target / "models").mkdir()
+    current = target / "models" / "lumo.tar.gz"
+    if model is not None:
+        current.write_bytes(model)
+        return target
+    try:
+        os.link(ROOT / "models" / "lumo.tar.gz", current)
+    except OSError:
+        shutil.copy(ROOT / "models" / "lumo.tar.gz", current)
+    return target

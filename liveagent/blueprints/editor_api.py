@@ -6,6 +6,7 @@ come back as 400/404/409 with a Finnish ``message`` (and the ``field`` it is abo
 
 from __future__ import annotations
 
+import asyncio
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional
 
@@ -77,8 +78,8 @@ def _ids(value: Any) -> List[int]:
 @bp.get("/topics")
 @requires_editor
 async def topics(request: Request) -> HTTPResponse:
-    repository = request.app.ctx.editor.repository
-    return json({"topics": [topic_json(t, full=False) for t in repository.topics()]})
+    listed = await asyncio.to_thread(request.app.ctx.editor.repository.topics)
+    return json({"topics": [topic_json(t, full=False) for t in listed]})
 
 
 @bp.get("/topics/<name>")
@@ -86,7 +87,7 @@ async def topics(request: Request) -> HTTPResponse:
 @content_errors
 async def topic(request: Request, name: str) -> HTTPResponse:
     editor = request.app.ctx.editor
-    found = editor.repository.topic(name)
+    found = await asyncio.to_thread(editor.repository.topic, name)
     return json({"topic": topic_json(found), "changes": await named_changes(request, topic=name, limit=20)})
 
 

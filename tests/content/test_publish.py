@@ -7,7 +7,6 @@ exercised by the browser test, which publishes a new topic for real). The valida
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from content import publish
 from content.publish import ModelFiles, Progress, Publisher, PublishFailed
 from content.repository import ContentRepository
-from tests.conftest import ROOT
+from tests.conftest import content_copy
 
 PASSING = {"passed": True, "suites": [], "button_errors": [], "story_failures": None}
 FAILING = {
@@ -41,15 +40,7 @@ def executable(path: Path, body: str) -> str:
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copy(ROOT / "domain.yml", root / "domain.yml")
-    shutil.copytree(ROOT / "actions", root / "actions", ignore=shutil.ignore_patterns("__pycache__"))
-    models = root / "models"
-    models.mkdir()
-    (models / "lumo.tar.gz").write_bytes(b"model-in-use")
-    return root
+    return content_copy(tmp_path / "project", model=b"model-in-use")
 
 
 def fake_rasa(tmp_path: Path, train_exit: int = 0) -> str:

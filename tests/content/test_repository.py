@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import List, Tuple
@@ -435,9 +436,7 @@ def test_created_topic_passes_the_content_checks(repo, root):
 
 
 def test_created_topic_passes_rasa_data_validate(repo, root):
-    rasa = ROOT / ".venv" / "bin" / "rasa"
-    if not rasa.exists():
-        pytest.skip("Rasa is not installed in .venv")
+    rasa = Path(sys.executable).parent / "rasa"  # the virtualenv running the tests has Rasa
     repo.create_topic("pysakointi", "Pysäköinti", PARKING_ANSWER, PARKING_EXAMPLES)
     result = subprocess.run([str(rasa), "data", "validate", "--domain", "domain.yml", "--data", "data"], cwd=root,
                             capture_output=True, text=True, timeout=300)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from tests.conftest import ROOT, TEST_KEY
+from tests.conftest import ROOT, TEST_KEY, content_copy
 
 MODEL = ROOT / "models" / "lumo.tar.gz"
 BIN = Path(sys.executable).parent
@@ -127,24 +126,6 @@ def stack(tmp_path_factory) -> Stack:
     running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite")
     yield running
     stop(procs)
-
-
-def content_copy(target: Path) -> Path:
-    """What an editor may change, copied: the tests edit and publish there, never in this checkout.
-
-    The model is hard-linked (publishing replaces files by rename, so the original stays intact).
-    """
-    target.mkdir(parents=True)
-    shutil.copytree(ROOT / "data", target / "data")
-    for name in ("config.yml", "domain.yml"):
-        shutil.copy(ROOT / name, target / name)
-    (target / "actions").symlink_to(ROOT / "actions")
-    (target / "models").mkdir()
-    try:
-        os.link(MODEL, target / "models" / "lumo.tar.gz")
-    except OSError:
-        shutil.copy(MODEL, target / "models" / "lumo.tar.gz")
-    return target
 
 
 @pytest.fixture(scope="session")

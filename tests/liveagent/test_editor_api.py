@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import content_copy
 
 
 @pytest.fixture
 def content_root(tmp_path):
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copy(ROOT / "domain.yml", root / "domain.yml")
-    shutil.copytree(ROOT / "actions", root / "actions", ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "models").mkdir()
-    (root / "models" / "lumo.tar.gz").write_bytes(b"model-in-use")
-    return root
+    return content_copy(tmp_path / "project", model=b"model-in-use")
 
 
 @pytest.fixture

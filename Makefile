@@ -10,6 +10,8 @@ CHROMIUM := /usr/bin/chromium
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
+# Rasa would otherwise send usage telemetry and crash reports (Segment, Sentry) to the internet.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: run test train validate publish install bench bench-nlu bench-load lint clean token
 

@@ -88,6 +88,15 @@ class Process:
             return 0.0, 0.0
         return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process (all its threads), from /proc."""
+        try:
+            with open(f"/proc/{self.popen.pid}/stat", encoding="ascii") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 class Stack:
     def __init__(self, tmp: Path) -> None:
@@ -154,6 +163,10 @@ class Result:
     errors: int = 0
     empty: int = 0
     seconds: float = 0.0
+    cpu: Dict[str, float] = field(default_factory=dict)  # CPU seconds per process during the level
+
+    def cpu_ms_per_message(self, name: str) -> float:
+        return self.cpu.get(name, 0.0) * 1000 / len(self.latencies) if self.latencies else float("nan")
 
     def add(self, other: "Result") -> None:
         self.latencies += other.latencies
@@ -444,19 +457,22 @@ async def main_async(args: argparse.Namespace) -> int:
     levels = [int(v) for v in args.levels.split(",")]
     texts = message_mix()
     print(f"message mix: {len(texts)} distinct phrasings", flush=True)
-    train_seconds = train_baseline()
+    train_seconds = train_baseline() if "plain" in args.kinds else float("nan")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         stack = Stack(tmp)
         try:
             actions_port, plain_port, rasa_port, service_port = (free_port() for _ in range(4))
-            actions = stack.start("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)])
+            actions = stack.start("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                                             "--port", str(actions_port)])
             await wait_http(f"http://127.0.0.1:{actions_port}/health", actions)
             endpoints = str(endpoints_file(tmp, actions_port))
-            plain = stack.start("plain-rasa", [str(BIN / "rasa"), "run", "--model", str(BASELINE), "--port",
-                                               str(plain_port), "--interface", "127.0.0.1", "--endpoints", endpoints])
-            plain_url = f"http://127.0.0.1:{plain_port}"
-            plain_start = await first_answer("plain", plain_url, plain)
+            plain_url, plain_start = f"http://127.0.0.1:{plain_port}", float("nan")
+            if "plain" in args.kinds:
+                plain = stack.start("plain-rasa", [str(BIN / "rasa"), "run", "--model", str(BASELINE), "--port",
+                                                   str(plain_port), "--interface", "127.0.0.1", "--endpoints",
+                                                   endpoints])
+                plain_start = await first_answer("plain", plain_url, plain)
             rasa = stack.start("rasa", [sys.executable, "scripts/rasa_server.py", "--model", str(OURS), "--port",
                                         str(rasa_port), "--interface", "127.0.0.1", "--endpoints", endpoints],
                                dict(item.split("=", 1) for item in args.rasa_env))
@@ -476,13 +492,29 @@ async def main_async(args: argparse.Namespace) -> int:
             for level in levels:
                 for kind, url in (("plain", plain_url), ("direct", f"http://127.0.0.1:{rasa_port}"),
                                   ("full", service_url)):
+                    if kind not in args.kinds:
+                        continue
                     print(f"{kind}: {level} visitors for {args.seconds:.0f} s ...", flush=True)
-                    results[(kind, level)] = await run_level(kind, url, level, args.seconds, texts)
-            to_agent, to_visitor = await relay(service_url, args.relay_chats)
+                    before = {p.name: p.cpu_seconds() for p in stack.procs}
+                    driver_before = time.process_time()
+                    results[(kind, level)] = result = await run_level(kind, url, level, args.seconds, texts)
+                    result.cpu = {p.name: p.cpu_seconds() - before[p.name] for p in stack.procs}
+                    result.cpu["driver"] = time.process_time() - driver_before
+            to_agent, to_visitor = Result(), Result()
+            if args.relay_chats:
+                to_agent, to_visitor = await relay(service_url, args.relay_chats)
             memory = {p.name: p.rss_mb() for p in stack.procs}
         finally:
             stack.stop()
 
+    if set(args.kinds) != set(KINDS):  # an experiment: figures only, REPORT.md untouched
+        for (kind, level), r in results.items():
+            print(f"{kind} {level}: p50 {r.percentile(50):.0f} p95 {r.percentile(95):.0f} p99 "
+                  f"{r.percentile(99):.0f} ms, {r.throughput:.1f} msg/s, errors {r.errors}, empty {r.empty}; "
+                  "CPU ms per message: " + ", ".join(f"{name} {r.cpu_ms_per_message(name):.1f}" for name in r.cpu
+                                                     if r.cpu[name] > 0.05))
+        print(*(f"{name}: {rss:.0f} MB now, {peak:.0f} MB peak" for name, (rss, peak) in memory.items()), sep="\n")
+        return 0
     lines = table(levels, results)
     print("\n".join(lines))
     base = {level: results[("plain", level)] for level in levels}
@@ -530,6 +562,8 @@ def main() -> int:
     parser.add_argument("--levels", default="1,20,100,200")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--relay-chats", type=int, default=50)
+    parser.add_argument("--kinds", type=lambda v: v.split(","), default=list(KINDS),
+                        help="targets to load (an experiment with fewer than all does not write REPORT.md)")
     parser.add_argument("--rasa-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for our Rasa (experiments, e.g. MALLOC_ARENA_MAX=2)")
     return asyncio.run(main_async(parser.parse_args()))

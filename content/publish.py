@@ -33,7 +33,8 @@ from content.regression import RegressionResult
 from content.validation import validate
 
 logger = logging.getLogger(__name__)
-STARTING = re.compile(r"Starting to train component '(\w+)'")
+# Our batched DIET/ResponseSelector (components/batched_classifiers.py) train as Rasa's own classes.
+STARTING = re.compile(r"Starting to train component '(?:Batched)?(\w+)'")
 EPOCHS = re.compile(r"Epochs:\s+(\d+)%")
 # Share of the training time spent before, in and after the two neural components (measured on
 # this project: start-up and featurizing ~12 %, DIET ~60 %, the response selector ~25 %, policies ~3 %).

@@ -1,49 +1,21 @@
-"""Start `rasa run` with its JWT secret taken from the environment, and load new models off the event loop.
+"""Start `rasa run` with its JWT secret taken from the environment, batched NLU and off-loop model loads.
 
 Rasa 3.6 reads `--jwt-secret` only as a command-line argument, which every local user can see in
 `ps`. This wrapper builds Rasa's argv inside the process from RASA_JWT_SECRET, so the secret never
-appears in the process list.
-
-Publishing a model (`PUT /model`, content/publish.py) would make Rasa build the new model's
-TensorFlow graphs on its event loop: every visitor waits ~8 s. The wrapper has Rasa load a model
-file in a worker thread instead; the old model answers until the new one is ready and the swap is
-one assignment, so a publish costs no downtime.
+appears in the process list. It also installs rasa_runtime: concurrent messages are parsed in one
+NLU batch off the event loop (rasa_runtime/batching.py), `PUT /model` loads the new model in a
+worker thread (rasa_runtime/model_loading.py) and memory only loading needed goes back to the
+system (rasa_runtime/memory.py).
 Usage: python scripts/rasa_server.py [other `rasa run` arguments]
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from typing import Any, Optional
+from pathlib import Path
 
-
-def load_models_in_a_thread() -> None:
-    import rasa.core.agent
-    import rasa.server
-    from rasa.server import ErrorResponse
-
-    original = rasa.server._load_agent
-
-    async def load_agent(model_path: Optional[str] = None, model_server: Any = None, remote_storage: Any = None,
-                         endpoints: Any = None) -> rasa.core.agent.Agent:
-        if not model_path or model_server is not None or remote_storage is not None or (
-            endpoints is not None and endpoints.model
-        ):
-            return await original(model_path, model_server, remote_storage, endpoints)
-        if not os.path.isfile(model_path):
-            raise ErrorResponse(400, "BadRequest", f"No model file at '{model_path}'.")
-        agent = await rasa.core.agent.load_agent(endpoints=endpoints)  # stores and endpoints, no model yet
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, agent.load_model, model_path)
-        except Exception as error:  # noqa: BLE001 - reported to the caller as Rasa reports load errors
-            raise ErrorResponse(500, "LoadingError", f"Could not load '{model_path}': {error}") from error
-        if not agent.is_ready():
-            raise ErrorResponse(400, "BadRequest", f"Agent with name '{model_path}' could not be loaded.")
-        return agent
-
-    rasa.server._load_agent = load_agent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -51,7 +23,12 @@ def main() -> None:
     if not secret:
         sys.exit("RASA_JWT_SECRET is not set (make run writes one to .env)")
     sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256"]
-    load_models_in_a_thread()
+    sys.path.insert(0, str(ROOT))
+    from rasa_runtime import batching, memory, model_loading
+
+    model_loading.install()
+    batching.install()
+    memory.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

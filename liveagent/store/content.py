@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from liveagent.store.store import Writer
 
 from liveagent.store.schema import (
     MISSED_STATUSES,
@@ -83,7 +86,7 @@ class RunInProgress(RuntimeError):
 
 
 class ContentLog:
-    def __init__(self, engine: AsyncEngine, writer: AsyncEngine, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
         self._engine = engine
         self._writer = writer
         self._clock = clock

@@ -52,7 +52,7 @@ if args[:2] == ["data", "validate"]:
     sys.exit(0)
 if args[0] == "train":
     out = pathlib.Path(args[args.index("--out") + 1]); name = args[args.index("--fixed-model-name") + 1]
-    print("INFO rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.", flush=True)
+    print("INFO rasa.engine.training.hooks  - Starting to train component 'BatchedDIETClassifier'.", flush=True)
     for percent in (0, 50, 100):
         sys.stdout.write(f"Epochs:  {{percent}}%|###| {{percent}}/100 [00:01<00:00]\\r")
     print("INFO rasa.engine.training.hooks  - Starting to train component 'ResponseSelector'.")

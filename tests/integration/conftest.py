@@ -87,7 +87,7 @@ def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]
     }
     logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}
     actions = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)],
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
         cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(

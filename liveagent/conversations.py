@@ -8,6 +8,7 @@ visitor messages still go to Rasa, which records them in its paused tracker.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import math
@@ -31,6 +32,35 @@ RASA_UNAVAILABLE = "rasa_unavailable"
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+class BotTyping:
+    """Shows "the bot is typing" to the visitor once an answer has taken ``delay`` seconds."""
+
+    def __init__(self, emit: Callable[..., Awaitable[None]], conversation_id: str, delay: float) -> None:
+        self._emit = emit
+        self._conversation_id = conversation_id
+        self._shown = False
+        self._timer: Optional[asyncio.TimerHandle] = asyncio.get_running_loop().call_later(delay, self._show)
+        self._showing: Optional[asyncio.Task] = None
+
+    def _show(self) -> None:
+        self._shown = True
+        self._showing = asyncio.ensure_future(self._emit("typing", {"who": "bot", "on": True}, self._conversation_id))
+
+    def cancel(self) -> None:
+        """No indicator from now on (the answer is here, or the call failed)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def stop(self) -> None:
+        """Hides the indicator if it was shown."""
+        self.cancel()
+        if self._shown:
+            if self._showing is not None:
+                await self._showing
+            await self._emit("typing", {"who": "bot", "on": False}, self._conversation_id)
 
 
 @dataclass(frozen=True)
@@ -167,31 +197,38 @@ class ConversationService:
         if conversation.state == ConversationState.CLOSED.value:
             conversation = (await self.store.transition(conversation_id, Transition.REOPEN)).conversation
             await self.rasa_resume_quietly(conversation_id)
-        message = await self.store.add_message(conversation_id, "visitor", "text", text)
-        if text == JOIN_QUEUE_PAYLOAD:
-            await self.escalate(conversation_id, RASA_UNAVAILABLE, None)
-            return message
         token = self.verified_token(auth_token)
         metadata = {"auth_token": token} if token else {}
-        if conversation.state != ConversationState.BOT.value:
+        if conversation.state != ConversationState.BOT.value or text == JOIN_QUEUE_PAYLOAD:
+            message = await self.store.add_message(conversation_id, "visitor", "text", text)
+            if text == JOIN_QUEUE_PAYLOAD:
+                await self.escalate(conversation_id, RASA_UNAVAILABLE, None)
+                return message
             await self.notify_agents_of_message(conversation_id, message)
             try:  # recorded in Rasa's paused tracker, so the transcript stays whole
                 await self.rasa.send(conversation_id, text, metadata)
             except RasaUnavailable as error:
                 logger.warning("Could not record a visitor message in Rasa: %s", error)
             return message
-        await self.emit("typing", {"who": "bot", "on": True}, conversation_id)
+        # The bot answers: the message is stored while Rasa thinks (its reply is stored after it),
+        # and "the bot is typing" shows only when the answer takes long enough to notice.
+        stored = asyncio.ensure_future(self.store.add_message(conversation_id, "visitor", "text", text))
+        typing = BotTyping(self.emit, conversation_id, self.settings.typing_indicator_delay_seconds)
         try:
             replies = await self.rasa.send(conversation_id, text, metadata)
         except RasaUnavailable as error:
             logger.warning("Rasa did not answer: %s", error)
-            await self.emit("typing", {"who": "bot", "on": False}, conversation_id)
+            message = await stored
+            await typing.stop()
             await self.system_message(
                 conversation_id, copy.text("status.rasa_unavailable"),
                 [{"content_type": "text", "title": copy.text("buttons.join_queue"), "payload": JOIN_QUEUE_PAYLOAD}],
             )
             return message
-        await self.emit("typing", {"who": "bot", "on": False}, conversation_id)
+        finally:
+            typing.cancel()
+        message = await stored
+        await typing.stop()
         await self.handle_bot_replies(conversation_id, replies)
         return message
 

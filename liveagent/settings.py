@@ -50,6 +50,8 @@ class Settings:
     always_open: bool = False
     queue_capacity: int = 20
     average_handling_minutes: float = 4.0
+    # "the bot is typing" only for answers slower than this (a fast answer would just flicker it)
+    typing_indicator_delay_seconds: float = 0.4
     unanswered_requeue_seconds: int = 300
     auto_away_seconds: int = 600
     sweep_seconds: float = 15.0

@@ -4,6 +4,7 @@ Behaves like Rasa's REST channel and tracker API for the few things the service 
 - "haluan puhua ihmisen kanssa" -> the handoff text + handoff signal, and the conversation pauses;
 - while paused, messages are recorded and answered with [] (like Rasa);
 - "hiljaa" -> sleeps longer than the service's timeout (Rasa silent);
+- "mietippä hetki" -> answers after a second (a slow answer);
 - anything else -> "Botti: <text>" with a quick-reply button;
 - POST /conversations/<id>/tracker/events records events; {"event": "resume"} un-pauses.
 GET /conversations/<id>/tracker returns Rasa-shaped events: a text with "pysäk"/"pysak" is not
@@ -73,6 +74,8 @@ def make_app(jwt_secret: str) -> web.Application:
             return web.json_response([])
         if text == "hiljaa":
             await asyncio.sleep(10)
+        if text == "mietippä hetki":
+            await asyncio.sleep(1)
         if "ihmisen" in text:
             paused.add(sender)
             return web.json_response([

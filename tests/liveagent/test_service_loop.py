@@ -105,6 +105,25 @@ async def test_double_claim_has_exactly_one_winner(service, visitors, make_agent
     assert body["message"] == "Toinen asiakaspalvelija ehti ottaa keskustelun käsittelyyn."
 
 
+async def test_the_typing_indicator_shows_only_for_a_slow_answer(service, visitors):
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say("moi")
+    await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: moi")
+    assert visitor.received("typing") == []  # a fast answer: no flicker
+
+    await visitor.say("mietippä hetki")
+    await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: mietippä hetki")
+    assert visitor.received("typing") == [{"who": "bot", "on": True}, {"who": "bot", "on": False}]
+    # Stored while Rasa was thinking, and in order: a reconnecting tab gets the whole exchange.
+    await visitor.close()
+    visitor.last_seen_id, visitor.events = 0, []
+    await visitor.connect(visitor.token)
+    history = await visitor.wait_for("history")
+    assert [(m["sender"], m["text"]) for m in history["messages"]] == [
+        ("visitor", "moi"), ("bot", "Botti: moi"), ("visitor", "mietippä hetki"), ("bot", "Botti: mietippä hetki")]
+
+
 async def test_silent_rasa_gets_a_finnish_message_and_the_queue(service, visitors, make_agent):
     await make_agent("aino")
     visitor = await visitors()

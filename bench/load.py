@@ -211,6 +211,9 @@ async def rest_visitor(url: str, texts: List[str], stop_at: float, seed: int, re
                 result.latencies.append(time.monotonic() - started)
 
 
+# Agent chats are people typing: each side waits 0.5-2.5 s (uniform, seeded) before its next
+# message, so 50 chats send about 33 messages a second between them, not all in the same instant.
+THINK_SECONDS = (0.5, 2.5)
 QUIET = 0.02  # the service emits all messages of one answer back to back; 20 ms of silence ends it
 
 
@@ -339,8 +342,10 @@ async def relay(url: str, chats: int, rounds: int = 5) -> Tuple[Result, Result]:
             inbox.setdefault(conversation_id, asyncio.Queue())
         await asyncio.sleep(1)
 
-        async def one_chat(client: socketio.AsyncClient, got: asyncio.Queue, conversation_id: str) -> None:
+        async def one_chat(client: socketio.AsyncClient, got: asyncio.Queue, conversation_id: str,
+                           rng: random.Random) -> None:
             for n in range(rounds):
+                await asyncio.sleep(rng.uniform(*THINK_SECONDS))  # the visitor types
                 sent = time.monotonic()
                 await client.emit("user_uttered", {"message": f"kysymys {n}"})
                 try:
@@ -350,6 +355,7 @@ async def relay(url: str, chats: int, rounds: int = 5) -> Tuple[Result, Result]:
                     to_agent.errors += 1
                 while not got.empty():
                     got.get_nowait()
+                await asyncio.sleep(rng.uniform(*THINK_SECONDS))  # the agent types
                 sent = time.monotonic()
                 async with session.post(f"{url}/api/agent/conversations/{conversation_id}/messages",
                                         json={"text": f"vastaus {n}"}, headers=headers) as r:
@@ -365,7 +371,7 @@ async def relay(url: str, chats: int, rounds: int = 5) -> Tuple[Result, Result]:
                 except asyncio.TimeoutError:
                     to_visitor.errors += 1
 
-        await asyncio.gather(*(one_chat(*visitor) for visitor in visitors))
+        await asyncio.gather(*(one_chat(*visitor, random.Random(seed)) for seed, visitor in enumerate(visitors)))
         reader.cancel()
         await socket.close()
         for client, _got, _id in visitors:
@@ -413,6 +419,19 @@ def table(levels: List[int], results: Dict[Tuple[str, int], Result]) -> List[str
             r = results[(kind, level)]
             lines.append(f"| {kind} | {level} | {r.percentile(50):.0f} | {r.percentile(95):.0f} | "
                          f"{r.percentile(99):.0f} | {r.throughput:.1f} | {len(r.latencies)} | {r.errors} | {r.empty} |")
+    return lines
+
+
+def cpu_table(levels: List[int], results: Dict[Tuple[str, int], Result]) -> List[str]:
+    """CPU milliseconds each process spent per answered message (all threads, from /proc)."""
+    names = ["plain-rasa", "rasa", "actions", "liveagent", "driver"]
+    lines = ["| target | visitors | " + " | ".join(names) + " | all |", "| --- | ---: |" + " ---: |" * (len(names) + 1)]
+    for level in levels:
+        for kind in KINDS:
+            r = results[(kind, level)]
+            used = {name: r.cpu_ms_per_message(name) if r.cpu.get(name, 0.0) > 0.05 else 0.0 for name in names}
+            cells = " | ".join(f"{used[name]:.1f}" if used[name] else "-" for name in names)
+            lines.append(f"| {kind} | {level} | {cells} | {sum(used.values()):.1f} |")
     return lines
 
 
@@ -514,6 +533,10 @@ async def main_async(args: argparse.Namespace) -> int:
                   "CPU ms per message: " + ", ".join(f"{name} {r.cpu_ms_per_message(name):.1f}" for name in r.cpu
                                                      if r.cpu[name] > 0.05))
         print(*(f"{name}: {rss:.0f} MB now, {peak:.0f} MB peak" for name, (rss, peak) in memory.items()), sep="\n")
+        if args.relay_chats:
+            print(f"relay visitor -> agent p50 {to_agent.percentile(50):.1f} p95 {to_agent.percentile(95):.1f} ms, "
+                  f"agent -> visitor p50 {to_visitor.percentile(50):.1f} p95 {to_visitor.percentile(95):.1f} ms, "
+                  f"errors {to_agent.errors + to_visitor.errors}")
         return 0
     lines = table(levels, results)
     print("\n".join(lines))
@@ -546,8 +569,12 @@ async def main_async(args: argparse.Namespace) -> int:
         "`python bench/load.py` (`make bench`): plain, direct and full run side by side in one run on this machine; "
         f"closed-loop visitors, {args.seconds:.0f} s per level, {len(texts)} distinct Finnish phrasings, a new "
         "conversation every five messages. Latency = until the first answer message arrives.",
-        "", *lines, "", "Agent relay with "
-        f"{args.relay_chats} concurrent agent chats (one agent holding all):", *relay_lines, "",
+        "", *lines, "",
+        "CPU milliseconds per answered message, by process (user + system time of all its threads during the "
+        "level, from /proc; the driver is this script):", "", *cpu_table(levels, results), "",
+        "Agent relay with "
+        f"{args.relay_chats} concurrent agent chats (one agent holding all; each side types 0.5-2.5 s before "
+        "each message):", *relay_lines, "",
         "Resident memory:", *memory_lines, "",
         f"Start-up to first answer: plain {plain_start:.1f} s, full stack (Rasa start to answer through the "
         f"service) {full_start:.1f} s.", train_line, "", *charts(levels, results), "", summary,

@@ -206,7 +206,7 @@ class ConversationService:
                 return message
             await self.notify_agents_of_message(conversation_id, message)
             try:  # recorded in Rasa's paused tracker, so the transcript stays whole
-                await self.rasa.send(conversation_id, text, metadata)
+                await self.rasa.record_visitor_message(conversation_id, text, metadata)
             except RasaUnavailable as error:
                 logger.warning("Could not record a visitor message in Rasa: %s", error)
             return message

@@ -103,6 +103,11 @@ class RasaClient:
             conversation_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         )
 
+    async def record_visitor_message(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> None:
+        """Keep the Rasa transcript whole while an agent holds the chat: the visitor's message as a
+        user event, without running the NLU on it (nobody acts on its intent while the bot is paused)."""
+        await self.append_events(conversation_id, [{"event": "user", "text": text, "metadata": metadata}])
+
     async def record_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
         """Keep the Rasa transcript whole: the agent's reply as a bot event marked as human."""
         await self.append_events(

@@ -1,10 +1,10 @@
-"""Where a message's time goes inside our Rasa: cProfile over NLU parsing and whole-turn handling.
+"""Where a message's NLU time goes inside our Rasa: cProfile over parsing, per graph component.
 
-Loads models/lumo.tar.gz in-process, warms it up, then profiles (1) `parse_message` and (2)
-`handle_text` (NLU + policies + the action server, which must be running for actions; without it the
-dialogue part still shows) over the same distinct phrasings the load benchmark sends. The cost of each
-graph component is its cumulative time in `GraphNode.__call__`, attributed by component class. Writes
-the "Profile" section of bench/REPORT.md.
+Loads models/lumo.tar.gz in-process, warms it up, then profiles `parse_message`, one message at a
+time, over the same distinct phrasings the load benchmark sends. The cost of each graph component is
+the cumulative time of its `process`, attributed by the file that defines it. Writes the "Profile"
+section of bench/REPORT.md; the load benchmark's CPU table says how parsing compares with the rest
+of a turn and with the other processes.
 
 Run: python bench/hotspots.py [--messages 200]
 """

@@ -18,10 +18,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.selectors.response_selector import ResponseSelector
@@ -39,24 +36,7 @@ def _row(value: Any, index: int) -> Any:
 
 
 class BatchPrediction:
-    """Mixin for DIET-based classifiers: one model call per `process` list, no training state served."""
-
-    @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> Any:
-        """Rasa's load, then drops what only training needs.
-
-        Rasa builds a loaded model by training it one step, so Adam's two slot variables per
-        weight and the traced training function stay in memory next to the weights: about three
-        times the model's size for a server that only predicts. Fine-tuning keeps them.
-        """
-        component = super().load(config, model_storage, resource, execution_context, **kwargs)  # type: ignore[misc]
-        model = getattr(component, "model", None)
-        if model is not None and not execution_context.is_finetuning:
-            model.optimizer = None
-            model.train_function = None
-            model.make_train_function = None
-        return component
+    """Mixin for DIET-based classifiers: one model call per `process` list."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -79,3 +79,4 @@ async def test_a_failing_batch_fails_its_messages_and_the_next_batch_runs(proces
         await batcher.parse(UserMessage("moi", sender_id="x"))
     parse_data = await batcher.parse(UserMessage("moi", sender_id="y"))
     assert parse_data["intent"]["name"] == "greet"
+

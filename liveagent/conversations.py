@@ -40,12 +40,10 @@ class BotTyping:
     def __init__(self, emit: Callable[..., Awaitable[None]], conversation_id: str, delay: float) -> None:
         self._emit = emit
         self._conversation_id = conversation_id
-        self._shown = False
         self._timer: Optional[asyncio.TimerHandle] = asyncio.get_running_loop().call_later(delay, self._show)
-        self._showing: Optional[asyncio.Task] = None
+        self._showing: Optional[asyncio.Future] = None  # set once the indicator went out
 
     def _show(self) -> None:
-        self._shown = True
         self._showing = asyncio.ensure_future(self._emit("typing", {"who": "bot", "on": True}, self._conversation_id))
 
     def cancel(self) -> None:
@@ -57,9 +55,8 @@ class BotTyping:
     async def stop(self) -> None:
         """Hides the indicator if it was shown."""
         self.cancel()
-        if self._shown:
-            if self._showing is not None:
-                await self._showing
+        if self._showing is not None:
+            await self._showing
             await self._emit("typing", {"who": "bot", "on": False}, self._conversation_id)
 
 

@@ -13,7 +13,6 @@ the e5 engine release the GIL. The NLU components predict a list at once
 from __future__ import annotations
 
 import asyncio
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -22,8 +21,6 @@ from rasa.core.processor import MessageProcessor
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
-
-logger = logging.getLogger(__name__)
 
 MAX_BATCH = 64
 
@@ -87,9 +84,6 @@ class ParseBatcher:
             parse_data.update(message.as_dict(only_output_properties=only_output_properties))
             parsed.append(parse_data)
         return parsed
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=False)
 
 
 def batcher_for(processor: MessageProcessor) -> ParseBatcher:

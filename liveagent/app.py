@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse
 from liveagent.blueprints import agent_api, agent_ws, editor_api, pages
 from liveagent.conversations import ConversationService
 from liveagent.editor import EditorService
+from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.rasa_client import RasaClient
@@ -38,9 +39,11 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
     app.config.WEBSOCKET_MAX_SIZE = settings.request_max_bytes
     app.ctx.settings = settings
-    app.ctx.hub = AgentHub()
+    # Several replicas share visitor and agent events through Redis (liveagent/fanout.py).
+    manager = RedisSocketManager(settings.redis_url) if settings.redis_url else None
+    app.ctx.hub = RedisAgentHub(settings.redis_url) if settings.redis_url else AgentHub()
     sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins),
-                               max_http_buffer_size=settings.request_max_bytes)
+                               max_http_buffer_size=settings.request_max_bytes, client_manager=manager)
     sio.attach(app, socketio_path="socket.io")
     app.ctx.sio = sio
 
@@ -56,7 +59,12 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     @app.before_server_start
     async def open_resources(app: Sanic, _loop: Any) -> None:
         app.ctx.store = store or await Store.open(settings.database_url)
-        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
+        if manager is not None:
+            sio.manager_initialized = True  # now, not at the first visitor: emits must fan out from the start
+            manager.initialize()
+            app.ctx.hub.start()
+        rasa_urls = settings.rasa_urls or (settings.rasa_url,)
+        app.ctx.rasa = RasaClient(rasa_urls, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
         await app.ctx.rasa.open()
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
         app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
@@ -69,6 +77,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
                                        settings.harvest_idle_seconds)
         await app.ctx.editor.start()
         register_visitor_handlers(sio, app.ctx.service, settings)
+        app.ctx.lease = RedisLease(settings.redis_url, "lumo:sweep") if settings.redis_url else None
         app.ctx.sweeper = asyncio.create_task(sweep(app))
 
     @app.after_server_stop
@@ -77,7 +86,12 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         with contextlib.suppress(asyncio.CancelledError):
             await app.ctx.sweeper
         await app.ctx.editor.stop()
+        if app.ctx.lease is not None:
+            await app.ctx.lease.close()
         await app.ctx.rasa.close()
+        if manager is not None:
+            await app.ctx.hub.stop()
+            await manager.close()
         if store is None:
             await app.ctx.store.close()
 
@@ -99,13 +113,17 @@ async def ensure_demo_agents(store: Store, password: str) -> None:
     existing = {agent.username for agent in await store.list_agents()}
     for username, name, role in DEMO_AGENTS:
         if username not in existing:
-            await store.create_agent(username, name, password, role)
+            with contextlib.suppress(ValueError):  # another replica, starting at the same time, made it
+                await store.create_agent(username, name, password, role)
 
 
 async def sweep(app: Sanic) -> None:
     """Periodic: auto-away for idle agents, requeue of abandoned chats, harvest of missed messages."""
     while True:
         await asyncio.sleep(app.ctx.settings.sweep_seconds)
+        lease = app.ctx.lease  # several replicas: one sweeps at a time
+        if lease is not None and not await lease.hold(app.ctx.settings.sweep_seconds * 3):
+            continue
         try:
             now = dt.datetime.now(dt.timezone.utc)
             idle = dt.timedelta(seconds=app.ctx.settings.auto_away_seconds)

@@ -3,6 +3,12 @@
 Rasa's HTTP API is called with a short-lived JWT in the Authorization header (Rasa runs with
 ``--jwt-secret``), never with a token in the URL. Every call is bounded by a timeout; failures
 raise ``RasaUnavailable`` so the caller can tell the visitor and offer the queue.
+
+In production there are several Rasa replicas sharing the tracker store (PostgreSQL) and the lock
+store (Redis), so any of them can serve any conversation. Each conversation prefers one replica
+(its id's hash: warm caches, even spread) and moves to the next when that one cannot be reached
+or drops the connection. A timeout is not retried elsewhere: that Rasa may still be answering.
+A new model is loaded into every replica.
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Any, Dict, List, Optional
+import zlib
+from typing import Any, Dict, List, Optional, Sequence, Union
 from urllib.parse import quote
 
 import aiohttp
@@ -23,9 +30,14 @@ class RasaUnavailable(Exception):
     """Rasa (or its action server) did not answer in time or answered with an error."""
 
 
+# The replica did not get (or could not finish) the request: safe to try another one.
+_FAILOVER_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+
+
 class RasaClient:
-    def __init__(self, base_url: str, jwt_secret: str, timeout_seconds: float) -> None:
-        self._base = base_url.rstrip("/")
+    def __init__(self, base_url: Union[str, Sequence[str]], jwt_secret: str, timeout_seconds: float) -> None:
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self._bases = [url.rstrip("/") for url in urls]
         self._secret = jwt_secret
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: Optional[aiohttp.ClientSession] = None
@@ -54,14 +66,35 @@ class RasaClient:
             self._token_renew_at = now + dt.timedelta(minutes=4)
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def _post(self, path: str, body: Any) -> Any:
-        return await self._request("POST", path, body)
+    def replicas(self, conversation_id: Optional[str] = None) -> List[str]:
+        """The replicas in the order to try them: the conversation's own first."""
+        start = zlib.crc32(conversation_id.encode()) % len(self._bases) if conversation_id else 0
+        return self._bases[start:] + self._bases[:start]
+
+    async def _post(self, path: str, body: Any, conversation_id: Optional[str] = None) -> Any:
+        return await self._request("POST", path, body, conversation_id=conversation_id)
 
     async def _request(self, method: str, path: str, body: Any = None,
-                       timeout: Optional[aiohttp.ClientTimeout] = None) -> Any:
+                       timeout: Optional[aiohttp.ClientTimeout] = None,
+                       conversation_id: Optional[str] = None) -> Any:
+        error: Optional[BaseException] = None
+        for base in self.replicas(conversation_id):
+            try:
+                return await self._request_one(base, method, path, body, timeout)
+            except RasaUnavailable as failure:
+                error = failure
+                if not isinstance(failure.__cause__, _FAILOVER_ERRORS):
+                    break
+                logger.warning("Rasa replica %s unreachable (%s); trying the next one",
+                               base, type(failure.__cause__).__name__)
+        assert error is not None
+        raise error
+
+    async def _request_one(self, base: str, method: str, path: str, body: Any,
+                           timeout: Optional[aiohttp.ClientTimeout]) -> Any:
         assert self._session is not None, "RasaClient.open() was not called"
         try:
-            async with self._session.request(method, f"{self._base}{path}", json=body, headers=self._auth(),
+            async with self._session.request(method, f"{base}{path}", json=body, headers=self._auth(),
                                              timeout=timeout or self._timeout) as response:
                 if response.status >= 400:
                     raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}")
@@ -71,26 +104,30 @@ class RasaClient:
 
     async def tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
         """Every event of the conversation (what the bot understood, with confidences)."""
-        tracker = await self._request("GET", f"/conversations/{quote(conversation_id, safe='')}/tracker")
+        tracker = await self._request("GET", f"/conversations/{quote(conversation_id, safe='')}/tracker",
+                                      conversation_id=conversation_id)
         return list((tracker or {}).get("events") or [])
 
     async def load_model(self, model_path: str, timeout_seconds: float = 300.0) -> None:
-        """Have Rasa answer with the model file at ``model_path`` (a path on Rasa's machine).
+        """Have every Rasa replica answer with the model file at ``model_path`` (a path on Rasa's machine).
 
         Rasa keeps answering with the old model until the new one is loaded (scripts/rasa_server.py).
+        The replicas load one after the other, so at least one keeps serving at full speed.
         """
-        await self._request("PUT", "/model", {"model_file": model_path},
-                            timeout=aiohttp.ClientTimeout(total=timeout_seconds))
+        for base in self._bases:
+            await self._request_one(base, "PUT", "/model", {"model_file": model_path},
+                                    aiohttp.ClientTimeout(total=timeout_seconds))
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         """A visitor message through the REST channel; returns Rasa's bot messages."""
         messages = await self._post(
-            "/webhooks/rest/webhook", {"sender": conversation_id, "message": text, "metadata": metadata}
+            "/webhooks/rest/webhook", {"sender": conversation_id, "message": text, "metadata": metadata},
+            conversation_id,
         )
         return list(messages or [])
 
     async def append_events(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
-        await self._post(f"/conversations/{conversation_id}/tracker/events", events)
+        await self._post(f"/conversations/{conversation_id}/tracker/events", events, conversation_id)
 
     async def resume(self, conversation_id: str) -> None:
         """Un-pause the bot for this conversation (ConversationResumed).

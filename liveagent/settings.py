@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,10 @@ class Settings:
     public_url: str = "http://localhost:8000"
     database_url: str = "sqlite+aiosqlite:///var/liveagent.sqlite"
     rasa_url: str = "http://127.0.0.1:5005"
+    # Every Rasa replica the service may talk to (LIVEAGENT_RASA_URL, comma-separated); empty: rasa_url only.
+    rasa_urls: Tuple[str, ...] = ()
+    # Production: Redis shared by the replicas (Socket.IO and agent fan-out, shared limits, sweep lease).
+    redis_url: str = ""
     rasa_timeout_seconds: float = 5.0
     allowed_origins: Tuple[str, ...] = ("http://localhost:8000", "http://127.0.0.1:8000")
     session_secret: str = ""
@@ -61,6 +66,13 @@ class Settings:
     # content editing: the project whose data/ and models/ the editor changes and publishes
     content_root: str = str(Path(__file__).resolve().parent.parent)
     harvest_idle_seconds: float = 60.0  # a conversation quiet this long has its missed messages collected
+    # security (docs/security.md): proxies whose X-Forwarded-For is believed; limits per client address
+    trusted_proxies: Tuple[str, ...] = ()
+    limit_window_seconds: float = 60.0
+    limit_connections: int = 60  # Socket.IO connections per address and window (0: no limit)
+    limit_messages: int = 300  # visitor messages per address and window (0: no limit)
+    limit_logins: int = 20  # POST /api/agent/login per address and window (0: no limit)
+    retention_days: int = 365  # conversations closed or idle longer than this are deleted
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -74,13 +86,17 @@ class Settings:
             raise SettingsError(str(error)) from error
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
         origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
+        raw_rasa = env.get("LIVEAGENT_RASA_URL", cls.rasa_url)
+        rasa_urls = tuple(u.strip().rstrip("/") for u in raw_rasa.split(",") if u.strip()) or (cls.rasa_url,)
         try:
             return cls(
                 host=env.get("LIVEAGENT_HOST", cls.host),
                 port=int(env.get("LIVEAGENT_PORT", cls.port)),
                 public_url=env.get("LIVEAGENT_PUBLIC_URL", cls.public_url),
                 database_url=env.get("LIVEAGENT_DATABASE_URL", cls.database_url),
-                rasa_url=env.get("LIVEAGENT_RASA_URL", cls.rasa_url).rstrip("/"),
+                rasa_url=rasa_urls[0],
+                rasa_urls=rasa_urls,
+                redis_url=env.get("LIVEAGENT_REDIS_URL", "").strip(),
                 rasa_jwt_secret=env.get("RASA_JWT_SECRET", ""),
                 rasa_timeout_seconds=float(env.get("LIVEAGENT_RASA_TIMEOUT_SECONDS", cls.rasa_timeout_seconds)),
                 allowed_origins=origins,
@@ -103,9 +119,34 @@ class Settings:
                 demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", ""),
                 content_root=env.get("LIVEAGENT_CONTENT_ROOT", cls.content_root),
                 harvest_idle_seconds=float(env.get("LIVEAGENT_HARVEST_IDLE_SECONDS", cls.harvest_idle_seconds)),
+                trusted_proxies=_proxies(env.get("LIVEAGENT_TRUSTED_PROXIES", "")),
+                limit_window_seconds=float(env.get("LIVEAGENT_LIMIT_WINDOW_SECONDS", cls.limit_window_seconds)),
+                limit_connections=int(env.get("LIVEAGENT_LIMIT_CONNECTIONS", cls.limit_connections)),
+                limit_messages=int(env.get("LIVEAGENT_LIMIT_MESSAGES", cls.limit_messages)),
+                limit_logins=int(env.get("LIVEAGENT_LIMIT_LOGINS", cls.limit_logins)),
+                retention_days=_at_least_one("LIVEAGENT_RETENTION_DAYS", env.get("LIVEAGENT_RETENTION_DAYS"),
+                                             cls.retention_days),
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error
+
+
+def _proxies(raw: str) -> Tuple[str, ...]:
+    """LIVEAGENT_TRUSTED_PROXIES="10.0.0.5, 10.1.0.0/16": addresses or networks, checked here."""
+    proxies = tuple(p.strip() for p in raw.split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as error:
+            raise SettingsError(f"LIVEAGENT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from error
+    return proxies
+
+
+def _at_least_one(name: str, raw: Optional[str], default: int) -> int:
+    value = int(raw) if raw is not None else default
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return value
 
 
 def _hours(env: Mapping[str, str]) -> ServiceHours:

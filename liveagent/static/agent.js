@@ -1095,6 +1095,15 @@
     ui.connection.textContent = '';
   }
 
+  // After a reconnect, or when the service says events may have been missed (resync): fetch again.
+  function catchUp() {
+    if (state.newestId > 0) send({ type: 'resume', after_id: state.newestId });
+    loadQueue();
+    loadMine();
+    loadTickets();
+    refreshOpenBrief();
+  }
+
   function connectSocket() {
     if (!socketWanted || socket) return;
     const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -1113,13 +1122,7 @@
       }
       lastPing = 0;
       activity();
-      if (reconnect) {
-        if (state.newestId > 0) send({ type: 'resume', after_id: state.newestId });
-        loadQueue();
-        loadMine();
-        loadTickets();
-        refreshOpenBrief();
-      }
+      if (reconnect) catchUp();
     });
     ws.addEventListener('message', (event) => {
       if (socket !== ws) return;
@@ -1171,6 +1174,9 @@
         break;
       case 'message':
         onMessageEvent(event.conversation_id, event.message);
+        break;
+      case 'resync':
+        catchUp();
         break;
       case 'state':
         onStateEvent(event.conversation);

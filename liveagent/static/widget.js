@@ -695,6 +695,7 @@
         socket.on('connect_error', () => setConnection(T.connectFailed));
         socket.on('session_confirm', onSessionConfirm);
         socket.on('history', onHistory);
+        socket.on('resync', sessionRequest); // the service may have missed sending us something
         socket.on('bot_uttered', (message) => {
           if (addServerMessage(message, true)) save();
         });

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 if TYPE_CHECKING:
     from liveagent.store.store import Writer
 
+from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import (
     MISSED_STATUSES,
     content_changes,
@@ -85,9 +86,11 @@ class RunInProgress(RuntimeError):
     """Another publish or rollback is running."""
 
 
+@survives_reconnects
 class ContentLog:
     def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
         self._engine = engine
+        self.reconnects = engine.dialect.name == "postgresql"  # see store/reconnect.py
         self._writer = writer
         self._clock = clock
 

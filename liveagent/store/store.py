@@ -24,6 +24,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from liveagent.store import migrate
 from liveagent.store.content import ContentLog
+from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import (
     KINDS,
     PRESENCES,
@@ -185,6 +186,8 @@ def make_engine(database_url: str = DEFAULT_DATABASE_URL) -> AsyncEngine:
         # PRAGMAs for every query (most of the service's ~30 ms per message, measured). A
         # pool keeps them; WAL lets the pooled readers run beside the one writer.
         options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
+    else:  # a restarted PostgreSQL leaves dead connections in the pool: test each at checkout
+        options = {"pool_pre_ping": True}
     engine = create_async_engine(database_url, **options)
     if engine.dialect.name == "sqlite":
 
@@ -227,6 +230,7 @@ class Writer:
             yield conn
 
 
+@survives_reconnects
 class Store:
     """All persistence of the live-agent service. Create with `await Store.open(url)`."""
 
@@ -237,6 +241,7 @@ class Store:
         hasher: Optional[PasswordHasher] = None,
     ) -> None:
         self._engine = engine
+        self.reconnects = engine.dialect.name == "postgresql"  # see store/reconnect.py
         self._writer = Writer(engine)
         self._clock = clock
         self._hasher = hasher or PasswordHasher()

@@ -7,18 +7,22 @@ PY310 = $(shell scripts/find-python310)
 INSTALLED := $(VENV)/.installed
 MODEL := models/lumo.tar.gz
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 # Rasa would otherwise send usage telemetry and crash reports (Segment, Sentry) to the internet.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test train validate publish install bench bench-nlu bench-load lint clean token
+.PHONY: run run-prod test train validate publish install bench bench-nlu bench-load lint clean token
 
 run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, start everything
 	$(PY) scripts/run_stack.py
 
-test: $(INSTALLED) $(MODEL) $(CHROMIUM) ## install what is missing and run the whole suite
+run-prod: $(INSTALLED) .env $(MODEL) $(NGINX) ## production rehearsal: PostgreSQL, Redis, 2 Rasa + 2 service replicas, nginx on :8000
+	$(PY) scripts/prod_stack.py
+
+test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) ## install what is missing and run the whole suite
 	$(PY) -m pytest
 
 install: $(INSTALLED) $(CHROMIUM)
@@ -29,6 +33,12 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "Install Debian's chromium package for the browser tests"; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+# nginx fronts the service replicas in the production rehearsal (deploy/nginx/); Debian's package.
+$(NGINX):
+	@command -v apt-get >/dev/null || { echo "Install nginx for the production rehearsal and its tests"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PY310) -m venv $(VENV)

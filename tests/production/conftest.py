@@ -1,0 +1,232 @@
+"""The production profile for real: two Rasa replicas, two service replicas, PostgreSQL and Redis.
+
+The processes are the ones `make run-prod` starts (scripts/prod_stack.py ``plan``), on free ports,
+with their own PostgreSQL databases and Redis database, so nothing of a developer's rehearsal is
+touched. PostgreSQL or Redis being down fails these tests; .ci/run starts both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+import psycopg2
+import pytest
+import redis
+
+from tests.conftest import ROOT, TEST_KEY, content_copy
+from tests.integration.conftest import free_port
+from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Agent, Visitor
+
+_spec = importlib.util.spec_from_file_location("prod_stack", ROOT / "scripts" / "prod_stack.py")
+prod_stack = sys.modules.setdefault("prod_stack", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(prod_stack)
+
+SERVICE_DB, RASA_DB = "lumo_prodtest", "lumo_prodtest_rasa"
+REDIS_DB = 7
+RASA_JWT_SECRET = "production-test-rasa-jwt-secret-0123456789"
+ACTION_SERVER_TOKEN = "production-test-action-server-token-0123456789"
+REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
+               "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
+
+
+def postgres() -> Any:
+    try:
+        connection = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
+                                      connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 (.ci/run starts it): {error}")
+    connection.autocommit = True
+    return connection
+
+
+def fresh_databases() -> None:
+    connection = postgres()
+    try:
+        with connection.cursor() as cursor:
+            for name in (SERVICE_DB, RASA_DB):
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{SERVICE_DB}"')
+    finally:
+        connection.close()
+
+
+def redis_client() -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=5)
+
+
+def restart_redis() -> float:
+    """Stops and starts the local Redis (it keeps nothing on disk); returns the seconds it was down."""
+    started = time.monotonic()
+    with contextlib.suppress(redis.exceptions.ConnectionError):
+        redis_client().shutdown(nosave=True)
+    subprocess.run(REDIS_START, check=True, capture_output=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with contextlib.suppress(redis.exceptions.ConnectionError):
+            if redis_client().ping():
+                return time.monotonic() - started
+        time.sleep(0.1)
+    raise RuntimeError("Redis did not come back")
+
+
+def restart_postgres() -> float:
+    """Restarts the local PostgreSQL cluster (every connection is cut); returns the seconds it took."""
+    started = time.monotonic()
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                   check=True, capture_output=True)
+    postgres().close()
+    return time.monotonic() - started
+
+
+@dataclass
+class Endpoint:
+    """One service replica as the test clients see it (what tests.liveagent's clients expect)."""
+
+    url: str
+
+    @property
+    def origin(self) -> str:
+        return self.url
+
+
+@dataclass
+class Production:
+    layout: Any
+    specs: Dict[str, Any]
+    logs: Path
+
+    def replica(self, index: int) -> Endpoint:
+        return Endpoint(self.layout.service_url(index))
+
+    def restart(self, name: str, sig: Any = None) -> None:
+        spec = self.specs[name]
+        spec.kill() if sig is None else spec.kill(sig)
+        spec.start()
+        prod_stack.wait_ready([spec], timeout=240)
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def production(tmp_path_factory) -> Production:
+    if not prod_stack.MODEL.exists():
+        pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
+    fresh_databases()
+    try:
+        redis_client().flushdb()
+    except redis.exceptions.ConnectionError as error:
+        pytest.fail(f"Redis is not reachable at 127.0.0.1:6379 (.ci/run starts it): {error}")
+    tmp = tmp_path_factory.mktemp("production")
+    layout = prod_stack.Layout(
+        nginx=free_port(), rasa=(free_port(), free_port()), actions=free_port(),
+        services=(free_port(), free_port()), service_db=SERVICE_DB, rasa_db=RASA_DB, redis_db=REDIS_DB,
+    )
+    origins = ",".join(layout.service_url(i) for i in range(2))
+    env = {
+        **os.environ,
+        "LUMO_JWT_KEY": TEST_KEY, "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite",
+        "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
+        "LIVEAGENT_SECRET": SECRET, "RASA_JWT_SECRET": RASA_JWT_SECRET, "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+        "LIVEAGENT_ALLOWED_ORIGINS": origins, "LIVEAGENT_ALWAYS_OPEN": "1",
+        "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD, "LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp / "content")),
+        "LIVEAGENT_SWEEP_SECONDS": "1", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "30",
+    }
+    specs = prod_stack.plan(layout, env, logs=tmp)
+    try:
+        for spec in specs:
+            spec.start()
+        prod_stack.wait_ready(specs, timeout=420)
+        yield Production(layout, {spec.name: spec for spec in specs}, tmp)
+    finally:
+        for spec in reversed(specs):
+            spec.stop()
+
+
+@dataclass
+class Console:
+    """An agent's console: REST calls plus the live websocket, reconnecting and catching up like agent.js."""
+
+    agent: Agent
+    events: List[Dict[str, Any]] = field(default_factory=list)
+    newest_id: int = 0
+    _task: Optional[asyncio.Task] = None
+
+    @classmethod
+    async def open(cls, endpoint: Endpoint, username: str) -> "Console":
+        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"Origin": endpoint.url})
+        agent = Agent(endpoint, session)
+        response = await agent.login(username)
+        assert response.status == 200, await response.text()
+        assert (await agent.call("PUT", "/presence", {"presence": "online"})).status == 200
+        console = cls(agent)
+        console._task = asyncio.create_task(console._run())
+        await console.wait_for(lambda e: e.get("type") == "queue")
+        return console
+
+    async def _run(self) -> None:
+        url = self.agent.service.url.replace("http", "ws") + "/api/agent/ws"
+        first = True
+        while True:
+            try:
+                async with self.agent.session.ws_connect(url, headers={"Origin": self.agent.service.url},
+                                                         heartbeat=5) as socket:
+                    if not first:
+                        await socket.send_str(json.dumps({"type": "resume", "after_id": self.newest_id}))
+                    first = False
+                    async for frame in socket:
+                        event = json.loads(frame.data)
+                        self.events.append(event)
+                        if event.get("type") == "message":
+                            self.newest_id = max(self.newest_id, event["message"]["id"])
+                        elif event.get("type") == "resync":
+                            await socket.send_str(json.dumps({"type": "resume", "after_id": self.newest_id}))
+            except (aiohttp.ClientError, OSError):
+                pass
+            await asyncio.sleep(0.5)
+
+    def messages(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """Messages of the conversation as the console shows them: once per id."""
+        shown: Dict[int, Dict[str, Any]] = {}
+        for event in self.events:
+            if event.get("type") == "message" and event.get("conversation_id") == conversation_id:
+                shown.setdefault(event["message"]["id"], event["message"])
+        return list(shown.values())
+
+    async def wait_for(self, predicate, timeout: float = 15.0) -> Dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in list(self.events):
+                if predicate(event):
+                    return event
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no matching agent event within {timeout}s; got {self.events[-10:]}")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.agent.session.close()
+
+
+def shown_to_visitor(visitor: Visitor) -> List[Dict[str, Any]]:
+    """The visitor's transcript as the widget shows it: once per message id."""
+    shown: Dict[int, Dict[str, Any]] = {}
+    for message in visitor.messages():
+        if isinstance(message, dict) and message.get("id") is not None:
+            shown.setdefault(message["id"], message)
+    return list(shown.values())

@@ -25,7 +25,7 @@ run-prod: $(INSTALLED) .env $(MODEL) $(NGINX) ## production rehearsal: PostgreSQ
 test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) ## install what is missing and run the whole suite
 	$(PY) -m pytest
 
-install: $(INSTALLED) $(CHROMIUM)
+install: $(INSTALLED) $(CHROMIUM) $(NGINX)
 
 # Browser tests drive Debian's chromium through Playwright (Playwright's own browser download
 # does not work offline).
@@ -34,11 +34,12 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-# nginx fronts the service replicas in the production rehearsal (deploy/nginx/); Debian's package.
+# nginx fronts the service replicas in the production rehearsal and its tests, always as a foreground
+# subprocess; RUNLEVEL=1 keeps the package from starting a system nginx on :80.
 $(NGINX):
 	@command -v apt-get >/dev/null || { echo "Install nginx for the production rehearsal and its tests"; exit 1; }
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+	DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends nginx >/dev/null
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PY310) -m venv $(VENV)

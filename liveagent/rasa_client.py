@@ -129,6 +129,15 @@ class RasaClient:
     async def append_events(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
         await self._post(f"/conversations/{conversation_id}/tracker/events", events, conversation_id)
 
+    async def erase_tracker(self, conversation_id: str) -> None:
+        """Erasure: replace the conversation's tracker events with none (``PUT .../tracker/events``).
+
+        Rasa's in-memory, Redis and DynamoDB tracker stores then hold nothing; its SQL and Mongo
+        stores only append, so the caller reads the tracker back (liveagent/retention.py).
+        """
+        await self._request("PUT", f"/conversations/{quote(conversation_id, safe='')}/tracker/events", [],
+                            conversation_id=conversation_id)
+
     async def resume(self, conversation_id: str) -> None:
         """Un-pause the bot for this conversation (ConversationResumed).
 
@@ -143,7 +152,11 @@ class RasaClient:
     async def record_visitor_message(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> None:
         """Keep the Rasa transcript whole while an agent holds the chat: the visitor's message as a
         user event, without running the NLU on it (nobody acts on its intent while the bot is paused)."""
-        await self.append_events(conversation_id, [{"event": "user", "text": text, "metadata": metadata}])
+        # Rasa cannot build a user event without parse_data; no intent: nobody parsed it.
+        parse_data = {"text": text, "intent": {}, "entities": []}
+        await self.append_events(
+            conversation_id, [{"event": "user", "text": text, "parse_data": parse_data, "metadata": metadata}]
+        )
 
     async def record_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
         """Keep the Rasa transcript whole: the agent's reply as a bot event marked as human."""

@@ -178,7 +178,7 @@ def nginx_spec(layout: Layout, prefix: Path) -> Spec:
         SERVICE_1=f"127.0.0.1:{layout.services[0]}", SERVICE_2=f"127.0.0.1:{layout.services[1]}",
     ))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    return Spec("nginx", [nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"], dict(os.environ),
+    return Spec("nginx", [nginx, "-e", "stderr", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"], dict(os.environ),
                 f"http://127.0.0.1:{layout.nginx}/health", prefix / "logs" / "nginx.out")
 
 

@@ -17,6 +17,7 @@ from typing import Dict, List
 class Ledger:
     name: str
     sent: Dict[str, str] = field(default_factory=dict)  # marker -> who must receive it
+    order: List[tuple] = field(default_factory=list)  # (marker, text) in sending order
     seen: Counter = field(default_factory=Counter)  # (receiver, marker) -> times
     _ids: "itertools.count[int]" = field(default_factory=itertools.count)
 
@@ -24,7 +25,12 @@ class Ledger:
         """A message text with a unique marker, recorded as sent from ``sender`` to ``receiver``."""
         marker = f"[{self.name}-{sender}-{next(self._ids)}]"
         self.sent[marker] = receiver
+        self.order.append((marker, text))
         return f"{text} {marker}"
+
+    def texts(self) -> List[tuple]:
+        """(marker, text) of every message, in the order sent."""
+        return list(self.order)
 
     def saw(self, receiver: str, text: str) -> None:
         for marker in self.sent:

@@ -15,8 +15,10 @@ from typing import Tuple
 
 import pytest
 
+from liveagent.rasa_client import RasaClient
 from tests.liveagent.conftest import Visitor
 from tests.production.conftest import (
+    RASA_JWT_SECRET,
     Console,
     Endpoint,
     Production,
@@ -97,6 +99,17 @@ async def test_visitor_and_agent_on_different_replicas_chat_exactly_once(product
         await exchange(ledger, visitor, console, conversation, rounds=10)
         await settle(ledger, visitor, console, conversation)
         ledger.assert_exact()
+        # Rasa's transcript (shared tracker store) is the third party: each message once, in order.
+        rasa = RasaClient(production.layout.rasa_urls, RASA_JWT_SECRET, 10)
+        await rasa.open()
+        try:
+            events = await rasa.tracker_events(conversation)
+        finally:
+            await rasa.close()
+        for kind, sender in (("user", "visitor"), ("bot", "agent")):  # each side's own order is kept
+            recorded = [e["text"] for e in events if e.get("event") == kind and "[replicas-" in (e.get("text") or "")]
+            expected = [f"{text} {marker}" for marker, text in ledger.texts() if f"-{sender}-" in marker]
+            assert recorded == expected, (kind, recorded)
         await visitor.close()
     finally:
         await console.close()

@@ -1,0 +1,128 @@
+"""Events across replicas over a real Redis (127.0.0.1:6379): liveagent/fanout.py.
+
+Two hubs stand for two service replicas. Redis being down fails these tests (.ci/run starts it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+import uuid
+from typing import List
+
+import pytest
+import redis.asyncio as aioredis
+
+from liveagent.fanout import RedisAgentHub, RedisLease
+
+pytestmark = pytest.mark.redis
+REDIS_URL = "redis://127.0.0.1:6379/7"
+
+
+class FakeSocket:
+    def __init__(self) -> None:
+        self.sent: List[dict] = []
+
+    async def send(self, data: str) -> None:
+        self.sent.append(json.loads(data))
+
+
+@pytest.fixture
+async def replicas():
+    channel = f"test:agents:{uuid.uuid4().hex}"
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as error:  # noqa: BLE001
+        pytest.fail(f"Redis is not reachable at {REDIS_URL} (.ci/run starts it): {error}")
+    hubs = [RedisAgentHub(REDIS_URL, channel) for _ in range(2)]
+    for hub in hubs:
+        hub.start()
+    for hub in hubs:
+        await asyncio.wait_for(hub.transport.subscribed.wait(), 5)
+    yield hubs, client, channel
+    for hub in hubs:
+        await hub.stop()
+    await client.close()
+
+
+def connect(hub: RedisAgentHub, agent_id: int) -> FakeSocket:
+    socket = FakeSocket()
+    client = hub.register(agent_id, socket)
+    asyncio.ensure_future(client.sender())
+    return socket
+
+
+async def eventually(predicate, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
+async def test_an_event_reaches_the_agent_on_the_other_replica_once(replicas) -> None:
+    (a, b), _, _ = replicas
+    on_a, on_b = connect(a, 1), connect(b, 1)
+    other_agent = connect(b, 2)
+    for n in range(20):
+        a.send(1, {"type": "message", "n": n})
+    await eventually(lambda: len(on_b.sent) == 20)
+    await asyncio.sleep(0.3)  # nothing more arrives: the publisher skips its own events
+    assert [e["n"] for e in on_a.sent] == list(range(20))
+    assert [e["n"] for e in on_b.sent] == list(range(20))  # in order, once
+    assert other_agent.sent == []
+
+
+async def test_broadcasts_reach_every_replica_once(replicas) -> None:
+    (a, b), _, _ = replicas
+    sockets = [connect(a, 1), connect(b, 2), connect(b, 3)]
+    b.broadcast({"type": "queue", "conversations": []})
+    a.broadcast({"type": "presence"}, only={3})
+    await eventually(lambda: len(sockets[2].sent) == 2)
+    await asyncio.sleep(0.3)
+    assert [e["type"] for e in sockets[0].sent] == ["queue"]
+    assert [e["type"] for e in sockets[1].sent] == ["queue"]
+    assert [e["type"] for e in sockets[2].sent] == ["queue", "presence"]
+
+
+async def test_foreign_payloads_on_the_channel_are_ignored(replicas) -> None:
+    """Only JSON is read: a pickle published on the channel is never unpickled (code execution)."""
+    (a, b), client, channel = replicas
+    socket = connect(b, 1)
+
+    class Exploit:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('unpickled')",))
+
+    await client.publish(channel, pickle.dumps(Exploit()))
+    await client.publish(channel, b"not json")
+    await client.publish(channel, json.dumps({"op": "send", "agent_id": 1, "event": "not a dict"}))
+    a.send(1, {"type": "after"})
+    await eventually(lambda: len(socket.sent) == 1)
+    assert socket.sent == [{"type": "after"}]
+
+
+async def test_a_lost_subscription_makes_local_consoles_catch_up(replicas) -> None:
+    """Pub/sub keeps nothing for a subscriber that is away: after reconnecting, consoles resync."""
+    (a, b), client, _ = replicas
+    socket = connect(b, 1)
+    await client.client_kill_filter(_type="pubsub")  # every subscription drops, as in a Redis restart
+    await eventually(lambda: {"type": "resync"} in socket.sent)
+    a.send(1, {"type": "message", "n": 1})
+    await eventually(lambda: {"type": "message", "n": 1} in socket.sent)
+
+
+async def test_one_replica_holds_the_sweep_lease_until_it_lapses() -> None:
+    key = f"test:lease:{uuid.uuid4().hex}"
+    first, second = RedisLease(REDIS_URL, key), RedisLease(REDIS_URL, key)
+    try:
+        assert await first.hold(0.5)
+        assert not await second.hold(0.5)
+        assert await first.hold(0.5)  # renewing its own lease
+        await asyncio.sleep(0.7)  # the holder stopped renewing (died)
+        assert await second.hold(0.5)
+        assert not await first.hold(0.5)
+    finally:
+        await first.close()
+        await second.close()

@@ -178,8 +178,9 @@ def nginx_spec(layout: Layout, prefix: Path) -> Spec:
         SERVICE_1=f"127.0.0.1:{layout.services[0]}", SERVICE_2=f"127.0.0.1:{layout.services[1]}",
     ))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    return Spec("nginx", [nginx, "-e", "stderr", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"], dict(os.environ),
-                f"http://127.0.0.1:{layout.nginx}/health", prefix / "logs" / "nginx.out")
+    command = [nginx, "-e", "stderr", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"]
+    return Spec("nginx", command, dict(os.environ), f"http://127.0.0.1:{layout.nginx}/health",
+                prefix / "logs" / "nginx.out")
 
 
 def wait_ready(specs: Sequence[Spec], timeout: float = 300) -> None:
@@ -229,6 +230,8 @@ def main() -> int:
             f"  Demo site (nginx):  {layout.public_url}/\n"
             f"  Service replicas:   {', '.join(layout.service_url(i) for i in range(len(layout.services)))}"
             " (the first also serves the editor)\n"
+            f"  Agents:             {layout.public_url}/agent   users aino, ville (supervisor), eeva (editor),"
+            f" password {env.get('LIVEAGENT_DEMO_PASSWORD') or '(see .env)'}\n"
             f"  Rasa replicas:      {', '.join(layout.rasa_urls)} (loopback only, JWT)\n"
             f"  PostgreSQL:         {layout.pg} databases {layout.service_db}, {layout.rasa_db}\n"
             f"  Redis:              {layout.redis_url}\n"

@@ -81,6 +81,39 @@ def _read_key(env: Mapping[str, str], name: str) -> str:
     return env.get(name, "")
 
 
+MIN_ACTION_SERVER_TOKEN_CHARS = 32
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Settings of the action server process itself (actions/server.py)."""
+
+    # Rasa sends it as `Authorization: Bearer <token>` (endpoints.yml); every route but /health needs it.
+    token: str
+    host: str = "127.0.0.1"
+    # Rasa posts the tracker of the current session and the domain; far below this in practice.
+    max_body_bytes: int = 2 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ServerSettings":
+        """Reads ACTION_SERVER_* variables; refuses a missing or short token."""
+        env = os.environ if env is None else env
+        token = env.get("ACTION_SERVER_TOKEN", "")
+        if len(token) < MIN_ACTION_SERVER_TOKEN_CHARS:
+            raise SettingsError(
+                f"ACTION_SERVER_TOKEN must be set to at least {MIN_ACTION_SERVER_TOKEN_CHARS} random characters "
+                "(make run writes one to .env); Rasa sends it as 'Authorization: Bearer <token>' "
+                "(action_endpoint.headers in endpoints.yml)"
+            )
+        try:
+            max_body = int(env.get("ACTION_SERVER_MAX_BODY_BYTES", cls.max_body_bytes))
+        except ValueError as error:
+            raise SettingsError(f"invalid ACTION_SERVER_MAX_BODY_BYTES: {error}") from error
+        if max_body < 1024:
+            raise SettingsError("ACTION_SERVER_MAX_BODY_BYTES must be at least 1024")
+        return cls(token=token, host=env.get("ACTION_SERVER_HOST", cls.host) or cls.host, max_body_bytes=max_body)
+
+
 _settings: Optional[Settings] = None
 
 

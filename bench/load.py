@@ -52,6 +52,7 @@ BASELINE = ROOT / "models" / "bench" / "rasa-default.tar.gz"
 SECRET = "bench-service-secret-0123456789abcdefghijkl"
 RASA_SECRET = "bench-rasa-jwt-secret-0123456789abcdef"
 JWT_KEY = "bench-identity-key-0123456789abcdefghijklmnop"
+ACTION_SERVER_TOKEN = "bench-action-server-token-0123456789abcdef"
 PASSWORD = "bench-agent-password"
 MESSAGES_PER_CONVERSATION = 5
 REPLY_TIMEOUT = 30.0
@@ -104,7 +105,8 @@ class Stack:
         self.procs: List[Process] = []
         self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LUMO_JWT_KEY": JWT_KEY,
                     "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite",
-                    "RASA_JWT_SECRET": RASA_SECRET, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+                    "RASA_JWT_SECRET": RASA_SECRET, "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+                    "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
     def start(self, name: str, command: List[str], env: Optional[Dict[str, str]] = None) -> Process:
         log = (self.tmp / f"{name}.log").open("w")
@@ -141,7 +143,8 @@ async def wait_http(url: str, process: Process, timeout: float = 300) -> None:
 
 def endpoints_file(tmp: Path, actions_port: int) -> Path:
     path = tmp / f"endpoints-{actions_port}.yml"
-    path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n', encoding="utf-8")
+    path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+                    "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n", encoding="utf-8")
     return path
 
 
@@ -482,8 +485,7 @@ async def main_async(args: argparse.Namespace) -> int:
         stack = Stack(tmp)
         try:
             actions_port, plain_port, rasa_port, service_port = (free_port() for _ in range(4))
-            actions = stack.start("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                             "--port", str(actions_port)])
+            actions = stack.start("actions", [sys.executable, "-m", "actions.server", "--port", str(actions_port)])
             await wait_http(f"http://127.0.0.1:{actions_port}/health", actions)
             endpoints = str(endpoints_file(tmp, actions_port))
             plain_url, plain_start = f"http://127.0.0.1:{plain_port}", float("nan")
@@ -502,7 +504,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
                 "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{rasa_port}", "LIVEAGENT_ALLOWED_ORIGINS": service_url,
                 "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": PASSWORD,
-                "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
+                "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
+                "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
             })
             await wait_http(f"{service_url}/health", service)
             full_start = await first_answer("full", service_url, rasa)

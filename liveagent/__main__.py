@@ -1,4 +1,4 @@
-"""Command line: `python -m liveagent serve` and `python -m liveagent create-agent`."""
+"""Command line: `python -m liveagent serve`, `create-agent` and `retention`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 
+from actions.privacy import install_log_masking
 from liveagent.settings import Settings, SettingsError
 
 ROLES = ("agent", "supervisor", "editor")
@@ -32,6 +33,35 @@ async def create_agent(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def retention(settings: Settings) -> int:
+    import datetime as dt
+
+    from liveagent.retention import purge
+    from liveagent.store import Store
+
+    store = await Store.open(settings.database_url)
+    try:
+        deleted = await purge(store, settings.retention_days, dt.datetime.now(dt.timezone.utc))
+    finally:
+        await store.close()
+    print(f"Deleted {_count(deleted.conversations, 'conversation')} closed or idle for more than "
+          f"{settings.retention_days} days ({_count(deleted.messages, 'message')}, "
+          f"{_count(deleted.events, 'state event')}, {_count(deleted.read_marks, 'read mark')}, "
+          f"{_count(deleted.missed, 'inbox entry', 'inbox entries')}) "
+          f"and {_count(deleted.tickets, 'contact request')}.")
+    return 0
+
+
+def _count(n: int, noun: str, plural: str = "") -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def configure_logging() -> None:
+    """Log lines of this process never carry identity codes, IBANs, e-mail addresses or phone numbers."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
+
+
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m liveagent", description="Lumo live-agent service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,8 +71,9 @@ def main(argv: list | None = None) -> int:
     create.add_argument("--name", required=True, help="first name shown to visitors")
     create.add_argument("--role", choices=ROLES, default="agent")
     create.add_argument("--password-env", help="read the password from this environment variable")
+    commands.add_parser("retention", help="delete conversations older than LIVEAGENT_RETENTION_DAYS now")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as error:
@@ -50,6 +81,8 @@ def main(argv: list | None = None) -> int:
         return 2
     if args.command == "create-agent":
         return asyncio.run(create_agent(settings, args))
+    if args.command == "retention":
+        return asyncio.run(retention(settings))
     from liveagent.app import create_app
 
     app = create_app(settings)

@@ -15,15 +15,19 @@ from typing import Any, Optional
 
 import socketio
 from sanic import Sanic
+from sanic.exceptions import PayloadTooLarge
 from sanic.response import HTTPResponse
 
-from liveagent.blueprints import agent_api, agent_ws, editor_api, pages
+from liveagent.auth import error
+from liveagent.blueprints import agent_api, agent_ws, editor_api, pages, supervisor_api
 from liveagent.conversations import ConversationService
 from liveagent.editor import EditorService
 from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.rasa_client import RasaClient
+from liveagent.ratelimit import RateLimits
+from liveagent.retention import RetentionSchedule
 from liveagent.settings import Settings
 from liveagent.store import Store
 from liveagent.visitor import register_visitor_handlers
@@ -54,11 +58,14 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.blueprint(agent_api.bp)
     app.blueprint(agent_ws.bp)
     app.blueprint(editor_api.bp)
+    app.blueprint(supervisor_api.bp)
     app.static("/static", str(STATIC), name="static")
 
     @app.before_server_start
     async def open_resources(app: Sanic, _loop: Any) -> None:
         app.ctx.store = store or await Store.open(settings.database_url)
+        app.ctx.limits = RateLimits.for_settings(settings)
+        app.ctx.retention = RetentionSchedule(app.ctx.store, settings.retention_days)
         if manager is not None:
             sio.manager_initialized = True  # now, not at the first visitor: emits must fan out from the start
             manager.initialize()
@@ -75,8 +82,9 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
             logger.info("Returned %d chats of offline agents to the queue", recovered)
         app.ctx.editor = EditorService(app.ctx.store, app.ctx.rasa, Path(settings.content_root),
                                        settings.harvest_idle_seconds)
-        await app.ctx.editor.start()
-        register_visitor_handlers(sio, app.ctx.service, settings)
+        if settings.content_replica:  # publish runs cut off by a restart are this replica's own
+            await app.ctx.editor.start()
+        register_visitor_handlers(sio, app.ctx.service, settings, app.ctx.limits)
         app.ctx.lease = RedisLease(settings.redis_url, "lumo:sweep") if settings.redis_url else None
         app.ctx.sweeper = asyncio.create_task(sweep(app))
 
@@ -89,11 +97,22 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         if app.ctx.lease is not None:
             await app.ctx.lease.close()
         await app.ctx.rasa.close()
+        await app.ctx.limits.close()
         if manager is not None:
             await app.ctx.hub.stop()
             await manager.close()
         if store is None:
             await app.ctx.store.close()
+
+    @app.on_request
+    async def editing_only_on_the_content_replica(request: Any) -> Optional[HTTPResponse]:
+        if not settings.content_replica and request.path.startswith("/api/editor"):
+            return error(503, "not_content_replica")
+        return None
+
+    @app.exception(PayloadTooLarge)
+    async def too_large(request: Any, exception: Exception) -> HTTPResponse:
+        return error(413, "too_large")
 
     @app.on_response
     async def security_headers(request: Any, response: HTTPResponse) -> None:
@@ -118,7 +137,8 @@ async def ensure_demo_agents(store: Store, password: str) -> None:
 
 
 async def sweep(app: Sanic) -> None:
-    """Periodic: auto-away for idle agents, requeue of abandoned chats, harvest of missed messages."""
+    """Periodic: auto-away for idle agents, requeue of abandoned chats, harvest of missed messages,
+    the daily retention purge."""
     while True:
         await asyncio.sleep(app.ctx.settings.sweep_seconds)
         lease = app.ctx.lease  # several replicas: one sweeps at a time
@@ -132,5 +152,6 @@ async def sweep(app: Sanic) -> None:
                     await app.ctx.service.set_presence(agent, "away")
             await app.ctx.service.requeue_sweep(now)
             await app.ctx.editor.harvest_sweep(now)
+            await app.ctx.retention.run_if_due(now)  # at most once a day
         except Exception:  # noqa: BLE001 - the sweeper must survive a passing database error
             logger.exception("Sweep failed")

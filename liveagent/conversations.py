@@ -9,11 +9,12 @@ visitor messages still go to Rasa, which records them in its paused tracker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 from actions.identity import verify_token
 from liveagent import copy
@@ -60,6 +61,37 @@ class BotTyping:
             await self._emit("typing", {"who": "bot", "on": False}, self._conversation_id)
 
 
+class ConversationLocks:
+    """One asyncio lock per conversation (first come, first served, re-entrant within a task), dropped
+    when nobody uses it."""
+
+    def __init__(self) -> None:
+        self._locks: Dict[str, List[Any]] = {}  # conversation id -> [lock, holders and waiters, owner task]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, conversation_id: str) -> AsyncIterator[None]:
+        entry = self._locks.setdefault(conversation_id, [asyncio.Lock(), 0, None])
+        task = asyncio.current_task()
+        if entry[2] is task:  # this task holds it already (the visitor handler, then visitor_message)
+            yield
+            return
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                entry[2] = task
+                try:
+                    yield
+                finally:
+                    entry[2] = None
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[conversation_id]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 @dataclass(frozen=True)
 class Availability:
     available: bool
@@ -84,6 +116,7 @@ class ConversationService:
         self.calendar = calendar
         self.settings = settings
         self._agent_names: Dict[int, str] = {}
+        self.turns = ConversationLocks()  # visitor messages, one at a time per conversation
 
     # ---- helpers -------------------------------------------------------------------------
     async def agent_name(self, agent_id: Optional[int]) -> Optional[str]:
@@ -189,7 +222,18 @@ class ConversationService:
         return None
 
     async def visitor_message(self, conversation_id: str, text: str, auth_token: Any = None) -> Any:
-        """Store the visitor's message and route it by the conversation's state."""
+        """Store the visitor's message and route it by the conversation's state.
+
+        A conversation's messages are handled one at a time, in the order they came: Rasa gets them
+        in the visitor's order and the answers come back in it. (Sent concurrently, a later message
+        could reach Rasa first, and one waiting for Rasa's lock behind a slow turn would spend its
+        own timeout there: its answer would be dropped.) The Socket.IO handler takes the same lock
+        before anything that can suspend, so arrival order is kept from the socket on.
+        """
+        async with self.turns.hold(conversation_id):
+            return await self._visitor_message(conversation_id, text, auth_token)
+
+    async def _visitor_message(self, conversation_id: str, text: str, auth_token: Any) -> Any:
         conversation = await self.store.get_or_create_conversation(conversation_id)
         if conversation.state == ConversationState.CLOSED.value:
             conversation = (await self.store.transition(conversation_id, Transition.REOPEN)).conversation
@@ -217,27 +261,39 @@ class ConversationService:
             logger.warning("Rasa did not answer: %s", error)
             message = await stored
             await typing.stop()
-            await self.system_message(
-                conversation_id, copy.text("status.rasa_unavailable"),
-                [{"content_type": "text", "title": copy.text("buttons.join_queue"), "payload": JOIN_QUEUE_PAYLOAD}],
-            )
+            await self.offer_queue(conversation_id, copy.text("status.rasa_unavailable"))
             return message
         finally:
             typing.cancel()
         message = await stored
         await typing.stop()
-        await self.handle_bot_replies(conversation_id, replies)
+        if not await self.handle_bot_replies(conversation_id, replies):
+            # Rasa ended the turn without a word: a custom action failed (action server down,
+            # timed out or erroring; Rasa drops the action's messages) or the bot is paused.
+            logger.warning("Rasa answered a visitor message with nothing; apologising")
+            await self.offer_queue(conversation_id, copy.text("status.action_failed"))
         return message
 
-    async def handle_bot_replies(self, conversation_id: str, replies: List[Dict[str, Any]]) -> None:
+    async def offer_queue(self, conversation_id: str, text: str) -> None:
+        """``text`` with a "join the queue" button that the service handles itself (no Rasa needed)."""
+        await self.system_message(
+            conversation_id, text,
+            [{"content_type": "text", "title": copy.text("buttons.join_queue"), "payload": JOIN_QUEUE_PAYLOAD}],
+        )
+
+    async def handle_bot_replies(self, conversation_id: str, replies: List[Dict[str, Any]]) -> bool:
+        """Delivers Rasa's answer; False when it had nothing for the visitor."""
+        answered = False
         for reply in replies:
             custom = reply.get("custom") or {}
             if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
                 handoff = custom["handoff"]
                 await self.escalate(conversation_id, str(handoff.get("reason", "visitor_request")), handoff)
+                answered = True
                 continue
             if isinstance(custom, dict) and custom.get("contact_request_offer"):
                 await self.send_status(conversation_id, offer_contact_request=True)
+                answered = True
                 continue
             text = reply.get("text")
             buttons = reply.get("buttons") or []
@@ -248,6 +304,8 @@ class ConversationService:
             payload = {"quick_replies": quick_replies} if quick_replies else None
             message = await self.store.add_message(conversation_id, "bot", "text", text or "", payload)
             await self.to_visitor(conversation_id, message)
+            answered = True
+        return answered
 
     async def availability(self, now: Optional[dt.datetime] = None) -> Availability:
         now = now or utcnow()

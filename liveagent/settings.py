@@ -40,7 +40,8 @@ class Settings:
     rasa_urls: Tuple[str, ...] = ()
     # Production: Redis shared by the replicas (Socket.IO and agent fan-out, shared limits, sweep lease).
     redis_url: str = ""
-    rasa_timeout_seconds: float = 5.0
+    # Longer than a turn whose action times out (RASA_ACTION_TIMEOUT_SECONDS + NLU): no answer dropped.
+    rasa_timeout_seconds: float = 10.0
     allowed_origins: Tuple[str, ...] = ("http://localhost:8000", "http://127.0.0.1:8000")
     session_secret: str = ""
     jwt_algorithm: str = "HS256"
@@ -65,6 +66,8 @@ class Settings:
     demo_password: str = ""
     # content editing: the project whose data/ and models/ the editor changes and publishes
     content_root: str = str(Path(__file__).resolve().parent.parent)
+    # Several replicas: only the content replica edits and publishes (docs/deploy.md)
+    content_replica: bool = True
     harvest_idle_seconds: float = 60.0  # a conversation quiet this long has its missed messages collected
     # security (docs/security.md): proxies whose X-Forwarded-For is believed; limits per client address
     trusted_proxies: Tuple[str, ...] = ()
@@ -118,6 +121,7 @@ class Settings:
                 service_hours=_hours(env),
                 demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", ""),
                 content_root=env.get("LIVEAGENT_CONTENT_ROOT", cls.content_root),
+                content_replica=env.get("LIVEAGENT_CONTENT_REPLICA", "1") not in ("0", "false"),
                 harvest_idle_seconds=float(env.get("LIVEAGENT_HARVEST_IDLE_SECONDS", cls.harvest_idle_seconds)),
                 trusted_proxies=_proxies(env.get("LIVEAGENT_TRUSTED_PROXIES", "")),
                 limit_window_seconds=float(env.get("LIVEAGENT_LIMIT_WINDOW_SECONDS", cls.limit_window_seconds)),

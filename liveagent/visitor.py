@@ -12,12 +12,16 @@ from typing import Any, Dict, Optional
 import socketio
 
 from liveagent import copy
+from liveagent.addresses import environ_address
 from liveagent.conversations import ConversationService
+from liveagent.ratelimit import MemoryCounter, RateLimits
 from liveagent.sessions import SessionSigner
 from liveagent.settings import Settings
 from liveagent.store import TransitionError
+from liveagent.validation import storable
 
 logger = logging.getLogger(__name__)
+MAX_TOKEN_CHARS = 8192  # an identity JWT is a few hundred characters
 
 
 class RateLimiter:
@@ -38,9 +42,11 @@ class RateLimiter:
         return True
 
 
-def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationService, settings: Settings) -> None:
+def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationService, settings: Settings,
+                              limits: Optional[RateLimits] = None) -> None:
     signer = SessionSigner(settings.session_secret)
-    limiter = RateLimiter()
+    limiter = RateLimiter()  # per visitor; ``limits`` are per client address
+    limits = limits or RateLimits(settings, MemoryCounter())
 
     async def tell(sid: str, conversation_id: str, text: str) -> None:
         """The current status with ``text`` as its line, to this socket only."""
@@ -52,7 +58,11 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
 
     @sio.event
     async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
-        await sio.save_session(sid, {})
+        address = environ_address(environ, settings.trusted_proxies)
+        if not await limits.allow("connect", address):
+            raise socketio.exceptions.ConnectionRefusedError(copy.text("status.too_many_connections"),
+                                                             {"error": "rate_limited"})
+        await sio.save_session(sid, {"address": address})
 
     @sio.event
     async def session_request(sid: str, data: Any = None) -> None:
@@ -61,7 +71,8 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         conversation_id = signer.verify(token)
         if conversation_id is None:
             conversation_id, token = signer.issue()
-        await sio.save_session(sid, {"conversation_id": conversation_id})
+        session = await sio.get_session(sid)
+        await sio.save_session(sid, {**(session or {}), "conversation_id": conversation_id})
         await sio.enter_room(sid, conversation_id)
         await sio.emit("session_confirm", token, to=sid)
         try:
@@ -79,6 +90,12 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         conversation_id = await conversation_of(sid)
         if conversation_id is None or not isinstance(data, dict):
             return
+        # In line before anything can suspend (e.g. the Redis rate limit): a conversation's messages are
+        # handled one at a time in the order they came (ConversationService.visitor_message).
+        async with service.turns.hold(conversation_id):
+            await handle_user_uttered(sid, conversation_id, data)
+
+    async def handle_user_uttered(sid: str, conversation_id: str, data: Dict[str, Any]) -> None:
         claimed = data.get("session_id")
         if claimed is not None and signer.verify(claimed) != conversation_id:
             logger.info("user_uttered with a session id that is not this socket's; ignored")
@@ -89,11 +106,20 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         if len(text) > settings.max_message_chars:
             await tell(sid, conversation_id, copy.text("status.message_too_long", limit=settings.max_message_chars))
             return
+        if not storable(text):
+            await tell(sid, conversation_id, copy.text("status.message_invalid"))
+            return
         if not limiter.allow(conversation_id):
             await tell(sid, conversation_id, copy.text("status.rate_limited"))
             return
+        session = await sio.get_session(sid) or {}
+        if not await limits.allow("message", session.get("address") or "unknown"):
+            await tell(sid, conversation_id, copy.text("status.rate_limited_address"))
+            return
         extra = data.get("customData") or data.get("metadata") or {}
         auth_token = extra.get("auth_token") if isinstance(extra, dict) else None
+        if not isinstance(auth_token, str) or len(auth_token) > MAX_TOKEN_CHARS or not storable(auth_token):
+            auth_token = None  # not a token; and a lone surrogate would break the JWT library's decode
         message = await service.visitor_message(conversation_id, text.strip(), auth_token)
         # Other tabs of the same visitor show the message too.
         await sio.emit("history", {"messages": [await service.message_json(message)]},
@@ -124,7 +150,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         score = data.get("score") if isinstance(data, dict) else None
         if conversation_id is None:
             return
-        if not isinstance(score, int) or not 1 <= score <= 5:
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             await tell(sid, conversation_id, copy.text("errors.rating_invalid"))
             return
         await service.rate(conversation_id, score)
@@ -135,4 +161,6 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         if conversation_id is None:
             return
         data = data if isinstance(data, dict) else {}
-        await service.contact_request(conversation_id, data.get("name"), data.get("contact"), data.get("message"))
+        name, contact, message = (value if isinstance(value, str) and storable(value) else None
+                                  for value in (data.get("name"), data.get("contact"), data.get("message")))
+        await service.contact_request(conversation_id, name, contact, message)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRETS = {"LUMO_JWT_KEY": 48, "LIVEAGENT_SECRET": 48, "RASA_JWT_SECRET": 48, "LIVEAGENT_DEMO_PASSWORD": 12}
+SECRETS = {"LUMO_JWT_KEY": 48, "LIVEAGENT_SECRET": 48, "RASA_JWT_SECRET": 48, "ACTION_SERVER_TOKEN": 48,
+           "LIVEAGENT_DEMO_PASSWORD": 12}
 
 
 def parse(lines: List[str]) -> Dict[str, str]:

@@ -41,7 +41,8 @@ class CliLoader:
 
 async def run(rollback: bool) -> int:
     env = {**{k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}, **os.environ}
-    client = RasaClient(env.get("LIVEAGENT_RASA_URL", "http://127.0.0.1:5005").split(","), env.get("RASA_JWT_SECRET", ""), 5)
+    replicas = env.get("LIVEAGENT_RASA_URL", "http://127.0.0.1:5005").split(",")  # the model goes to every one
+    client = RasaClient(replicas, env.get("RASA_JWT_SECRET", ""), 5)
     await client.open()
     publisher = Publisher(ROOT, CliLoader(client))
     last = ""

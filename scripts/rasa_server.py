@@ -4,8 +4,11 @@ Rasa 3.6 reads `--jwt-secret` only as a command-line argument, which every local
 `ps`. This wrapper builds Rasa's argv inside the process from RASA_JWT_SECRET, so the secret never
 appears in the process list. It also installs rasa_runtime: concurrent messages are parsed in one
 NLU batch off the event loop (rasa_runtime/batching.py), `PUT /model` loads the new model in a
-worker thread (rasa_runtime/model_loading.py) and memory only loading needed goes back to the
-system (rasa_runtime/memory.py).
+worker thread (rasa_runtime/model_loading.py), memory only loading needed goes back to the
+system (rasa_runtime/memory.py) and calls to the action server give up after
+RASA_ACTION_TIMEOUT_SECONDS (default 3.5), well inside the conversation lock (rasa_runtime/action_calls.py).
+The API takes the JWT in the Authorization header only: `--auth-token` (a token in the URL) is
+refused, and so is every invalid JWT, with 401 (rasa_runtime/api_auth.py).
 Usage: python scripts/rasa_server.py [other `rasa run` arguments]
 """
 
@@ -24,11 +27,20 @@ def main() -> None:
         sys.exit("RASA_JWT_SECRET is not set (make run writes one to .env)")
     sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256"]
     sys.path.insert(0, str(ROOT))
-    from rasa_runtime import batching, memory, model_loading
+    from rasa_runtime import action_calls, api_auth, batching, memory, model_loading
 
+    try:
+        action_timeout = float(os.environ.get("RASA_ACTION_TIMEOUT_SECONDS") or action_calls.DEFAULT_TIMEOUT_SECONDS)
+    except ValueError:
+        sys.exit("RASA_ACTION_TIMEOUT_SECONDS must be a number of seconds")
+    try:
+        action_calls.install(action_timeout)
+    except ValueError as error:
+        sys.exit(str(error))
     model_loading.install()
     batching.install()
     memory.install()
+    api_auth.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

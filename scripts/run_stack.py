@@ -28,8 +28,9 @@ SERVICE_PORT = int(os.environ.get("LIVEAGENT_PORT", "8000"))
 
 def processes() -> Dict[str, List[str]]:
     return {
-        # rasa_sdk directly, not `rasa run actions`: the same server without the Rasa CLI (half the memory).
-        "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTIONS_PORT)],
+        # rasa_sdk's app behind ACTION_SERVER_TOKEN on loopback (actions/server.py), without the Rasa
+        # CLI (`rasa run actions` takes twice the memory).
+        "actions": [sys.executable, "-m", "actions.server", "--port", str(ACTIONS_PORT)],
         "rasa": [
             sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(MODEL),
             "--port", str(RASA_PORT), "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",

@@ -8,8 +8,11 @@ from typing import Any, Dict
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
 
+from liveagent import auditing
+from liveagent.addresses import request_address
 from liveagent.auth import error, issue_session, requires_agent, requires_supervisor, set_cookie
 from liveagent.store import TransitionError
+from liveagent.validation import storable
 
 bp = Blueprint("agent_api", url_prefix="/api/agent")
 
@@ -39,8 +42,18 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+async def _known_agent(request: Request, username: str) -> Any:
+    """The agent with this username, for the audit log (None: the typed name is not recorded)."""
+    return next((a for a in await request.app.ctx.store.list_agents() if a.username == username), None)
+
+
 @bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
+    limits = request.app.ctx.limits
+    if not await limits.allow("login", request_address(request)):
+        response = error(429, "too_many_requests")
+        response.headers["Retry-After"] = str(limits.retry_after("login"))
+        return response
     try:
         data = body(request)
     except Exception:  # noqa: BLE001 - malformed JSON
@@ -48,14 +61,21 @@ async def login(request: Request) -> HTTPResponse:
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         return error(400, "bad_request")
+    if not storable(username) or not storable(password):
+        return error(400, "bad_request")
     store = request.app.ctx.store
     if await store.is_locked(username, now()):
+        await auditing.record(request, "login.locked", agent=await _known_agent(request, username))
         return error(423, "locked")
     agent = await store.verify_login(username, password, now())
     if agent is None:
+        known = await _known_agent(request, username)
         if await store.is_locked(username, now()):
+            await auditing.record(request, "login.lockout", agent=known)
             return error(423, "locked")
+        await auditing.record(request, "login.failure", detail={"known_user": known is not None}, agent=known)
         return error(401, "invalid_credentials")
+    await auditing.record(request, "login.success", agent=agent)
     session = issue_session(request.app.ctx.settings.session_secret, agent.id)
     response = json({"agent": agent_json(agent), "csrf_token": session["csrf"]})
     set_cookie(response, request, session["cookie"])
@@ -66,6 +86,7 @@ async def login(request: Request) -> HTTPResponse:
 @requires_agent
 async def logout(request: Request) -> HTTPResponse:
     await request.app.ctx.service.set_presence(request.ctx.agent, "offline")
+    await auditing.record(request, "logout", detail={"presence_before": request.ctx.agent.presence})
     response = empty()
     set_cookie(response, request, "")
     response.cookies["lumo_agent"]["max-age"] = 0
@@ -85,6 +106,8 @@ async def presence(request: Request) -> HTTPResponse:
     if value not in PRESENCE:
         return error(400, "bad_request")
     agent = await request.app.ctx.service.set_presence(request.ctx.agent, value)
+    if request.ctx.agent.presence != value:
+        await auditing.record(request, "presence", detail={"from": request.ctx.agent.presence, "to": value})
     return json(agent_json(agent))
 
 
@@ -123,6 +146,10 @@ async def _act(request: Request, conversation_id: str, action: str, *args: Any) 
         result = await getattr(service, action)(conversation_id, request.ctx.agent, *args)
     except TransitionError as exc:
         return transition_error(exc)
+    audited = {"claim": "conversation.claim", "transfer": "conversation.transfer",
+               "return_to_bot": "conversation.return", "close": "conversation.close"}[action]
+    detail = {"to_agent_id": args[0]} if action == "transfer" else None
+    await auditing.record(request, audited, f"conversation:{conversation_id}", detail)
     return json(await service.brief(result, request.ctx.agent.id))
 
 
@@ -159,6 +186,8 @@ async def _text(request: Request) -> Any:
         return error(400, "empty")
     if len(text) > request.app.ctx.settings.max_message_chars:
         return error(400, "too_long")
+    if not storable(text):
+        return error(400, "invalid_characters")
     return text.strip()
 
 
@@ -174,6 +203,9 @@ async def _post_text(request: Request, conversation_id: str, action: str) -> HTT
         message = await getattr(service, action)(conversation_id, request.ctx.agent, text)
     except TransitionError as exc:
         return transition_error(exc)
+    if action == "note":
+        await auditing.record(request, "conversation.note", f"conversation:{conversation_id}",
+                              {"message_id": message.id, "chars": len(text)})
     return json(await service.message_json(message), status=201)
 
 
@@ -219,6 +251,8 @@ def _canned_input(request: Request) -> Any:
     title, text = data.get("title"), data.get("text")
     if not isinstance(title, str) or not isinstance(text, str) or not title.strip() or not text.strip():
         return None
+    if not storable(title) or not storable(text):
+        return None
     return title.strip()[:200], text.strip()[:2000]
 
 
@@ -229,6 +263,7 @@ async def canned_create(request: Request) -> HTTPResponse:
     if values is None:
         return error(400, "bad_request")
     item = await request.app.ctx.store.create_canned_reply(*values, updated_by=request.ctx.agent.id)
+    await auditing.record(request, "canned.create", f"canned:{item.id}", {"title": item.title})
     return json({"id": item.id, "title": item.title, "text": item.text}, status=201)
 
 
@@ -241,6 +276,7 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
     item = await request.app.ctx.store.update_canned_reply(canned_id, *values, updated_by=request.ctx.agent.id)
     if item is None:
         return error(404, "not_found")
+    await auditing.record(request, "canned.update", f"canned:{item.id}", {"title": item.title})
     return json({"id": item.id, "title": item.title, "text": item.text})
 
 
@@ -249,6 +285,7 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
 async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
     if not await request.app.ctx.store.delete_canned_reply(canned_id):
         return error(404, "not_found")
+    await auditing.record(request, "canned.delete", f"canned:{canned_id}")
     return empty()
 
 
@@ -267,4 +304,5 @@ async def tickets(request: Request) -> HTTPResponse:
 async def ticket_handled(request: Request, ticket_id: int) -> HTTPResponse:
     if not await request.app.ctx.store.mark_ticket_handled(ticket_id, request.ctx.agent.id, now()):
         return error(404, "not_found")
+    await auditing.record(request, "ticket.handled", f"ticket:{ticket_id}")
     return json({"id": ticket_id, "handled": True})

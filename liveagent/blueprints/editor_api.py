@@ -13,7 +13,9 @@ from typing import Any, Callable, Dict, List, Optional
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from actions.privacy import mask_personal_data
 from content.repository import ContentError, Topic, TopicNotFound, VersionConflict
+from liveagent import auditing
 from liveagent.auth import error, requires_editor
 from liveagent.editor import RunInProgress, run_json
 
@@ -100,6 +102,7 @@ async def update_answer(request: Request, name: str) -> HTTPResponse:
     result = await request.app.ctx.editor.update_answer(
         request.ctx.agent, name, _text(data["text"]), _text(data["version"]),
         _text(title) if title is not None else None)
+    await auditing.record(request, "content.answer", f"topic:{name}", {"summary": result["summary"]})
     return json(result)
 
 
@@ -108,8 +111,12 @@ async def update_answer(request: Request, name: str) -> HTTPResponse:
 @content_errors
 async def add_examples(request: Request, name: str) -> HTTPResponse:
     data = body(request)
+    examples, missed_ids = _texts(data["examples"]), _ids(data.get("missed_ids"))
     result = await request.app.ctx.editor.add_examples(
-        request.ctx.agent, name, _texts(data["examples"]), _text(data["version"]), _ids(data.get("missed_ids")))
+        request.ctx.agent, name, examples, _text(data["version"]), missed_ids)
+    await auditing.record(request, "content.examples_added", f"topic:{name}",
+                          {"count": len(examples), "summary": result["summary"]})
+    await _missed_added(request, name, missed_ids)
     return json(result)
 
 
@@ -120,6 +127,7 @@ async def remove_example(request: Request, name: str) -> HTTPResponse:
     data = body(request)
     result = await request.app.ctx.editor.remove_example(
         request.ctx.agent, name, _text(data["example"]), _text(data["version"]))
+    await auditing.record(request, "content.example_removed", f"topic:{name}", {"summary": result["summary"]})
     return json(result)
 
 
@@ -128,10 +136,18 @@ async def remove_example(request: Request, name: str) -> HTTPResponse:
 @content_errors
 async def create_topic(request: Request) -> HTTPResponse:
     data = body(request)
+    name, missed_ids = _text(data["name"]), _ids(data.get("missed_ids"))
     result = await request.app.ctx.editor.create_topic(
-        request.ctx.agent, _text(data["name"]), _text(data["title"]), _text(data["answer"]),
-        _texts(data["examples"]), _ids(data.get("missed_ids")))
+        request.ctx.agent, name, _text(data["title"]), _text(data["answer"]), _texts(data["examples"]), missed_ids)
+    await auditing.record(request, "content.topic_created", f"topic:{name}", {"summary": result["summary"]})
+    await _missed_added(request, name, missed_ids)
     return json(result, status=201)
+
+
+async def _missed_added(request: Request, topic: str, missed_ids: List[int]) -> None:
+    if missed_ids:
+        await auditing.record(request, "missed.added", f"topic:{topic}", {"ids": missed_ids[:100],
+                                                                         "count": len(missed_ids)})
 
 
 def change_json(change: Any) -> Dict[str, Any]:
@@ -161,24 +177,33 @@ async def findings(request: Request) -> HTTPResponse:
 @bp.get("/missed")
 @requires_editor
 async def missed(request: Request) -> HTTPResponse:
-    return json({"groups": await request.app.ctx.editor.missed_groups()})
+    groups = await request.app.ctx.editor.missed_groups()
+    for group in groups:  # stored masked already; masked again here so no path can skip it
+        group["representative"] = mask_personal_data(group["representative"])
+        group["texts"] = [mask_personal_data(text) for text in group["texts"]]
+    return json({"groups": groups})
 
 
 @bp.post("/missed/dismiss")
 @requires_editor
 @content_errors
 async def dismiss(request: Request) -> HTTPResponse:
-    count = await request.app.ctx.editor.dismiss(request.ctx.agent, _ids(body(request)["ids"]))
+    ids = _ids(body(request)["ids"])
+    count = await request.app.ctx.editor.dismiss(request.ctx.agent, ids)
+    await auditing.record(request, "missed.dismissed", None, {"ids": ids[:100], "count": count})
     return json({"dismissed": count})
 
 
 @bp.get("/answered")
 @requires_editor
 async def answered(request: Request) -> HTTPResponse:
-    """Closed agent chats: the visitor's question and the agent's answer, to start a draft topic from."""
+    """Closed agent chats: the visitor's question and the agent's answer, to start a draft topic from.
+
+    Editors see them with personal data masked; the agents who handled the chat saw the real text."""
     found = await request.app.ctx.store.content.answered_questions()
-    return json({"answered": [{"conversation_id": a.conversation_id, "question": a.question, "answer": a.answer,
-                               "closed_at": a.closed_at.isoformat()} for a in found]})
+    return json({"answered": [{"conversation_id": a.conversation_id, "question": mask_personal_data(a.question),
+                               "answer": mask_personal_data(a.answer), "closed_at": a.closed_at.isoformat()}
+                              for a in found]})
 
 
 @bp.get("/runs")
@@ -192,6 +217,7 @@ async def _start(request: Request, kind: str) -> HTTPResponse:
         run = await request.app.ctx.editor.start_publish(request.ctx.agent, kind)
     except RunInProgress:
         return error(409, "run_in_progress")
+    await auditing.record(request, kind, f"run:{run.id}")
     return json({"run": run_json(run)}, status=202)
 
 

@@ -692,7 +692,11 @@
           hideTyping();
           if (reason !== 'io client disconnect') setConnection(T.disconnected);
         });
-        socket.on('connect_error', () => setConnection(T.connectFailed));
+        socket.on('connect_error', (err) => {
+          // refused by the service (too many connections from one network): its own Finnish words
+          const refused = err && err.data && err.data.error === 'rate_limited' && typeof err.message === 'string';
+          setConnection(refused ? err.message : T.connectFailed);
+        });
         socket.on('session_confirm', onSessionConfirm);
         socket.on('history', onHistory);
         socket.on('resync', sessionRequest); // the service may have missed sending us something

@@ -111,6 +111,7 @@ conversations = sa.Table(
     _one_of("state", STATES),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     sa.Index("ix_conversations_state_waiting_since", "state", "waiting_since"),
+    sa.Index("ix_conversations_updated_at", "updated_at"),  # retention
 )
 
 messages = sa.Table(
@@ -231,5 +232,23 @@ publish_runs = sa.Table(
     _one_of("state", RUN_STATES),
 )
 
+# security (docs/security.md): who did what, when and from where. No foreign keys: the log outlives
+# the agents and conversations it names. Personal data in ``detail`` is masked before it is written.
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),  # the order of the log
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("actor_id", sa.Integer, nullable=True),  # None: the service itself, or an unknown username
+    sa.Column("actor_username", sa.String(64), nullable=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(160), nullable=True),  # "conversation:<id>", "topic:<name>", ...
+    sa.Column("detail", JSONText, nullable=True),
+    sa.Column("client_address", sa.String(64), nullable=True),
+    sa.Index("ix_audit_log_action_id", "action", "id"),
+    sa.Index("ix_audit_log_target_id", "target", "id"),
+)
+
 TABLES = (agents, conversations, messages, conversation_events, read_marks, canned_replies, tickets,
-          content_changes, missed_messages, publish_runs)
+          content_changes, missed_messages, publish_runs, audit_log)

@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from liveagent.store import migrate
+from liveagent.store.audit import AuditLog
 from liveagent.store.content import ContentLog
 from liveagent.store.reconnect import survives_reconnects
+from liveagent.store.retention import VisitorData
 from liveagent.store.schema import (
     KINDS,
     PRESENCES,
@@ -247,6 +249,8 @@ class Store:
         self._hasher = hasher or PasswordHasher()
         self._dummy_hash: Optional[str] = None
         self.content = ContentLog(engine, self._writer, clock)
+        self.audit = AuditLog(engine, self._writer, clock)
+        self.retention = VisitorData(engine, self._writer, clock)
 
     @classmethod
     async def open(cls, database_url: str = DEFAULT_DATABASE_URL, **options: Any) -> "Store":

@@ -20,7 +20,7 @@ from tests.conftest import ROOT, TEST_KEY, content_copy
 
 MODEL = ROOT / "models" / "lumo.tar.gz"
 BIN = Path(sys.executable).parent
-API_TOKEN = "integration-test-api-token"
+ACTION_SERVER_TOKEN = "integration-action-server-token-0123456789"
 
 
 def free_port() -> int:
@@ -62,9 +62,9 @@ class Stack:
             return json.loads(response.read())
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        request = urllib.request.Request(
-            f"{self.rasa_url}/conversations/{sender}/tracker?token={API_TOKEN}"
-        )
+        """Rasa's tracker, read like the service reads it: a JWT in the Authorization header."""
+        request = urllib.request.Request(f"{self.rasa_url}/conversations/{sender}/tracker",
+                                         headers={"Authorization": f"Bearer {api_jwt()}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
@@ -72,10 +72,32 @@ class Stack:
 RASA_JWT_SECRET = "integration-rasa-jwt-secret-0123456789"
 
 
+def api_jwt(secret: str = RASA_JWT_SECRET, minutes: int = 5) -> str:
+    """A token for Rasa's HTTP API, as liveagent/rasa_client.py makes them."""
+    import datetime as dt
+
+    import jwt
+
+    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
+    return jwt.encode({"user": {"username": "tests", "role": "admin"}, "exp": expires}, secret, algorithm="HS256")
+
+
+def endpoints_yml(actions_port: int) -> str:
+    """endpoints.yml for a test stack: like the project's, with the action server's port."""
+    return (f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+            "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n")
+
+
+def start_actions(port: int, env: Dict[str, str], log: Path) -> subprocess.Popen:
+    """The action server as `make run` starts it (python -m actions.server), on ``port``."""
+    return subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT)
+
+
 def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]] = None) -> tuple:
     actions_port, rasa_port = free_port(), free_port()
     endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    endpoints.write_text(endpoints_yml(actions_port))
     env = {
         **os.environ,
         "LUMO_JWT_KEY": TEST_KEY,
@@ -83,23 +105,21 @@ def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]
         "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_JWT_SECRET": RASA_JWT_SECRET,
+        "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
         **(extra_env or {}),
     }
     logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}
-    actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT,
-    )
+    actions = start_actions(actions_port, env, logs["actions"])
     rasa = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(MODEL),
          "--port", str(rasa_port), "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-         "--credentials", str(ROOT / "credentials.yml"), "--auth-token", API_TOKEN],
+         "--credentials", str(ROOT / "credentials.yml")],
         cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
     )
     stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", logs)
     try:
         wait_for(f"{stack.actions_url}/health", actions, logs["actions"])
-        wait_for(f"{stack.rasa_url}/status?token={API_TOKEN}", rasa, logs["rasa"])
+        wait_for(f"{stack.rasa_url}/", rasa, logs["rasa"])
     except Exception:
         stop([actions, rasa])
         raise

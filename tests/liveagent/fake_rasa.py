@@ -5,13 +5,16 @@ Behaves like Rasa's REST channel and tracker API for the few things the service 
 - while paused, messages are recorded and answered with [] (like Rasa);
 - "hiljaa" -> sleeps longer than the service's timeout (Rasa silent);
 - "mietippä hetki" -> answers after a second (a slow answer);
+- "tyhjä vastaus" -> [] although not paused (what Rasa answers when a custom action failed);
 - anything else -> "Botti: <text>" with a quick-reply button;
 - POST /conversations/<id>/tracker/events records events; {"event": "resume"} un-pauses.
 GET /conversations/<id>/tracker returns Rasa-shaped events: a text with "pysäk"/"pysak" is not
 understood (nlu_fallback), "ihmisen" is request_human followed by action_escalate, anything else
 is faq/login with confidence 0.95 ("epävarma" in it: 0.6).
-PUT /model records the model file. GET /_log returns what was received. Requests to the HTTP API
-(tracker, model) must carry a Bearer JWT.
+PUT /model records the model file. PUT /conversations/<id>/tracker/events replaces the tracker's
+events (erasure); with FAKE_RASA_APPEND_ONLY=1 in its environment it keeps them, as Rasa's SQL
+tracker store does. GET /_log returns what was received. Requests to the HTTP API (tracker, model)
+must carry a Bearer JWT.
 
 Run: python tests/liveagent/fake_rasa.py PORT JWT_SECRET
 """
@@ -19,6 +22,7 @@ Run: python tests/liveagent/fake_rasa.py PORT JWT_SECRET
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections import defaultdict
@@ -52,6 +56,8 @@ def make_app(jwt_secret: str) -> web.Application:
     log = defaultdict(list)
     trackers = defaultdict(list)
     models: list = []
+    erased: list = []
+    append_only = os.environ.get("FAKE_RASA_APPEND_ONLY") == "1"
 
     def authorized(request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -76,6 +82,8 @@ def make_app(jwt_secret: str) -> web.Application:
             await asyncio.sleep(10)
         if text == "mietippä hetki":
             await asyncio.sleep(1)
+        if text == "tyhjä vastaus":
+            return web.json_response([])
         if "ihmisen" in text:
             paused.add(sender)
             return web.json_response([
@@ -110,12 +118,24 @@ def make_app(jwt_secret: str) -> web.Application:
                 paused.discard(sender)
         return web.json_response({"sender_id": sender})
 
+    async def replace_events(request: web.Request) -> web.Response:
+        if not authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        sender = request.match_info["sender"]
+        events = await request.json()
+        erased.append(sender)
+        if not append_only:
+            trackers[sender] = list(events)
+            log.pop(sender, None)
+        return web.json_response({"sender_id": sender, "events": trackers[sender]})
+
     async def get_log(request: web.Request) -> web.Response:
-        return web.json_response({"log": log, "paused": sorted(paused), "models": models})
+        return web.json_response({"log": log, "paused": sorted(paused), "models": models, "erased": erased})
 
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_post("/conversations/{sender}/tracker/events", events)
+    app.router.add_put("/conversations/{sender}/tracker/events", replace_events)
     app.router.add_get("/conversations/{sender}/tracker", tracker)
     app.router.add_put("/model", load_model)
     app.router.add_get("/_log", get_log)

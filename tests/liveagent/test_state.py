@@ -1,13 +1,18 @@
-"""The conversation state machine as a pure function: every transition from every state."""
+"""The conversation state machine as a pure function (every transition from every state), and the
+same machine persisted: a hypothesis state machine drives the real Store on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from typing import Optional
+import asyncio
+from typing import Any, List, Optional
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from liveagent.store import Store, TransitionResult
+from liveagent.store.schema import conversation_events, conversations, messages, missed_messages, read_marks, tickets
 from liveagent.store.state import (
     ALLOWED,
     Change,
@@ -17,6 +22,8 @@ from liveagent.store.state import (
     TransitionError,
     plan,
 )
+from tests.liveagent.databases import postgres_database
+from tests.liveagent.test_store import FAST_HASHER
 
 S, T = ConversationState, Transition
 ANNA, BEN = 1, 2
@@ -141,3 +148,121 @@ def test_no_sequence_reaches_an_inconsistent_state(sequence):
         state, agent = outcome.state, outcome.agent_id
         assert state in set(ConversationState)
         assert (state is S.ASSIGNED) == (agent is not None)
+
+
+# ---- the same state machine persisted: random transitions by random agents against the real Store ----
+
+CONVERSATION_IDS = ("c1", "c2", "c3")
+AGENT_NAMES = ("anna", "ben", "cleo")
+CODES = {"not_allowed", "already_claimed", "agent_required"}
+
+
+class StoreMachine(RuleBasedStateMachine):
+    """Store.transition against the pure planner, with the invariants that must hold in the database:
+    at most one holder (assigned exactly when an agent holds it, the agent the last claim or transfer
+    named), the version grows by one per change and never otherwise, and every change has its event."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, store: Store, agent_ids: List[int]) -> None:
+        super().__init__()
+        self.loop, self.store, self.agent_ids = loop, store, agent_ids
+        self.versions = {conversation_id: 0 for conversation_id in CONVERSATION_IDS}
+        self.run(self._reset())
+
+    def run(self, awaitable: Any) -> Any:
+        return self.loop.run_until_complete(awaitable)
+
+    async def _reset(self) -> None:
+        async with self.store.engine.begin() as conn:
+            for table in (conversation_events, messages, read_marks, tickets, missed_messages, conversations):
+                await conn.execute(table.delete())
+        for conversation_id in CONVERSATION_IDS:
+            await self.store.get_or_create_conversation(conversation_id)
+
+    @rule(conversation_id=st.sampled_from(CONVERSATION_IDS), transition=st.sampled_from(list(Transition)),
+          who=st.sampled_from([None, 0, 1, 2]))
+    def act(self, conversation_id: str, transition: Transition, who: Optional[int]) -> None:
+        agent_id = None if who is None else self.agent_ids[who]
+        before = self.run(self.store.find_conversation(conversation_id))
+        events_before = self.run(self.store.events(conversation_id))
+        try:
+            expected = plan(before.state, before.agent_id, transition, agent_id)
+        except TransitionError as refused:
+            expected = refused
+        try:
+            result = self.run(self.store.transition(conversation_id, transition, agent_id=agent_id))
+        except TransitionError as refused:
+            assert isinstance(expected, TransitionError) and refused.code == expected.code in CODES
+            assert self.run(self.store.find_conversation(conversation_id)) == before
+            assert self.run(self.store.events(conversation_id)) == events_before
+            return
+        after, events = result.conversation, self.run(self.store.events(conversation_id))
+        if expected is NoChange:
+            assert not result.changed and after == before and events == events_before
+            return
+        assert result.changed and (after.state, after.agent_id) == (expected.state, expected.agent_id)
+        assert after.version == before.version + 1 and len(events) == len(events_before) + 1
+        newest = events[-1]
+        assert (newest.transition, newest.from_state, newest.to_state) == (transition, before.state, after.state)
+        assert newest.agent_id == (agent_id if agent_id is not None else before.agent_id)
+
+    @rule(conversation_id=st.sampled_from(CONVERSATION_IDS), first=st.sampled_from([0, 1, 2]),
+          second=st.sampled_from([0, 1, 2]))
+    def two_agents_claim_at_once(self, conversation_id: str, first: int, second: int) -> None:
+        if first == second:
+            return
+        waiting = self.run(self.store.find_conversation(conversation_id)).state is S.WAITING
+
+        async def both() -> list:
+            return await asyncio.gather(
+                *(self.store.transition(conversation_id, T.CLAIM, agent_id=self.agent_ids[n]) for n in (first, second)),
+                return_exceptions=True)
+
+        outcomes = self.run(both())
+        won = [o for o in outcomes if not isinstance(o, BaseException) and o.changed]
+        lost = [o for o in outcomes if isinstance(o, TransitionError)]
+        assert all(isinstance(o, (TransitionError, TransitionResult)) for o in outcomes), outcomes
+        if waiting:
+            assert len(won) == 1 and [o.code for o in lost] == ["already_claimed"]
+        else:
+            assert not won
+
+    @invariant()
+    def at_most_one_holder_and_every_change_has_its_event(self) -> None:
+        for conversation_id in CONVERSATION_IDS:
+            conversation = self.run(self.store.find_conversation(conversation_id))
+            events = self.run(self.store.events(conversation_id))
+            assert (conversation.state is S.ASSIGNED) == (conversation.agent_id is not None)
+            assert conversation.version == len(events) >= self.versions[conversation_id]
+            self.versions[conversation_id] = conversation.version
+            states = [S.BOT] + [e.to_state for e in events]
+            assert [e.from_state for e in events] == states[:-1] and states[-1] is conversation.state
+            if conversation.agent_id is not None:
+                assert events[-1].transition in (T.CLAIM, T.TRANSFER)
+                assert events[-1].agent_id == conversation.agent_id in self.agent_ids
+
+
+def run_store_machine(database_url: str, examples: int) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        store = loop.run_until_complete(Store.open(database_url, hasher=FAST_HASHER))
+        try:
+            agent_ids = [loop.run_until_complete(store.create_agent(name, name.title(), f"pw-{name}-123")).id
+                         for name in AGENT_NAMES]
+            run_state_machine_as_test(
+                lambda: StoreMachine(loop, store, agent_ids),
+                settings=settings(max_examples=examples, stateful_step_count=25, deadline=None,
+                                  suppress_health_check=[HealthCheck.too_slow]))
+        finally:
+            loop.run_until_complete(store.close())
+    finally:
+        loop.close()
+
+
+def test_random_transitions_by_random_agents_on_sqlite(tmp_path):
+    run_store_machine(f"sqlite+aiosqlite:///{tmp_path}/machine.sqlite", examples=40)
+
+
+@pytest.mark.postgres
+def test_random_transitions_by_random_agents_on_postgresql():
+    with postgres_database("state_machine") as url:
+        run_store_machine(url, examples=25)

@@ -1,0 +1,109 @@
+"""Supervisor API: the audit log and per-visitor erasure (docs/security.md, docs/agent-api.md)."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, Dict, List, Optional
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from liveagent import auditing, copy
+from liveagent.auth import error, requires_agent
+from liveagent.retention import ErasureFailed, erase
+from liveagent.store.audit import MAX_PAGE, AuditEntry
+from liveagent.validation import storable
+
+bp = Blueprint("supervisor_api", url_prefix="/api/agent")
+ACTIVE_STATES = ("waiting", "assigned")
+
+
+def requires_supervisor_role(handler: Callable) -> Callable:
+    """An agent session (CSRF-checked for changes) of a supervisor."""
+
+    @wraps(handler)
+    async def check_role(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        if request.ctx.agent.role != "supervisor":
+            return error(403, "supervisor_required")
+        return await handler(request, *args, **kwargs)
+
+    return requires_agent(check_role)
+
+
+def entry_json(entry: AuditEntry) -> Dict[str, Any]:
+    return {"id": entry.id, "created_at": entry.created_at.isoformat(),
+            "actor": {"id": entry.actor_id, "username": entry.actor_username} if entry.actor_username else None,
+            "action": entry.action, "target": entry.target, "detail": entry.detail or {},
+            "client_address": entry.client_address}
+
+
+def _int_arg(request: Request, name: str, default: Optional[int]) -> Optional[int]:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = int(raw)  # ValueError: the caller answers 400
+    if value < 1:
+        raise ValueError(name)
+    return value
+
+
+@bp.get("/audit")
+@requires_supervisor_role
+async def audit(request: Request) -> HTTPResponse:
+    """Newest first; ``?before=<id>`` continues after the last entry of the previous page."""
+    try:
+        limit = min(_int_arg(request, "limit", 50) or 50, MAX_PAGE)
+        before = _int_arg(request, "before", None)
+    except ValueError:
+        return error(400, "bad_request")
+    action = request.args.get("action") or None
+    target = request.args.get("target") or None
+    entries = await request.app.ctx.store.audit.entries(limit=limit, before_id=before, action=action, target=target)
+    return json({"entries": [entry_json(e) for e in entries],
+                 "next_before": entries[-1].id if len(entries) == limit else None})
+
+
+def _subject(data: Dict[str, Any]) -> Optional[tuple]:
+    """("conversation_id" | "customer_id", value) from a body with exactly one of them."""
+    given = [(key, data.get(key)) for key in ("conversation_id", "customer_id") if data.get(key) is not None]
+    if len(given) != 1:
+        return None
+    key, value = given[0]
+    if not isinstance(value, str) or not value.strip() or len(value) > 128 or not storable(value):
+        return None
+    return key, value.strip()
+
+
+@bp.post("/erasure")
+@requires_supervisor_role
+async def erasure(request: Request) -> HTTPResponse:
+    """Everything stored about one visitor, in the service and in Rasa's trackers."""
+    try:
+        data = request.json if request.body else None
+    except Exception:  # noqa: BLE001 - malformed JSON
+        data = None
+    subject = _subject(data) if isinstance(data, dict) else None
+    if subject is None:
+        return error(400, "bad_request")
+    kind, value = subject
+    store = request.app.ctx.store
+    if kind == "conversation_id":
+        ids: List[str] = [value]
+    else:
+        ids = await store.retention.conversations_of_customer(value)
+    for conversation_id in ids:
+        found = await store.find_conversation(conversation_id)
+        if found is not None and found.state in ACTIVE_STATES:
+            return error(409, "erasure_active")
+    detail: Dict[str, Any] = {"by": kind,
+                              "subject": auditing.subject_digest(request.app.ctx.settings.session_secret, kind, value)}
+    try:
+        result = await erase(store, request.app.ctx.rasa, ids)
+    except ErasureFailed:
+        await auditing.record(request, "erasure", None, {**detail, "outcome": "rasa_unreachable"})
+        return error(502, "erasure_rasa_failed")
+    await auditing.record(request, "erasure", None,
+                          {**detail, "outcome": "complete" if result.complete else "rasa_kept_text", **result.counts()})
+    return json({"complete": result.complete,
+                 "message": copy.text("erasure.done" if result.complete else "erasure.rasa_remaining"),
+                 "deleted": result.counts(), "rasa_remaining": result.rasa_remaining})

@@ -1,0 +1,111 @@
+"""Deleting what the service keeps about visitors: the retention purge and per-visitor erasure.
+
+Shares the service's engine (``Store.retention``). A conversation goes with everything that hangs
+off it: messages, state events, read marks, tickets (contact requests) and missed-messages inbox
+entries. The audit log is not touched (it names conversations by their random id only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from liveagent.store.reconnect import survives_reconnects
+from liveagent.store.schema import (
+    conversation_events,
+    conversations,
+    messages,
+    missed_messages,
+    read_marks,
+    tickets,
+)
+
+if TYPE_CHECKING:
+    from liveagent.store.store import Writer
+
+BATCH = 200  # conversations per delete transaction: short locks, bounded parameter lists
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """How many rows went, per kind."""
+
+    conversations: int = 0
+    messages: int = 0
+    events: int = 0
+    read_marks: int = 0
+    tickets: int = 0
+    missed: int = 0
+
+    def __add__(self, other: "Deleted") -> "Deleted":
+        return Deleted(**{name: getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__})
+
+    def as_dict(self) -> Dict[str, int]:
+        return asdict(self)
+
+
+def _expired(cutoff: dt.datetime) -> Any:
+    """Closed or idle since before ``cutoff``: every message and transition moves ``updated_at``,
+    and a contact request newer than the cutoff keeps its conversation."""
+    c, t = conversations.c, tickets.c
+    recent_ticket = sa.exists().where(t.conversation_id == c.id, t.created_at >= cutoff)
+    return sa.and_(c.updated_at < cutoff, ~recent_ticket)
+
+
+@survives_reconnects
+class VisitorData:
+    def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
+        self._engine = engine
+        self.reconnects = engine.dialect.name == "postgresql"  # see store/reconnect.py
+        self._writer = writer
+        self._clock = clock
+
+    async def conversations_of_customer(self, customer_id: str) -> List[str]:
+        """Conversations in which the bot verified this customer (``conversations.customer_id``)."""
+        query = sa.select(conversations.c.id).where(conversations.c.customer_id == customer_id)
+        async with self._engine.connect() as conn:
+            return [row[0] for row in await conn.execute(query.order_by(conversations.c.id))]
+
+    async def delete_conversations(self, conversation_ids: Sequence[str]) -> Deleted:
+        """Erasure: these conversations and everything hanging off them, whatever their age."""
+        deleted = Deleted()
+        ids = list(dict.fromkeys(conversation_ids))
+        for start in range(0, len(ids), BATCH):
+            async with self._writer.begin() as conn:
+                deleted += await self._delete(conn, conversations.c.id.in_(ids[start:start + BATCH]))
+        return deleted
+
+    async def purge(self, cutoff: dt.datetime) -> Deleted:
+        """Retention: conversations closed or idle since before ``cutoff``, batch by batch, and
+        contact requests without a conversation that are older than the cutoff."""
+        deleted = Deleted()
+        while True:
+            async with self._writer.begin() as conn:
+                batch = await self._delete(conn, _expired(cutoff), limit=BATCH)
+            deleted += batch
+            if batch.conversations < BATCH:
+                break
+        async with self._writer.begin() as conn:
+            orphans = await conn.execute(
+                tickets.delete().where(tickets.c.conversation_id.is_(None), tickets.c.created_at < cutoff))
+        return deleted + Deleted(tickets=orphans.rowcount)
+
+    async def _delete(self, conn: AsyncConnection, which: Any, limit: Optional[int] = None) -> Deleted:
+        """Delete the conversations matching ``which`` (re-read inside this transaction and, on
+        PostgreSQL, locked, so a message arriving meanwhile waits instead of dangling)."""
+        query = sa.select(conversations.c.id).where(which).order_by(conversations.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        ids = [row[0] for row in await conn.execute(query.with_for_update())]
+        if not ids:
+            return Deleted()
+        counts: Dict[str, int] = {}
+        for name, table in (("messages", messages), ("events", conversation_events), ("read_marks", read_marks),
+                            ("tickets", tickets), ("missed", missed_messages)):
+            counts[name] = (await conn.execute(table.delete().where(table.c.conversation_id.in_(ids)))).rowcount
+        gone = await conn.execute(conversations.delete().where(conversations.c.id.in_(ids)))
+        return Deleted(conversations=gone.rowcount, **counts)

@@ -36,19 +36,33 @@ async def create_agent(settings: Settings, args: argparse.Namespace) -> int:
 async def retention(settings: Settings) -> int:
     import datetime as dt
 
+    from liveagent.rasa_client import RasaClient
     from liveagent.retention import purge
     from liveagent.store import Store
 
     store = await Store.open(settings.database_url)
+    rasa = RasaClient(settings.rasa_urls or (settings.rasa_url,), settings.rasa_jwt_secret,
+                      settings.rasa_timeout_seconds)
+    await rasa.open()
     try:
-        deleted = await purge(store, settings.retention_days, dt.datetime.now(dt.timezone.utc))
+        result = await purge(store, rasa, settings.retention_days, dt.datetime.now(dt.timezone.utc))
     finally:
+        await rasa.close()
         await store.close()
+    deleted = result.deleted
     print(f"Deleted {_count(deleted.conversations, 'conversation')} closed or idle for more than "
           f"{settings.retention_days} days ({_count(deleted.messages, 'message')}, "
           f"{_count(deleted.events, 'state event')}, {_count(deleted.read_marks, 'read mark')}, "
           f"{_count(deleted.missed, 'inbox entry', 'inbox entries')}) "
-          f"and {_count(deleted.tickets, 'contact request')}.")
+          f"and {_count(deleted.tickets, 'contact request')}; "
+          f"Rasa deleted {_count(result.rasa_deleted, 'tracker')}.")
+    if result.rasa_not_deleted:
+        print(f"Rasa could not delete {_count(result.rasa_not_deleted, 'tracker')} (its tracker store does not "
+              "support it, see docs/security.md); their events were replaced with none.", file=sys.stderr)
+    if result.rasa_unreachable:
+        print("Rasa could not be reached: the other expired conversations are kept; run this again when it "
+              "answers.", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -65,7 +65,6 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     async def open_resources(app: Sanic, _loop: Any) -> None:
         app.ctx.store = store or await Store.open(settings.database_url)
         app.ctx.limits = RateLimits.for_settings(settings)
-        app.ctx.retention = RetentionSchedule(app.ctx.store, settings.retention_days)
         if manager is not None:
             sio.manager_initialized = True  # now, not at the first visitor: emits must fan out from the start
             manager.initialize()
@@ -73,6 +72,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         rasa_urls = settings.rasa_urls or (settings.rasa_url,)
         app.ctx.rasa = RasaClient(rasa_urls, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
         await app.ctx.rasa.open()
+        app.ctx.retention = RetentionSchedule(app.ctx.store, app.ctx.rasa, settings.retention_days)
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
         app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
         if settings.demo_password:

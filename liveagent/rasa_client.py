@@ -29,6 +29,15 @@ logger = logging.getLogger(__name__)
 class RasaUnavailable(Exception):
     """Rasa (or its action server) did not answer in time or answered with an error."""
 
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status  # Rasa's HTTP status when it answered with an error, else None
+
+
+# Rasa answers these to DELETE .../tracker when it cannot delete the conversation: 501 from
+# rasa_runtime/erasure.py (a tracker store it cannot delete from), 405 from a Rasa without it.
+_CANNOT_DELETE = (405, 501)
+
 
 # The replica did not get (or could not finish) the request: safe to try another one.
 _FAILOVER_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
@@ -97,7 +106,8 @@ class RasaClient:
             async with self._session.request(method, f"{base}{path}", json=body, headers=self._auth(),
                                              timeout=timeout or self._timeout) as response:
                 if response.status >= 400:
-                    raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}")
+                    raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}",
+                                          response.status)
                 return await response.json(content_type=None) if response.status != 204 else None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             raise RasaUnavailable(f"Rasa unreachable: {type(error).__name__}") from error
@@ -129,14 +139,24 @@ class RasaClient:
     async def append_events(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
         await self._post(f"/conversations/{conversation_id}/tracker/events", events, conversation_id)
 
-    async def erase_tracker(self, conversation_id: str) -> None:
-        """Erasure: replace the conversation's tracker events with none (``PUT .../tracker/events``).
+    async def erase_tracker(self, conversation_id: str) -> bool:
+        """Erasure: delete everything Rasa stores about the conversation (``DELETE .../tracker``,
+        rasa_runtime/erasure.py; the conversation's replica first). True when Rasa deleted it.
 
-        Rasa's in-memory, Redis and DynamoDB tracker stores then hold nothing; its SQL and Mongo
-        stores only append, so the caller reads the tracker back (liveagent/retention.py).
+        A Rasa that cannot delete from its tracker store answers 501 (one without rasa_runtime: 405).
+        Then the tracker's events are replaced with none instead (``PUT .../tracker/events``), which
+        empties Rasa's in-memory, Redis and DynamoDB stores but not its SQL or Mongo ones, and False
+        is returned: the caller reads the tracker back (liveagent/retention.py).
         """
-        await self._request("PUT", f"/conversations/{quote(conversation_id, safe='')}/tracker/events", [],
-                            conversation_id=conversation_id)
+        path = f"/conversations/{quote(conversation_id, safe='')}/tracker"
+        try:
+            await self._request("DELETE", path, conversation_id=conversation_id)
+            return True
+        except RasaUnavailable as error:
+            if error.status not in _CANNOT_DELETE:
+                raise
+        await self._request("PUT", f"{path}/events", [], conversation_id=conversation_id)
+        return False
 
     async def resume(self, conversation_id: str) -> None:
         """Un-pause the bot for this conversation (ConversationResumed).

@@ -8,7 +8,9 @@ worker thread (rasa_runtime/model_loading.py), memory only loading needed goes b
 system (rasa_runtime/memory.py) and calls to the action server give up after
 RASA_ACTION_TIMEOUT_SECONDS (default 3.5), well inside the conversation lock (rasa_runtime/action_calls.py).
 The API takes the JWT in the Authorization header only: `--auth-token` (a token in the URL) is
-refused, and so is every invalid JWT, with 401 (rasa_runtime/api_auth.py).
+refused, and so is every invalid JWT, with 401 (rasa_runtime/api_auth.py). `DELETE
+/conversations/<id>/tracker` deletes a conversation from the tracker store, for erasure and
+retention (rasa_runtime/erasure.py).
 Usage: python scripts/rasa_server.py [other `rasa run` arguments]
 """
 
@@ -19,15 +21,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RASA_REQUEST_MAX_BYTES = 1024 * 1024
 
 
 def main() -> None:
     secret = os.environ.get("RASA_JWT_SECRET")
     if not secret:
         sys.exit("RASA_JWT_SECRET is not set (make run writes one to .env)")
+    # Sanic's default body limit is 100 MB; Rasa's callers (the service, publishing) send small JSON.
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(RASA_REQUEST_MAX_BYTES))
     sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256"]
     sys.path.insert(0, str(ROOT))
-    from rasa_runtime import action_calls, api_auth, batching, memory, model_loading
+    from rasa_runtime import action_calls, api_auth, batching, erasure, memory, model_loading
 
     try:
         action_timeout = float(os.environ.get("RASA_ACTION_TIMEOUT_SECONDS") or action_calls.DEFAULT_TIMEOUT_SECONDS)
@@ -41,6 +46,7 @@ def main() -> None:
     batching.install()
     memory.install()
     api_auth.install()
+    erasure.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -89,10 +89,34 @@ class VisitorData:
             deleted += batch
             if batch.conversations < BATCH:
                 break
+        return deleted + await self.purge_orphan_tickets(cutoff)
+
+    async def expired_conversations(self, cutoff: dt.datetime, after: str = "",
+                                    limit: Optional[int] = None) -> List[str]:
+        """Up to ``limit`` (BATCH) ids of conversations retention deletes at ``cutoff``, in id order after
+        ``after`` (liveagent/retention.py erases their Rasa trackers before ``purge_conversations``)."""
+        query = (sa.select(conversations.c.id).where(_expired(cutoff), conversations.c.id > after)
+                 .order_by(conversations.c.id).limit(limit or BATCH))
+        async with self._engine.connect() as conn:
+            return [row[0] for row in await conn.execute(query)]
+
+    async def purge_conversations(self, cutoff: dt.datetime, conversation_ids: Sequence[str]) -> Deleted:
+        """Retention of these conversations: those still expired at ``cutoff`` go (re-checked in the
+        delete's transaction: a conversation that came back to life meanwhile stays)."""
+        deleted = Deleted()
+        ids = list(dict.fromkeys(conversation_ids))
+        for start in range(0, len(ids), BATCH):
+            async with self._writer.begin() as conn:
+                deleted += await self._delete(conn, sa.and_(conversations.c.id.in_(ids[start:start + BATCH]),
+                                                            _expired(cutoff)))
+        return deleted
+
+    async def purge_orphan_tickets(self, cutoff: dt.datetime) -> Deleted:
+        """Retention: contact requests without a conversation that are older than ``cutoff``."""
         async with self._writer.begin() as conn:
             orphans = await conn.execute(
                 tickets.delete().where(tickets.c.conversation_id.is_(None), tickets.c.created_at < cutoff))
-        return deleted + Deleted(tickets=orphans.rowcount)
+        return Deleted(tickets=orphans.rowcount)
 
     async def _delete(self, conn: AsyncConnection, which: Any, limit: Optional[int] = None) -> Deleted:
         """Delete the conversations matching ``which`` (re-read inside this transaction and, on

@@ -82,10 +82,11 @@ def api_jwt(secret: str = RASA_JWT_SECRET, minutes: int = 5) -> str:
     return jwt.encode({"user": {"username": "tests", "role": "admin"}, "exp": expires}, secret, algorithm="HS256")
 
 
-def endpoints_yml(actions_port: int) -> str:
-    """endpoints.yml for a test stack: like the project's, with the action server's port."""
+def endpoints_yml(actions_port: int, tracker_db: Path) -> str:
+    """endpoints.yml for a test stack: like the project's (SQL tracker store in SQLite), its own ports and files."""
     return (f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-            "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n")
+            "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n")
 
 
 def start_actions(port: int, env: Dict[str, str], log: Path) -> subprocess.Popen:
@@ -97,7 +98,7 @@ def start_actions(port: int, env: Dict[str, str], log: Path) -> subprocess.Popen
 def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]] = None) -> tuple:
     actions_port, rasa_port = free_port(), free_port()
     endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(endpoints_yml(actions_port))
+    endpoints.write_text(endpoints_yml(actions_port, tmp / "rasa-tracker.sqlite"))
     env = {
         **os.environ,
         "LUMO_JWT_KEY": TEST_KEY,
@@ -148,10 +149,26 @@ def stack(tmp_path_factory) -> Stack:
     stop(procs)
 
 
+def service_env(running: Stack, port: int, tmp: Path, content: Path) -> Dict[str, str]:
+    """The live-agent service's environment in front of ``running``, as `make run` wires it."""
+    from tests.liveagent.conftest import DEMO_PASSWORD, SECRET
+
+    service_url = f"http://127.0.0.1:{port}"
+    return {
+        **running.env,
+        "LIVEAGENT_SECRET": SECRET, "RASA_JWT_SECRET": RASA_JWT_SECRET,
+        "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
+        "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
+        "LIVEAGENT_RASA_URL": running.rasa_url, "LIVEAGENT_ALLOWED_ORIGINS": service_url,
+        "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
+        "LIVEAGENT_CONTENT_ROOT": str(content),
+    }
+
+
 @pytest.fixture(scope="session")
 def full_stack(tmp_path_factory):
     """Actions + Rasa + the live-agent service, wired as `make run` wires them (content: a copy)."""
-    from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Service
+    from tests.liveagent.conftest import Service
 
     if not MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
@@ -160,16 +177,8 @@ def full_stack(tmp_path_factory):
     port = free_port()
     service_url = f"http://127.0.0.1:{port}"
     running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
-    env = {
-        **running.env,
-        "LIVEAGENT_SECRET": SECRET, "RASA_JWT_SECRET": RASA_JWT_SECRET,
-        "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
-        "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
-        "LIVEAGENT_RASA_URL": running.rasa_url, "LIVEAGENT_ALLOWED_ORIGINS": service_url,
-        "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
-        "LIVEAGENT_CONTENT_ROOT": str(content), "LIVEAGENT_HARVEST_IDLE_SECONDS": "1",
-        "LIVEAGENT_SWEEP_SECONDS": "1",
-    }
+    env = {**service_env(running, port, tmp, content), "LIVEAGENT_HARVEST_IDLE_SECONDS": "1",
+           "LIVEAGENT_SWEEP_SECONDS": "1"}
     service = Service(service_url, running.rasa_url, env, tmp)
     try:
         service.start()

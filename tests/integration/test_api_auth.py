@@ -76,3 +76,13 @@ def test_action_server_takes_rasas_token_only(stack):
     messages = stack.send("it-api-auth-actions", "onko mun hakemus jo käsitelty")
     assert [m.get("text") for m in messages] and "Kirjaudu" in messages[0]["text"]
     assert "401" not in stack.logs["rasa"].read_text()
+
+
+def test_rasa_refuses_bodies_far_below_sanics_default(stack):
+    """Sanic's default limit is 100 MB; our Rasa takes 1 MB (scripts/rasa_server.py)."""
+    body = json.dumps({"sender": "iso", "message": "a" * (2 * 1024 * 1024)}).encode()
+    request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413

@@ -30,9 +30,9 @@ from liveagent.conversations import JOIN_QUEUE_PAYLOAD
 from tests.conftest import content_copy, make_token
 from tests.integration.conftest import (
     MODEL,
-    RASA_JWT_SECRET,
     Stack,
     free_port,
+    service_env,
     start_actions,
     start_stack,
     stop,
@@ -76,7 +76,7 @@ class Faults:
 
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory):
-    from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Service
+    from tests.liveagent.conftest import Service
 
     if not MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
@@ -87,15 +87,7 @@ def faults(tmp_path_factory):
         for name in ("RASA_ACTION_TIMEOUT_SECONDS", "LIVEAGENT_RASA_TIMEOUT_SECONDS", "TICKET_LOCK_LIFETIME"):
             patch.delenv(name, raising=False)
         running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
-    env = {
-        **running.env,
-        "LIVEAGENT_SECRET": SECRET, "RASA_JWT_SECRET": RASA_JWT_SECRET,
-        "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
-        "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
-        "LIVEAGENT_RASA_URL": running.rasa_url, "LIVEAGENT_ALLOWED_ORIGINS": service_url,
-        "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
-        "LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp / "content")),
-    }
+    env = service_env(running, port, tmp, content_copy(tmp / "content"))
     service = Service(service_url, running.rasa_url, env, tmp)
     faults = Faults(running, service, procs[0], int(running.actions_url.rsplit(":", 1)[1]), tmp)
     try:

@@ -11,10 +11,12 @@ Behaves like Rasa's REST channel and tracker API for the few things the service 
 GET /conversations/<id>/tracker returns Rasa-shaped events: a text with "pysäk"/"pysak" is not
 understood (nlu_fallback), "ihmisen" is request_human followed by action_escalate, anything else
 is faq/login with confidence 0.95 ("epävarma" in it: 0.6).
-PUT /model records the model file. PUT /conversations/<id>/tracker/events replaces the tracker's
-events (erasure); with FAKE_RASA_APPEND_ONLY=1 in its environment it keeps them, as Rasa's SQL
-tracker store does. GET /_log returns what was received. Requests to the HTTP API (tracker, model)
-must carry a Bearer JWT.
+PUT /model records the model file. DELETE /conversations/<id>/tracker deletes the conversation
+(erasure and retention, as rasa_runtime/erasure.py does); PUT /conversations/<id>/tracker/events
+replaces the tracker's events. With FAKE_RASA_APPEND_ONLY=1 in its environment it is a Rasa whose
+tracker store can neither delete nor replace (Mongo; SQL without rasa_runtime): DELETE answers 501
+and PUT keeps the events. GET /_log returns what was received ("erased": deleted conversations,
+"replaced": PUT ones). Requests to the HTTP API (tracker, model) must carry a Bearer JWT.
 
 Run: python tests/liveagent/fake_rasa.py PORT JWT_SECRET
 """
@@ -57,6 +59,7 @@ def make_app(jwt_secret: str) -> web.Application:
     trackers = defaultdict(list)
     models: list = []
     erased: list = []
+    replaced: list = []
     append_only = os.environ.get("FAKE_RASA_APPEND_ONLY") == "1"
 
     def authorized(request: web.Request) -> bool:
@@ -123,20 +126,35 @@ def make_app(jwt_secret: str) -> web.Application:
             return web.json_response({"error": "unauthorized"}, status=401)
         sender = request.match_info["sender"]
         events = await request.json()
-        erased.append(sender)
+        replaced.append(sender)
         if not append_only:
             trackers[sender] = list(events)
             log.pop(sender, None)
         return web.json_response({"sender_id": sender, "events": trackers[sender]})
 
+    async def delete_tracker(request: web.Request) -> web.Response:
+        if not authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if append_only:
+            return web.json_response({"message": "Conversations cannot be deleted from the MongoTrackerStore"},
+                                     status=501)
+        sender = request.match_info["sender"]
+        erased.append(sender)
+        trackers.pop(sender, None)
+        log.pop(sender, None)
+        paused.discard(sender)
+        return web.Response(status=204)
+
     async def get_log(request: web.Request) -> web.Response:
-        return web.json_response({"log": log, "paused": sorted(paused), "models": models, "erased": erased})
+        return web.json_response({"log": log, "paused": sorted(paused), "models": models, "erased": erased,
+                                  "replaced": replaced})
 
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_post("/conversations/{sender}/tracker/events", events)
     app.router.add_put("/conversations/{sender}/tracker/events", replace_events)
     app.router.add_get("/conversations/{sender}/tracker", tracker)
+    app.router.add_delete("/conversations/{sender}/tracker", delete_tracker)
     app.router.add_put("/model", load_model)
     app.router.add_get("/_log", get_log)
     return app

@@ -149,6 +149,24 @@ async def test_purge_works_through_more_conversations_than_one_batch(store, monk
     assert await count(store, conversations) == 1
 
 
+async def test_retention_in_steps_lists_expired_conversations_and_deletes_only_those_still_expired(store, monkeypatch):
+    """What liveagent/retention.py does to erase Rasa trackers first: list a batch, delete it."""
+    monkeypatch.setattr(retention_module, "BATCH", 2)
+    for name in ("old-a", "old-b", "old-c", "old-d"):
+        await conversation(store, name, 400)
+    await conversation(store, "recent", 10)
+    await store.create_ticket(None, "Orpo vanha", "x", "y", now=days_ago(500))
+    assert await store.retention.expired_conversations(days_ago(365)) == ["old-a", "old-b"]
+    assert await store.retention.expired_conversations(days_ago(365), after="old-b") == ["old-c", "old-d"]
+    assert await store.retention.expired_conversations(days_ago(365), after="old-d") == []
+    await store.add_message("old-c", "visitor", "text", "palasin", now=NOW)  # back to life meanwhile
+    deleted = await store.retention.purge_conversations(days_ago(365), ["old-a", "old-b", "old-c", "recent"])
+    assert (deleted.conversations, deleted.messages, deleted.tickets) == (2, 2, 2)
+    assert await store.retention.expired_conversations(days_ago(365)) == ["old-d"]
+    assert await store.find_conversation("old-c") is not None and await store.find_conversation("recent") is not None
+    assert await store.retention.purge_orphan_tickets(days_ago(365)) == Deleted(tickets=1)
+
+
 async def test_erasure_of_one_customer_deletes_all_their_conversations_and_nothing_else(store):
     anna = await store.create_agent("anna", "Anna", "pw-anna-123")
     await conversation(store, "theirs-1", 2, handoff=VERIFIED, agent_id=anna.id)

@@ -135,36 +135,20 @@ async def test_a_claim_race_across_replicas_has_exactly_one_winner(production: P
         await ville.close()
 
 
-async def test_redis_restart_loses_and_duplicates_nothing(production: Production) -> None:
+@pytest.mark.parametrize("restart", [restart_redis, restart_postgres], ids=["redis", "postgres"])
+async def test_a_redis_or_postgres_restart_mid_chat_loses_and_duplicates_nothing(production: Production,
+                                                                                   restart) -> None:
     console = await Console.open(production.replica(1), "aino")
     try:
         visitor, conversation = await claimed_chat(production, console)
-        ledger = Ledger("redis-restart")
+        ledger = Ledger(f"{restart.__name__}")
         await exchange(ledger, visitor, console, conversation, rounds=4)
         chatting = asyncio.create_task(exchange(ledger, visitor, console, conversation, rounds=8))
-        down = await asyncio.to_thread(restart_redis)
+        took = await asyncio.to_thread(restart)
         await chatting
         await exchange(ledger, visitor, console, conversation, rounds=4)
         await settle(ledger, visitor, console, conversation)
-        print(f"Redis was down {down:.1f} s")
-        ledger.assert_exact()
-        await visitor.close()
-    finally:
-        await console.close()
-
-
-async def test_postgres_restart_loses_and_duplicates_nothing(production: Production) -> None:
-    console = await Console.open(production.replica(1), "aino")
-    try:
-        visitor, conversation = await claimed_chat(production, console)
-        ledger = Ledger("postgres-restart")
-        await exchange(ledger, visitor, console, conversation, rounds=4)
-        chatting = asyncio.create_task(exchange(ledger, visitor, console, conversation, rounds=8))
-        took = await asyncio.to_thread(restart_postgres)
-        await chatting
-        await exchange(ledger, visitor, console, conversation, rounds=4)
-        await settle(ledger, visitor, console, conversation)
-        print(f"PostgreSQL restart took {took:.1f} s")
+        print(f"{restart.__name__} took {took:.1f} s")
         ledger.assert_exact()
         await visitor.close()
     finally:

@@ -1,5 +1,6 @@
-"""Per-visitor erasure (POST /api/agent/erasure): the service's copy and the Rasa tracker, audited
-without the identifier; refused unless a supervisor asks with the CSRF header about a finished chat."""
+"""Per-visitor erasure (POST /api/agent/erasure): the service's copy and the Rasa tracker (deleted with
+Rasa's DELETE .../tracker, rasa_runtime/erasure.py), audited without the identifier; refused unless a
+supervisor asks with the CSRF header about a finished chat."""
 
 from __future__ import annotations
 
@@ -56,10 +57,12 @@ async def test_erasure_of_a_conversation_deletes_it_everywhere_and_audits_withou
     assert (result["complete"], result["message"], result["rasa_remaining"]) == (True, DONE, [])
     deleted = result["deleted"]
     assert (deleted["conversations"], deleted["tickets"], deleted["rasa_trackers"]) == (1, 1, 1)
+    assert (deleted["rasa_trackers_deleted"], deleted["rasa_trackers_still_with_text"]) == (1, 0)
     assert deleted["messages"] >= 4 and deleted["events"] == 3  # escalate, claim, close
 
     rasa = service.rasa_log()
     assert rasa["erased"] == [conversation_id] and conversation_id not in rasa["log"]
+    assert rasa["replaced"] == []  # deleted, not emptied: nothing to read back
     assert (await aino.call("GET", f"/conversations/{conversation_id}")).status == 404
     tickets = (await (await aino.call("GET", "/tickets")).json())["tickets"]
     assert [t for t in tickets if t["conversation_id"] == conversation_id] == []
@@ -89,7 +92,7 @@ async def test_erasure_is_refused_unless_a_supervisor_asks_properly(service, vis
     assert (await response.json())["message"] == ("Keskustelu on vielä kesken. Päätä keskustelu ennen kuin "
                                                   "poistat asiakkaan tiedot.")
     assert [c["id"] for c in (await (await ville.call("GET", "/queue")).json())["conversations"]] == [waiting_id]
-    assert service.rasa_log()["erased"] == [] and await audit(ville) == []
+    assert service.rasa_log()["erased"] == [] and service.rasa_log()["replaced"] == [] and await audit(ville) == []
 
 
 async def test_erasure_of_a_customer_covers_all_their_verified_conversations(service, make_agent):
@@ -118,7 +121,8 @@ async def test_erasure_of_a_customer_covers_all_their_verified_conversations(ser
 
 @pytest.mark.parametrize("service_env", [{"fake_rasa": {"FAKE_RASA_APPEND_ONLY": "1"}}], indirect=True)
 async def test_a_tracker_store_that_keeps_events_is_reported_not_hidden(service, visitors, make_agent):
-    """Rasa's SQL tracker store ignores a replacement with fewer events (docs/security.md)."""
+    """A Rasa that cannot delete (501: e.g. a Mongo tracker store) gets its events replaced with none;
+    a store that ignores that too is reported, not hidden (docs/security.md)."""
     visitor = await visitors()
     await visitor.connect()
     await visitor.say("moi")
@@ -129,6 +133,8 @@ async def test_a_tracker_store_that_keeps_events_is_reported_not_hidden(service,
     result = await response.json()
     assert response.status == 200
     assert (result["complete"], result["message"], result["rasa_remaining"]) == (False, KEPT, [conversation_id])
+    assert (service.rasa_log()["erased"], service.rasa_log()["replaced"]) == ([], [conversation_id])
+    assert (result["deleted"]["rasa_trackers_deleted"], result["deleted"]["rasa_trackers_still_with_text"]) == (0, 1)
     assert (await ville.call("GET", f"/conversations/{conversation_id}")).status == 404  # the service's copy went
     entry = (await audit(ville))[0]
     assert (entry["detail"]["outcome"], entry["detail"]["rasa_trackers_still_with_text"]) == ("rasa_kept_text", 1)

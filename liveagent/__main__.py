@@ -45,7 +45,8 @@ async def retention(settings: Settings) -> int:
                       settings.rasa_timeout_seconds)
     await rasa.open()
     try:
-        result = await purge(store, rasa, settings.retention_days, dt.datetime.now(dt.timezone.utc))
+        result = await purge(store, rasa, settings.retention_days, dt.datetime.now(dt.timezone.utc),
+                             audit_retention_days=settings.audit_retention_days)
     finally:
         await rasa.close()
         await store.close()
@@ -55,7 +56,9 @@ async def retention(settings: Settings) -> int:
           f"{_count(deleted.events, 'state event')}, {_count(deleted.read_marks, 'read mark')}, "
           f"{_count(deleted.missed, 'inbox entry', 'inbox entries')}) "
           f"and {_count(deleted.tickets, 'contact request')}; "
-          f"Rasa deleted {_count(result.rasa_deleted, 'tracker')}.")
+          f"Rasa deleted {_count(result.rasa_deleted, 'tracker')}; "
+          f"{_count(deleted.audit_entries, 'audit entry', 'audit entries')} older than "
+          f"{settings.audit_retention_days} days deleted.")
     if result.rasa_not_deleted:
         print(f"Rasa could not delete {_count(result.rasa_not_deleted, 'tracker')} (its tracker store does not "
               "support it, see docs/security.md); their events were replaced with none.", file=sys.stderr)

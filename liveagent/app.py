@@ -72,7 +72,8 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         rasa_urls = settings.rasa_urls or (settings.rasa_url,)
         app.ctx.rasa = RasaClient(rasa_urls, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
         await app.ctx.rasa.open()
-        app.ctx.retention = RetentionSchedule(app.ctx.store, app.ctx.rasa, settings.retention_days)
+        app.ctx.retention = RetentionSchedule(app.ctx.store, app.ctx.rasa, settings.retention_days,
+                                              audit_retention_days=settings.audit_retention_days)
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
         app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
         if settings.demo_password:

@@ -55,9 +55,10 @@ class Purge:
 
 
 async def purge(store: Store, rasa: RasaClient, retention_days: int, now: dt.datetime,
-                budget_seconds: Optional[float] = None) -> Purge:
+                budget_seconds: Optional[float] = None, audit_retention_days: Optional[int] = None) -> Purge:
     """Delete what is older than the retention period now, in Rasa and in the service; recorded in
-    the audit log (counts only). ``budget_seconds`` bounds the time spent on Rasa (None: no bound)."""
+    the audit log (counts only). ``budget_seconds`` bounds the time spent on Rasa (None: no bound);
+    audit entries older than ``audit_retention_days`` go too (None: the log is kept)."""
     cutoff = now - dt.timedelta(days=retention_days)
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     deleted, rasa_deleted, rasa_not_deleted = Deleted(), 0, 0
@@ -86,6 +87,9 @@ async def purge(store: Store, rasa: RasaClient, retention_days: int, now: dt.dat
         deleted += await store.retention.purge_conversations(cutoff, erased)
         after = ids[-1]
     deleted += await store.retention.purge_orphan_tickets(cutoff)
+    if audit_retention_days is not None:
+        audit_cutoff = now - dt.timedelta(days=audit_retention_days)
+        deleted += Deleted(audit_entries=await store.audit.purge_before(audit_cutoff))
     result = Purge(deleted, rasa_deleted, rasa_not_deleted, unreachable, unfinished)
     await store.audit.record("retention", detail={"days": retention_days, **result.detail()}, now=now)
     if deleted.conversations or deleted.tickets:
@@ -103,8 +107,9 @@ class RetentionSchedule:
     """Runs ``purge`` when the last run (by any replica) is at least a day old or did not finish."""
 
     def __init__(self, store: Store, rasa: RasaClient, retention_days: int, every: dt.timedelta = EVERY,
-                 budget_seconds: float = RASA_BUDGET_SECONDS) -> None:
+                 budget_seconds: float = RASA_BUDGET_SECONDS, audit_retention_days: Optional[int] = None) -> None:
         self._store = store
+        self._audit_days = audit_retention_days
         self._rasa = rasa
         self._days = retention_days
         self._every = every
@@ -119,7 +124,7 @@ class RetentionSchedule:
             self._last = newest[0].created_at
             return None
         self._last = now
-        result = await purge(self._store, self._rasa, self._days, now, self._budget)
+        result = await purge(self._store, self._rasa, self._days, now, self._budget, self._audit_days)
         if result.unfinished:
             self._last = None  # the next sweep continues
         return result

@@ -76,6 +76,7 @@ class Settings:
     limit_messages: int = 300  # visitor messages per address and window (0: no limit)
     limit_logins: int = 20  # POST /api/agent/login per address and window (0: no limit)
     retention_days: int = 365  # conversations closed or idle longer than this are deleted
+    audit_retention_days: int = 730  # audit entries (they hold client addresses) older than this are deleted
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -130,6 +131,8 @@ class Settings:
                 limit_logins=int(env.get("LIVEAGENT_LIMIT_LOGINS", cls.limit_logins)),
                 retention_days=_at_least_one("LIVEAGENT_RETENTION_DAYS", env.get("LIVEAGENT_RETENTION_DAYS"),
                                              cls.retention_days),
+                audit_retention_days=_at_least_one("LIVEAGENT_AUDIT_RETENTION_DAYS",
+                                                   env.get("LIVEAGENT_AUDIT_RETENTION_DAYS"), cls.audit_retention_days),
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error

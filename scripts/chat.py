@@ -20,7 +20,10 @@ from typing import Any, Dict, List, Optional
 from dotenv import load_dotenv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from demo_token import mint  # noqa: E402
+
+from liveagent import copy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +70,10 @@ def main() -> int:
         text = line.strip()
         if not text:
             continue
-        for out in render(send(args.url, sender, text, token)):
+        messages = send(args.url, sender, text, token)
+        if not messages:  # Rasa answers nothing when an action failed; the service would apologise
+            print(f"Botti: {copy.text('status.action_failed')}")
+        for out in render(messages):
             print(out)
     return 0
 

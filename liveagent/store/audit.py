@@ -87,6 +87,16 @@ class AuditLog:
                 sa.select(audit_log).where(audit_log.c.id == result.inserted_primary_key[0]))).one()
         return _build(row)
 
+    async def purge_before(self, cutoff: dt.datetime) -> int:
+        """Retention of the log itself (it holds client addresses): entries older than ``cutoff`` go,
+        except the newest retention entry, which the schedule reads to know when it last ran."""
+        newest_retention = sa.select(sa.func.max(audit_log.c.id)).where(audit_log.c.action == "retention")
+        async with self._writer.begin() as conn:
+            gone = await conn.execute(audit_log.delete().where(
+                audit_log.c.created_at < cutoff,
+                audit_log.c.id != sa.func.coalesce(newest_retention.scalar_subquery(), -1)))
+        return gone.rowcount
+
     async def entries(
         self,
         limit: int = 50,

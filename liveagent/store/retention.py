@@ -40,6 +40,7 @@ class Deleted:
     read_marks: int = 0
     tickets: int = 0
     missed: int = 0
+    audit_entries: int = 0
 
     def __add__(self, other: "Deleted") -> "Deleted":
         return Deleted(**{name: getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__})

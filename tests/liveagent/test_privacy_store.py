@@ -92,6 +92,19 @@ async def test_audit_entries_are_masked_newest_first_and_paged(store):
     assert "010190-123A" not in raw and "example.com" not in raw and "040 123" not in raw
 
 
+async def test_old_audit_entries_go_but_the_newest_retention_entry_stays(store):
+    """The log holds client addresses: it has a retention of its own (LIVEAGENT_AUDIT_RETENTION_DAYS)."""
+    old = NOW - dt.timedelta(days=800)
+    await store.audit.record("login.success", actor_username="anna", client_address="203.0.113.9", now=old)
+    await store.audit.record("retention", detail={"days": 365}, now=old - dt.timedelta(days=1))
+    await store.audit.record("retention", detail={"days": 365}, now=old)  # the newest retention run
+    await store.audit.record("conversation.claim", actor_username="anna", now=NOW - dt.timedelta(days=10))
+    assert await store.audit.purge_before(NOW - dt.timedelta(days=730)) == 2
+    left = [(entry.action, entry.created_at) for entry in await store.audit.entries()]
+    assert left == [("conversation.claim", NOW - dt.timedelta(days=10)), ("retention", old)]
+
+
+
 # retention and erasure
 
 

@@ -67,7 +67,7 @@ async def test_the_sweep_deletes_what_is_older_than_the_retention_period_once_a_
     runs = await retention_runs()
     assert len(runs) == 1 and runs[0]["actor"] is None
     assert runs[0]["detail"] == {"days": 30, "conversations": 1, "messages": 1, "events": 2, "read_marks": 0,
-                                 "tickets": 1, "missed": 0, "rasa_trackers_deleted": 1,
+                                 "tickets": 1, "missed": 0, "audit_entries": 0, "rasa_trackers_deleted": 1,
                                  "rasa_trackers_not_deleted": 0, "rasa_unreachable": False, "unfinished": False}
     assert service.rasa_log()["erased"] == [OLD]  # its Rasa tracker went too, the recent one stays
     assert (await ville.call("GET", f"/conversations/{OLD}")).status == 404
@@ -98,7 +98,7 @@ def test_the_retention_command_deletes_now_and_says_how_much(tmp_path: Path):
         assert result.returncode == 0, result.stderr
         assert result.stdout == ("Deleted 1 conversation closed or idle for more than 30 days (1 message, 2 state "
                                  "events, 0 read marks, 0 inbox entries) and 1 contact request; Rasa deleted "
-                                 "1 tracker.\n")
+                                 "1 tracker; 0 audit entries older than 730 days deleted.\n")
         again = retention()
         assert again.stdout.startswith("Deleted 0 conversations") and again.returncode == 0
     finally:

@@ -110,6 +110,16 @@ class Production:
     def replica(self, index: int) -> Endpoint:
         return Endpoint(self.layout.service_url(index))
 
+    @property
+    def edge(self) -> Endpoint:
+        """nginx in front of both replicas, as browsers reach the service."""
+        return Endpoint(f"http://127.0.0.1:{self.layout.nginx}")
+
+    def upstreams(self) -> List[str]:
+        """The replica (host:port) nginx sent each request to, from its access log."""
+        log = self.logs / "nginx" / "logs" / "access.log"
+        return [line.split("upstream=")[1].split()[0] for line in log.read_text().splitlines() if "upstream=" in line]
+
     def restart(self, name: str, sig: Any = None) -> None:
         spec = self.specs[name]
         spec.kill() if sig is None else spec.kill(sig)
@@ -135,7 +145,7 @@ def production(tmp_path_factory) -> Production:
         nginx=free_port(), rasa=(free_port(), free_port()), actions=free_port(),
         services=(free_port(), free_port()), service_db=SERVICE_DB, rasa_db=RASA_DB, redis_db=REDIS_DB,
     )
-    origins = ",".join(layout.service_url(i) for i in range(2))
+    origins = ",".join([layout.service_url(i) for i in range(2)] + [f"http://127.0.0.1:{layout.nginx}"])
     env = {
         **os.environ,
         "LUMO_JWT_KEY": TEST_KEY, "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite",
@@ -145,7 +155,7 @@ def production(tmp_path_factory) -> Production:
         "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD, "LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp / "content")),
         "LIVEAGENT_SWEEP_SECONDS": "1", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "30",
     }
-    specs = prod_stack.plan(layout, env, logs=tmp)
+    specs = prod_stack.plan(layout, env, logs=tmp) + [prod_stack.nginx_spec(layout, tmp / "nginx")]
     try:
         for spec in specs:
             spec.start()

@@ -135,6 +135,28 @@ async def test_a_claim_race_across_replicas_has_exactly_one_winner(production: P
         await ville.close()
 
 
+async def test_through_nginx_visitor_and_agent_on_their_own_replicas_chat_exactly_once(production: Production) -> None:
+    """The path browsers take: nginx in front (deploy/nginx/rehearsal.conf.template), websockets through it."""
+    console = await Console.open(production.edge, "ville")
+    visitor = None
+    try:
+        visitor, conversation = await waiting_visitor(production.edge)
+        await console.wait_for(lambda e: e.get("type") == "queue"
+                               and any(c["id"] == conversation for c in e["conversations"]))
+        assert (await console.agent.call("POST", f"/conversations/{conversation}/claim")).status == 200
+        await visitor.wait_for("status", lambda d: d.get("state") == "assigned", timeout=15)
+        ledger = Ledger("nginx")
+        await exchange(ledger, visitor, console, conversation, rounds=4)
+        await settle(ledger, visitor, console, conversation)
+        ledger.assert_exact()
+        upstreams = set(production.upstreams())
+        assert upstreams <= {f"127.0.0.1:{port}" for port in production.layout.services}, upstreams
+    finally:
+        if visitor is not None:
+            await visitor.close()
+        await console.close()
+
+
 @pytest.mark.parametrize("restart", [restart_redis, restart_postgres], ids=["redis", "postgres"])
 async def test_a_redis_or_postgres_restart_mid_chat_loses_and_duplicates_nothing(production: Production,
                                                                                    restart) -> None:
@@ -208,3 +230,4 @@ async def test_killing_one_rasa_replica_leaves_the_other_answering(production: P
     ledger.assert_exact()
     for visitor in visitors:
         await visitor.close()
+

@@ -120,15 +120,12 @@ class Production:
         log = self.logs / "nginx" / "logs" / "access.log"
         return [line.split("upstream=")[1].split()[0] for line in log.read_text().splitlines() if "upstream=" in line]
 
-    def restart(self, name: str, sig: Any = None) -> None:
+    def start_again(self, name: str) -> None:
+        """Starts the process ``name`` (killed by the test) again and waits until it is ready."""
         spec = self.specs[name]
-        spec.kill() if sig is None else spec.kill(sig)
+        spec.kill()
         spec.start()
         prod_stack.wait_ready([spec], timeout=240)
-
-    def log(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,6 @@ def _build(row: Any) -> AuditEntry:
 class AuditLog:
     def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
         self._engine = engine
-        self.reconnects = engine.dialect.name == "postgresql"  # see store/reconnect.py
         self._writer = writer
         self._clock = clock
 

@@ -90,7 +90,6 @@ class RunInProgress(RuntimeError):
 class ContentLog:
     def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
         self._engine = engine
-        self.reconnects = engine.dialect.name == "postgresql"  # see store/reconnect.py
         self._writer = writer
         self._clock = clock
 

@@ -40,7 +40,7 @@ def connection_lost(error: BaseException) -> bool:
 def _retrying(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self.reconnects or _retrying_already.get():
+        if self._engine.dialect.name != "postgresql" or _retrying_already.get():
             return await method(self, *args, **kwargs)
         token = _retrying_already.set(True)
         try:
@@ -69,8 +69,8 @@ async def _with_retries(method: Callable[..., Any], self: Any, *args: Any, **kwa
 def survives_reconnects(cls: Type[T]) -> Type[T]:
     """Class decorator: every public coroutine method retries on a lost database connection.
 
-    The instance's ``reconnects`` attribute switches it on (PostgreSQL; SQLite has no connection
-    to lose). Calls nested inside a retried call are not retried separately.
+    It applies when the instance's ``_engine`` is PostgreSQL (SQLite has no connection to lose).
+    Calls nested inside a retried call are not retried separately.
     """
     for name, member in list(vars(cls).items()):
         if not name.startswith("_") and inspect.iscoroutinefunction(member):

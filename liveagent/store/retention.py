@@ -61,7 +61,6 @@ def _expired(cutoff: dt.datetime) -> Any:
 class VisitorData:
     def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
         self._engine = engine
-        self.reconnects = engine.dialect.name == "postgresql"  # see store/reconnect.py
         self._writer = writer
         self._clock = clock
 

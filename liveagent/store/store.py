@@ -243,7 +243,6 @@ class Store:
         hasher: Optional[PasswordHasher] = None,
     ) -> None:
         self._engine = engine
-        self.reconnects = engine.dialect.name == "postgresql"  # see store/reconnect.py
         self._writer = Writer(engine)
         self._clock = clock
         self._hasher = hasher or PasswordHasher()

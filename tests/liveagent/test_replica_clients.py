@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import List
 
 import pytest
@@ -116,7 +117,8 @@ class Flaky:
 @reconnect_module.survives_reconnects
 class Retrying:
     def __init__(self, flaky: Flaky, reconnects: bool = True) -> None:
-        self.flaky, self.reconnects = flaky, reconnects
+        self.flaky = flaky
+        self._engine = SimpleNamespace(dialect=SimpleNamespace(name="postgresql" if reconnects else "sqlite"))
 
     async def read(self) -> str:
         return await self.flaky()

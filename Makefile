@@ -8,13 +8,14 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/lumo.tar.gz
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
+VOIKKO_FI := /usr/lib/voikko/5/mor-standard/mor.vfst
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 # Rasa would otherwise send usage telemetry and crash reports (Segment, Sentry) to the internet.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run run-prod test train validate publish install bench bench-nlu bench-load lint clean token
+.PHONY: run run-prod test train validate publish install bench bench-nlu bench-load bench-privacy lint clean token
 
 run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, start everything
 	$(PY) scripts/run_stack.py
@@ -22,10 +23,10 @@ run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, sta
 run-prod: $(INSTALLED) .env $(MODEL) $(NGINX) ## production rehearsal: PostgreSQL, Redis, 2 Rasa + 2 service replicas, nginx on :8000
 	$(PY) scripts/prod_stack.py
 
-test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) ## install what is missing and run the whole suite
+test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) ## install what is missing and run the whole suite
 	$(PY) -m pytest
 
-install: $(INSTALLED) $(CHROMIUM) $(NGINX)
+install: $(INSTALLED) $(CHROMIUM) $(NGINX) $(VOIKKO_FI)
 
 # Browser tests drive Debian's chromium through Playwright (Playwright's own browser download
 # does not work offline).
@@ -40,6 +41,13 @@ $(NGINX):
 	@command -v apt-get >/dev/null || { echo "Install nginx for the production rehearsal and its tests"; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends nginx >/dev/null
+
+# spaCy's Finnish pipeline (spacy-fi-experimental-web-md) lemmatises with Voikko: the `voikko` wheel is only
+# a ctypes binding to Debian's libvoikko1, which needs the Finnish dictionary from voikko-fi.
+$(VOIKKO_FI):
+	@command -v apt-get >/dev/null || { echo "Install libvoikko1 and voikko-fi (Voikko) for spaCy's Finnish pipeline"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libvoikko1 voikko-fi >/dev/null
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PY310) -m venv $(VENV)
@@ -69,6 +77,9 @@ bench-nlu: $(INSTALLED) ## NLU comparison against Rasa's default pipeline
 
 bench-load: $(INSTALLED) $(MODEL) ## full stack over Socket.IO against plain `rasa run` (default config)
 	$(PY) bench/load.py
+
+bench-privacy: $(INSTALLED) $(VOIKKO_FI) ## spaCy's Finnish NER as a name/address masker: accuracy and cost (prints)
+	$(PY) bench/privacy_ner.py
 
 token: $(INSTALLED) .env ## print an identity token for a demo customer: make token CUSTOMER=LUMO-1001
 	@$(PY) scripts/demo_token.py $(or $(CUSTOMER),LUMO-1001)

@@ -1,0 +1,34 @@
+"""The hand-labelled masking set parses and every labelled entity really is in its sentence.
+
+No accuracy is asserted here: bench/privacy_ner.py measures that (it needs spaCy's Finnish model).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import yaml
+
+from bench.privacy_ner import KINDS, LABELLED, load_labelled
+
+
+def test_labelled_file_parses_and_every_entity_occurs_in_its_sentence() -> None:
+    raw = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))["sentences"]
+    sentences = load_labelled()  # raises ValueError for a missing, ambiguous or misplaced substring
+    assert len(sentences) == len(raw) >= 80
+    for item, sentence in zip(raw, sentences, strict=True):
+        assert sentence.text == item["text"]
+        for entity, (start, end, kind) in zip(item["entities"], sentence.entities, strict=True):
+            assert entity["text"] in sentence.text
+            assert sentence.text[start:end] == entity["text"]
+            assert kind == entity["kind"] in KINDS
+        assert sentence.personal == bool(sentence.entities)
+
+
+def test_set_has_both_halves_and_both_kinds() -> None:
+    sentences = load_labelled()
+    halves = Counter(s.personal for s in sentences)
+    kinds = Counter(kind for s in sentences for _, _, kind in s.entities)
+    assert halves[True] >= 40 and halves[False] >= 40
+    assert kinds["PERSON"] > 0 and kinds["ADDRESS"] > 0
+    assert len({s.text for s in sentences}) == len(sentences), "duplicate sentence"

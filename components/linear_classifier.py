@@ -206,6 +206,8 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         self.words = words
         self.sentence = sentence
         self.responses = responses or {}
+        # (label, text) of every training example: publishing tells an editor's new examples from these.
+        self.examples: List[List[str]] = []
         self.encoder = E5Encoder() if self.config["sentence_encoder"] == "e5" else None
 
     @classmethod
@@ -264,6 +266,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             assert labels == self.labels
         self.responses = {key: value for key, value in training_data.responses.items()
                           if key[len("utter_"):] in self.labels}
+        self.examples = [[label, m.get(TEXT)] for label, m in zip(targets, examples)]
         self.persist()
         return self._resource
 
@@ -348,7 +351,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             if block.idf is not None:
                 arrays[f"idf_{index}"] = block.idf
         meta = {"labels": self.labels, "blocks": self.matrix.to_json(), "responses": self.responses,
-                "e5_dimension": DIMENSION if self.sentence is not None else 0}
+                "examples": self.examples, "e5_dimension": DIMENSION if self.sentence is not None else 0}
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / MODEL_FILE, **arrays)
             (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True), encoding="utf-8")
@@ -371,3 +374,21 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             return cls.create(config, model_storage, resource, execution_context)
         return cls(config, model_storage, resource, FeatureMatrix(blocks), meta["labels"], words, sentence,
                    meta["responses"])
+
+
+def training_examples(model_path: Any) -> List[Tuple[str, str]]:
+    """(label, text) of every example a trained model archive's LinearClassifier learned from.
+
+    Read straight from the archive (no Rasa model loading), for the publish gate: the examples of
+    the candidate that the model in use did not have are the editor's new ones.
+    """
+    import tarfile
+
+    with tarfile.open(model_path, "r:gz") as archive:
+        for member in archive.getmembers():
+            if member.isfile() and member.name.endswith("/" + META_FILE) and "LinearClassifier" in member.name:
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    meta = json.loads(handle.read().decode("utf-8"))
+                    return [(str(label), str(text)) for label, text in meta.get("examples", [])]
+    return []

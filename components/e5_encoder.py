@@ -73,10 +73,10 @@ class E5Encoder:
                     vector = np.frombuffer(blob, dtype=np.float32)
                     if vector.shape == (DIMENSION,):
                         found[key] = vector
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             logger.warning("e5 cache %s not usable (%s); embedding every text", path, error)
             connection = None
-        missing = sorted({key: text for key, text in zip(keys, texts) if key not in found}.items())
+        missing = sorted({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
         if missing:
             vectors = self.embed([text for _key, text in missing])
             for (key, _text), vector in zip(missing, vectors, strict=True):

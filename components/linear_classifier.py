@@ -266,7 +266,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             assert labels == self.labels
         self.responses = {key: value for key, value in training_data.responses.items()
                           if key[len("utter_"):] in self.labels}
-        self.examples = [[label, m.get(TEXT)] for label, m in zip(targets, examples)]
+        self.examples = [[label, m.get(TEXT)] for label, m in zip(targets, examples, strict=True)]
         self.persist()
         return self._resource
 

@@ -13,7 +13,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.e5_featurizer import E5SentenceFeaturizer
+from components.e5_encoder import E5Encoder
 from components.finnish_morphology import FinnishLemmatizer, fold_diacritics
 from components.finnish_tokenizer import FinnishTokenizer
 
@@ -101,24 +101,35 @@ def test_count_vectors_see_lemmas_and_surface(tmp_path, context):
     assert sentence.features.sum() > 0
 
 
-def test_e5_featurizer_adds_a_normalised_sentence_feature(context):
-    featurizer = E5SentenceFeaturizer.create(E5SentenceFeaturizer.get_default_config(), None, None, context)
-    messages = [Message(data={TEXT: "en pääse kirjautumaan"}), Message(data={TEXT: "kirjautuminen ei onnistu"}),
-                Message(data={TEXT: "mikä on lasagnen resepti"})]
-    featurizer.process(messages)
-    vectors = []
-    for message in messages:
-        sequence, sentence = message.get_dense_features(TEXT)
-        assert sequence is None
-        assert sentence.features.shape == (1, 384)
-        vectors.append(sentence.features[0])
+def test_e5_encoder_gives_normalised_vectors_that_know_paraphrases():
+    vectors = E5Encoder().embed(["en pääse kirjautumaan", "kirjautuminen ei onnistu", "mikä on lasagnen resepti"])
+    assert vectors.shape == (3, 384)
     assert np.isclose(np.linalg.norm(vectors[0]), 1.0, atol=1e-3)
     # Paraphrases sit closer than an unrelated sentence.
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
 
-def test_e5_featurizer_skips_messages_without_text(context):
-    featurizer = E5SentenceFeaturizer.create(E5SentenceFeaturizer.get_default_config(), None, None, context)
-    message = Message(data={"intent": "greet"})
-    featurizer.process_training_data(TrainingData([message]))
-    assert message.features == []
+def test_e5_cache_gives_the_same_vectors_and_embeds_only_new_texts(tmp_path, monkeypatch):
+    encoder = E5Encoder()
+    cache = tmp_path / "e5.sqlite"
+    texts = ["miten kirjaudun", "kiitos", "miten kirjaudun"]
+    first = encoder.embed_cached(texts, cache)
+    assert np.array_equal(first, encoder.embed(texts))
+    embedded = []
+    original = encoder.embed
+
+    def counting(batch):
+        embedded.extend(batch)
+        return original(batch)
+
+    monkeypatch.setattr(encoder, "embed", counting)
+    again = encoder.embed_cached(["kiitos", "uusi esimerkki", "miten kirjaudun"], cache)
+    assert embedded == ["uusi esimerkki"]
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
+
+
+def test_e5_cache_that_cannot_be_opened_is_skipped(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    vectors = E5Encoder().embed_cached(["moi"], blocker / "e5.sqlite")
+    assert vectors.shape == (1, 384)

@@ -32,3 +32,14 @@ def test_set_has_both_halves_and_both_kinds() -> None:
     assert halves[True] >= 40 and halves[False] >= 40
     assert kinds["PERSON"] > 0 and kinds["ADDRESS"] > 0
     assert len({s.text for s in sentences}) == len(sentences), "duplicate sentence"
+
+
+def test_street_addresses_are_masked_in_text_editors_and_logs_see():
+    from actions.privacy import mask_personal_data
+
+    assert mask_personal_data("asun nykyään Kalevankatu 12 B 34, Helsinki") == \
+        "asun nykyään [katuosoite], Helsinki"
+    assert mask_personal_data("muutin Hämeentielle 5:een viime kuussa") == "muutin [katuosoite] viime kuussa"
+    # Places and agency words are not personal data: left as they are.
+    for text in ("muutin Tampereelle", "Lumon palvelupiste on auki", "asumistuki maksetaan 5. päivä"):
+        assert mask_personal_data(text) == text

@@ -19,16 +19,32 @@ from content.publish import ModelFiles, Progress, Publisher, PublishFailed
 from content.repository import ContentRepository
 from tests.conftest import content_copy
 
-PASSING = {"passed": True, "suites": [], "button_errors": [], "story_failures": None}
-FAILING = {
-    "passed": False,
-    "suites": [{"key": "heldout", "name": "uudet muotoilut", "total": 346, "accuracy": 0.931, "required": 0.95,
-                "errors": [["milloin tuki maksetaan", "faq/payment_dates", "faq/parking"]]},
-               {"key": "out_of_scope", "name": "aiheen ulkopuoliset kysymykset", "total": 68, "accuracy": 0.79,
-                "required": 0.8, "errors": [["sataako huomenna", "out_of_scope", "faq/login"],
-                                            ["kuka voitti", "out_of_scope", "faq/login"]]}],
+PASSING = {"mode": "compare", "passed": True, "suites": [], "button_errors": [], "story_failures": None,
+           "worse_topics": [], "changed": [], "new_examples": [], "not_understood": [],
+           "overall": {"total": 791, "before": 760, "after": 760, "worse": False}}
+# The candidate took test messages of faq/login_problem to faq/login, where the editor added examples.
+REFUSED = {
+    **PASSING, "passed": False,
+    "margin": {"topic_messages": 2, "overall_points": 1.0, "new_examples": 0.8},
+    "titles": {"faq/login": "Kirjautuminen", "faq/login_problem": "Kirjautumisongelmat"},
+    "topics": [{"label": "faq/login_problem", "total": 35, "before": 34, "after": 31}],
+    "worse_topics": ["faq/login_problem"],
+    "changed": [{"suite": "heldout", "text": "tunnistautuminen epäonnistuu koko ajan", "expected": "faq/login_problem",
+                 "before": "faq/login_problem", "after": "faq/login", "was_right": True, "is_right": False},
+                {"suite": "typos", "text": "kirjautumien epaonnistuu aina", "expected": "faq/login_problem",
+                 "before": "faq/login_problem", "after": "faq/login", "was_right": True, "is_right": False},
+                {"suite": "typos", "text": "sain virheen kirjautumisessa", "expected": "faq/login_problem",
+                 "before": "faq/login_problem", "after": "faq/login", "was_right": True, "is_right": False}],
+    "new_examples": [{"label": "faq/login", "text": "tunnistautuminen epäonnistuu aina", "got": "faq/login"},
+                     {"label": "faq/login", "text": "kirjautumisessa tulee virheilmoitus", "got": "faq/login"}],
     "button_errors": [["Voiko autolla tulla?", "faq/parking", "faq/contact"]],
-    "story_failures": None,
+}
+# No model in use to compare with: the absolute targets decide.
+FAILING_TARGETS = {
+    "mode": "absolute", "passed": False,
+    "suites": [{"key": "heldout", "name": "uudet muotoilut", "total": 346, "accuracy": 0.931, "required": 0.95,
+                "errors": [["milloin tuki maksetaan", "faq/payment_dates", "faq/parking"]]}],
+    "button_errors": [], "story_failures": None,
 }
 
 
@@ -44,29 +60,40 @@ def project(tmp_path) -> Path:
 
 
 def fake_rasa(tmp_path: Path, train_exit: int = 0) -> str:
-    """`rasa data validate` is clean; `rasa train` prints Rasa-like progress and writes the model."""
+    """`rasa data validate` is clean; `rasa train` prints what Rasa 3.6 prints for this pipeline (the
+    hooks' component lines; no epochs any more) and writes the model."""
     return executable(tmp_path / "rasa", f"""
 import sys, pathlib
 args = sys.argv[1:]
 if args[:2] == ["data", "validate"]:
     sys.exit(0)
 if args[0] == "train":
+    assert "--skip-validation" in args  # publishing has just validated
     out = pathlib.Path(args[args.index("--out") + 1]); name = args[args.index("--fixed-model-name") + 1]
-    print("INFO rasa.engine.training.hooks  - Starting to train component 'BatchedDIETClassifier'.", flush=True)
-    for percent in (0, 50, 100):
-        sys.stdout.write(f"Epochs:  {{percent}}%|###| {{percent}}/100 [00:01<00:00]\\r")
-    print("INFO rasa.engine.training.hooks  - Starting to train component 'ResponseSelector'.")
-    sys.stdout.write("Epochs:  100%|###| 80/80\\r")
+    hooks = "2026-12-03 21:43:04 INFO     rasa.engine.training.hooks  - "
+    for component in ("CountVectorsFeaturizer", "CountVectorsFeaturizer", "LinearClassifier", "MemoizationPolicy",
+                      "RulePolicy"):
+        print(hooks + f"Starting to train component '{{component}}'.", flush=True)
+        print(hooks + f"Finished training component '{{component}}'.", flush=True)
+    sys.stdout.write("Processed rules: 100%|##########| 11/11 [00:00<00:00]\\r")
     if {train_exit} == 0:
         out.mkdir(parents=True, exist_ok=True); (out / (name + ".tar.gz")).write_bytes(b"new-model")
+        print(f"Your Rasa model is trained and saved at '{{out / (name + '.tar.gz')}}'.")
     sys.exit({train_exit})
 sys.exit(3)
 """)
 
 
 def fake_python(tmp_path: Path, report: dict) -> str:
-    """Stands in for `python -m content.regression MODEL`: prints the gate's JSON report."""
-    return executable(tmp_path / "python", f"import json; print({json.dumps(json.dumps(report))})")
+    """Stands in for `python -m content.regression CANDIDATE --content ROOT [--baseline MODEL]`: reports its
+    progress on stderr, prints the gate's JSON report and records its arguments."""
+    return executable(tmp_path / "python", f"""
+import json, pathlib, sys
+pathlib.Path({str(tmp_path / "regression-args.json")!r}).write_text(json.dumps(sys.argv[1:]))
+for step in ("candidate_loaded", "candidate_scored", "baseline_loaded", "baseline_scored", "stories"):
+    print("PROGRESS " + step, file=sys.stderr, flush=True)
+print({json.dumps(json.dumps(report))})
+""")
 
 
 class Loader:
@@ -107,26 +134,95 @@ async def test_a_passing_candidate_is_loaded_first_and_only_then_becomes_the_cur
     assert stages.index("train") < stages.index("test") < stages.index("load")
     percents = [p.percent for p in seen]
     assert percents == sorted(percents) and percents[-1] == 100
-    assert "Koulutetaan uutta mallia: aiheiden tunnistus 50 %" in [p.detail for p in seen]
+    details = [p.detail for p in seen]
+    assert "Koulutetaan uutta mallia: aiheiden tunnistus" in details  # from Rasa's component lines
+    assert "Testataan uutta mallia: nykyinen malli vastaa samoihin kysymyksiin" in details
+    # each stage ends where the next starts: the milestones the subprocesses printed moved the bar there
+    assert max(p.percent for p in seen if p.stage == "train") == publish.STAGE_SPAN["train"][1]
+    assert max(p.percent for p in seen if p.stage == "test") == publish.STAGE_SPAN["test"][1]
     assert seen[-1].detail.startswith("Julkaistu")
+    # the gate judged the candidate against the model in use
+    arguments = json.loads((tmp_path / "regression-args.json").read_text())
+    assert arguments[:2] == ["-m", "content.regression"] and arguments[2].endswith("t1.tar.gz")
+    assert arguments[arguments.index("--baseline") + 1] == str(project / "models" / "lumo.tar.gz")
 
 
-async def test_a_failing_regression_gate_leaves_the_bot_untouched_and_says_what_to_fix(project, tmp_path):
+async def test_without_a_model_in_use_the_gate_runs_on_the_absolute_targets(project, tmp_path):
+    (project / "models" / "lumo.tar.gz").unlink()
+    await run(publisher(project, tmp_path, Loader()))
+    assert "--baseline" not in json.loads((tmp_path / "regression-args.json").read_text())
+    assert not (project / "models" / "previous.tar.gz").exists()
+
+
+async def test_a_refused_candidate_leaves_the_bot_untouched_and_says_what_got_worse(project, tmp_path):
     loader = Loader()
     with pytest.raises(PublishFailed) as failure:
-        await run(publisher(project, tmp_path, loader, report=FAILING))
+        await run(publisher(project, tmp_path, loader, report=REFUSED))
     assert failure.value.stage == "test"
     assert "ei läpäissyt" in failure.value.message and "entisellä mallilla" in failure.value.message
-    details = "\n".join(failure.value.details)
-    assert "Uudet muotoilut: 93,1 % oikein, vaaditaan 95,0 %." in details
-    assert "Yksi testikysymys, jonka oikea tulkinta on faq/payment_dates, tulkittiin aiheeksi faq/parking." in details
-    assert ("2 testikysymystä, joiden oikea tulkinta on ”botin aihepiirin ulkopuolella”, tulkittiin aiheeksi "
-            "faq/login.") in details
-    assert "milloin tuki maksetaan" not in details and "sataako" not in details  # held-out questions stay hidden
-    assert "Aiheen faq/parking esimerkkikysymys ”Voiko autolla tulla?”" in details
+    details = failure.value.details
+    assert details[0] == ("Aihe ”Kirjautumisongelmat” heikkeni: sen 35 testikysymyksestä uusi malli tunnistaa oikein "
+                          "31, nykyinen malli 34.")
+    assert details[1] == ("Testikysymys ”tunnistautuminen epäonnistuu koko ajan” tulkitaan nyt aiheeksi "
+                          "”Kirjautuminen”, vaikka nykyinen malli tunnistaa sen oikein. Tämä johtuu todennäköisesti "
+                          "uudesta esimerkistäsi ”tunnistautuminen epäonnistuu aina” aiheessa ”Kirjautuminen”.")
+    assert "”sain virheen kirjautumisessa”" in details[3] and "esimerkistäsi" in details[3]
+    assert any("Aiheen faq/parking esimerkkikysymys ”Voiko autolla tulla?”" in line for line in details)
     assert loader.loaded == []
     assert (project / "models" / "lumo.tar.gz").read_bytes() == b"model-in-use"
     assert not (project / "models" / "previous.tar.gz").exists()
+    assert list((project / "models" / "candidates").iterdir()) == []
+
+
+async def test_without_a_model_in_use_a_missed_target_refuses_with_the_messages(project, tmp_path):
+    (project / "models" / "lumo.tar.gz").unlink()
+    with pytest.raises(PublishFailed) as failure:
+        await run(publisher(project, tmp_path, Loader(), report=FAILING_TARGETS))
+    assert failure.value.details[:3] == [
+        "Uudet muotoilut: 93,1 % oikein, vaaditaan 95,0 %.",
+        "Yksi testikysymys, jonka oikea tulkinta on faq/payment_dates, tulkittiin aiheeksi faq/parking.",
+        "Testikysymykset: ”milloin tuki maksetaan”"]
+
+
+async def test_a_broken_gate_run_is_a_failure_not_a_pass(project, tmp_path):
+    pub = Publisher(project, Loader(), python=executable(tmp_path / "python", "import sys; sys.exit(1)"),
+                    rasa=fake_rasa(tmp_path))
+    with pytest.raises(PublishFailed) as failure:
+        await run(pub)
+    assert failure.value.stage == "test" and failure.value.details == []
+
+
+async def test_the_bar_moves_with_time_between_milestones_but_never_past_the_next(monkeypatch):
+    now = [0.0]
+    seen: List[Progress] = []
+
+    async def record(progress: Progress) -> None:
+        seen.append(progress)
+
+    stage = publish.StageProgress("train", record, "stage.train", "stage.train_component", clock=lambda: now[0])
+    start, end = publish.STAGE_SPAN["train"]
+    first = publish.TIMELINE["train"][0]
+    await stage.emit()
+    assert seen[-1] == Progress("train", start, "Koulutetaan uutta mallia: Rasa käynnistyy")
+    now[0] = first.seconds / 2
+    await stage.emit()
+    halfway = seen[-1].percent
+    assert start < halfway < end
+    now[0] = first.seconds * 100  # far slower than measured: the bar waits short of the milestone
+    await stage.emit()
+    stuck = seen[-1].percent
+    await stage.line("INFO rasa.engine.training.hooks  - Starting to train component 'CountVectorsFeaturizer'.")
+    assert seen[-1].percent > stuck and seen[-1].detail.endswith("sanojen ja kirjainyhdistelmien laskenta")
+    await stage.line("INFO rasa.engine.training.hooks  - Starting to train component 'CountVectorsFeaturizer'.")
+    await stage.line("Your Rasa model is trained and saved at 'x'.")  # a later milestone: skips ahead
+    assert seen[-1].detail.endswith("mallin tallennus")
+    assert [p.percent for p in seen] == sorted(p.percent for p in seen)
+
+
+def test_the_timeline_covers_the_whole_bar():
+    spans = [publish.STAGE_SPAN[stage] for stage in publish.STAGE_ORDER]
+    assert spans[0][0] == 0 and spans[-1][1] == 100
+    assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1))
 
 
 async def test_a_failing_validation_blocks_publishing_before_training(project, tmp_path):
@@ -192,3 +288,4 @@ def test_model_files_promote_and_swap(tmp_path):
 
 def test_explain_is_empty_for_a_passing_report():
     assert publish.explain(PASSING) == []
+    assert publish.explain({**FAILING_TARGETS, "passed": True, "suites": []}) == []

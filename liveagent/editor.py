@@ -161,11 +161,13 @@ class EditorService:
             await self.store.content.update_run(run_id, state="succeeded", stage="done", percent=100,
                                                 detail=message, message=message)
         except PublishFailed as failure:
-            await self.store.content.update_run(run_id, state="failed", stage=failure.stage,
+            # The final state replaces the last progress line ("Testataan uutta mallia…"): nothing is running.
+            await self.store.content.update_run(run_id, state="failed", stage=failure.stage, detail=failure.message,
                                                 message=failure.message, details=failure.details)
         except Exception:  # noqa: BLE001 - the run must end in a state the editor sees
             logger.exception("Publish run %s broke", run_id)
-            await self.store.content.update_run(run_id, state="failed", message=copy.text("editor.run_broke"))
+            message = copy.text("editor.run_broke")
+            await self.store.content.update_run(run_id, state="failed", detail=message, message=message)
 
     async def runs(self) -> Dict[str, Any]:
         runs = await self.store.content.runs()

@@ -162,6 +162,8 @@
     runs: [],
     canRollback: false,
     watchedRunId: null, // the run this page shows progress of
+    shownRunId: null, // the finished run whose result is shown
+    findingsRequest: 0, // only the latest findings request may change the checks panel
     pollTimer: null,
   };
 
@@ -1545,10 +1547,16 @@
   });
 
   // ---- findings --------------------------------------------------------------------------------------------------
+  // Every request ends in a final text: the findings, or why they could not be had. Requests may overlap
+  // (opening the view, a run ending, the button): only the latest one changes the panel.
   async function loadFindings() {
+    const request = ++state.findingsRequest;
+    ui.findingsSummary.className = 'findings-summary';
     ui.findingsSummary.textContent = 'Tarkistetaan sisältöä…';
+    ui.findingsRefresh.disabled = true;
     try {
       const data = await api('GET', editor('/findings'));
+      if (request !== state.findingsRequest) return;
       const found = list(data.findings);
       // Errors ("virhe") first, then warnings; the server's order within each.
       state.findings = found
@@ -1556,7 +1564,10 @@
         .concat(found.filter((f) => f.severity !== 'virhe'));
       renderFindings();
     } catch (err) {
+      if (request !== state.findingsRequest) return;
       ui.findingsSummary.textContent = `Tarkistusta ei saatu tehtyä: ${err.message}`;
+    } finally {
+      if (request === state.findingsRequest) ui.findingsRefresh.disabled = false;
     }
   }
 
@@ -1636,12 +1647,15 @@
     setText(ui.publishDetail, '');
   }
 
-  function showRunResult(run) {
+  /** The result of a finished run; ``quiet``: shown when the page opens, without announcing it. */
+  function showRunResult(run, quiet) {
     ui.publishResult.textContent = '';
     if (!run) {
+      state.shownRunId = null;
       ui.publishResult.hidden = true;
       return;
     }
+    state.shownRunId = run.id;
     const ok = run.state === 'succeeded';
     const kind = run.kind === 'rollback' ? 'Palautus' : 'Julkaisu';
     ui.publishResult.className = `publish-result ${ok ? 'publish-result--ok' : 'publish-result--failed'}`;
@@ -1653,9 +1667,14 @@
       ui.publishResult.appendChild(el('ul', { className: 'result-details' }, details.map((d) => el('li', { text: d }))));
     }
     ui.publishResult.hidden = false;
+    if (quiet) return;
     const message = `${kind} ${ok ? 'onnistui' : 'epäonnistui'}: ${str(run.message)}`;
-    if (ok) setStatus(message);
-    else setAlert(message);
+    if (ok) {
+      setStatus(message);
+    } else {
+      setStatus(''); // "Julkaisu aloitettu…" is over
+      setAlert(message);
+    }
   }
 
   function schedulePoll() {
@@ -1695,6 +1714,11 @@
       hideProgress();
       showRunResult(finished);
       loadFindings();
+    } else {
+      // Nothing running: the page shows how the latest run ended (also after a reload), never a bar.
+      hideProgress();
+      const latest = state.runs[0] || null;
+      if (latest && latest.id !== state.shownRunId) showRunResult(latest, true);
     }
     renderRuns();
     updatePublishButtons();

@@ -7,11 +7,15 @@ regression tests and hot-loaded for real), the action server. The content is a c
 from __future__ import annotations
 
 import re
+import shutil
+import time
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.conftest import ROOT
 from tests.integration.test_browser_loop import SCREENSHOTS, browser, send, serious  # noqa: F401 - fixture
 from tests.liveagent.conftest import DEMO_PASSWORD
 
@@ -36,6 +40,25 @@ EXAMPLES = [
 # Twelve examples, as an editor would start. In a trial with eight more parking phrasings the gate
 # refused to publish (out-of-scope probe 79.4 % < 80 %): docs/editing.md tells editors what to do then.
 NEW_WORDING = "saako teidän pihaan jättää auton siksi aikaa kun asioin"
+# What docs/publish-gate.md measured as a harmful edit: login-problem phrasings added to "Kirjautuminen".
+LOGIN_PROBLEMS_AS_LOGIN = [
+    "en pääse kirjautumaan sisään", "kirjautuminen ei nyt onnistu", "tunnukset eivät toimi",
+    "tunnistautuminen epäonnistuu koko ajan", "pankkitunnukset ei käy", "kirjautuminen kaatuu virheeseen",
+    "en pääse palveluun", "sisäänkirjautuminen ei toimi", "mobiilivarmenne ei toimi kirjautuessa",
+    "kirjautumisessa tulee virheilmoitus", "miksi kirjautuminen ei onnistu", "en saa kirjauduttua",
+    "kirjautuminen jumittaa aina", "tili lukittui kun yritin kirjautua", "ei pääse sisään asiointiin",
+]
+PUBLISH_SECONDS = 120  # issue 12: a publish, end to end, within 2 minutes
+
+
+def warm_e5_cache(full_stack) -> None:
+    """The content copy gets the checkout's e5 cache, as the editors' working copy has it after `make run`
+    (training examples only: texts the project already has)."""
+    cache = ROOT / ".rasa" / "e5-cache.sqlite"
+    target = Path(full_stack.env["LIVEAGENT_CONTENT_ROOT"]) / ".rasa"
+    if cache.exists() and not (target / cache.name).exists():
+        target.mkdir(exist_ok=True)
+        shutil.copy(cache, target / cache.name)
 
 
 def login(page, base_url: str) -> None:
@@ -88,13 +111,19 @@ def test_editor_adds_a_topic_publishes_and_the_widget_answers_it(full_stack, bro
     expect(page.locator("#changes-list")).to_contain_text("pysakointi")
 
     # publish: validate, train, test, load; the progress is shown until it is done
+    warm_e5_cache(full_stack)
     page.locator("#nav-publish").click()
+    expect(page.locator("#findings-summary")).not_to_contain_text("Tarkistetaan", timeout=60_000)
+    started = time.monotonic()
     page.locator("#publish-button").click()
     expect(page.locator("#publish-detail")).to_contain_text(re.compile("Tarkistetaan|Koulutetaan"), timeout=30_000)
-    expect(page.locator("#publish-detail")).to_contain_text(re.compile(r"Koulutetaan uutta mallia: .* \d+ %"),
-                                                            timeout=180_000)
+    expect(page.locator("#publish-detail")).to_contain_text("Koulutetaan uutta mallia: ", timeout=60_000)
+    expect(page.locator("#publish-percent")).to_have_text(re.compile(r"\d+ %"))
     page.screenshot(path=str(SCREENSHOTS / "editor-publish.png"), full_page=True)
-    expect(page.locator("#publish-result")).to_contain_text("Julkaistu", timeout=900_000)
+    expect(page.locator("#publish-result")).to_contain_text("Julkaistu", timeout=PUBLISH_SECONDS * 1000)
+    print(f"publish in the browser: {time.monotonic() - started:.1f} s")
+    assert time.monotonic() - started <= PUBLISH_SECONDS
+    expect(page.locator("#publish-progress-box")).to_be_hidden()
     expect(page.locator("#rollback-button")).to_be_enabled()
     assert serious(Axe().run(page)) == []
 
@@ -104,3 +133,48 @@ def test_editor_adds_a_topic_publishes_and_the_widget_answers_it(full_stack, bro
     assert errors == []
     editor.close()
     visitor.close()
+
+
+def test_a_publish_that_breaks_another_topic_is_refused_with_the_messages_and_the_page_ends_still(
+        full_stack, browser, tmp_path):  # noqa: F811
+    """After the topic above was published (so a previous model exists), an edit that the gate measured
+    as harmful is refused: the reasons name the topic and the test messages, the editor's own example
+    is pointed at, nothing spins, and rollback stays available. Also at 390 px wide."""
+    editor = browser.new_context(viewport={"width": 390, "height": 844})
+    page = editor.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, full_stack.url)
+    page.locator("#topic-list").get_by_text("Kirjautuminen", exact=True).click()
+    page.locator("#examples-new").fill("\n".join(LOGIN_PROBLEMS_AS_LOGIN))
+    page.locator("#examples-add").click()
+    expect(page.locator("#examples-result")).to_contain_text("Lisätty 15 esimerkkiä")
+
+    warm_e5_cache(full_stack)
+    page.locator("#nav-publish").click()
+    started = time.monotonic()
+    page.locator("#publish-button").click()
+    result = page.locator("#publish-result")
+    expect(result).to_contain_text("Julkaisu epäonnistui", timeout=PUBLISH_SECONDS * 1000)
+    print(f"refused publish in the browser: {time.monotonic() - started:.1f} s")
+    expect(result).to_contain_text("Aihe ”Kirjautumisongelmat” heikkeni")
+    expect(result).to_contain_text("tulkitaan nyt aiheeksi ”Kirjautuminen”")
+    expect(result).to_contain_text("Tämä johtuu todennäköisesti uudesta esimerkistäsi")
+    # the final state: no bar, no "checking" left, and the previous model can be brought back
+    expect(page.locator("#publish-progress-box")).to_be_hidden()
+    expect(page.locator("#findings-summary")).not_to_contain_text("Tarkistetaan", timeout=60_000)
+    expect(page.locator("#rollback-button")).to_be_enabled()
+    expect(page.locator("#publish-button")).to_be_enabled()
+    page.screenshot(path=str(tmp_path / "editor-refused-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+    # a reload shows the same final state, not a spinner
+    page.reload()
+    page.locator("#nav-publish").click()
+    expect(page.locator("#publish-result")).to_contain_text("Julkaisu epäonnistui")
+    expect(page.locator("#publish-progress-box")).to_be_hidden()
+    expect(page.locator("#findings-summary")).not_to_contain_text("Tarkistetaan", timeout=60_000)
+    expect(page.locator("#rollback-button")).to_be_enabled()
+    assert serious(Axe().run(page)) == []
+    assert errors == []
+    editor.close()

@@ -196,3 +196,45 @@ async def test_inbox_messages_the_topic_already_has_are_marked_handled(make_agen
                        {"examples": group["texts"], "version": topic["topic"]["version"], "missed_ids": group["ids"]})
     assert again.status == 200 and "jo aiheen esimerkkejä" in (await again.json())["summary"]
     assert await _groups(eeva) == []
+
+
+class RefusingPublisher:
+    """content.publish.Publisher's surface for the editor: reports progress into the test stage, then
+    is refused by the gate (the real gate is exercised in tests/content and the browser test)."""
+
+    def __init__(self, models: Any) -> None:
+        from content.publish import ModelFiles
+
+        self.files = ModelFiles(models)
+
+    async def publish(self, on_progress, run_id=None):
+        from content.publish import Progress, PublishFailed
+
+        await on_progress(Progress("test", 75, "Testataan uutta mallia: keskustelutestit"))
+        raise PublishFailed("test", "Uusi malli ei läpäissyt testejä.",
+                            ["Aihe ”Kirjautumisongelmat” heikkeni: …", "Testikysymys ”tunnukset ei toimi” …"])
+
+
+async def test_after_a_refusal_the_run_shows_its_final_state_and_rollback_follows_the_previous_model(tmp_path):
+    from liveagent.editor import EditorService
+    from liveagent.store import Store
+    from tests.liveagent.test_store import FAST_HASHER
+
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite", hasher=FAST_HASHER)
+    try:
+        agent = await store.create_agent("eeva", "Eeva", "pw-eeva", "editor")
+        editor = EditorService(store, None, tmp_path, 60, publisher=RefusingPublisher(tmp_path / "models"))
+        (tmp_path / "models").mkdir()
+        (tmp_path / "models" / "previous.tar.gz").write_bytes(b"the model before")
+        await editor.start_publish(agent)
+        await editor._task
+        status = await editor.runs()
+        run = status["runs"][0]
+        assert run["state"] == "failed" and run["stage"] == "test" and run["finished_at"]
+        assert run["detail"] == run["message"] == "Uusi malli ei läpäissyt testejä."  # no "Testataan…" left
+        assert run["details"][1].startswith("Testikysymys ”tunnukset ei toimi”")
+        assert status["can_rollback"] is True  # a previous model exists: the refusal does not hide it
+        (tmp_path / "models" / "previous.tar.gz").unlink()
+        assert (await editor.runs())["can_rollback"] is False
+    finally:
+        await store.close()

@@ -10,7 +10,8 @@ RASA_ACTION_TIMEOUT_SECONDS (default 3.5), well inside the conversation lock (ra
 The API takes the JWT in the Authorization header only: `--auth-token` (a token in the URL) is
 refused, and so is every invalid JWT, with 401 (rasa_runtime/api_auth.py). `DELETE
 /conversations/<id>/tracker` deletes a conversation from the tracker store, for erasure and
-retention (rasa_runtime/erasure.py).
+retention (rasa_runtime/erasure.py). TensorFlow is never imported: our graph has no neural model,
+and Rasa would otherwise load it (~420 MB, ~10 s of start-up) for nothing (rasa_runtime/no_tensorflow.py).
 Usage: python scripts/rasa_server.py [other `rasa run` arguments]
 """
 
@@ -32,6 +33,9 @@ def main() -> None:
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(RASA_REQUEST_MAX_BYTES))
     sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256"]
     sys.path.insert(0, str(ROOT))
+    from rasa_runtime import no_tensorflow
+
+    no_tensorflow.install()  # before anything imports Rasa
     from rasa_runtime import action_calls, api_auth, batching, erasure, memory, model_loading
 
     try:

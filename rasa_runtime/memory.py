@@ -1,9 +1,11 @@
 """Give back to the system what loading a model allocated only for a while.
 
-Loading builds TensorFlow graphs and trains each neural component one step (Rasa's way of
-creating its variables); glibc keeps the freed memory in its arenas, so a freshly loaded server
-holds a few hundred MB it will never use again. After every model load the process collects
-garbage and asks glibc to return free pages (`malloc_trim`).
+Loading a model unpacks the archive and reads every component's files (vocabularies, the
+classifier's matrices, Voikko's dictionary, the e5 weights) through temporary Python objects;
+glibc keeps the freed memory in its arenas, so a freshly loaded server holds memory it will never
+use again, and a `PUT /model` briefly holds two models. After every model load the process
+collects garbage and asks glibc to return free pages (`malloc_trim`). (Loading used to build
+TensorFlow graphs too; our server no longer loads TensorFlow at all, rasa_runtime/no_tensorflow.py.)
 """
 
 from __future__ import annotations

@@ -12,13 +12,18 @@ Targets (issue 5), on the same machine in the same run:
 Visitors are asyncio tasks in a closed loop (each sends its next message when the previous one was
 answered). The message mix is the held-out Finnish phrasings (tests/nlu/heldout*.yml, ~600 distinct
 texts) without requests for a human; every visitor starts a new conversation every five messages.
+Before the levels, each Rasa (plain and ours) is timed from process start to its first answer on the
+REST channel and then sent 1,000 distinct Finnish messages one after another (tests/nlu/*.yml, then
+training examples from data/nlu), after which its resident memory (VmRSS, VmHWM) is read and whether
+TensorFlow is mapped into it (issue 12: at most 800 MB, first answer within 20 s).
 Reported per level (1, 20, 100, 200 visitors): p50/p95/p99 latency, messages per second, errors,
 empty replies; then the agent relay (visitor -> agent -> visitor with 50 chats), resident memory of
 every process, start-up to first answer and training time. Writes the "Load" section of
 bench/REPORT.md and bench/charts/*.png. The driver shares the machine's two cores with the servers;
 its own cost is part of every figure, on both sides alike.
 
-Run: make bench-load   (or python bench/load.py --levels 1,20 --seconds 10 for a quick look)
+Run: make bench-load   (or python bench/load.py --levels 1,20 --seconds 10 for a quick look;
+python bench/load.py --footprint-only for the start-up and memory figures alone, ~3 minutes)
 """
 
 from __future__ import annotations
@@ -89,6 +94,22 @@ class Process:
             return 0.0, 0.0
         return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
+    def tensorflow_loaded(self) -> bool:
+        """Whether TensorFlow's libraries are mapped into the process."""
+        try:
+            with open(f"/proc/{self.popen.pid}/maps", encoding="ascii", errors="replace") as handle:
+                return any("site-packages/tensorflow/" in line for line in handle)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process (all its threads), from /proc."""
         try:
@@ -155,6 +176,52 @@ def message_mix() -> List[str]:
     texts = [text for path in (HELDOUT, HELDOUT_TYPOS) for text, label in load_examples(path)
              if label not in ("request_human",)]
     return list(dict.fromkeys(texts))
+
+
+FOOTPRINT_MESSAGES = 1000
+
+
+def footprint_texts(count: int) -> List[str]:
+    """``count`` distinct Finnish messages: the test phrasings first, then training examples."""
+    paths = [*sorted((ROOT / "tests" / "nlu").glob("*.yml")), *sorted((ROOT / "data" / "nlu").rglob("*.yml"))]
+    texts = list(dict.fromkeys(text for path in paths for text, _label in load_examples(path)))
+    if len(texts) < count:
+        raise SystemExit(f"only {len(texts)} distinct phrasings for a footprint of {count} messages")
+    return texts[:count]
+
+
+@dataclass
+class Footprint:
+    """A Rasa process after start-up and ``messages`` distinct messages."""
+
+    start_seconds: float  # process start to the first answer on the REST channel
+    rss_mb: float
+    peak_mb: float
+    tensorflow: bool
+    messages: int
+    answered: int  # HTTP 200 (an answer may be empty when an action server is slow)
+
+    def line(self, name: str) -> str:
+        return (f"- {name}: first answer {self.start_seconds:.1f} s after start; after {self.messages} distinct "
+                f"messages {self.rss_mb:.0f} MB resident, {self.peak_mb:.0f} MB peak; TensorFlow "
+                f"{'loaded' if self.tensorflow else 'not loaded'}")
+
+
+async def footprint(url: str, process: Process, texts: List[str]) -> Footprint:
+    """Start-up to first answer, then ``texts`` one after another (five per conversation), then memory."""
+    start_seconds = await first_answer("direct", url, process)
+    answered = 0
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPLY_TIMEOUT)) as session:
+        for index, text in enumerate(texts):
+            body = {"sender": f"footprint-{index // MESSAGES_PER_CONVERSATION}", "message": text}
+            try:
+                async with session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
+                    await response.read()
+                    answered += response.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                pass
+    rss, peak = process.rss_mb()
+    return Footprint(start_seconds, rss, peak, process.tensorflow_loaded(), len(texts), answered)
 
 
 # -- drivers ---------------------------------------------------------------------------------------------
@@ -488,16 +555,24 @@ async def main_async(args: argparse.Namespace) -> int:
             actions = stack.start("actions", [sys.executable, "-m", "actions.server", "--port", str(actions_port)])
             await wait_http(f"http://127.0.0.1:{actions_port}/health", actions)
             endpoints = str(endpoints_file(tmp, actions_port))
-            plain_url, plain_start = f"http://127.0.0.1:{plain_port}", float("nan")
+            plain_url = f"http://127.0.0.1:{plain_port}"
+            distinct_texts = footprint_texts(args.footprint_messages)
+            footprints: Dict[str, Footprint] = {}
             if "plain" in args.kinds:
                 plain = stack.start("plain-rasa", [str(BIN / "rasa"), "run", "--model", str(BASELINE), "--port",
                                                    str(plain_port), "--interface", "127.0.0.1", "--endpoints",
                                                    endpoints])
-                plain_start = await first_answer("plain", plain_url, plain)
+                footprints["plain"] = await footprint(plain_url, plain, distinct_texts)
+                print(footprints["plain"].line("plain rasa run"), flush=True)
+                if args.footprint_only:
+                    plain.stop()  # the next start-up gets the machine to itself
             rasa = stack.start("rasa", [sys.executable, "scripts/rasa_server.py", "--model", str(OURS), "--port",
                                         str(rasa_port), "--interface", "127.0.0.1", "--endpoints", endpoints],
                                dict(item.split("=", 1) for item in args.rasa_env))
-            await wait_http(f"http://127.0.0.1:{rasa_port}/", rasa)
+            footprints["ours"] = await footprint(f"http://127.0.0.1:{rasa_port}", rasa, distinct_texts)
+            print(footprints["ours"].line("our Rasa (scripts/rasa_server.py)"), flush=True)
+            if args.footprint_only:
+                return 0
             service_url = f"http://127.0.0.1:{service_port}"
             service = stack.start("liveagent", [sys.executable, "-m", "liveagent", "serve"], {
                 "LIVEAGENT_SECRET": SECRET, "LIVEAGENT_PORT": str(service_port),
@@ -508,7 +583,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
             })
             await wait_http(f"{service_url}/health", service)
-            full_start = await first_answer("full", service_url, rasa)
+            full_start = await first_answer("full", service_url, service)
 
             results: Dict[Tuple[str, int], Result] = {}
             for level in levels:
@@ -578,9 +653,14 @@ async def main_async(args: argparse.Namespace) -> int:
         "Agent relay with "
         f"{args.relay_chats} concurrent agent chats (one agent holding all; each side types 0.5-2.5 s before "
         "each message):", *relay_lines, "",
-        "Resident memory:", *memory_lines, "",
-        f"Start-up to first answer: plain {plain_start:.1f} s, full stack (Rasa start to answer through the "
-        f"service) {full_start:.1f} s.", train_line, "", *charts(levels, results), "", summary,
+        "Resident memory at the end of the run:", *memory_lines, "",
+        "Start-up to first answer (REST) and resident memory after "
+        f"{args.footprint_messages} distinct messages sent one after another (issue 12: at most 800 MB, "
+        "first answer within 20 s):",
+        footprints["plain"].line("plain rasa run (default config)"),
+        footprints["ours"].line("our Rasa (scripts/rasa_server.py)"),
+        f"- the service: first answer through it {full_start:.1f} s after its start", train_line, "",
+        *charts(levels, results), "", summary,
     ])
     write_section("Load", body)
     print(summary)
@@ -594,6 +674,11 @@ def main() -> int:
     parser.add_argument("--relay-chats", type=int, default=50)
     parser.add_argument("--kinds", type=lambda v: v.split(","), default=list(KINDS),
                         help="targets to load (an experiment with fewer than all does not write REPORT.md)")
+    parser.add_argument("--footprint-messages", type=int, default=FOOTPRINT_MESSAGES,
+                        help="distinct messages sent to each Rasa before its memory is read")
+    parser.add_argument("--footprint-only", action="store_true",
+                        help="only start-up to first answer and memory after the messages, for plain and our Rasa "
+                             "(one after the other; prints, REPORT.md untouched)")
     parser.add_argument("--rasa-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for our Rasa (experiments, e.g. MALLOC_ARENA_MAX=2)")
     return asyncio.run(main_async(parser.parse_args()))

@@ -44,3 +44,17 @@ def test_result_survives_the_json_round_trip_publishing_uses(result):
     again = RegressionResult.from_json(result.to_json())
     assert again.passed == result.passed
     assert [s.accuracy for s in again.suites] == [s.accuracy for s in result.suites]
+
+
+def test_story_tests_run_in_the_gates_process_and_catch_a_wrong_turn(tmp_path):
+    """The publish gate runs what `rasa test core --fail-on-prediction-errors` checks on the candidate it
+    has already loaded (content.regression.story_failures_of)."""
+    from content.regression import _load, story_failures_of
+
+    agent = _load(MODEL)
+    assert story_failures_of(agent) is None
+    wrong = tmp_path / "wrong.yml"
+    wrong.write_text('version: "3.1"\nstories:\n- story: thanks answered as a greeting\n  steps:\n'
+                     "  - user: |\n      kiitos\n    intent: thank\n  - action: utter_greet\n", encoding="utf-8")
+    failure = story_failures_of(agent, wrong)
+    assert failure is not None and "thanks answered as a greeting" in failure

@@ -16,7 +16,8 @@ validator, which every model load runs, imports DIETClassifier, ResponseSelector
 compare classes, so those modules still have to import. Calling or instantiating a stand-in raises
 `TensorFlowNotLoaded`, and so does loading a model whose prediction graph has a TensorFlow component
 (DIET, ResponseSelector, TED, UnexpecTED, ConveRT, language-model featurizer): it fails with a
-message that says why, at start-up or on `PUT /model`, instead of half working. Keras and
+message that says why, at start-up (scripts/rasa_server.py then exits: Rasa itself would log the
+error and serve without a model) or on `PUT /model`, instead of half working. Keras and
 TensorFlow's add-on packages refuse to import with the same error.
 
 Any other `tensorflow.*` import fails with ModuleNotFoundError, so a library that probes for
@@ -114,6 +115,25 @@ def tensorflow_components(uses: Sequence[type]) -> list[str]:
     """Names of the classes among ``uses`` that are (or derive from) one of Rasa's TensorFlow components."""
     return sorted({cls.__name__ for cls in uses
                    if any(base.__module__ in TENSORFLOW_COMPONENT_MODULES for base in cls.__mro__)})
+
+
+def tensorflow_components_in_archive(model_path: str) -> list[str]:
+    """Rasa's TensorFlow components in a model archive's prediction graph, read from its metadata.
+
+    For start-up: Rasa logs a model that fails to load and serves without one, which visitors would
+    only notice as silence; scripts/rasa_server.py refuses to start instead.
+    """
+    import json
+    import tarfile
+
+    with tarfile.open(model_path, "r:gz") as archive:
+        member = next((m for m in archive.getmembers() if m.name.lstrip("/") == "metadata.json"), None)
+        handle = archive.extractfile(member) if member is not None else None
+        if handle is None:
+            return []
+        nodes = json.loads(handle.read().decode("utf-8")).get("predict_schema", {}).get("nodes", {})
+    return sorted({node["uses"].rpartition(".")[2] for node in nodes.values()
+                   if node.get("uses", "").rpartition(".")[0] in TENSORFLOW_COMPONENT_MODULES})
 
 
 def installed() -> bool:

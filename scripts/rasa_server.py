@@ -36,6 +36,11 @@ def main() -> None:
     from rasa_runtime import no_tensorflow
 
     no_tensorflow.install()  # before anything imports Rasa
+    model = next((sys.argv[i + 1] for i, arg in enumerate(sys.argv[:-1]) if arg in ("--model", "-m")), None)
+    if model and os.path.isfile(model):
+        needing = no_tensorflow.tensorflow_components_in_archive(model)
+        if needing:
+            sys.exit(no_tensorflow.MESSAGE.format(what=f"{model} uses {', '.join(needing)}"))
     from rasa_runtime import action_calls, api_auth, batching, erasure, memory, model_loading
 
     try:

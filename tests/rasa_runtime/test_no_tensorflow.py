@@ -6,12 +6,16 @@ real TensorFlow, long before these tests run.
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
+import tarfile
 import textwrap
 
 import pytest
 
+from rasa_runtime import no_tensorflow
 from tests.conftest import ROOT
 
 MODEL = ROOT / "models" / "lumo.tar.gz"
@@ -77,6 +81,35 @@ def test_a_model_with_a_tensorflow_component_fails_to_load_with_the_reason():
     assert "the model's graph uses DIETClassifier" in out
     assert "stand-in called: TensorFlow is not loaded in this Rasa server" in out
     assert "tensorflow.constant was called" in out
+
+
+def archive_with(tmp_path, uses: list) -> str:
+    nodes = {f"node{i}": {"uses": name} for i, name in enumerate(uses)}
+    body = json.dumps({"predict_schema": {"nodes": nodes}}).encode()
+    path = tmp_path / "model.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        info = tarfile.TarInfo("metadata.json")
+        info.size = len(body)
+        archive.addfile(info, io.BytesIO(body))
+    return str(path)
+
+
+def test_the_server_refuses_to_start_with_a_tensorflow_model(tmp_path):
+    model = archive_with(tmp_path, ["rasa.nlu.classifiers.diet_classifier.DIETClassifier",
+                                    "rasa.core.policies.rule_policy.RulePolicy"])
+    assert no_tensorflow.tensorflow_components_in_archive(model) == ["DIETClassifier"]
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", model],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "RASA_JWT_SECRET": "x" * 32})
+    assert result.returncode == 1
+    assert f"TensorFlow is not loaded in this Rasa server (rasa_runtime/no_tensorflow.py): {model} uses " \
+           "DIETClassifier." in result.stderr
+
+
+def test_our_model_has_no_tensorflow_component():
+    if not MODEL.exists():
+        pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
+    assert no_tensorflow.tensorflow_components_in_archive(str(MODEL)) == []
 
 
 def test_spacy_sees_no_tensorflow():

@@ -28,6 +28,7 @@ from liveagent.hub import AgentHub
 from liveagent.rasa_client import RasaClient
 from liveagent.ratelimit import RateLimits
 from liveagent.retention import RetentionSchedule
+from liveagent.roles import check_declared, declare_public
 from liveagent.settings import Settings
 from liveagent.store import Store
 from liveagent.visitor import register_visitor_handlers
@@ -60,6 +61,9 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.blueprint(editor_api.bp)
     app.blueprint(supervisor_api.bp)
     app.static("/static", str(STATIC), name="static")
+    declare_public(app, "socket.io", "the visitor channel: origin-checked, rate-limited, identity from verified tokens")
+    declare_public(app, "static/<__file_uri__:path>", "the pages' scripts and styles")
+    check_declared(app)  # every route decided who may use it (liveagent/roles.py)
 
     @app.before_server_start
     async def open_resources(app: Sanic, _loop: Any) -> None:

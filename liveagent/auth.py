@@ -73,30 +73,3 @@ def requires_agent(handler: Callable) -> Callable:
         return await handler(request, *args, **kwargs)
 
     return wrapper
-
-
-def requires_supervisor(handler: Callable) -> Callable:
-    """Like requires_agent, and the agent must be a supervisor."""
-
-    @wraps(handler)
-    async def check_role(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        if request.ctx.agent.role != "supervisor":
-            return error(403, "supervisor_only")
-        return await handler(request, *args, **kwargs)
-
-    return requires_agent(check_role)
-
-
-EDITOR_ROLES = ("editor", "supervisor")
-
-
-def requires_editor(handler: Callable) -> Callable:
-    """Like requires_agent, and the agent may change content (editor or supervisor)."""
-
-    @wraps(handler)
-    async def check_role(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        if request.ctx.agent.role not in EDITOR_ROLES:
-            return error(403, "editor_only")
-        return await handler(request, *args, **kwargs)
-
-    return requires_agent(check_role)

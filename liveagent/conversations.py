@@ -21,6 +21,7 @@ from liveagent import copy
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.rasa_client import RasaClient, RasaUnavailable
+from liveagent.roles import Right, may
 from liveagent.settings import Settings
 from liveagent.store import ConversationState, Store, Transition, TransitionError
 
@@ -143,7 +144,8 @@ class ConversationService:
         await self.emit("bot_uttered", await self.message_json(message), conversation_id)
 
     async def online_agent_ids(self) -> List[int]:
-        return [agent.id for agent in await self.store.list_agents(online_only=True)]
+        """Online accounts that handle chats (an editor's presence never makes a human available)."""
+        return [agent.id for agent in await self.store.list_agents(online_only=True) if may(agent, Right.HANDLE_CHATS)]
 
     async def status(self, conversation_id: str) -> Dict[str, Any]:
         conversation = await self.store.get_or_create_conversation(conversation_id)

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 from actions.settings import Settings as IdentitySettings
 from actions.settings import SettingsError as IdentitySettingsError
@@ -43,6 +44,9 @@ class Settings:
     # Longer than a turn whose action times out (RASA_ACTION_TIMEOUT_SECONDS + NLU): no answer dropped.
     rasa_timeout_seconds: float = 10.0
     allowed_origins: Tuple[str, ...] = ("http://localhost:8000", "http://127.0.0.1:8000")
+    # Pages allowed to open the agent websocket: the consoles' own origins, not the widget's websites.
+    # Empty: the origin of public_url (LIVEAGENT_CONSOLE_ORIGINS, comma-separated).
+    console_origins: Tuple[str, ...] = ()
     session_secret: str = ""
     jwt_algorithm: str = "HS256"
     jwt_keys: Tuple[str, ...] = field(default_factory=tuple)
@@ -78,6 +82,10 @@ class Settings:
     retention_days: int = 365  # conversations closed or idle longer than this are deleted
     audit_retention_days: int = 730  # audit entries (they hold client addresses) older than this are deleted
 
+    def __post_init__(self) -> None:
+        if not self.console_origins:
+            object.__setattr__(self, "console_origins", (origin_of(self.public_url),))
+
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
@@ -90,13 +98,17 @@ class Settings:
             raise SettingsError(str(error)) from error
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
         origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
+        public_url = env.get("LIVEAGENT_PUBLIC_URL", cls.public_url)
+        console_name = "LIVEAGENT_CONSOLE_ORIGINS" if env.get("LIVEAGENT_CONSOLE_ORIGINS") else "LIVEAGENT_PUBLIC_URL"
+        raw_console = env.get("LIVEAGENT_CONSOLE_ORIGINS") or public_url
+        console_origins = tuple(origin_of(o, console_name) for o in raw_console.split(",") if o.strip())
         raw_rasa = env.get("LIVEAGENT_RASA_URL", cls.rasa_url)
         rasa_urls = tuple(u.strip().rstrip("/") for u in raw_rasa.split(",") if u.strip()) or (cls.rasa_url,)
         try:
             return cls(
                 host=env.get("LIVEAGENT_HOST", cls.host),
                 port=int(env.get("LIVEAGENT_PORT", cls.port)),
-                public_url=env.get("LIVEAGENT_PUBLIC_URL", cls.public_url),
+                public_url=public_url,
                 database_url=env.get("LIVEAGENT_DATABASE_URL", cls.database_url),
                 rasa_url=rasa_urls[0],
                 rasa_urls=rasa_urls,
@@ -104,6 +116,7 @@ class Settings:
                 rasa_jwt_secret=env.get("RASA_JWT_SECRET", ""),
                 rasa_timeout_seconds=float(env.get("LIVEAGENT_RASA_TIMEOUT_SECONDS", cls.rasa_timeout_seconds)),
                 allowed_origins=origins,
+                console_origins=console_origins,
                 session_secret=secret,
                 jwt_algorithm=identity.jwt_algorithm,
                 jwt_keys=identity.jwt_keys,
@@ -136,6 +149,21 @@ class Settings:
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error
+
+
+def origin_of(url: str, name: str = "LIVEAGENT_PUBLIC_URL") -> str:
+    """``scheme://host[:port]`` of ``url`` as a browser sends it in ``Origin`` (no path, no default port)."""
+    parts = urlsplit(url.strip())
+    try:
+        given_port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        given_port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or given_port == -1:
+        raise SettingsError(f"{name}: {url.strip()!r} is not an http(s) URL such as https://chat.example.com")
+    default_port = 443 if parts.scheme == "https" else 80
+    port = f":{given_port}" if given_port and given_port != default_port else ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}{port}"
 
 
 def _proxies(raw: str) -> Tuple[str, ...]:

@@ -10,7 +10,8 @@ from sanic.response import HTTPResponse, empty, json
 
 from liveagent import auditing
 from liveagent.addresses import request_address
-from liveagent.auth import error, issue_session, requires_agent, requires_supervisor, set_cookie
+from liveagent.auth import error, issue_session, set_cookie
+from liveagent.roles import Chat, Right, public, requires, rights_of
 from liveagent.store import TransitionError
 from liveagent.validation import storable
 
@@ -23,7 +24,8 @@ TRANSITION_STATUS = {"already_claimed": 409, "not_waiting": 409, "not_assigned":
 
 def agent_json(agent: Any) -> Dict[str, Any]:
     return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
-            "role": agent.role, "presence": agent.presence}
+            "role": agent.role, "rights": sorted(right.value for right in rights_of(agent)),
+            "presence": agent.presence}
 
 
 def body(request: Request) -> Dict[str, Any]:
@@ -48,6 +50,7 @@ async def _known_agent(request: Request, username: str) -> Any:
 
 
 @bp.post("/login")
+@public("creates the session: JSON credentials, rate-limited per address")
 async def login(request: Request) -> HTTPResponse:
     limits = request.app.ctx.limits
     if not await limits.allow("login", request_address(request)):
@@ -83,7 +86,7 @@ async def login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout")
-@requires_agent
+@requires(Right.SESSION)
 async def logout(request: Request) -> HTTPResponse:
     await request.app.ctx.service.set_presence(request.ctx.agent, "offline")
     await auditing.record(request, "logout", detail={"presence_before": request.ctx.agent.presence})
@@ -94,13 +97,13 @@ async def logout(request: Request) -> HTTPResponse:
 
 
 @bp.get("/me")
-@requires_agent
+@requires(Right.SESSION)
 async def me(request: Request) -> HTTPResponse:
     return json({"agent": agent_json(request.ctx.agent), "csrf_token": request.ctx.csrf})
 
 
 @bp.put("/presence")
-@requires_agent
+@requires(Right.HANDLE_CHATS)
 async def presence(request: Request) -> HTTPResponse:
     value = body(request).get("presence")
     if value not in PRESENCE:
@@ -112,14 +115,14 @@ async def presence(request: Request) -> HTTPResponse:
 
 
 @bp.get("/queue")
-@requires_agent
+@requires(Right.HANDLE_CHATS)
 async def queue(request: Request) -> HTTPResponse:
     service = request.app.ctx.service
     return json({"conversations": [await service.brief(c) for c in await request.app.ctx.store.queue()]})
 
 
 @bp.get("/conversations")
-@requires_agent
+@requires(Right.HANDLE_CHATS)
 async def mine(request: Request) -> HTTPResponse:
     service, agent = request.app.ctx.service, request.ctx.agent
     conversations = await request.app.ctx.store.assigned_to(agent.id)
@@ -127,7 +130,7 @@ async def mine(request: Request) -> HTTPResponse:
 
 
 @bp.get("/conversations/<conversation_id:str>")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.SEE)
 async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     store, service = request.app.ctx.store, request.app.ctx.service
     found = await store.find_conversation(conversation_id)
@@ -154,25 +157,25 @@ async def _act(request: Request, conversation_id: str, action: str, *args: Any) 
 
 
 @bp.post("/conversations/<conversation_id:str>/claim")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.CLAIM)
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
     return await _act(request, conversation_id, "claim")
 
 
 @bp.post("/conversations/<conversation_id:str>/return")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.ACT)
 async def return_to_bot(request: Request, conversation_id: str) -> HTTPResponse:
     return await _act(request, conversation_id, "return_to_bot")
 
 
 @bp.post("/conversations/<conversation_id:str>/close")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.ACT)
 async def close(request: Request, conversation_id: str) -> HTTPResponse:
     return await _act(request, conversation_id, "close")
 
 
 @bp.post("/conversations/<conversation_id:str>/transfer")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.ACT)
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
     to_agent = body(request).get("agent_id")
     if not isinstance(to_agent, int):
@@ -210,19 +213,19 @@ async def _post_text(request: Request, conversation_id: str, action: str) -> HTT
 
 
 @bp.post("/conversations/<conversation_id:str>/messages")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.ACT)
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     return await _post_text(request, conversation_id, "agent_message")
 
 
 @bp.post("/conversations/<conversation_id:str>/notes")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.ACT)
 async def note(request: Request, conversation_id: str) -> HTTPResponse:
     return await _post_text(request, conversation_id, "note")
 
 
 @bp.post("/conversations/<conversation_id:str>/read")
-@requires_agent
+@requires(Right.HANDLE_CHATS, chat=Chat.SEE)
 async def read(request: Request, conversation_id: str) -> HTTPResponse:
     message_id = body(request).get("message_id")
     if not isinstance(message_id, int):
@@ -234,13 +237,13 @@ async def read(request: Request, conversation_id: str) -> HTTPResponse:
 
 
 @bp.get("/agents")
-@requires_agent
+@requires(Right.HANDLE_CHATS)
 async def agents(request: Request) -> HTTPResponse:
     return json({"agents": [agent_json(a) for a in await request.app.ctx.store.list_agents()]})
 
 
 @bp.get("/canned")
-@requires_agent
+@requires(Right.HANDLE_CHATS)
 async def canned(request: Request) -> HTTPResponse:
     items = await request.app.ctx.store.list_canned_replies()
     return json({"canned": [{"id": c.id, "title": c.title, "text": c.text} for c in items]})
@@ -257,7 +260,7 @@ def _canned_input(request: Request) -> Any:
 
 
 @bp.post("/canned")
-@requires_supervisor
+@requires(Right.SUPERVISE)
 async def canned_create(request: Request) -> HTTPResponse:
     values = _canned_input(request)
     if values is None:
@@ -268,7 +271,7 @@ async def canned_create(request: Request) -> HTTPResponse:
 
 
 @bp.put("/canned/<canned_id:int>")
-@requires_supervisor
+@requires(Right.SUPERVISE)
 async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
     values = _canned_input(request)
     if values is None:
@@ -281,7 +284,7 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
 
 
 @bp.delete("/canned/<canned_id:int>")
-@requires_supervisor
+@requires(Right.SUPERVISE)
 async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
     if not await request.app.ctx.store.delete_canned_reply(canned_id):
         return error(404, "not_found")
@@ -290,7 +293,7 @@ async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
 
 
 @bp.get("/tickets")
-@requires_agent
+@requires(Right.HANDLE_CHATS)
 async def tickets(request: Request) -> HTTPResponse:
     items = await request.app.ctx.store.list_tickets()
     return json({"tickets": [
@@ -300,7 +303,7 @@ async def tickets(request: Request) -> HTTPResponse:
 
 
 @bp.post("/tickets/<ticket_id:int>/handled")
-@requires_agent
+@requires(Right.HANDLE_CHATS)
 async def ticket_handled(request: Request, ticket_id: int) -> HTTPResponse:
     if not await request.app.ctx.store.mark_ticket_handled(ticket_id, request.ctx.agent.id, now()):
         return error(404, "not_found")

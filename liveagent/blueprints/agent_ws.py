@@ -10,27 +10,16 @@ from typing import Any
 
 from sanic import Blueprint, Request
 
-from liveagent.auth import read_session
+from liveagent.roles import Right, socket_requires
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("agent_ws", url_prefix="/api/agent")
 
 
-def origin_allowed(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    return origin is None or origin in request.app.ctx.settings.allowed_origins
-
-
 @bp.websocket("/ws")
+@socket_requires(Right.HANDLE_CHATS)  # the console's own origins only; editors get no agent events
 async def agent_socket(request: Request, ws: Any) -> None:
-    if not origin_allowed(request):
-        await ws.close(code=4403, reason="origin not allowed")
-        return
-    session = read_session(request)
-    agent = await request.app.ctx.store.get_agent(int(session["agent_id"])) if session else None
-    if agent is None:
-        await ws.close(code=4401, reason="not logged in")
-        return
+    agent = request.ctx.agent
     app = request.app
     client = app.ctx.hub.register(agent.id, ws)
     sender = asyncio.create_task(client.sender())

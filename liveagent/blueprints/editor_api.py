@@ -1,7 +1,8 @@
 """Editor API: topics, examples and answers, the change log, the missed-messages inbox, publishing.
 
-Every route needs an editor (or supervisor) session; changes need the CSRF header. Content errors
-come back as 400/404/409 with a Finnish ``message`` (and the ``field`` it is about).
+Every route needs the right edit_content (editors and supervisors, liveagent/roles.py); changes need
+the CSRF header. Content errors come back as 400/404/409 with a Finnish ``message`` (and the ``field``
+it is about).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sanic.response import HTTPResponse, json
 from actions.privacy import mask_personal_data
 from content.repository import ContentError, Topic, TopicNotFound, VersionConflict
 from liveagent import auditing
-from liveagent.auth import error, requires_editor
+from liveagent.auth import error
 from liveagent.editor import RunInProgress, run_json
+from liveagent.roles import Right, requires
 
 bp = Blueprint("editor_api", url_prefix="/api/editor")
 MAX_IDS = 1000
@@ -78,14 +80,14 @@ def _ids(value: Any) -> List[int]:
 
 
 @bp.get("/topics")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def topics(request: Request) -> HTTPResponse:
     listed = await asyncio.to_thread(request.app.ctx.editor.repository.topics)
     return json({"topics": [topic_json(t, full=False) for t in listed]})
 
 
 @bp.get("/topics/<name>")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 @content_errors
 async def topic(request: Request, name: str) -> HTTPResponse:
     editor = request.app.ctx.editor
@@ -94,7 +96,7 @@ async def topic(request: Request, name: str) -> HTTPResponse:
 
 
 @bp.put("/topics/<name>/answer")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 @content_errors
 async def update_answer(request: Request, name: str) -> HTTPResponse:
     data = body(request)
@@ -107,7 +109,7 @@ async def update_answer(request: Request, name: str) -> HTTPResponse:
 
 
 @bp.post("/topics/<name>/examples")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 @content_errors
 async def add_examples(request: Request, name: str) -> HTTPResponse:
     data = body(request)
@@ -121,7 +123,7 @@ async def add_examples(request: Request, name: str) -> HTTPResponse:
 
 
 @bp.post("/topics/<name>/examples/remove")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 @content_errors
 async def remove_example(request: Request, name: str) -> HTTPResponse:
     data = body(request)
@@ -132,7 +134,7 @@ async def remove_example(request: Request, name: str) -> HTTPResponse:
 
 
 @bp.post("/topics")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 @content_errors
 async def create_topic(request: Request) -> HTTPResponse:
     data = body(request)
@@ -163,19 +165,19 @@ async def named_changes(request: Request, topic: Optional[str] = None, limit: in
 
 
 @bp.get("/changes")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def changes(request: Request) -> HTTPResponse:
     return json({"changes": await named_changes(request)})
 
 
 @bp.get("/findings")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def findings(request: Request) -> HTTPResponse:
     return json({"findings": await request.app.ctx.editor.findings()})
 
 
 @bp.get("/missed")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def missed(request: Request) -> HTTPResponse:
     groups = await request.app.ctx.editor.missed_groups()
     for group in groups:  # stored masked already; masked again here so no path can skip it
@@ -185,7 +187,7 @@ async def missed(request: Request) -> HTTPResponse:
 
 
 @bp.post("/missed/dismiss")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 @content_errors
 async def dismiss(request: Request) -> HTTPResponse:
     ids = _ids(body(request)["ids"])
@@ -195,7 +197,7 @@ async def dismiss(request: Request) -> HTTPResponse:
 
 
 @bp.get("/answered")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def answered(request: Request) -> HTTPResponse:
     """Closed agent chats: the visitor's question and the agent's answer, to start a draft topic from.
 
@@ -207,7 +209,7 @@ async def answered(request: Request) -> HTTPResponse:
 
 
 @bp.get("/runs")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def runs(request: Request) -> HTTPResponse:
     return json(await request.app.ctx.editor.runs())
 
@@ -222,12 +224,12 @@ async def _start(request: Request, kind: str) -> HTTPResponse:
 
 
 @bp.post("/publish")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def publish(request: Request) -> HTTPResponse:
     return await _start(request, "publish")
 
 
 @bp.post("/rollback")
-@requires_editor
+@requires(Right.EDIT_CONTENT)
 async def rollback(request: Request) -> HTTPResponse:
     return await _start(request, "rollback")

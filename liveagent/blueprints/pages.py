@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse, file, json
 
 from actions.identity import issue_token
 from liveagent.auth import error
+from liveagent.roles import public
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 bp = Blueprint("pages")
@@ -16,26 +17,31 @@ DEMO_CUSTOMERS = {f"LUMO-100{n}" for n in range(1, 7)}
 
 
 @bp.get("/")
+@public("the demo website")
 async def index(request: Request) -> HTTPResponse:
     return await file(STATIC / "index.html", mime_type="text/html; charset=utf-8")
 
 
 @bp.get("/agent")
+@public("the console page; its data comes from the agent API, which checks the session")
 async def agent_console(request: Request) -> HTTPResponse:
     return await file(STATIC / "agent.html", mime_type="text/html; charset=utf-8")
 
 
 @bp.get("/editor")
+@public("the editor page; its data comes from the editor API, which checks the session")
 async def editor_view(request: Request) -> HTTPResponse:
     return await file(STATIC / "editor.html", mime_type="text/html; charset=utf-8")
 
 
 @bp.get("/health")
+@public("liveness for the load balancer; says nothing but ok")
 async def health(request: Request) -> HTTPResponse:
     return json({"status": "ok"})
 
 
 @bp.get("/api/availability")
+@public("whether a human can take a chat now: what the widget may tell any visitor")
 async def availability(request: Request) -> HTTPResponse:
     """Whether a human can take a chat now (used by the escalation action)."""
     result = await request.app.ctx.service.availability()
@@ -43,6 +49,7 @@ async def availability(request: Request) -> HTTPResponse:
 
 
 @bp.post("/demo/token")
+@public("demo mode only (404 otherwise): tokens for fictional demo customers")
 async def demo_token(request: Request) -> HTTPResponse:
     """The demo website's login: a signed token for a FICTIONAL demo customer (demo mode only)."""
     settings = request.app.ctx.settings

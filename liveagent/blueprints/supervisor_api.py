@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from liveagent import auditing, copy
-from liveagent.auth import error, requires_agent
+from liveagent.auth import error
 from liveagent.retention import ErasureFailed, erase
+from liveagent.roles import Right, requires
 from liveagent.store.audit import MAX_PAGE, AuditEntry
 from liveagent.validation import storable
 
 bp = Blueprint("supervisor_api", url_prefix="/api/agent")
 ACTIVE_STATES = ("waiting", "assigned")
-
-
-def requires_supervisor_role(handler: Callable) -> Callable:
-    """An agent session (CSRF-checked for changes) of a supervisor."""
-
-    @wraps(handler)
-    async def check_role(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        if request.ctx.agent.role != "supervisor":
-            return error(403, "supervisor_required")
-        return await handler(request, *args, **kwargs)
-
-    return requires_agent(check_role)
 
 
 def entry_json(entry: AuditEntry) -> Dict[str, Any]:
@@ -48,7 +36,7 @@ def _int_arg(request: Request, name: str, default: Optional[int]) -> Optional[in
 
 
 @bp.get("/audit")
-@requires_supervisor_role
+@requires(Right.SUPERVISE)
 async def audit(request: Request) -> HTTPResponse:
     """Newest first; ``?before=<id>`` continues after the last entry of the previous page."""
     try:
@@ -75,7 +63,7 @@ def _subject(data: Dict[str, Any]) -> Optional[tuple]:
 
 
 @bp.post("/erasure")
-@requires_supervisor_role
+@requires(Right.SUPERVISE)
 async def erasure(request: Request) -> HTTPResponse:
     """Everything stored about one visitor, in the service and in Rasa's trackers."""
     try:

@@ -43,6 +43,10 @@
     loginError: $('login-error'),
     loginButton: $('login-button'),
     consoleView: $('console-view'),
+    deniedView: $('denied-view'),
+    deniedTitle: $('denied-title'),
+    deniedEditor: $('denied-editor'),
+    agentOnly: document.querySelectorAll('.agent-only'),
     viewChats: $('view-chats'),
     viewTickets: $('view-tickets'),
     chatsView: $('chats-view'),
@@ -235,6 +239,7 @@
   // ---- login / logout ---------------------------------------------------------------------------------
   function showLogin(message) {
     ui.consoleView.hidden = true;
+    ui.deniedView.hidden = true;
     ui.sessionBar.hidden = true;
     ui.loginView.hidden = false;
     ui.loginError.textContent = message || '';
@@ -287,11 +292,35 @@
     loggedOut('Kirjauduit ulos.');
   });
 
-  async function startConsole(agent, focusMain) {
+  // The server decides (docs/agent-api.md, rights); the console only stops offering what would be refused.
+  function hasRight(agent, right) {
+    return Boolean(agent && Array.isArray(agent.rights) && agent.rights.includes(right));
+  }
+
+  function showDenied(agent) {
     state.me = agent;
     ui.loginView.hidden = true;
+    ui.consoleView.hidden = true;
+    ui.sessionBar.hidden = false;
+    for (const node of ui.agentOnly) node.hidden = true;
+    ui.meName.textContent = `${str(agent.display_name)} (${str(agent.username)})`;
+    ui.deniedEditor.hidden = !hasRight(agent, 'edit_content');
+    ui.deniedView.hidden = false;
+    ui.deniedTitle.focus();
+  }
+
+  async function startConsole(agent, focusMain) {
+    if (!hasRight(agent, 'handle_chats')) {
+      // An editor: no queue, no chats, no socket; the page offers the editor instead.
+      showDenied(agent);
+      return;
+    }
+    state.me = agent;
+    ui.loginView.hidden = true;
+    ui.deniedView.hidden = true;
     ui.consoleView.hidden = false;
     ui.sessionBar.hidden = false;
+    for (const node of ui.agentOnly) node.hidden = false;
     ui.meName.textContent = `${str(agent.display_name)} (${str(agent.username)})`;
     ui.presence.value = agent.presence in PRESENCE_TEXT ? agent.presence : 'offline';
     updateNotifyUi();
@@ -888,7 +917,10 @@
 
   function renderTransferOptions() {
     const selected = ui.transferSelect.value;
-    const others = state.agents.filter((a) => a && a.presence === 'online' && (!state.me || a.id !== state.me.id));
+    const others = state.agents.filter(
+      (a) => a && a.presence === 'online' && (!state.me || a.id !== state.me.id) &&
+        (!Array.isArray(a.rights) || a.rights.includes('handle_chats'))
+    );
     ui.transferSelect.textContent = '';
     ui.transferSelect.appendChild(
       el('option', { value: '', text: others.length ? 'Valitse asiakaspalvelija' : 'Ei muita paikalla olevia' })
@@ -944,6 +976,17 @@
     if (state.open) claim(state.open.brief.id, true);
   });
 
+  function closeOpen(message) {
+    stopAgentTyping();
+    state.open = null;
+    ui.convBody.hidden = true;
+    ui.convPlaceholder.hidden = false;
+    ui.convTitle.textContent = 'Keskustelu';
+    ui.convLog.textContent = '';
+    renderMine();
+    announce(message);
+  }
+
   async function refreshOpenBrief() {
     const open = state.open;
     if (!open) return;
@@ -955,7 +998,9 @@
       renderBrief();
       upsertMine(open.brief);
     } catch (err) {
-      /* keep what we have */
+      // 403: a chat in preview that another agent claimed is no longer ours to see.
+      if (err.status === 403 && state.open === open) closeOpen(err.message);
+      /* otherwise keep what we have */
     }
   }
 

@@ -739,20 +739,8 @@
     ui.editorView.hidden = false;
     showView('topics');
     if (focusMain) ui.main.focus();
-    loadAgentNames();
     loadMissed();
     loadRuns();
-  }
-
-  async function loadAgentNames() {
-    try {
-      const data = await api('GET', `${AGENT_API}/agents`);
-      for (const agent of list(data.agents)) {
-        if (agent && agent.id !== undefined) state.agentNames.set(agent.id, str(agent.display_name || agent.username));
-      }
-    } catch (err) {
-      /* names are a nicety: the change log has its own */
-    }
   }
 
   // ---- views -------------------------------------------------------------------------------------------------

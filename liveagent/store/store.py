@@ -370,6 +370,17 @@ class Store:
         async with self._engine.connect() as conn:
             return [_build(ConversationEvent, row) for row in await conn.execute(query)]
 
+    async def ever_held(self, conversation_id: str, agent_id: int) -> bool:
+        """Whether the agent holds the conversation or held it before (a claim or transfer to them).
+
+        The agents' read access (liveagent/roles.py): the conversations they hold or held."""
+        c, e = conversations.c, conversation_events.c
+        holds = sa.select(c.id).where(c.id == conversation_id, c.agent_id == agent_id)
+        held = sa.select(e.id).where(e.conversation_id == conversation_id, e.agent_id == agent_id,
+                                     e.to_state == ConversationState.ASSIGNED.value)
+        async with self._engine.connect() as conn:
+            return (await conn.execute(sa.select(sa.exists(holds) | sa.exists(held)))).scalar_one()
+
     async def set_rating(self, conversation_id: str, rating: int) -> Conversation:
         """The visitor's 1-5 rating of the conversation."""
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:

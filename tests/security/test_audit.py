@@ -15,7 +15,9 @@ from tests.liveagent.conftest import Visitor, escalated
 
 @pytest.fixture
 def service_env(tmp_path):
-    return {"LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp_path / "project", model=b"model-in-use"))}
+    # No sweep during the test: on a loaded machine the first one (15 s) would add the daily retention entry.
+    return {"LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp_path / "project", model=b"model-in-use")),
+            "LIVEAGENT_SWEEP_SECONDS": "3600"}
 
 
 async def editor_call(agent, method: str, path: str, json: Any = None):

@@ -11,6 +11,8 @@ what ``RIGHTS_OF`` and ``CHATS`` say.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import re
 import subprocess
@@ -20,6 +22,8 @@ from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sanic import Sanic
 
 from liveagent import roles
@@ -28,7 +32,8 @@ from liveagent.auth import COOKIE
 from liveagent.settings import Settings
 from liveagent.store.schema import ROLES
 from tests.conftest import ROOT, content_copy
-from tests.liveagent.conftest import DEMO_PASSWORD, escalated
+from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
+from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor, escalated
 from tests.liveagent.databases import postgres_database
 
 PUBLIC = None
@@ -375,3 +380,85 @@ def test_the_console_origins_default_to_the_public_url():
     assert settings.allowed_origins == ("https://www.lumo.example",)
     listed = Settings.from_env({**base, "LIVEAGENT_CONSOLE_ORIGINS": "https://desk.lumo.example:8443, http://a.example:80"})
     assert listed.console_origins == ("https://desk.lumo.example:8443", "http://a.example")
+
+
+# -- what the console offers (chromium) ------------------------------------------------------------------
+
+
+def console_login(page, username: str) -> None:
+    page.get_by_label("Käyttäjätunnus").fill(username)
+    page.get_by_label("Salasana").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Kirjaudu", exact=True).click()
+
+
+@pytest.mark.parametrize("service_env", [{}])  # SQLite: the page is what is tested here
+def test_the_console_offers_an_editor_the_editor_and_no_agent_actions(service, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    requested, sockets = [], []
+    page.on("request", lambda request: requested.append(request.url.replace(service.url, "")))
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(f"{service.url}/agent")
+    console_login(page, "eeva")
+    expect(page.get_by_role("heading", name="Ei asiakaspalvelijan oikeuksia")).to_be_visible()
+    expect(page.locator("#me-name")).to_contain_text("Eeva")
+    for hidden in ("#console-view", "#presence", "#notify-button", "#sound-toggle"):
+        expect(page.locator(hidden)).to_be_hidden()
+    assert serious(Axe().run(page)) == []
+    # Nothing of the agents' was even asked for: no queue, chats, tickets or agent socket.
+    assert [url for url in requested if url.startswith("/api/")] == ["/api/agent/me", "/api/agent/login"]
+    assert sockets == []
+    page.get_by_role("link", name="Siirry sisällön muokkaukseen").click()
+    expect(page).to_have_url(f"{service.url}/editor")
+    expect(page.locator("#me-name")).to_contain_text("Eeva")  # the same session, now where she works
+
+    page.goto(f"{service.url}/agent")  # back with the session: the same offer, then out and in as aino
+    expect(page.get_by_role("heading", name="Ei asiakaspalvelijan oikeuksia")).to_be_visible()
+    page.get_by_role("button", name="Kirjaudu ulos").click()
+    console_login(page, "aino")
+    expect(page.locator("#presence")).to_be_visible()
+    expect(page.get_by_role("heading", name="Jono")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ei asiakaspalvelijan oikeuksia")).to_be_hidden()
+    context.close()
+
+
+def in_a_thread(coroutine: Any) -> Any:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
+@pytest.mark.parametrize("service_env", [{}])
+def test_a_previewed_chat_that_another_agent_claims_leaves_the_console(service, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.goto(f"{service.url}/agent")
+    console_login(page, "aino")
+    page.locator("#presence").select_option("online")
+    expect(page.locator("#connection-state")).to_have_text("")
+
+    async def escalate() -> str:
+        visitor = Visitor(service)
+        await visitor.connect()
+        await visitor.say("haluan puhua ihmisen kanssa")
+        await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+        await visitor.close()
+        return visitor.token.split(".")[0]
+
+    async def claim_as_ville(conversation_id: str) -> int:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                         headers={"Origin": service.url}) as session:
+            ville = Agent(service, session)
+            assert (await ville.login("ville")).status == 200
+            assert (await ville.call("PUT", "/presence", {"presence": "online"})).status == 200
+            return (await ville.call("POST", f"/conversations/{conversation_id}/claim")).status
+
+    run = in_a_thread  # the sync Playwright API keeps an event loop of its own in this thread
+    run(escalate())
+    page.get_by_role("button", name="Näytä keskustelu").click()
+    expect(page.locator("#conversation-log")).to_contain_text("haluan puhua ihmisen kanssa")
+    assert run(claim_as_ville(page.locator("#queue-list button").first.get_attribute("data-focus-key")
+                                      .split(":", 1)[1])) == 200
+    # The queue event tells the console; it asks again, gets 403 and stops showing the chat.
+    expect(page.locator("#conversation-placeholder")).to_be_visible()
+    expect(page.locator("#conversation-log")).to_be_empty()
+    context.close()

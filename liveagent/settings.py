@@ -84,6 +84,10 @@ class Settings:
     # pages allowed to log in (Origin of POST /api/agent/login); default: the service's public URL
     console_origins: Tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not self.console_origins:  # the default: the service's own public URL
+            object.__setattr__(self, "console_origins", (self.public_url.rstrip("/"),))
+
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
@@ -163,7 +167,10 @@ def _proxies(raw: str) -> Tuple[str, ...]:
 
 
 def _positive(name: str, env: Mapping[str, str], default: float) -> float:
-    value = float(env.get(name) or default)
+    try:
+        value = float(env.get(name) or default)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
     if not value > 0:
         raise SettingsError(f"{name} must be a positive number")
     return value

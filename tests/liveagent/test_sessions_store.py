@@ -246,3 +246,22 @@ async def test_a_right_password_forgets_the_pairs_failures_and_old_rows_are_prun
     assert len(await rows(store, login_failures)) == 3  # pair, account, address
     assert await backoff.prune(at(PAIR_FREE) + DECAY + dt.timedelta(seconds=1)) == 2  # the pair is known-good
     assert await backoff.prune(at(PAIR_FREE) + dt.timedelta(days=31)) == 1
+
+
+# settings
+
+
+def test_session_settings_and_console_origins():
+    from liveagent.settings import Settings, SettingsError
+
+    base = {"LIVEAGENT_SECRET": "s" * 40, "LUMO_JWT_KEY": "k" * 40}
+    default = Settings.from_env(base)
+    assert (default.session_idle_minutes, default.session_max_hours, default.session_check_seconds) == (30, 10, 5)
+    assert default.console_origins == ("http://localhost:8000",)  # the public URL
+    assert Settings.from_env({**base, "LIVEAGENT_PUBLIC_URL": "https://chat.lumo.example/"}).console_origins == (
+        "https://chat.lumo.example",)
+    listed = Settings.from_env({**base, "LIVEAGENT_CONSOLE_ORIGINS": "https://a.example/, https://b.example"})
+    assert listed.console_origins == ("https://a.example", "https://b.example")
+    for value in ("0", "-1", "soon"):
+        with pytest.raises(SettingsError, match="LIVEAGENT_SESSION_IDLE_MINUTES"):
+            Settings.from_env({**base, "LIVEAGENT_SESSION_IDLE_MINUTES": value})

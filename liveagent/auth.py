@@ -48,7 +48,7 @@ async def load_session(request: Request) -> Optional[Dict[str, Any]]:
     """Request middleware (and the agent socket): checks the cookie against its session record.
 
     Runs once per request, before any route; ``read_session`` then answers from what it found.
-    Every use of a session marks it used (for the idle timeout) at most once per TOUCH.
+    Every use marks the session used (for the idle timeout), written at most once per ``touch_after``.
     """
     if getattr(request.ctx, "session_loaded", False):
         return read_session(request)

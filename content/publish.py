@@ -52,7 +52,7 @@ class Milestone:
 
 
 # Where a publish spends its time, measured on this machine (2 cores, idle, a new topic of 15 examples, the
-# e5 cache warm; 86 s in all, docs/publish-gate.md). The bar is drawn from these seconds alone: each stage's
+# e5 cache warm; 86 s in all, docs/nlu.md, "The publish gate"). The bar is drawn from these seconds alone: each stage's
 # share of the bar is its share of the total, and inside a stage the bar moves with the elapsed time
 # towards the next milestone, never past it until the subprocess reports it.
 TIMELINE: Dict[str, Tuple[Milestone, ...]] = {

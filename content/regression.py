@@ -8,7 +8,7 @@ out-of-scope probe and every fallback button's example question):
 - **the publish gate** (`python -m content.regression CANDIDATE --baseline MODEL_IN_USE`): both
   models are scored in one process on the same messages and `compare` judges the change. A
   publish is refused only when a topic or the whole set got worse beyond a margin measured from
-  what harmless edits change (docs/publish-gate.md), when the editor's own new examples are not
+  what harmless edits change (docs/nlu.md, "The publish gate"), when the editor's own new examples are not
   understood, when a fallback button stops reaching its topic, or when a story test fails. Without
   a usable model in use, the absolute targets decide.
 
@@ -50,10 +50,10 @@ STORIES = ROOT / "tests" / "stories"
 
 @dataclass(frozen=True)
 class Margin:
-    """How much worse a candidate may score before it is refused (docs/publish-gate.md: measured).
+    """How much worse a candidate may score before it is refused (docs/nlu.md, "The publish gate": measured).
 
     Training is deterministic, so the same data scores the same; what a margin has to absorb is what
-    a harmless edit moves. Measured (docs/publish-gate.md): harmless edits moved at most one test
+    a harmless edit moves. Measured (docs/nlu.md, "The publish gate"): harmless edits moved at most one test
     message of an untouched topic, two of a topic the new one overlaps, and at most 0.25 points of
     the whole set; login-problem phrasings added to faq/login took 10 of faq/login_problem's 34
     messages (1.26 points of the whole set).

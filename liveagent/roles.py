@@ -28,7 +28,8 @@ from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from liveagent.auth import error, read_session, requires_agent
+from liveagent.auth import error, load_session, requires_agent
+from liveagent.hub import SESSION_ENDED
 from liveagent.store.state import ConversationState
 
 
@@ -157,10 +158,10 @@ def socket_requires(right: Right) -> Callable[[Callable], Callable]:
             if origin is not None and origin not in request.app.ctx.settings.console_origins:
                 await ws.close(code=4403, reason="origin not allowed")
                 return
-            session = read_session(request)
-            agent = await request.app.ctx.store.get_agent(int(session["agent_id"])) if session else None
+            session = await load_session(request)  # the session record, not only the cookie
+            agent = await request.app.ctx.store.get_agent(session["agent_id"]) if session else None
             if agent is None:
-                await ws.close(code=4401, reason="not logged in")
+                await ws.close(code=SESSION_ENDED, reason="not logged in")
                 return
             if right not in rights_of(agent):
                 await ws.close(code=4403, reason="role not allowed")

@@ -44,7 +44,7 @@ class Settings:
     # Longer than a turn whose action times out (RASA_ACTION_TIMEOUT_SECONDS + NLU): no answer dropped.
     rasa_timeout_seconds: float = 10.0
     allowed_origins: Tuple[str, ...] = ("http://localhost:8000", "http://127.0.0.1:8000")
-    # Pages allowed to open the agent websocket: the consoles' own origins, not the widget's websites.
+    # The console's own pages (login Origin, agent websocket), not the widget's websites.
     # Empty: the origin of public_url (LIVEAGENT_CONSOLE_ORIGINS, comma-separated).
     console_origins: Tuple[str, ...] = ()
     session_secret: str = ""
@@ -81,6 +81,10 @@ class Settings:
     limit_logins: int = 20  # POST /api/agent/login per address and window (0: no limit)
     retention_days: int = 365  # conversations closed or idle longer than this are deleted
     audit_retention_days: int = 730  # audit entries (they hold client addresses) older than this are deleted
+    # agent sessions (docs/security.md): ended by logout, password/role change, deactivation, idleness, age
+    session_idle_minutes: float = 30.0
+    session_max_hours: float = 10.0
+    session_check_seconds: float = 5.0  # how often open agent sockets are checked against their session
 
     def __post_init__(self) -> None:
         if not self.console_origins:
@@ -146,6 +150,9 @@ class Settings:
                                              cls.retention_days),
                 audit_retention_days=_at_least_one("LIVEAGENT_AUDIT_RETENTION_DAYS",
                                                    env.get("LIVEAGENT_AUDIT_RETENTION_DAYS"), cls.audit_retention_days),
+                session_idle_minutes=_positive("LIVEAGENT_SESSION_IDLE_MINUTES", env, cls.session_idle_minutes),
+                session_max_hours=_positive("LIVEAGENT_SESSION_MAX_HOURS", env, cls.session_max_hours),
+                session_check_seconds=_positive("LIVEAGENT_SESSION_CHECK_SECONDS", env, cls.session_check_seconds),
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error
@@ -175,6 +182,16 @@ def _proxies(raw: str) -> Tuple[str, ...]:
         except ValueError as error:
             raise SettingsError(f"LIVEAGENT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from error
     return proxies
+
+
+def _positive(name: str, env: Mapping[str, str], default: float) -> float:
+    try:
+        value = float(env.get(name) or default)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be a positive number")
+    return value
 
 
 def _at_least_one(name: str, raw: Optional[str], default: int) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sanic import Blueprint, Request
 
+from liveagent.auth import read_session, session_idle, touch_after
 from liveagent.roles import Right, socket_requires
 
 logger = logging.getLogger(__name__)
@@ -19,10 +20,11 @@ bp = Blueprint("agent_ws", url_prefix="/api/agent")
 @bp.websocket("/ws")
 @socket_requires(Right.HANDLE_CHATS)  # the console's own origins only; editors get no agent events
 async def agent_socket(request: Request, ws: Any) -> None:
-    agent = request.ctx.agent
+    agent, session = request.ctx.agent, read_session(request)  # socket_requires checked both
     app = request.app
-    client = app.ctx.hub.register(agent.id, ws)
+    client = app.ctx.hub.register(agent.id, ws, session["sid"])
     sender = asyncio.create_task(client.sender())
+    idle = session_idle(app.ctx.settings)
     try:
         service = app.ctx.service
         await ws.send(json.dumps({"type": "queue", "conversations": [
@@ -31,10 +33,29 @@ async def agent_socket(request: Request, ws: Any) -> None:
             raw = await ws.recv()
             if raw is None:
                 break
+            # every message: the session may have ended since the last one
+            if not await app.ctx.store.sessions.check(session["sid"], agent.id, idle, touch_after(idle)):
+                await client.close()
+                break
             await handle(app, agent, raw, client)
     finally:
         sender.cancel()
         app.ctx.hub.unregister(client)
+
+
+async def watch_sessions(app: Any) -> None:
+    """Closes open agent sockets whose session ended without this replica seeing it happen: idle,
+    past its lifetime, or ended by another process (``python -m liveagent deactivate`` ...)."""
+    settings = app.ctx.settings
+    while True:
+        await asyncio.sleep(settings.session_check_seconds)
+        try:
+            open_sessions = app.ctx.hub.session_ids()
+            if open_sessions:
+                live = await app.ctx.store.sessions.live(open_sessions, session_idle(settings))
+                app.ctx.hub.close_sessions(open_sessions - live)
+        except Exception:  # noqa: BLE001 - the watch must survive a passing database error
+            logger.exception("Checking the agent sockets' sessions failed")
 
 
 async def handle(app: Any, agent: Any, raw: Any, client: Any) -> None:

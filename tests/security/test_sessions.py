@@ -149,10 +149,11 @@ async def test_password_role_change_and_deactivation_end_every_session(service, 
     aino = await make_agent()
     assert (await aino.login("aino", "a-new-password-123")).status == 200
     cookie, ws = cookie_of(aino), await open_socket(service, aino)
-    operator(service, "set-role", "--username", "aino", "--role", "editor")
+    # (to supervisor: an editor's socket would be refused anyway, test_roles.py)
+    operator(service, "set-role", "--username", "aino", "--role", "supervisor")
     await ended(cookie, ws)
     assert (await aino.login("aino", "a-new-password-123")).status == 200
-    assert (await (await aino.call("GET", "/me")).json())["agent"]["role"] == "editor"
+    assert (await (await aino.call("GET", "/me")).json())["agent"]["role"] == "supervisor"
 
     cookie, ws = cookie_of(aino), await open_socket(service, aino)
     operator(service, "deactivate", "--username", "aino")

@@ -363,11 +363,14 @@ async def test_the_agent_socket_is_for_agents_on_the_consoles_origin(service, ma
 
 @pytest.mark.parametrize("service_env", [{"LIVEAGENT_ALLOWED_ORIGINS": "https://shop.example",
                                           "LIVEAGENT_CONSOLE_ORIGINS": "https://desk.example"}])
-async def test_a_website_allowed_to_embed_the_widget_cannot_open_the_agent_socket(service, make_agent):
-    aino = await make_agent("aino")
-    assert await first_frame(service, aino, "https://shop.example") == ("close", 4403)  # the widget's origin
-    assert await first_frame(service, aino, service.url) == ("close", 4403)  # not listed either
-    assert await first_frame(service, aino, "https://desk.example") == ("text", "queue")  # the console's
+async def test_a_website_allowed_to_embed_the_widget_cannot_open_the_agent_socket(service):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     headers={"Origin": "https://desk.example"}) as session:
+        aino = Agent(service, session)  # logged in from the console's page
+        assert (await aino.login("aino")).status == 200
+        assert await first_frame(service, aino, "https://shop.example") == ("close", 4403)  # the widget's origin
+        assert await first_frame(service, aino, service.url) == ("close", 4403)  # not listed either
+        assert await first_frame(service, aino, "https://desk.example") == ("text", "queue")  # the console's
 
 
 def test_the_console_origins_default_to_the_public_url():

@@ -578,6 +578,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_SECRET": SECRET, "LIVEAGENT_PORT": str(service_port),
                 "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
                 "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{rasa_port}", "LIVEAGENT_ALLOWED_ORIGINS": service_url,
+                "LIVEAGENT_PUBLIC_URL": service_url,
                 "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": PASSWORD,
                 "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
                 "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),

@@ -1,4 +1,5 @@
-"""Command line: `python -m liveagent serve`, `create-agent` and `retention`."""
+"""Command line: `python -m liveagent serve`, `create-agent`, `set-password`, `set-role`, `deactivate`,
+`activate` and `retention`."""
 
 from __future__ import annotations
 
@@ -15,14 +16,21 @@ from liveagent.settings import Settings, SettingsError
 ROLES = ("agent", "supervisor", "editor")
 
 
-async def create_agent(settings: Settings, args: argparse.Namespace) -> int:
-    from liveagent.store import Store
-
+def _read_password(args: argparse.Namespace) -> str | None:
     password = os.environ.get(args.password_env) if args.password_env else None
     if not password:
         password = getpass.getpass("Password: ")
     if len(password) < 10:
         print("The password must be at least 10 characters.", file=sys.stderr)
+        return None
+    return password
+
+
+async def create_agent(settings: Settings, args: argparse.Namespace) -> int:
+    from liveagent.store import Store
+
+    password = _read_password(args)
+    if password is None:
         return 2
     store = await Store.open(settings.database_url)
     try:
@@ -30,6 +38,41 @@ async def create_agent(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await store.close()
     print(f"Created {agent.role} {agent.username} ({agent.display_name}), id {agent.id}")
+    return 0
+
+
+async def change_agent(settings: Settings, args: argparse.Namespace) -> int:
+    """set-password, set-role, deactivate, activate: each but activate ends every session of the agent.
+
+    Running services refuse the agent's next request at once and close the agent's open consoles
+    within LIVEAGENT_SESSION_CHECK_SECONDS (docs/security.md).
+    """
+    from liveagent.store import NotFound, Store
+
+    password = _read_password(args) if args.command == "set-password" else None
+    if args.command == "set-password" and password is None:
+        return 2
+    store = await Store.open(settings.database_url)
+    try:
+        if args.command == "set-password":
+            assert password is not None
+            agent = await store.set_password(args.username, password)
+            action, done = "agent.password", "New password set"
+        elif args.command == "set-role":
+            agent = await store.set_role(args.username, args.role)
+            action, done = "agent.role", f"Role set to {args.role}"
+        else:
+            active = args.command == "activate"
+            agent = await store.set_active(args.username, active)
+            action, done = ("agent.activated", "Activated") if active else ("agent.deactivated", "Deactivated")
+        await store.audit.record(action, target=f"agent:{agent.id}", detail={"username": agent.username})
+    except NotFound:
+        print(f"No agent with the username {args.username!r}.", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    ended = "" if args.command == "activate" else "; every session of the agent has ended"
+    print(f"{done} for {agent.username} ({agent.display_name}){ended}")
     return 0
 
 
@@ -88,6 +131,15 @@ def main(argv: list | None = None) -> int:
     create.add_argument("--name", required=True, help="first name shown to visitors")
     create.add_argument("--role", choices=ROLES, default="agent")
     create.add_argument("--password-env", help="read the password from this environment variable")
+    password = commands.add_parser("set-password", help="set an agent's password (ends the agent's sessions)")
+    password.add_argument("--username", required=True)
+    password.add_argument("--password-env", help="read the password from this environment variable")
+    role = commands.add_parser("set-role", help="change an agent's role (ends the agent's sessions)")
+    role.add_argument("--username", required=True)
+    role.add_argument("--role", choices=ROLES, required=True)
+    for name, text in (("deactivate", "refuse an agent's logins and end the agent's sessions"),
+                       ("activate", "allow a deactivated agent to log in again")):
+        commands.add_parser(name, help=text).add_argument("--username", required=True)
     commands.add_parser("retention", help="delete conversations older than LIVEAGENT_RETENTION_DAYS now")
     args = parser.parse_args(argv)
     configure_logging()
@@ -98,6 +150,8 @@ def main(argv: list | None = None) -> int:
         return 2
     if args.command == "create-agent":
         return asyncio.run(create_agent(settings, args))
+    if args.command in ("set-password", "set-role", "deactivate", "activate"):
+        return asyncio.run(change_agent(settings, args))
     if args.command == "retention":
         return asyncio.run(retention(settings))
     from liveagent.app import create_app

@@ -18,13 +18,14 @@ from sanic import Sanic
 from sanic.exceptions import PayloadTooLarge
 from sanic.response import HTTPResponse
 
-from liveagent.auth import error
+from liveagent.auth import error, session_middleware
 from liveagent.blueprints import agent_api, agent_ws, editor_api, pages, supervisor_api
 from liveagent.conversations import ConversationService
 from liveagent.editor import EditorService
 from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
+from liveagent.login_backoff import LoginBackoff
 from liveagent.rasa_client import RasaClient
 from liveagent.ratelimit import RateLimits
 from liveagent.retention import RetentionSchedule
@@ -65,6 +66,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     async def open_resources(app: Sanic, _loop: Any) -> None:
         app.ctx.store = store or await Store.open(settings.database_url)
         app.ctx.limits = RateLimits.for_settings(settings)
+        app.ctx.login_backoff = LoginBackoff(app.ctx.store.logins, settings.session_secret)
         if manager is not None:
             sio.manager_initialized = True  # now, not at the first visitor: emits must fan out from the start
             manager.initialize()
@@ -88,12 +90,14 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         register_visitor_handlers(sio, app.ctx.service, settings, app.ctx.limits)
         app.ctx.lease = RedisLease(settings.redis_url, "lumo:sweep") if settings.redis_url else None
         app.ctx.sweeper = asyncio.create_task(sweep(app))
+        app.ctx.session_watch = asyncio.create_task(agent_ws.watch_sessions(app))
 
     @app.after_server_stop
     async def close_resources(app: Sanic, _loop: Any) -> None:
-        app.ctx.sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await app.ctx.sweeper
+        for task in (app.ctx.sweeper, app.ctx.session_watch):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await app.ctx.editor.stop()
         if app.ctx.lease is not None:
             await app.ctx.lease.close()
@@ -104,6 +108,8 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
             await manager.close()
         if store is None:
             await app.ctx.store.close()
+
+    app.register_middleware(session_middleware, "request")  # every request: is its agent session still live?
 
     @app.on_request
     async def editing_only_on_the_content_replica(request: Any) -> Optional[HTTPResponse]:
@@ -154,5 +160,7 @@ async def sweep(app: Sanic) -> None:
             await app.ctx.service.requeue_sweep(now)
             await app.ctx.editor.harvest_sweep(now)
             await app.ctx.retention.run_if_due(now)  # at most once a day
+            await app.ctx.store.sessions.prune(now)
+            await app.ctx.login_backoff.prune(now)
         except Exception:  # noqa: BLE001 - the sweeper must survive a passing database error
             logger.exception("Sweep failed")

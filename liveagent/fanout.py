@@ -182,7 +182,14 @@ class RedisAgentHub(AgentHub):
         self.transport.publish({"op": "broadcast", "only": sorted(only) if only is not None else None,
                                 "event": event})
 
+    def close_agent(self, agent_id: int) -> None:
+        super().close_agent(agent_id)
+        self.transport.publish({"op": "close_agent", "agent_id": agent_id})
+
     async def _remote(self, data: Dict[str, Any]) -> None:
+        if data.get("op") == "close_agent" and isinstance(data.get("agent_id"), int):
+            AgentHub.close_agent(self, data["agent_id"])  # the session check would close them soon anyway
+            return
         event = data.get("event")
         if not isinstance(event, dict):
             return

@@ -15,15 +15,22 @@ from typing import Any, Dict, Optional, Protocol, Set
 logger = logging.getLogger(__name__)
 
 
+SESSION_ENDED = 4401  # close code: the console asks /me and shows the login form (agent.js)
+
+
 class Socket(Protocol):
     async def send(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
 @dataclass(eq=False)
 class AgentClient:
     agent_id: int
     socket: Socket
+    session_id: str = ""
     queue: "asyncio.Queue[str]" = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    closing: Optional["asyncio.Future[None]"] = None
 
     async def sender(self) -> None:
         """Deliver queued events in order; one slow socket never blocks the others."""
@@ -31,13 +38,19 @@ class AgentClient:
             data = await self.queue.get()
             await self.socket.send(data)
 
+    def close(self, code: int = SESSION_ENDED, reason: str = "session ended") -> "asyncio.Future[None]":
+        """Closes the socket (once); the handler's receive loop then ends and unregisters it."""
+        if self.closing is None:
+            self.closing = asyncio.ensure_future(self.socket.close(code=code, reason=reason))
+        return self.closing
+
 
 class AgentHub:
     def __init__(self) -> None:
         self._clients: Dict[int, Set[AgentClient]] = {}
 
-    def register(self, agent_id: int, socket: Socket) -> AgentClient:
-        client = AgentClient(agent_id, socket)
+    def register(self, agent_id: int, socket: Socket, session_id: str = "") -> AgentClient:
+        client = AgentClient(agent_id, socket, session_id)
         self._clients.setdefault(agent_id, set()).add(client)
         return client
 
@@ -50,6 +63,21 @@ class AgentHub:
 
     def connected_agent_ids(self) -> Set[int]:
         return set(self._clients)
+
+    def session_ids(self) -> Set[str]:
+        return {c.session_id for clients in self._clients.values() for c in clients if c.session_id}
+
+    def close_agent(self, agent_id: int) -> None:
+        """Every session of the agent ended: close all of the agent's sockets."""
+        for client in list(self._clients.get(agent_id, ())):
+            client.close()
+
+    def close_sessions(self, session_ids: Set[str]) -> None:
+        """These sessions ended (idle, expired, or changed by another process): close their sockets."""
+        for clients in list(self._clients.values()):
+            for client in list(clients):
+                if client.session_id in session_ids:
+                    client.close()
 
     def _put(self, client: AgentClient, data: str) -> None:
         try:

@@ -77,6 +77,16 @@ class Settings:
     limit_logins: int = 20  # POST /api/agent/login per address and window (0: no limit)
     retention_days: int = 365  # conversations closed or idle longer than this are deleted
     audit_retention_days: int = 730  # audit entries (they hold client addresses) older than this are deleted
+    # agent sessions (docs/security.md): ended by logout, password/role change, deactivation, idleness, age
+    session_idle_minutes: float = 30.0
+    session_max_hours: float = 10.0
+    session_check_seconds: float = 5.0  # how often open agent sockets are checked against their session
+    # pages allowed to log in (Origin of POST /api/agent/login); default: the service's public URL
+    console_origins: Tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.console_origins:  # the default: the service's own public URL
+            object.__setattr__(self, "console_origins", (self.public_url.rstrip("/"),))
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -90,13 +100,16 @@ class Settings:
             raise SettingsError(str(error)) from error
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
         origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
+        public_url = env.get("LIVEAGENT_PUBLIC_URL", cls.public_url)
+        raw_console = env.get("LIVEAGENT_CONSOLE_ORIGINS", "") or public_url
+        console_origins = tuple(o.strip().rstrip("/") for o in raw_console.split(",") if o.strip())
         raw_rasa = env.get("LIVEAGENT_RASA_URL", cls.rasa_url)
         rasa_urls = tuple(u.strip().rstrip("/") for u in raw_rasa.split(",") if u.strip()) or (cls.rasa_url,)
         try:
             return cls(
                 host=env.get("LIVEAGENT_HOST", cls.host),
                 port=int(env.get("LIVEAGENT_PORT", cls.port)),
-                public_url=env.get("LIVEAGENT_PUBLIC_URL", cls.public_url),
+                public_url=public_url,
                 database_url=env.get("LIVEAGENT_DATABASE_URL", cls.database_url),
                 rasa_url=rasa_urls[0],
                 rasa_urls=rasa_urls,
@@ -133,6 +146,10 @@ class Settings:
                                              cls.retention_days),
                 audit_retention_days=_at_least_one("LIVEAGENT_AUDIT_RETENTION_DAYS",
                                                    env.get("LIVEAGENT_AUDIT_RETENTION_DAYS"), cls.audit_retention_days),
+                session_idle_minutes=_positive("LIVEAGENT_SESSION_IDLE_MINUTES", env, cls.session_idle_minutes),
+                session_max_hours=_positive("LIVEAGENT_SESSION_MAX_HOURS", env, cls.session_max_hours),
+                session_check_seconds=_positive("LIVEAGENT_SESSION_CHECK_SECONDS", env, cls.session_check_seconds),
+                console_origins=console_origins,
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error
@@ -147,6 +164,16 @@ def _proxies(raw: str) -> Tuple[str, ...]:
         except ValueError as error:
             raise SettingsError(f"LIVEAGENT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from error
     return proxies
+
+
+def _positive(name: str, env: Mapping[str, str], default: float) -> float:
+    try:
+        value = float(env.get(name) or default)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be a positive number")
+    return value
 
 
 def _at_least_one(name: str, raw: Optional[str], default: int) -> int:

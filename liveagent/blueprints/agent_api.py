@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Dict
 
 from sanic import Blueprint, Request
@@ -10,7 +11,7 @@ from sanic.response import HTTPResponse, empty, json
 
 from liveagent import auditing
 from liveagent.addresses import request_address
-from liveagent.auth import error, issue_session, requires_agent, requires_supervisor, set_cookie
+from liveagent.auth import end_sessions, error, requires_agent, requires_supervisor, set_cookie, start_session
 from liveagent.store import TransitionError
 from liveagent.validation import storable
 
@@ -47,13 +48,36 @@ async def _known_agent(request: Request, username: str) -> Any:
     return next((a for a in await request.app.ctx.store.list_agents() if a.username == username), None)
 
 
+def _json_body(request: Request) -> bool:
+    """A JSON body: a cross-site form or a ``text/plain`` fetch cannot send one without CORS' consent."""
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower() == "application/json"
+
+
+def _from_the_console(request: Request) -> bool:
+    """The Origin, when a browser sends it, is one of the console's own (LIVEAGENT_CONSOLE_ORIGINS).
+
+    Browsers send Origin with every POST from a page; scripts and tools send none and cannot carry
+    another person's browser anyway. Without Origin, Sec-Fetch-Site (sent by current browsers)
+    must not say the request comes from another site.
+    """
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin.rstrip("/") in request.app.ctx.settings.console_origins
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
 @bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
     limits = request.app.ctx.limits
-    if not await limits.allow("login", request_address(request)):
+    address = request_address(request)
+    if not await limits.allow("login", address):
         response = error(429, "too_many_requests")
         response.headers["Retry-After"] = str(limits.retry_after("login"))
         return response
+    if not _json_body(request):
+        return error(415, "json_required")
+    if not _from_the_console(request):
+        return error(403, "origin_not_allowed")
     try:
         data = body(request)
     except Exception:  # noqa: BLE001 - malformed JSON
@@ -61,22 +85,25 @@ async def login(request: Request) -> HTTPResponse:
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         return error(400, "bad_request")
-    if not storable(username) or not storable(password):
+    if len(username) > 64 or not storable(username) or not storable(password):
         return error(400, "bad_request")
-    store = request.app.ctx.store
-    if await store.is_locked(username, now()):
-        await auditing.record(request, "login.locked", agent=await _known_agent(request, username))
-        return error(423, "locked")
-    agent = await store.verify_login(username, password, now())
+    backoff = request.app.ctx.login_backoff
+    wait = await backoff.wait(username, address, now())
+    if wait is not None:  # the password is not even checked: a right guess must not get through
+        await auditing.record(request, "login.delayed", detail={"seconds": math.ceil(wait.total_seconds())},
+                              agent=await _known_agent(request, username))
+        response = error(429, "login_delayed")
+        response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
+        return response
+    agent = await request.app.ctx.store.verify_login(username, password)
     if agent is None:
+        await backoff.failed(username, address, now())
         known = await _known_agent(request, username)
-        if await store.is_locked(username, now()):
-            await auditing.record(request, "login.lockout", agent=known)
-            return error(423, "locked")
         await auditing.record(request, "login.failure", detail={"known_user": known is not None}, agent=known)
         return error(401, "invalid_credentials")
+    await backoff.succeeded(username, address, now())
     await auditing.record(request, "login.success", agent=agent)
-    session = issue_session(request.app.ctx.settings.session_secret, agent.id)
+    session = await start_session(request, agent.id)
     response = json({"agent": agent_json(agent), "csrf_token": session["csrf"]})
     set_cookie(response, request, session["cookie"])
     return response
@@ -85,8 +112,11 @@ async def login(request: Request) -> HTTPResponse:
 @bp.post("/logout")
 @requires_agent
 async def logout(request: Request) -> HTTPResponse:
+    """Ends every session of the agent (other tabs and devices too) and closes their sockets."""
     await request.app.ctx.service.set_presence(request.ctx.agent, "offline")
-    await auditing.record(request, "logout", detail={"presence_before": request.ctx.agent.presence})
+    ended = await end_sessions(request.app, request.ctx.agent.id, "logout")
+    await auditing.record(request, "logout", detail={"presence_before": request.ctx.agent.presence,
+                                                     "sessions_ended": ended})
     response = empty()
     set_cookie(response, request, "")
     response.cookies["lumo_agent"]["max-age"] = 0

@@ -10,7 +10,8 @@ from typing import Any
 
 from sanic import Blueprint, Request
 
-from liveagent.auth import read_session
+from liveagent.auth import load_session, session_idle, touch_after
+from liveagent.hub import SESSION_ENDED
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("agent_ws", url_prefix="/api/agent")
@@ -26,14 +27,15 @@ async def agent_socket(request: Request, ws: Any) -> None:
     if not origin_allowed(request):
         await ws.close(code=4403, reason="origin not allowed")
         return
-    session = read_session(request)
-    agent = await request.app.ctx.store.get_agent(int(session["agent_id"])) if session else None
+    session = await load_session(request)
+    agent = await request.app.ctx.store.get_agent(session["agent_id"]) if session else None
     if agent is None:
-        await ws.close(code=4401, reason="not logged in")
+        await ws.close(code=SESSION_ENDED, reason="not logged in")
         return
     app = request.app
-    client = app.ctx.hub.register(agent.id, ws)
+    client = app.ctx.hub.register(agent.id, ws, session["sid"])
     sender = asyncio.create_task(client.sender())
+    idle = session_idle(app.ctx.settings)
     try:
         service = app.ctx.service
         await ws.send(json.dumps({"type": "queue", "conversations": [
@@ -42,10 +44,29 @@ async def agent_socket(request: Request, ws: Any) -> None:
             raw = await ws.recv()
             if raw is None:
                 break
+            # every message: the session may have ended since the last one
+            if not await app.ctx.store.sessions.check(session["sid"], agent.id, idle, touch_after(idle)):
+                await client.close()
+                break
             await handle(app, agent, raw, client)
     finally:
         sender.cancel()
         app.ctx.hub.unregister(client)
+
+
+async def watch_sessions(app: Any) -> None:
+    """Closes open agent sockets whose session ended without this replica seeing it happen: idle,
+    past its lifetime, or ended by another process (``python -m liveagent deactivate`` ...)."""
+    settings = app.ctx.settings
+    while True:
+        await asyncio.sleep(settings.session_check_seconds)
+        try:
+            open_sessions = app.ctx.hub.session_ids()
+            if open_sessions:
+                live = await app.ctx.store.sessions.live(open_sessions, session_idle(settings))
+                app.ctx.hub.close_sessions(open_sessions - live)
+        except Exception:  # noqa: BLE001 - the watch must survive a passing database error
+            logger.exception("Checking the agent sockets' sessions failed")
 
 
 async def handle(app: Any, agent: Any, raw: Any, client: Any) -> None:

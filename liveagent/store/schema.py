@@ -85,8 +85,8 @@ agents = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("presence", sa.String(16), nullable=False, server_default="offline"),
     sa.Column("last_seen_at", UTCDateTime, nullable=True),
-    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", UTCDateTime, nullable=True),
+    # False: deactivated; cannot log in, and deactivating ended every session (docs/security.md)
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     _one_of("role", ROLES),
     _one_of("presence", PRESENCES),
 )
@@ -250,5 +250,39 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_target_id", "target", "id"),
 )
 
+# sessions that end (docs/security.md): one row per agent login, checked on every request and socket
+# message; the cookie carries the session id, the table only its SHA-256.
+
+SESSION_END_REASONS = ("logout", "password", "role", "deactivated", "idle", "expired")
+
+agent_sessions = sa.Table(
+    "agent_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # hex SHA-256 of the session id in the cookie
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),  # idle timeout
+    sa.Column("expires_at", UTCDateTime, nullable=False),  # absolute lifetime
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+    sa.Column("end_reason", sa.String(16), nullable=True),
+    sa.Index("ix_agent_sessions_agent_id", "agent_id"),
+    sa.Index("ix_agent_sessions_expires_at", "expires_at"),
+)
+
+# login backoff (liveagent/login_backoff.py): failures per (username, address), per username and per
+# address, each under a keyed digest, so neither typed usernames nor addresses are stored.
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_failure_at", UTCDateTime, nullable=True),
+    sa.Column("succeeded_at", UTCDateTime, nullable=True),  # (username, address) only: a known-good address
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_login_failures_updated_at", "updated_at"),
+)
+
 TABLES = (agents, conversations, messages, conversation_events, read_marks, canned_replies, tickets,
-          content_changes, missed_messages, publish_runs, audit_log)
+          content_changes, missed_messages, publish_runs, audit_log,
+          agent_sessions, login_failures)

@@ -25,6 +25,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from liveagent.store import migrate
 from liveagent.store.audit import AuditLog
 from liveagent.store.content import ContentLog
+from liveagent.store.logins import LoginFailures
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.retention import VisitorData
 from liveagent.store.schema import (
@@ -40,12 +41,11 @@ from liveagent.store.schema import (
     read_marks,
     tickets,
 )
+from liveagent.store.sessions import AgentSessions
 from liveagent.store.state import ConversationState, NoChange, Transition, TransitionError, plan
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/liveagent.sqlite"
 SQLITE_POOL_SIZE = 8
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
 _MAX_ATTEMPTS = 20  # optimistic-locking retries; each retry means another writer succeeded
 _WRITE = "liveagent_write"  # execution option: on SQLite such transactions start with BEGIN IMMEDIATE
 
@@ -118,8 +118,7 @@ class Agent:
     role: str
     presence: str
     last_seen_at: Optional[dt.datetime]
-    failed_logins: int
-    locked_until: Optional[dt.datetime]
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -250,6 +249,8 @@ class Store:
         self.content = ContentLog(engine, self._writer, clock)
         self.audit = AuditLog(engine, self._writer, clock)
         self.retention = VisitorData(engine, self._writer, clock)
+        self.sessions = AgentSessions(engine, self._writer, clock)
+        self.logins = LoginFailures(engine, self._writer, clock)
 
     @classmethod
     async def open(cls, database_url: str = DEFAULT_DATABASE_URL, **options: Any) -> "Store":
@@ -560,12 +561,13 @@ class Store:
         except (VerificationError, InvalidHashError):
             return False
 
-    async def verify_login(self, username: str, password: str, now: dt.datetime) -> Optional[Agent]:
-        """The agent when the password is right and the account is not locked, else None.
+    async def verify_login(self, username: str, password: str, now: Optional[dt.datetime] = None) -> Optional[Agent]:
+        """The agent when the password is right and the agent is active, else None.
 
-        MAX_FAILED_LOGINS wrong passwords in a row lock the account for LOCKOUT; while locked even the
-        right password is refused. Unknown users cost one hash check too, so timing does not reveal
-        which usernames exist. Hashing runs in a thread to keep the event loop responsive.
+        Every attempt costs one hash check, also for an unknown username (a dummy hash) and for a
+        deactivated agent, so neither the answer nor its timing tells which usernames exist. The
+        backoff after failures is liveagent/login_backoff.py's. Hashing runs in a thread to keep the
+        event loop responsive.
         """
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(agents).where(agents.c.username == username))).first()
@@ -574,29 +576,42 @@ class Store:
                 self._dummy_hash = await asyncio.to_thread(self._hasher.hash, "not-a-real-password")
             await asyncio.to_thread(self._verify, self._dummy_hash, password)
             return None
-        if row.locked_until is not None and row.locked_until > now:
-            return None
         ok = await asyncio.to_thread(self._verify, row.password_hash, password)
-        by_id = agents.c.id == row.id
-        async with self._writer.begin() as conn:
-            if ok:
-                values: Dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-                if self._hasher.check_needs_rehash(row.password_hash):
-                    values["password_hash"] = await asyncio.to_thread(self._hasher.hash, password)
-                await conn.execute(agents.update().where(by_id).values(**values))
-                return _build(Agent, (await conn.execute(sa.select(agents).where(by_id))).one())
-            await conn.execute(agents.update().where(by_id).values(failed_logins=agents.c.failed_logins + 1))
-            failed = (await conn.execute(sa.select(agents.c.failed_logins).where(by_id))).scalar_one()
-            if failed >= MAX_FAILED_LOGINS:
-                await conn.execute(agents.update().where(by_id).values(failed_logins=0, locked_until=now + LOCKOUT))
-        return None
+        if not ok or not row.active:
+            return None
+        if self._hasher.check_needs_rehash(row.password_hash):
+            new_hash = await asyncio.to_thread(self._hasher.hash, password)
+            async with self._writer.begin() as conn:
+                await conn.execute(agents.update().where(agents.c.id == row.id).values(password_hash=new_hash))
+        return _build(Agent, row)
 
-    async def is_locked(self, username: str, now: dt.datetime) -> bool:
-        """Whether login is refused for `username` at `now` because of too many failed attempts."""
-        query = sa.select(agents.c.locked_until).where(agents.c.username == username)
-        async with self._engine.connect() as conn:
-            locked_until = (await conn.execute(query)).scalar_one_or_none()
-        return locked_until is not None and locked_until > now
+    # Changes that end every session of the agent, in the same transaction (docs/security.md).
+
+    async def _change_agent(self, username: str, values: Dict[str, Any], reason: Optional[str]) -> Agent:
+        async with self._writer.begin() as conn:
+            row = (await conn.execute(sa.select(agents).where(agents.c.username == username))).first()
+            if row is None:
+                raise NotFound(f"agent {username!r}")
+            await conn.execute(agents.update().where(agents.c.id == row.id).values(**values))
+            if reason is not None:
+                await self.sessions.end_agent(row.id, reason, self._clock(), conn=conn)
+            return _build(Agent, (await conn.execute(sa.select(agents).where(agents.c.id == row.id))).one())
+
+    async def set_password(self, username: str, password: str) -> Agent:
+        """A new password; every session of the agent ends."""
+        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        return await self._change_agent(username, {"password_hash": password_hash}, "password")
+
+    async def set_role(self, username: str, role: str) -> Agent:
+        """A new role; every session of the agent ends (the next login carries the new rights)."""
+        _one_of("role", role, ROLES)
+        return await self._change_agent(username, {"role": role}, "role")
+
+    async def set_active(self, username: str, active: bool) -> Agent:
+        """Deactivating ends every session and refuses logins (presence goes offline); activating allows them."""
+        if active:
+            return await self._change_agent(username, {"active": True}, None)
+        return await self._change_agent(username, {"active": False, "presence": "offline"}, "deactivated")
 
     async def touch_agent(self, agent_id: int, now: dt.datetime) -> None:
         """Record that the agent's console is alive (a heartbeat) without changing presence."""

@@ -160,6 +160,7 @@ def service_env(running: Stack, port: int, tmp: Path, content: Path) -> Dict[str
         "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
         "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/liveagent.sqlite",
         "LIVEAGENT_RASA_URL": running.rasa_url, "LIVEAGENT_ALLOWED_ORIGINS": service_url,
+        "LIVEAGENT_PUBLIC_URL": service_url,
         "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
         "LIVEAGENT_CONTENT_ROOT": str(content),
     }

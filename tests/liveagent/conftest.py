@@ -89,7 +89,7 @@ def service(tmp_path, service_env):
         "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
         "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite",
         "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{rasa_port}", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "2",
-        "LIVEAGENT_ALLOWED_ORIGINS": url, "LIVEAGENT_ALWAYS_OPEN": "1",
+        "LIVEAGENT_ALLOWED_ORIGINS": url, "LIVEAGENT_PUBLIC_URL": url, "LIVEAGENT_ALWAYS_OPEN": "1",
         "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
         **service_env,
     }

@@ -18,7 +18,7 @@ from liveagent.settings import Settings
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {
-    ("POST", "/api/agent/login"): "creates the session: rate-limited per address, lockout per account",
+    ("POST", "/api/agent/login"): "creates the session: JSON only, Origin-checked, backoff (test_sessions.py)",
     ("POST", "/demo/token"): "demo site only (LIVEAGENT_DEMO_TOKENS=0 in production), changes nothing stored",
     ("POST", "/socket.io"): "engine.io long-polling of the visitor channel: no cookie, origin-checked",
 }

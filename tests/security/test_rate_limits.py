@@ -138,7 +138,7 @@ async def login(session: aiohttp.ClientSession, url: str, forwarded_for: Optiona
 async def test_logins_per_address_get_429_and_a_spoofed_header_does_not_help(service):
     async with aiohttp.ClientSession() as session:
         statuses = [(await login(session, service.url, username=name)).status for name in ("aino", "ville", "x")]
-        assert statuses == [401, 401, 401]  # three different accounts: the lockout never sees them
+        assert statuses == [401, 401, 401]  # three different accounts: no account's backoff sees them
         refused = await login(session, service.url, username="eeva", password=DEMO_PASSWORD)
         assert refused.status == 429 and refused.headers["Retry-After"] == "60"
         assert await refused.json() == {"error": "too_many_requests", "message": TOO_MANY_LOGINS}

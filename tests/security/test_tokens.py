@@ -156,21 +156,28 @@ async def test_forged_altered_and_expired_session_cookies_are_refused(service, m
     header, payload, signature = real.split(".")
     decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     promoted = b64(json.dumps({**decoded, "agent_id": 2}).encode())  # ville, the supervisor
+    sid = decoded["sid"]  # the session record the cookie names
     attacks = {
-        "signed with another secret": session_cookie("not-the-service-secret-0123456789abcdef"),
+        "signed with another secret": session_cookie("not-the-service-secret-0123456789abcdef",
+                                                     agent_id=aino.me["id"], sid=sid),
         "payload altered, signature kept": f"{header}.{promoted}.{signature}",
-        "expired": session_cookie(SECRET, exp=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)),
+        "expired": session_cookie(SECRET, exp=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1),
+                                  agent_id=aino.me["id"], sid=sid),
         "alg none": jwt.encode({"agent_id": 1, "csrf": "x", "exp": 4102444800}, None, algorithm="none"),
-        "HS512 with the real secret": session_cookie(SECRET, algorithm="HS512"),
-        "no csrf claim": session_cookie(SECRET, csrf=None),
-        "no expiry": session_cookie(SECRET, exp=None),
-        "an agent that does not exist": session_cookie(SECRET, agent_id=999),
+        "HS512 with the real secret": session_cookie(SECRET, algorithm="HS512", agent_id=aino.me["id"], sid=sid),
+        "no csrf claim": session_cookie(SECRET, csrf=None, agent_id=aino.me["id"], sid=sid),
+        "no expiry": session_cookie(SECRET, exp=None, agent_id=aino.me["id"], sid=sid),
+        "an agent that does not exist": session_cookie(SECRET, agent_id=999, sid=sid),
+        "signed right, no session id": session_cookie(SECRET, agent_id=aino.me["id"]),
+        "signed right, a session that was never started": session_cookie(SECRET, agent_id=aino.me["id"],
+                                                                          sid="made-up-session-id"),
+        "signed right, aino's session under ville's id": session_cookie(SECRET, agent_id=2, sid=sid),
         "garbage": "x.y.z",
     }
     statuses = {name: await me_with(service, cookie) for name, cookie in attacks.items()}
     assert statuses == {name: 401 for name in attacks}
     assert await me_with(service, real) == 200
-    assert await me_with(service, session_cookie(SECRET, agent_id=aino.me["id"])) == 200  # the control
+    assert await me_with(service, session_cookie(SECRET, agent_id=aino.me["id"], sid=sid)) == 200  # the control
 
 
 async def test_the_session_cookie_is_http_only_same_site_strict(service, make_agent):

@@ -76,7 +76,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
                                               audit_retention_days=settings.audit_retention_days)
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
         app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
-        if settings.demo_password:
+        if settings.demo and settings.demo_password:
             await ensure_demo_agents(app.ctx.store, settings.demo_password)
         recovered = await app.ctx.store.recover_on_start(dt.datetime.now(dt.timezone.utc))
         if recovered:

@@ -49,7 +49,7 @@ def set_cookie(response: HTTPResponse, request: Request, value: str) -> None:
     cookie["samesite"] = "Strict"
     cookie["path"] = "/"
     cookie["max-age"] = SESSION_HOURS * 3600
-    if not request.app.ctx.settings.insecure_cookies:
+    if not (request.app.ctx.settings.demo and request.app.ctx.settings.insecure_cookies):
         cookie["secure"] = True
 
 

@@ -22,7 +22,7 @@ from liveagent.auth import error
 from liveagent.blueprints import agent_api, agent_ws, editor_api, pages, supervisor_api
 from liveagent.conversations import ConversationService
 from liveagent.editor import EditorService
-from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager
+from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager, fanout_key
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.rasa_client import RasaClient
@@ -44,8 +44,10 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.config.WEBSOCKET_MAX_SIZE = settings.request_max_bytes
     app.ctx.settings = settings
     # Several replicas share visitor and agent events through Redis (liveagent/fanout.py).
-    manager = RedisSocketManager(settings.redis_url) if settings.redis_url else None
-    app.ctx.hub = RedisAgentHub(settings.redis_url) if settings.redis_url else AgentHub()
+    # Payloads there are signed with a key derived from LIVEAGENT_SECRET; others are dropped.
+    key = fanout_key(settings.session_secret)
+    manager = RedisSocketManager(settings.redis_url, key) if settings.redis_url else None
+    app.ctx.hub = RedisAgentHub(settings.redis_url, key) if settings.redis_url else AgentHub()
     sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins),
                                max_http_buffer_size=settings.request_max_bytes, client_manager=manager)
     sio.attach(app, socketio_path="socket.io")

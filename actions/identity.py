@@ -117,7 +117,8 @@ def sign_customer_id(customer_id: str, sender_id: str, key: str, now: Optional[f
             "signature": _customer_signature(key, sender_id, customer_id, expires)}
 
 
-def verify_customer_id(value: Any, sender_id: str, settings: Settings, now: Optional[float] = None) -> Optional[Identity]:
+def verify_customer_id(value: Any, sender_id: str, settings: Settings,
+                       now: Optional[float] = None) -> Optional[Identity]:
     """The customer in ``value`` if the service signed it for this conversation and it has not expired."""
     if not settings.customer_id_key:
         logger.error("No LUMO_CUSTOMER_ID_KEY configured; refusing every signed customer id")

@@ -68,7 +68,6 @@ COMMANDS = {
     # refused before Rasa is even imported: no model is needed
     "rasa": [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", "none.tar.gz"],
 }
-DEMO_ONLY = ("LIVEAGENT_DEMO_TOKENS", "LIVEAGENT_INSECURE_COOKIES", "LIVEAGENT_DEMO_PASSWORD", "LUMO_SEED_DEMO_ACCOUNTS")
 
 
 def environment(changes: Dict[str, Optional[str]]) -> Dict[str, str]:
@@ -203,3 +202,24 @@ def test_production_never_seeds_demo_customers_into_the_accounts_database(tmp_pa
     import asyncio
 
     assert asyncio.run(demo.get_status("LUMO-1001")).first_name == "Aino"
+
+
+@pytest.mark.parametrize("empty", ["jwt_audience", "jwt_issuer"])
+def test_an_empty_audience_or_issuer_never_switches_its_check_off(empty):
+    """Even settings built by hand (no from_env) with an empty value: every token is refused, not waved through."""
+    import dataclasses
+
+    from actions.identity import verify_token
+    from tests.conftest import make_token
+
+    settings = action_settings.Settings(jwt_keys=(TEST_KEY,), customer_id_key=CUSTOMER_ID_KEY)
+    assert verify_token(make_token("LUMO-1001"), settings).customer_id == "LUMO-1001"  # the control
+    blank = dataclasses.replace(settings, **{empty: ""})
+    claim = {"jwt_audience": "aud", "jwt_issuer": "iss"}[empty]
+    for token in (make_token("LUMO-1001"), make_token("LUMO-1001", **{claim: None})):
+        assert verify_token(token, blank) is None
+    # and a token without the claim is refused when the check is on
+    assert verify_token(make_token("LUMO-1001", **{claim: None}), settings) is None
+    name = "LUMO_JWT_AUDIENCE" if claim == "aud" else "LUMO_JWT_ISSUER"
+    with pytest.raises(action_settings.SettingsError, match=f"{name} must be set"):
+        action_settings.Settings.from_env({"LUMO_ENV": "demo", name: ""})  # in demo too

@@ -178,8 +178,10 @@ class Console:
 
     @classmethod
     async def open(cls, endpoint: Endpoint, username: str) -> "Console":
-        # production cookies are Secure; this plain-http loopback stands in for https (as browsers treat localhost)
-        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[endpoint.url])
+        # production cookies are Secure; this plain-http loopback stands in for https and wss (as browsers
+        # treat localhost), so the jar sends the cookie to the REST calls and to the agent websocket
+        secure = [endpoint.url, endpoint.url.replace("http", "ws", 1)]
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=secure)
         session = aiohttp.ClientSession(cookie_jar=jar, headers={"Origin": endpoint.url})
         agent = Agent(endpoint, session)
         response = await agent.login(username)

@@ -223,3 +223,21 @@ def test_an_empty_audience_or_issuer_never_switches_its_check_off(empty):
     name = "LUMO_JWT_AUDIENCE" if claim == "aud" else "LUMO_JWT_ISSUER"
     with pytest.raises(action_settings.SettingsError, match=f"{name} must be set"):
         action_settings.Settings.from_env({"LUMO_ENV": "demo", name: ""})  # in demo too
+
+
+async def test_in_production_the_console_socket_needs_the_secure_cookie_sent_over_a_secure_origin(service):
+    """Production cookies are Secure: a client sends them only to an https/wss origin (here loopback stands in)."""
+    create_agent(service, "helmi", "helmi-password-0123")
+    ws_url = service.url.replace("http", "ws", 1) + "/api/agent/ws"
+    first_frames = {}
+    for name, secure_origins in (("https and wss", [service.url, ws_url]), ("plain http", None)):
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=secure_origins)
+        async with aiohttp.ClientSession(cookie_jar=jar, headers={"Origin": service.url}) as session:
+            async with session.post(f"{service.url}/api/agent/login",
+                                    json={"username": "helmi", "password": "helmi-password-0123"}) as response:
+                assert response.status == 200
+            async with session.ws_connect(ws_url, headers={"Origin": service.url}) as socket:
+                frame = await socket.receive(timeout=10)
+                first_frames[name] = (frame.type, frame.data if frame.type == aiohttp.WSMsgType.CLOSE else None)
+    assert first_frames["https and wss"][0] == aiohttp.WSMsgType.TEXT  # the console's first event
+    assert first_frames["plain http"] == (aiohttp.WSMsgType.CLOSE, 4401)  # the cookie never left the client

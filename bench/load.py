@@ -124,7 +124,8 @@ class Stack:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.procs: List[Process] = []
-        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LUMO_JWT_KEY": JWT_KEY,
+        # LUMO_ENV=demo: the service's demo agents log in (bench traffic is anonymous visitors)
+        self.env = {**os.environ, "LUMO_ENV": "demo", "TF_CPP_MIN_LOG_LEVEL": "2", "LUMO_JWT_KEY": JWT_KEY,
                     "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite",
                     "RASA_JWT_SECRET": RASA_SECRET, "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
                     "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}

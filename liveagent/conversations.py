@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
-from actions.identity import verify_token
+from actions.identity import CUSTOMER_METADATA_KEY, sign_customer_id, verify_token
 from liveagent import copy
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
@@ -216,10 +216,15 @@ class ConversationService:
         }
 
     # ---- visitor side --------------------------------------------------------------------
-    def verified_token(self, auth_token: Any) -> Optional[str]:
-        if isinstance(auth_token, str) and auth_token and verify_token(auth_token, self.settings):
-            return auth_token
-        return None
+    def verified_customer(self, conversation_id: str, auth_token: Any) -> Dict[str, Any]:
+        """Rasa metadata for the visitor's identity: the verified customer id, signed by us, never the JWT."""
+        if not isinstance(auth_token, str) or not auth_token:
+            return {}
+        identity = verify_token(auth_token, self.settings)
+        if identity is None or not self.settings.customer_id_key:
+            return {}
+        signed = sign_customer_id(identity.customer_id, conversation_id, self.settings.customer_id_key)
+        return {CUSTOMER_METADATA_KEY: signed}
 
     async def visitor_message(self, conversation_id: str, text: str, auth_token: Any = None) -> Any:
         """Store the visitor's message and route it by the conversation's state.
@@ -238,8 +243,7 @@ class ConversationService:
         if conversation.state == ConversationState.CLOSED.value:
             conversation = (await self.store.transition(conversation_id, Transition.REOPEN)).conversation
             await self.rasa_resume_quietly(conversation_id)
-        token = self.verified_token(auth_token)
-        metadata = {"auth_token": token} if token else {}
+        metadata = self.verified_customer(conversation_id, auth_token)
         if conversation.state != ConversationState.BOT.value or text == JOIN_QUEUE_PAYLOAD:
             message = await self.store.add_message(conversation_id, "visitor", "text", text)
             if text == JOIN_QUEUE_PAYLOAD:

@@ -49,7 +49,8 @@ def test_settings_need_a_secret_and_read_service_hours():
         assert "LIVEAGENT_SECRET" in str(error)
     else:
         raise AssertionError("a missing secret must be refused")
-    settings = Settings.from_env({"LIVEAGENT_SECRET": "s" * 40, "LIVEAGENT_SERVICE_HOURS": "mon-sat 09:00-15:30",
+    settings = Settings.from_env({"LUMO_ENV": "demo", "LIVEAGENT_SECRET": "s" * 40,
+                                  "LIVEAGENT_SERVICE_HOURS": "mon-sat 09:00-15:30",
                                   "LIVEAGENT_ALLOWED_ORIGINS": "https://lumo.example, https://www.lumo.example"})
     assert settings.service_hours.weekdays == (0, 1, 2, 3, 4, 5)
     assert settings.service_hours.closes == dt.time(15, 30)

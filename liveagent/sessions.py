@@ -61,6 +61,16 @@ class SessionSigner:
         body = f"{conversation_id}.{_base36(expires)}.{self.binding(customer_id)}"
         return conversation_id, f"{body}.{self._sign(body)}"
 
+    def renew(self, token: str, session: VisitorSession, customer_id: Optional[str]) -> str:
+        """``token`` while it has more than half its lifetime left, else a renewed one.
+
+        Renewing only then keeps a conversation's token stable across reconnects and tabs (the widget
+        shares it between tabs), yet a visitor who keeps coming back never sees it expire.
+        """
+        if session.expires_at - self._clock() > self._lifetime / 2:
+            return token
+        return self.issue(customer_id, session.conversation_id)[1]
+
     def read(self, token: object) -> Optional[VisitorSession]:
         """The session of a genuine, unexpired token, else None."""
         if not isinstance(token, str) or len(token) > 200 or token.count(".") != 3:

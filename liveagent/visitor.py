@@ -131,7 +131,10 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
             # The visitor logged in during the chat, on this very connection: the chat becomes theirs.
             conversation_id = presented.conversation_id
         # Otherwise (another customer, logged out, expired, forged): a fresh session, nothing replayed.
-        conversation_id, token = signer.issue(customer, conversation_id)
+        if presented is not None and conversation_id is not None and presented.binding == binding:
+            token = signer.renew(data["session_id"], presented, customer)
+        else:
+            conversation_id, token = signer.issue(customer, conversation_id)
         if connection.conversation_id is not None and connection.conversation_id != conversation_id:
             await sio.leave_room(sid, connection.conversation_id)  # no more live events of the old chat
         connection.conversation_id, connection.binding = conversation_id, binding

@@ -296,7 +296,7 @@ async def tickets(request: Request) -> HTTPResponse:
     # One page, newest first: ?limit=1..100 (50), ?before=<id> continues, ?unhandled=1 only open ones.
     try:
         limit = int(request.args.get("limit", TICKET_PAGE))
-        before = int(request.args["before"]) if request.args.get("before") else None
+        before = int(request.args.get("before")) if request.args.get("before") else None
     except ValueError:
         return error(400, "bad_request")
     unhandled = request.args.get("unhandled", "0")

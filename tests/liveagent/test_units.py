@@ -8,9 +8,9 @@ import json
 
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
+from liveagent.ratelimit import Bucket, TokenBuckets
 from liveagent.sessions import SessionSigner
 from liveagent.settings import ServiceHours, Settings, SettingsError
-from liveagent.ratelimit import Bucket, TokenBuckets
 
 HELSINKI = dt.timezone(dt.timedelta(hours=2))  # winter time
 

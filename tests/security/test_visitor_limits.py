@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 import pytest
-import sqlalchemy as sa
 import socketio
+import sqlalchemy as sa
 
 from liveagent.conversations import ConversationService
 from liveagent.hours import ServiceCalendar

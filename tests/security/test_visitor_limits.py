@@ -16,7 +16,7 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
-from liveagent.conversations import ConversationService
+from liveagent.conversations import ConversationLocks, ConversationService
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.ratelimit import MemoryCounter, RateLimits, SocketLimits
@@ -250,6 +250,25 @@ async def test_a_user_uttered_flood_from_one_socket_is_refused_and_nothing_store
     texts = [m["text"] for m in history["messages"] if m["sender"] == "visitor"]
     assert texts == [f"viesti {n}" for n in range(stored)]  # the first ones, in order, none lost
     await visitor.client.disconnect()
+
+
+async def test_a_conversations_messages_keep_their_order_while_the_address_limit_is_checked():
+    """Each message takes its place in line on arrival; the address's limit (Redis) may answer the
+    second message first, yet the first is handled first, and a refused one holds nobody up."""
+    locks, handled = ConversationLocks(), []
+
+    async def message(n: int, limit_answers_after: float, refused: bool = False) -> None:
+        place = locks.line_up("c")
+        await asyncio.sleep(limit_answers_after)
+        if refused:
+            place.leave()
+            return
+        async with place.hold():
+            handled.append(n)
+
+    await asyncio.gather(message(1, 0.05), message(2, 0), message(3, 0.02, refused=True), message(4, 0))
+    assert handled == [1, 2, 4]
+    assert len(locks) == 0 and locks._tails == {}
 
 
 class FakeSio:

@@ -98,6 +98,20 @@
     }, AUTH_WAIT_MS);
   }
 
+  /** Whose session this tab would get: the customer (`sub`) of the page's token, or null. Tabs with
+   * different customers keep their own sessions instead of taking each other's from localStorage.
+   * Read only to compare; the service verifies the token itself. */
+  function currentOwner() {
+    if (!authToken) return null;
+    try {
+      const part = authToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      const claims = JSON.parse(window.atob(part + '==='.slice((part.length + 3) % 4)));
+      return typeof claims.sub === 'string' ? claims.sub : authToken;
+    } catch (err) {
+      return authToken;
+    }
+  }
+
   /** The conversation a session token belongs to (the service renews tokens, the conversation stays). */
   function conversationOf(token) {
     return typeof token === 'string' ? token.split('.')[0] : '';
@@ -190,7 +204,9 @@
 
   // ---- persisted state ----------------------------------------------------------------------
   function emptyStore() {
-    return { v: 1, token: null, sessionAt: 0, lastSeenId: 0, messages: [], status: null, contactDismissed: false };
+    return {
+      v: 1, token: null, owner: null, sessionAt: 0, lastSeenId: 0, messages: [], status: null, contactDismissed: false,
+    };
   }
 
   function parseStore(raw) {
@@ -757,6 +773,7 @@
         renderStatus();
       }
       store.token = token;
+      store.owner = currentOwner();
       store.sessionAt = Date.now();
     }
     ready = true;
@@ -864,6 +881,7 @@
       if (event.newValue === null || event.key === null) resetLocal();
       return;
     }
+    if ((incoming.owner || null) !== currentOwner()) return; // another customer's chat in another tab
     if (incoming.token && store.token && incoming.token !== store.token &&
         conversationOf(incoming.token) === conversationOf(store.token)) {
       // Another tab got a renewed token for the same chat: keep the newer one, merge as usual.

@@ -404,7 +404,7 @@ async def test_tickets_come_in_pages_newest_first(service, database, make_agent)
     assert (await aino.call("POST", f"/tickets/{created[6].id}/handled")).status == 200
     open_only = await (await aino.call("GET", "/tickets?unhandled=1&limit=2")).json()
     assert [t["name"] for t in open_only["tickets"]] == ["Asiakas 5", "Asiakas 4"] and open_only["unhandled"] == 6
-    for bad in ("limit=0", "limit=101", "limit=x", "before=x", "unhandled=yes"):
+    for bad in ("limit=0", "limit=101", "limit=x", "before=x", "before=0", f"before={10**30}", "unhandled=yes"):
         response = await aino.call("GET", f"/tickets?{bad}")
         assert response.status == 400 and (await response.json())["error"] == "bad_request"
 

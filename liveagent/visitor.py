@@ -105,6 +105,9 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
             sockets.close(address)
             raise socketio.exceptions.ConnectionRefusedError(copy.text("status.too_many_connections"),
                                                              {"error": "rate_limited"})
+        if not sio.manager.is_connected(sid, "/"):  # gone while Redis answered: its disconnect has run
+            sockets.close(address)
+            return
         connections[sid] = Connection(address)
 
     @sio.event

@@ -300,7 +300,9 @@ async def tickets(request: Request) -> HTTPResponse:
     except ValueError:
         return error(400, "bad_request")
     unhandled = request.args.get("unhandled", "0")
-    if not 1 <= limit <= MAX_TICKET_PAGE or unhandled not in ("0", "1") or not 0 < (before or 1) < 2**31:
+    if before is not None and not 0 < before < 2**31:  # ids are 32-bit integers in PostgreSQL
+        return error(400, "bad_request")
+    if not 1 <= limit <= MAX_TICKET_PAGE or unhandled not in ("0", "1"):
         return error(400, "bad_request")
     store = request.app.ctx.store
     items, next_before = await store.ticket_page(limit, before, unhandled_only=unhandled == "1")

@@ -271,12 +271,18 @@ async def test_a_conversations_messages_keep_their_order_while_the_address_limit
     assert len(locks) == 0 and locks._tails == {}
 
 
+class FakeManager:
+    def is_connected(self, sid: str, namespace: str) -> bool:
+        return True
+
+
 class FakeSio:
     """Just enough of python-socketio's server to call the visitor handlers directly."""
 
     def __init__(self) -> None:
         self.handlers: Dict[str, Any] = {}
         self.emitted: List[tuple] = []
+        self.manager = FakeManager()
 
     def event(self, handler):
         self.handlers[handler.__name__] = handler

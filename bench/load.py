@@ -582,7 +582,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_PUBLIC_URL": service_url,
                 "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": PASSWORD,
                 "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
-                "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
+                "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_LIMIT_SESSION_REQUESTS": "0",
+                "LIVEAGENT_MAX_SOCKETS_PER_ADDRESS": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
             })
             await wait_http(f"{service_url}/health", service)
             full_start = await first_answer("full", service_url, service)

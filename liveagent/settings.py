@@ -80,6 +80,11 @@ class Settings:
     limit_connections: int = 60  # Socket.IO connections per address and window (0: no limit)
     limit_messages: int = 300  # visitor messages per address and window (0: no limit)
     limit_logins: int = 20  # POST /api/agent/login per address and window (0: no limit)
+    limit_session_requests: int = 120  # visitor session_request events per address and window (0: no limit)
+    limit_contact_requests: int = 10  # visitor contact requests per address and window (0: no limit)
+    limit_visitor_events: int = 600  # visitor typing, rating and cancel events per address and window (0: no limit)
+    max_sockets_per_address: int = 30  # open Socket.IO connections per address, per replica (0: no cap)
+    visitor_session_hours: float = 24.0  # a visitor session token is renewed at each connection and expires after
     retention_days: int = 365  # conversations closed or idle longer than this are deleted
     audit_retention_days: int = 730  # audit entries (they hold client addresses) older than this are deleted
     # agent sessions (docs/security.md): ended by logout, password/role change, deactivation, idleness, age
@@ -164,6 +169,12 @@ class Settings:
                 limit_connections=int(env.get("LIVEAGENT_LIMIT_CONNECTIONS", cls.limit_connections)),
                 limit_messages=int(env.get("LIVEAGENT_LIMIT_MESSAGES", cls.limit_messages)),
                 limit_logins=int(env.get("LIVEAGENT_LIMIT_LOGINS", cls.limit_logins)),
+                limit_session_requests=int(env.get("LIVEAGENT_LIMIT_SESSION_REQUESTS", cls.limit_session_requests)),
+                limit_contact_requests=int(env.get("LIVEAGENT_LIMIT_CONTACT_REQUESTS", cls.limit_contact_requests)),
+                limit_visitor_events=int(env.get("LIVEAGENT_LIMIT_VISITOR_EVENTS", cls.limit_visitor_events)),
+                max_sockets_per_address=int(env.get("LIVEAGENT_MAX_SOCKETS_PER_ADDRESS", cls.max_sockets_per_address)),
+                visitor_session_hours=_positive("LIVEAGENT_VISITOR_SESSION_HOURS",
+                                                env.get("LIVEAGENT_VISITOR_SESSION_HOURS"), cls.visitor_session_hours),
                 retention_days=_at_least_one("LIVEAGENT_RETENTION_DAYS", env.get("LIVEAGENT_RETENTION_DAYS"),
                                              cls.retention_days),
                 audit_retention_days=_at_least_one("LIVEAGENT_AUDIT_RETENTION_DAYS",
@@ -202,6 +213,13 @@ def _at_least_one(name: str, raw: Optional[str], default: int) -> int:
     value = int(raw) if raw is not None else default
     if value < 1:
         raise SettingsError(f"{name} must be at least 1")
+    return value
+
+
+def _positive(name: str, raw: Optional[str], default: float) -> float:
+    value = float(raw) if raw is not None else default
+    if not value > 0:
+        raise SettingsError(f"{name} must be a positive number of hours")
     return value
 
 

@@ -8,9 +8,9 @@ import json
 
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
+from liveagent.ratelimit import Bucket, TokenBuckets
 from liveagent.sessions import SessionSigner
 from liveagent.settings import ServiceHours, Settings, SettingsError
-from liveagent.visitor import RateLimiter
 
 HELSINKI = dt.timezone(dt.timedelta(hours=2))  # winter time
 
@@ -57,11 +57,13 @@ def test_settings_need_a_secret_and_read_service_hours():
     assert settings.allowed_origins == ("https://lumo.example", "https://www.lumo.example")
 
 
-def test_rate_limiter_allows_bursts_then_refills():
-    limiter = RateLimiter(rate=1.0, burst=3)
-    assert [limiter.allow("v", now=0.0) for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("v", now=1.1)
-    assert limiter.allow("other", now=0.0)
+def test_token_buckets_allow_bursts_then_refill():
+    now = [0.0]
+    buckets, bucket = TokenBuckets(clock=lambda: now[0]), Bucket(rate=1.0, burst=3)
+    assert [buckets.allow("v", bucket) for _ in range(4)] == [True, True, True, False]
+    now[0] = 1.1
+    assert buckets.allow("v", bucket)
+    assert buckets.allow("other", bucket)
 
 
 class FakeSocket:

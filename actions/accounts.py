@@ -1,6 +1,7 @@
 """``action_check_account_status``: a logged-in customer's own application and payment status.
 
-Identity comes only from the verified token in the message metadata (see ``actions.identity``).
+Identity comes only from the customer id the live-agent service verified and signed into the message
+metadata (see ``actions.identity``).
 The lookup goes through ``AccountsBackend``; if it fails or is slow the visitor gets an apology
 and an offer of a human, and the slot ``failed_action`` tells the escalation why.
 """
@@ -42,7 +43,7 @@ class ActionCheckAccountStatus(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        result = identity_from_metadata(latest_user_metadata(tracker.events), get_settings())
+        result = identity_from_metadata(latest_user_metadata(tracker.events), get_settings(), tracker.sender_id)
         if result.status == IdentityStatus.ANONYMOUS:
             dispatcher.utter_message(response="utter_login_required")
             return []

@@ -62,7 +62,7 @@ def build_handoff_signal(tracker: Tracker, reason: str, failed_action: Optional[
     """The machine-readable handoff signal for the live-agent service."""
     settings = get_settings()
     users = user_events(tracker)
-    identity = identity_from_metadata(latest_user_metadata(tracker.events), settings)
+    identity = identity_from_metadata(latest_user_metadata(tracker.events), settings, tracker.sender_id)
     customer: Dict[str, Any] = {"verified": identity.status == IdentityStatus.VERIFIED}
     if identity.identity is not None:
         customer["customer_id"] = identity.identity.customer_id

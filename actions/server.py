@@ -38,7 +38,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.settings import ServerSettings, SettingsError
+from actions.settings import ServerSettings, Settings, SettingsError, override_settings
 
 logger = logging.getLogger("actions.server")  # also when run as __main__
 
@@ -146,6 +146,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = ServerSettings.from_env()
+        # The actions' own settings, read now: a production misconfiguration stops the start,
+        # not the first logged-in visitor's turn.
+        override_settings(Settings.from_env())
     except SettingsError as error:
         print(f"Action server not started: {error}", file=sys.stderr)
         return 2

@@ -1,8 +1,10 @@
 """The only place the action server reads its environment.
 
-Every setting has an embedded default that works for `make run` on a laptop, except secrets:
-the JWT verification key must come from the environment (the Makefile writes a random one to
-`.env` on first run).
+``LUMO_ENV`` is ``demo`` or ``production``; missing means production (fail closed). Demo conveniences
+(re-seeding the fictional demo customers) exist only in demo. Production refuses to start with a
+demo key (one `make run` generated: it starts with ``demo-``), a short secret or an empty audience
+or issuer, with a message that says what to set. Secrets always come from the environment (the
+Makefile writes random ones to `.env` on first run).
 """
 
 from __future__ import annotations
@@ -19,19 +21,74 @@ class SettingsError(ValueError):
     """A setting is missing or invalid; the message tells the operator what to fix."""
 
 
+ENVIRONMENTS = ("demo", "production")
+# Every secret: at least this long in production (HMAC keys, signing secrets, bearer tokens).
+MIN_SECRET_CHARS = 32
+# `make run` (scripts/ensure_env.py) starts every secret it generates with this: a demo key.
+DEMO_SECRET_PREFIX = "demo-"
+
+
+def read_environment(env: Mapping[str, str]) -> str:
+    """LUMO_ENV: ``demo`` or ``production``; missing or empty is production (fail closed)."""
+    value = (env.get("LUMO_ENV") or "production").strip().lower()
+    if value not in ENVIRONMENTS:
+        raise SettingsError(f"LUMO_ENV={value!r} is not known; set LUMO_ENV=production (or demo for `make run`)")
+    return value
+
+
+def check_production_secret(name: str, value: str, what: str = "") -> None:
+    """Production: ``value`` (the setting ``name``) must be a long, non-demo secret."""
+    hint = f" {what}" if what else ""
+    if not value:
+        raise SettingsError(f"LUMO_ENV=production: {name} is not set; set it to at least {MIN_SECRET_CHARS} "
+                            f"random characters{hint}")
+    if value.startswith(DEMO_SECRET_PREFIX):
+        raise SettingsError(f"LUMO_ENV=production: {name} is a demo key (written by `make run`); set it to a "
+                            f"new secret of at least {MIN_SECRET_CHARS} random characters{hint}")
+    if len(value) < MIN_SECRET_CHARS:
+        raise SettingsError(f"LUMO_ENV=production: {name} is too short ({len(value)} characters); set it to at "
+                            f"least {MIN_SECRET_CHARS} random characters{hint}")
+
+
+def demo_switch(env: Mapping[str, str], name: str, environment: str) -> bool:
+    """A demo-only feature: on by default in demo, never in production (asking for it there is refused)."""
+    raw = env.get(name)
+    if environment == "demo":
+        return raw is None or raw.strip() not in ("0", "false", "")
+    if raw is not None and raw.strip() not in ("0", "false", ""):
+        raise SettingsError(f"LUMO_ENV=production: {name}={raw} is a demo feature; remove it or set {name}=0")
+    return False
+
+
+def _required_claim(env: Mapping[str, str], name: str, default: str, environment: str, claim: str) -> str:
+    """The expected audience or issuer: never empty (an empty value would switch the check off)."""
+    raw = env.get(name)
+    if raw is None and environment == "demo":
+        return default
+    value = (raw or "").strip()
+    if not value:
+        raise SettingsError(f"{name} must be set to the {claim} your website puts in its identity tokens "
+                            f"('{'aud' if claim == 'audience' else 'iss'}' claim); it cannot be empty")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Settings of the action server."""
 
+    environment: str = "production"
     jwt_algorithm: str = "HS256"
     # Verification keys: the first is current, the rest are accepted during key rotation.
     jwt_keys: Tuple[str, ...] = field(default_factory=tuple)
-    jwt_audience: Optional[str] = "lumo-assistant"
-    jwt_issuer: Optional[str] = "https://lumo.example"
+    jwt_audience: str = "lumo-assistant"
+    jwt_issuer: str = "https://lumo.example"
     jwt_leeway_seconds: int = 30
+    # The live-agent service signs the verified customer id it forwards to Rasa with this key; the
+    # actions trust an id only with its signature (actions/identity.py).
+    customer_id_key: str = ""
     accounts_database_url: str = "sqlite:///var/accounts.sqlite"
     accounts_timeout_seconds: float = 3.0
-    seed_demo_accounts: bool = True
+    seed_demo_accounts: bool = False  # demo only: re-seed the fictional demo customers
     handoff_recent_messages: int = 5
     liveagent_url: Optional[str] = None
 
@@ -39,6 +96,7 @@ class Settings:
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         """Reads settings from environment variables (see .env.example)."""
         env = os.environ if env is None else env
+        environment = read_environment(env)
         algorithm = env.get("LUMO_JWT_ALGORITHM", cls.jwt_algorithm)
         if algorithm not in ALLOWED_JWT_ALGORITHMS:
             raise SettingsError(
@@ -58,19 +116,36 @@ class Settings:
             leeway = int(env.get("LUMO_JWT_LEEWAY_SECONDS", cls.jwt_leeway_seconds))
         except ValueError as error:
             raise SettingsError(f"invalid number in action server settings: {error}") from error
+        customer_id_key = env.get("LUMO_CUSTOMER_ID_KEY", "")
+        if environment == "production":
+            if not keys:
+                raise SettingsError("LUMO_ENV=production: LUMO_JWT_KEY is not set; set it to the key that verifies "
+                                    "your website's identity tokens (LUMO_JWT_KEY_FILE for a public key file)")
+            if algorithm.startswith("HS"):
+                for n, key in enumerate(keys, start=1):
+                    check_production_secret("LUMO_JWT_KEY" if n == 1 else f"LUMO_JWT_KEY_{n}", key,
+                                            "(the secret your website signs identity tokens with)")
+            check_production_secret("LUMO_CUSTOMER_ID_KEY", customer_id_key,
+                                    "(the same value for the live-agent service and the action server)")
         return cls(
+            environment=environment,
             jwt_algorithm=algorithm,
             jwt_keys=keys,
-            jwt_audience=env.get("LUMO_JWT_AUDIENCE", cls.jwt_audience) or None,
-            jwt_issuer=env.get("LUMO_JWT_ISSUER", cls.jwt_issuer) or None,
+            jwt_audience=_required_claim(env, "LUMO_JWT_AUDIENCE", cls.jwt_audience, environment, "audience"),
+            jwt_issuer=_required_claim(env, "LUMO_JWT_ISSUER", cls.jwt_issuer, environment, "issuer"),
             jwt_leeway_seconds=leeway,
+            customer_id_key=customer_id_key,
             accounts_database_url=env.get(
                 "LUMO_ACCOUNTS_DATABASE_URL", cls.accounts_database_url
             ),
             accounts_timeout_seconds=timeout,
-            seed_demo_accounts=env.get("LUMO_SEED_DEMO_ACCOUNTS", "1") not in ("0", "false"),
+            seed_demo_accounts=demo_switch(env, "LUMO_SEED_DEMO_ACCOUNTS", environment),
             liveagent_url=env.get("LUMO_LIVEAGENT_URL") or None,
         )
+
+    @property
+    def demo(self) -> bool:
+        return self.environment == "demo"
 
 
 def _read_key(env: Mapping[str, str], name: str) -> str:
@@ -105,6 +180,8 @@ class ServerSettings:
                 "(make run writes one to .env); Rasa sends it as 'Authorization: Bearer <token>' "
                 "(action_endpoint.headers in endpoints.yml)"
             )
+        if read_environment(env) == "production":
+            check_production_secret("ACTION_SERVER_TOKEN", token, "(the same value in Rasa's endpoints.yml)")
         try:
             max_body = int(env.get("ACTION_SERVER_MAX_BODY_BYTES", cls.max_body_bytes))
         except ValueError as error:

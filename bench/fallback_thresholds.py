@@ -65,12 +65,18 @@ def parse_files(model: Path) -> Dict[str, List[Parsed]]:
     for name, path in (("held-out", HELDOUT), ("typos", HELDOUT_TYPOS), ("out-of-scope", OUT_OF_SCOPE_PROBE)):
         examples = load_examples(path)
         parses = asyncio.run(parse([text for text, _ in examples]))
-        parsed[name] = [Parsed(expected, *before_fallback(p)) for (_text, expected), p in zip(examples, parses)]
+        parsed[name] = [Parsed(expected, *before_fallback(p)) for (_text, expected), p in
+                        zip(examples, parses, strict=True)]
     return parsed
 
 
 def replay(items: Sequence[Parsed], threshold: float, ambiguity: float) -> List[str]:
     return ["nlu_fallback" if p.top < threshold or p.top - p.second < ambiguity else p.label for p in items]
+
+
+def accuracy(items: Sequence[Parsed], threshold: float, ambiguity: float) -> float:
+    labels = replay(items, threshold, ambiguity)
+    return sum(p.expected == label for p, label in zip(items, labels, strict=True)) / len(items)
 
 
 def main() -> int:
@@ -86,17 +92,16 @@ def main() -> int:
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for threshold in THRESHOLDS:
         for ambiguity in AMBIGUITIES:
-            def accuracy(items: Sequence[Parsed]) -> float:
-                labels = replay(items, threshold, ambiguity)
-                return sum(p.expected == label for p, label in zip(items, labels)) / len(items)
-
             oos = replay(parsed["out-of-scope"], threshold, ambiguity)
             safe = sum(label in SAFE_FOR_OUT_OF_SCOPE for label in oos) / len(oos)
             labels = replay(in_scope, threshold, ambiguity)
             to_fallback = sum(label == "nlu_fallback" for label in labels) / len(labels)
-            wrong = sum(label not in ("nlu_fallback", p.expected) for p, label in zip(in_scope, labels)) / len(labels)
-            print(f"| {threshold:.2f} | {ambiguity:.2f} | {accuracy(parsed['held-out']):.1%} | "
-                  f"{accuracy(parsed['typos']):.1%} | {safe:.1%} | {to_fallback:.1%} | {wrong:.1%} |")
+            pairs = zip(in_scope, labels, strict=True)
+            wrong = sum(label not in ("nlu_fallback", p.expected) for p, label in pairs) / len(labels)
+            held_out = accuracy(parsed["held-out"], threshold, ambiguity)
+            typos = accuracy(parsed["typos"], threshold, ambiguity)
+            print(f"| {threshold:.2f} | {ambiguity:.2f} | {held_out:.1%} | {typos:.1%} | {safe:.1%} "
+                  f"| {to_fallback:.1%} | {wrong:.1%} |")
     return 0
 
 

@@ -124,7 +124,8 @@ class Stack:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.procs: List[Process] = []
-        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LUMO_JWT_KEY": JWT_KEY,
+        # LUMO_ENV=demo: the service's demo agents log in (bench traffic is anonymous visitors)
+        self.env = {**os.environ, "LUMO_ENV": "demo", "TF_CPP_MIN_LOG_LEVEL": "2", "LUMO_JWT_KEY": JWT_KEY,
                     "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite",
                     "RASA_JWT_SECRET": RASA_SECRET, "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
                     "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
@@ -581,7 +582,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_PUBLIC_URL": service_url,
                 "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": PASSWORD,
                 "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
-                "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
+                "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_LIMIT_SESSION_REQUESTS": "0",
+                "LIVEAGENT_MAX_SOCKETS_PER_ADDRESS": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
             })
             await wait_http(f"{service_url}/health", service)
             full_start = await first_answer("full", service_url, service)

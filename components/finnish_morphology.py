@@ -9,6 +9,11 @@ no spoken forms. This module maps a surface word to a single lemma key in four s
 3. the clitic "-ks" read as "-ko/-kö" ("voiks" -> "voiko");
 4. otherwise the Finnish Snowball stem.
 
+A word the dictionary does not know may be two words typed together: a negation verb or a question
+word glued to what follows ("enhaluu", "eitarvitse", "onkshakemus"). ``parts`` splits such a word
+when the rest is a word the dictionary (or the spoken-form table) knows, and the tokenizer then
+makes two tokens of it.
+
 The key is returned with diacritics folded (ä -> a, ö -> o) so that "käsittely" and
 "kasittely" meet. Results are cached: the same words recur in chat traffic.
 """
@@ -28,6 +33,9 @@ _FOLD = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "A", "Ö": "O", "�
 _RESTORE = {"a": "ä", "o": "ö"}
 # At most 2**_MAX_RESTORE_POSITIONS variants are tried for one unknown word.
 _MAX_RESTORE_POSITIONS = 6
+# Words people glue to the next one in chat, longest first; split off only when the rest is known.
+_GLUED_PREFIXES = ("eivät", "eivat", "emme", "ette", "onks", "onko", "en", "et", "ei")
+_MIN_REST = 3
 
 
 def fold_diacritics(text: str) -> str:
@@ -73,6 +81,7 @@ class FinnishLemmatizer:
         self._colloquial = colloquial_table()
         self._analyse = _voikko_analyser() if use_dictionary else None
         self.lemma = functools.lru_cache(maxsize=100_000)(self._lemma)
+        self.parts = functools.lru_cache(maxsize=100_000)(self._parts)
 
     def _baseform(self, word: str) -> Optional[str]:
         if self._analyse is None:
@@ -95,10 +104,8 @@ class FinnishLemmatizer:
                     return found
         return None
 
-    def _lemma(self, word: str) -> str:
-        lowered = word.lower()
-        if not lowered.isalpha():
-            return fold_diacritics(lowered)
+    def _known_lemma(self, lowered: str) -> Optional[str]:
+        """Steps 1-3: the word's lemma when the table or the dictionary knows it, else None."""
         candidate = self._colloquial.get(lowered, lowered)
         found = self._dictionary_lemma(candidate)
         if found is None and candidate.endswith("ks") and len(candidate) > 3:
@@ -107,9 +114,31 @@ class FinnishLemmatizer:
                 found = self._dictionary_lemma(candidate[:-2] + clitic)
                 if found is not None:
                     break
+        if found is None and lowered in self._colloquial:
+            found = candidate
+        return found
+
+    def _lemma(self, word: str) -> str:
+        lowered = word.lower()
+        if not lowered.isalpha():
+            return fold_diacritics(lowered)
+        found = self._known_lemma(lowered)
         if found is None:
-            found = self._stemmer.stemWord(fold_diacritics(candidate))
+            found = self._stemmer.stemWord(fold_diacritics(self._colloquial.get(lowered, lowered)))
         return fold_diacritics(found.lower())
+
+    def _parts(self, word: str) -> List[str]:
+        """``word`` split into a glued negation or question word and the rest, or ``[word]``."""
+        lowered = word.lower()
+        if self._analyse is None or not lowered.isalpha() or self._known_lemma(lowered) is not None:
+            return [word]
+        folded = fold_diacritics(lowered)
+        for prefix in _GLUED_PREFIXES:
+            rest = lowered[len(prefix):]
+            if folded.startswith(fold_diacritics(prefix)) and len(rest) >= _MIN_REST:
+                if self._known_lemma(rest) is not None:
+                    return [word[: len(prefix)], word[len(prefix):]]
+        return [word]
 
     def lemmas(self, words: Iterable[str]) -> List[str]:
         """Lemma keys for several words, in order."""

@@ -72,16 +72,20 @@ class FinnishTokenizer(WhitespaceTokenizer):
             return tokens
         result = []
         for token in tokens:
-            surface = token.text.lower()
-            if self._fold:
-                surface = fold_diacritics(surface)
-            result.append(
-                Token(
-                    text=surface,
-                    start=token.start,
-                    end=token.end,
-                    data=token.data,
-                    lemma=self._lemmatizer.lemma(token.text),
+            start = token.start
+            # A glued "enhaluu" becomes two tokens, "en" and "haluu", over the same characters.
+            for part in self._lemmatizer.parts(token.text):
+                surface = part.lower()
+                if self._fold:
+                    surface = fold_diacritics(surface)
+                result.append(
+                    Token(
+                        text=surface,
+                        start=start,
+                        end=start + len(part),
+                        data=token.data,
+                        lemma=self._lemmatizer.lemma(part),
+                    )
                 )
-            )
+                start += len(part)
         return result

@@ -35,6 +35,9 @@ async def create_agent(settings: Settings, args: argparse.Namespace) -> int:
     store = await Store.open(settings.database_url)
     try:
         agent = await store.create_agent(args.username, args.name, password, args.role)
+    except ValueError as error:  # a taken username: said in one line, no traceback
+        print(f"Not created: {error}", file=sys.stderr)
+        return 1
     finally:
         await store.close()
     print(f"Created {agent.role} {agent.username} ({agent.display_name}), id {agent.id}")

@@ -22,7 +22,7 @@ from liveagent.auth import error, session_middleware
 from liveagent.blueprints import agent_api, agent_ws, editor_api, pages, supervisor_api
 from liveagent.conversations import ConversationService
 from liveagent.editor import EditorService
-from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager
+from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager, fanout_key
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.login_backoff import LoginBackoff
@@ -46,8 +46,10 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.config.WEBSOCKET_MAX_SIZE = settings.request_max_bytes
     app.ctx.settings = settings
     # Several replicas share visitor and agent events through Redis (liveagent/fanout.py).
-    manager = RedisSocketManager(settings.redis_url) if settings.redis_url else None
-    app.ctx.hub = RedisAgentHub(settings.redis_url) if settings.redis_url else AgentHub()
+    # Payloads there are signed with a key derived from LIVEAGENT_SECRET; others are dropped.
+    key = fanout_key(settings.session_secret)
+    manager = RedisSocketManager(settings.redis_url, key) if settings.redis_url else None
+    app.ctx.hub = RedisAgentHub(settings.redis_url, key) if settings.redis_url else AgentHub()
     sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins),
                                max_http_buffer_size=settings.request_max_bytes, client_manager=manager)
     sio.attach(app, socketio_path="socket.io")
@@ -82,7 +84,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
                                               audit_retention_days=settings.audit_retention_days)
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
         app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
-        if settings.demo_password:
+        if settings.demo and settings.demo_password:
             await ensure_demo_agents(app.ctx.store, settings.demo_password)
         recovered = await app.ctx.store.recover_on_start(dt.datetime.now(dt.timezone.utc))
         if recovered:

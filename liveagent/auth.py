@@ -108,7 +108,7 @@ def set_cookie(response: HTTPResponse, request: Request, value: str) -> None:
     cookie["samesite"] = "Strict"
     cookie["path"] = "/"
     cookie["max-age"] = int(request.app.ctx.settings.session_max_hours * 3600)
-    if not request.app.ctx.settings.insecure_cookies:
+    if not (request.app.ctx.settings.demo and request.app.ctx.settings.insecure_cookies):
         cookie["secure"] = True
 
 

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
-from actions.identity import verify_token
+from actions.identity import CUSTOMER_METADATA_KEY, sign_customer_id, verify_token
 from liveagent import copy
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
@@ -64,10 +64,12 @@ class BotTyping:
 
 class ConversationLocks:
     """One asyncio lock per conversation (first come, first served, re-entrant within a task), dropped
-    when nobody uses it."""
+    when nobody uses it; and a line (``line_up``) that keeps a conversation's visitor messages in the
+    order they came while each is checked against the limits first."""
 
     def __init__(self) -> None:
         self._locks: Dict[str, List[Any]] = {}  # conversation id -> [lock, holders and waiters, owner task]
+        self._tails: Dict[str, asyncio.Future] = {}  # conversation id -> the last place in its line
 
     @contextlib.asynccontextmanager
     async def hold(self, conversation_id: str) -> AsyncIterator[None]:
@@ -89,8 +91,56 @@ class ConversationLocks:
             if entry[1] == 0:
                 del self._locks[conversation_id]
 
+    def line_up(self, conversation_id: str) -> "Place":
+        """A place in the conversation's line, taken now (synchronously, in arrival order).
+
+        The caller may then wait for something else (a rate limit in Redis) and either ``leave`` the
+        line (refused) or enter ``place.hold()``, which waits for every earlier place first.
+        """
+        previous = self._tails.get(conversation_id)
+        mine = asyncio.get_running_loop().create_future()
+        self._tails[conversation_id] = mine
+        return Place(self, conversation_id, previous, mine)
+
+    def _passed(self, conversation_id: str, place: asyncio.Future) -> None:
+        if not place.done():
+            place.set_result(None)
+        if self._tails.get(conversation_id) is place:
+            del self._tails[conversation_id]
+
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class Place:
+    """One message's place in its conversation's line (``ConversationLocks.line_up``)."""
+
+    def __init__(self, locks: ConversationLocks, conversation_id: str, previous: Optional[asyncio.Future],
+                 mine: asyncio.Future) -> None:
+        self._locks, self._conversation_id = locks, conversation_id
+        self._previous, self._mine = previous, mine
+        self._left = False
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Waits for the earlier places, then holds the conversation's lock."""
+        try:
+            if self._previous is not None:
+                await asyncio.shield(self._previous)
+            async with self._locks.hold(self._conversation_id):
+                yield
+        finally:
+            self.leave()
+
+    def leave(self) -> None:
+        """Gives up the place; the next one goes as soon as the earlier ones have."""
+        if self._left:
+            return
+        self._left = True
+        if self._previous is None or self._previous.done():
+            self._locks._passed(self._conversation_id, self._mine)
+        else:
+            self._previous.add_done_callback(lambda _: self._locks._passed(self._conversation_id, self._mine))
 
 
 @dataclass(frozen=True)
@@ -147,11 +197,20 @@ class ConversationService:
         """Online accounts that handle chats (an editor's presence never makes a human available)."""
         return [agent.id for agent in await self.store.list_agents(online_only=True) if may(agent, Right.HANDLE_CHATS)]
 
+    @staticmethod
+    def new_status() -> Dict[str, Any]:
+        """The status of a conversation that has no row yet (the visitor has not written)."""
+        return {"state": ConversationState.BOT.value, "position": None, "wait_minutes": None,
+                "agent_name": None, "text": ""}
+
     async def status(self, conversation_id: str) -> Dict[str, Any]:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        # Read only: the conversation's row is created by the visitor's first message, not by asking.
+        conversation = await self.store.find_conversation(conversation_id)
+        result = self.new_status()
+        if conversation is None:
+            return result
         state = ConversationState(conversation.state)
-        result: Dict[str, Any] = {"state": state.value, "position": None, "wait_minutes": None,
-                                  "agent_name": None, "text": ""}
+        result["state"] = state.value
         if state == ConversationState.WAITING:
             position = await self.store.queue_position(conversation_id) or 1
             online = max(1, len(await self.online_agent_ids()))
@@ -179,8 +238,8 @@ class ConversationService:
         return message
 
     async def notify_agents_of_message(self, conversation_id: str, message: Any) -> None:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
-        if conversation.agent_id is not None:
+        conversation = await self.store.find_conversation(conversation_id)
+        if conversation is not None and conversation.agent_id is not None:
             self.hub.send(conversation.agent_id, {"type": "message", "conversation_id": conversation_id,
                                                   "message": await self.message_json(message)})
 
@@ -218,10 +277,15 @@ class ConversationService:
         }
 
     # ---- visitor side --------------------------------------------------------------------
-    def verified_token(self, auth_token: Any) -> Optional[str]:
-        if isinstance(auth_token, str) and auth_token and verify_token(auth_token, self.settings):
-            return auth_token
-        return None
+    def verified_customer(self, conversation_id: str, auth_token: Any) -> Dict[str, Any]:
+        """Rasa metadata for the visitor's identity: the verified customer id, signed by us, never the JWT."""
+        if not isinstance(auth_token, str) or not auth_token:
+            return {}
+        identity = verify_token(auth_token, self.settings)
+        if identity is None or not self.settings.customer_id_key:
+            return {}
+        signed = sign_customer_id(identity.customer_id, conversation_id, self.settings.customer_id_key)
+        return {CUSTOMER_METADATA_KEY: signed}
 
     async def visitor_message(self, conversation_id: str, text: str, auth_token: Any = None) -> Any:
         """Store the visitor's message and route it by the conversation's state.
@@ -240,8 +304,7 @@ class ConversationService:
         if conversation.state == ConversationState.CLOSED.value:
             conversation = (await self.store.transition(conversation_id, Transition.REOPEN)).conversation
             await self.rasa_resume_quietly(conversation_id)
-        token = self.verified_token(auth_token)
-        metadata = {"auth_token": token} if token else {}
+        metadata = self.verified_customer(conversation_id, auth_token)
         if conversation.state != ConversationState.BOT.value or text == JOIN_QUEUE_PAYLOAD:
             message = await self.store.add_message(conversation_id, "visitor", "text", text)
             if text == JOIN_QUEUE_PAYLOAD:
@@ -340,7 +403,15 @@ class ConversationService:
         except RasaUnavailable as error:
             logger.warning("Could not resume the bot: %s", error)
 
+    async def visitor_typing(self, conversation_id: str, on: bool) -> None:
+        """Tells the agent holding the conversation (if any) that the visitor is typing."""
+        conversation = await self.store.find_conversation(conversation_id)
+        if conversation is not None and conversation.agent_id is not None:
+            self.hub.send(conversation.agent_id, {"type": "typing", "conversation_id": conversation_id, "on": on})
+
     async def cancel_waiting(self, conversation_id: str) -> None:
+        if await self.store.find_conversation(conversation_id) is None:
+            raise TransitionError("not_waiting")  # never written: nothing waits
         result = await self.store.transition(conversation_id, Transition.CANCEL)
         if result.changed:
             await self.rasa_resume_quietly(conversation_id)
@@ -348,9 +419,13 @@ class ConversationService:
             await self.send_status(conversation_id, copy.text("status.cancelled"))
             await self.broadcast_queue()
 
-    async def rate(self, conversation_id: str, score: int) -> None:
+    async def rate(self, conversation_id: str, score: int) -> bool:
+        """Stores the visitor's rating; False for a conversation that has no row (nothing to rate)."""
+        if await self.store.find_conversation(conversation_id) is None:
+            return False
         await self.store.set_rating(conversation_id, score)
         await self.send_status(conversation_id, copy.text("status.rating_thanks"))
+        return True
 
     async def contact_request(self, conversation_id: str, name: str, contact: str, message: str) -> bool:
         name, contact, message = (str(v or "").strip()[:500] for v in (name, contact, message))
@@ -358,7 +433,9 @@ class ConversationService:
             await self.send_status(conversation_id, copy.text("status.contact_request_invalid"),
                                    offer_contact_request=True)
             return False
-        await self.store.create_ticket(conversation_id, name, contact, message)
+        # A request from a visitor who never wrote has no conversation row to refer to.
+        known = await self.store.find_conversation(conversation_id) is not None
+        await self.store.create_ticket(conversation_id if known else None, name, contact, message)
         await self.send_status(conversation_id, copy.text("status.contact_request_received"))
         self.hub.broadcast({"type": "tickets"})
         return True

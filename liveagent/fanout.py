@@ -5,7 +5,11 @@ manager with our transport) and agent-console events (``RedisAgentHub``). Both d
 connections at once and publish for the other replicas, which skip what they published themselves.
 
 ``RedisChannel`` is the transport: JSON only (python-socketio's own Redis manager unpickles whatever
-arrives on the channel, so anyone able to publish there could run code in the service), an ordered
+arrives on the channel, so anyone able to publish there could run code in the service), every
+payload signed with HMAC-SHA256 under a key derived from ``LIVEAGENT_SECRET`` (the same on every
+replica) and bound to the channel's name, so that a client of Redis that is not a replica cannot
+make one show an agent a message or a visitor a reply: unsigned and forged payloads are dropped
+and counted in the log (never their content), an ordered
 publish queue that waits out a Redis restart instead of dropping events, and a subscription that
 reconnects. Pub/sub keeps nothing for a subscriber that is away, so after every reconnect the
 ``on_resync`` callback tells the local clients to fetch what they missed from the database; they
@@ -16,8 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
+import time
 import uuid
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Set
 
@@ -31,6 +38,34 @@ logger = logging.getLogger(__name__)
 
 PUBLISH_QUEUE_MAX = 10_000  # events held while Redis is away; beyond this the oldest are dropped
 RETRY_MAX_SECONDS = 5.0
+DROPPED_LOG_SECONDS = 60.0  # refused payloads are logged at most this often, as a count
+
+
+def fanout_key(session_secret: str) -> bytes:
+    """The payload signing key of every replica, derived from LIVEAGENT_SECRET (never used as is)."""
+    return hmac.new(session_secret.encode(), b"lumo-fanout-v1", hashlib.sha256).digest()
+
+
+def sign(key: bytes, channel: str, body: str) -> str:
+    """``<hex HMAC>.<JSON body>``: the signature covers the channel too (no replay onto another one)."""
+    mac = hmac.new(key, channel.encode() + b"\n" + body.encode(), hashlib.sha256).hexdigest()
+    return f"{mac}.{body}"
+
+
+def verified_body(key: bytes, channel: str, raw: Any) -> Optional[str]:
+    """The JSON body of a payload a replica signed for ``channel``; None for anything else."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode()
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(raw, str):
+        return None
+    mac, dot, body = raw.partition(".")
+    if not dot:
+        return None
+    expected = hmac.new(key, channel.encode() + b"\n" + body.encode(), hashlib.sha256).hexdigest()
+    return body if hmac.compare_digest(mac.encode(), expected.encode()) else None
 
 
 class RedisChannel:
@@ -40,11 +75,17 @@ class RedisChannel:
         self,
         url: str,
         channel: str,
+        key: bytes,
         on_message: Callable[[Dict[str, Any]], Awaitable[None]],
         on_resync: Optional[Callable[[], Awaitable[None]]] = None,
     ) -> None:
+        if len(key) < 32:
+            raise ValueError("the fan-out key must be at least 32 bytes (fanout_key(LIVEAGENT_SECRET))")
         self.host_id = uuid.uuid4().hex
-        self._url, self._channel = url, channel
+        self._url, self._channel, self._key = url, channel, key
+        self.dropped = 0  # payloads refused: unsigned, forged or signed for another channel
+        self._dropped_logged = 0
+        self._dropped_logged_at = float("-inf")
         self._on_message, self._on_resync = on_message, on_resync
         self._outbox: "asyncio.Queue[str]" = asyncio.Queue()
         self._tasks: Set[asyncio.Task] = set()
@@ -67,7 +108,8 @@ class RedisChannel:
         if self._outbox.qsize() >= PUBLISH_QUEUE_MAX:
             self._outbox.get_nowait()
             logger.warning("Redis has been away too long; an old event for other replicas was dropped")
-        self._outbox.put_nowait(json.dumps({**data, "host_id": self.host_id}, default=str))
+        body = json.dumps({**data, "host_id": self.host_id}, default=str)
+        self._outbox.put_nowait(sign(self._key, self._channel, body))
 
     async def _publisher(self) -> None:
         redis = aioredis.Redis.from_url(self._url)
@@ -112,10 +154,14 @@ class RedisChannel:
                     await redis.close()
 
     async def _dispatch(self, raw: Any) -> None:
+        body = verified_body(self._key, self._channel, raw)
+        if body is None:
+            self._refused()
+            return
         try:
-            data = json.loads(raw)
+            data = json.loads(body)
         except (TypeError, ValueError):
-            return  # not ours: only JSON is ever read, never pickle
+            return  # only JSON is ever read, never pickle
         if not isinstance(data, dict) or data.get("host_id") == self.host_id:
             return
         try:
@@ -124,19 +170,30 @@ class RedisChannel:
             logger.exception("Could not deliver an event from another replica")
 
 
+    def _refused(self) -> None:
+        """Counts a refused payload; logs the count now and then (a flood must not flood the log)."""
+        self.dropped += 1
+        now = time.monotonic()
+        if now - self._dropped_logged_at >= DROPPED_LOG_SECONDS:
+            logger.warning("Dropped %d unsigned or forged payloads on the Redis channel %s (someone other than a "
+                           "replica publishes there: check who can reach Redis)",
+                           self.dropped - self._dropped_logged, self._channel)
+            self._dropped_logged, self._dropped_logged_at = self.dropped, now
+
+
 class RedisSocketManager(AsyncPubSubManager):
     """python-socketio's pub/sub manager over ``RedisChannel`` (JSON, ordered, restart-proof)."""
 
     name = "lumo-redis"
 
-    def __init__(self, url: str, channel: str = "lumo:socketio") -> None:
+    def __init__(self, url: str, key: bytes, channel: str = "lumo:socketio") -> None:
         super().__init__(channel=channel)
         self._inbox: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
         self.transport: Optional[RedisChannel] = None
-        self._url = url
+        self._url, self._key = url, key
 
     def initialize(self) -> None:
-        self.transport = RedisChannel(self._url, self.channel, self._inbox.put, self._resync)
+        self.transport = RedisChannel(self._url, self.channel, self._key, self._inbox.put, self._resync)
         self.host_id = self.transport.host_id  # our own events come back marked with it and are skipped
         super().initialize()  # starts _thread, which reads _listen
         self.transport.start()
@@ -161,9 +218,9 @@ class RedisSocketManager(AsyncPubSubManager):
 class RedisAgentHub(AgentHub):
     """The agent hub of one replica; sends and broadcasts reach agents connected to any replica."""
 
-    def __init__(self, url: str, channel: str = "lumo:agents") -> None:
+    def __init__(self, url: str, key: bytes, channel: str = "lumo:agents") -> None:
         super().__init__()
-        self.transport = RedisChannel(url, channel, self._remote, self._resync)
+        self.transport = RedisChannel(url, channel, key, self._remote, self._resync)
 
     def start(self) -> None:
         self.transport.start()

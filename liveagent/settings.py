@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from actions.settings import MIN_SECRET_CHARS, check_production_secret, demo_switch
 from actions.settings import Settings as IdentitySettings
 from actions.settings import SettingsError as IdentitySettingsError
 
@@ -48,14 +49,18 @@ class Settings:
     # Empty: the origin of public_url (LIVEAGENT_CONSOLE_ORIGINS, comma-separated).
     console_origins: Tuple[str, ...] = ()
     session_secret: str = ""
+    # LUMO_ENV (actions/settings.py): demo conveniences below exist only in demo; missing means production
+    environment: str = "production"
     jwt_algorithm: str = "HS256"
     jwt_keys: Tuple[str, ...] = field(default_factory=tuple)
-    jwt_audience: Optional[str] = "lumo-assistant"
-    jwt_issuer: Optional[str] = "https://lumo.example"
+    jwt_audience: str = "lumo-assistant"
+    jwt_issuer: str = "https://lumo.example"
     jwt_leeway_seconds: int = 30
+    # signs the verified customer id forwarded to Rasa (the raw identity JWT never goes there)
+    customer_id_key: str = ""
     rasa_jwt_secret: str = ""
-    demo_token_endpoint: bool = True
-    insecure_cookies: bool = True
+    demo_token_endpoint: bool = False  # demo only: /demo/token signs identity tokens for demo customers
+    insecure_cookies: bool = False  # demo only (plain http on a laptop): cookies without Secure
     service_hours: ServiceHours = ServiceHours()
     always_open: bool = False
     queue_capacity: int = 20
@@ -67,7 +72,7 @@ class Settings:
     sweep_seconds: float = 15.0
     max_message_chars: int = 2000
     request_max_bytes: int = 64 * 1024
-    demo_password: str = ""
+    demo_password: str = ""  # demo only: the demo agents are created with it
     # content editing: the project whose data/ and models/ the editor changes and publishes
     content_root: str = str(Path(__file__).resolve().parent.parent)
     # Several replicas: only the content replica edits and publishes (docs/deploy.md)
@@ -79,6 +84,11 @@ class Settings:
     limit_connections: int = 60  # Socket.IO connections per address and window (0: no limit)
     limit_messages: int = 300  # visitor messages per address and window (0: no limit)
     limit_logins: int = 20  # POST /api/agent/login per address and window (0: no limit)
+    limit_session_requests: int = 120  # visitor session_request events per address and window (0: no limit)
+    limit_contact_requests: int = 10  # visitor contact requests per address and window (0: no limit)
+    limit_visitor_events: int = 600  # visitor typing, rating and cancel events per address and window (0: no limit)
+    max_sockets_per_address: int = 30  # open Socket.IO connections per address, per replica (0: no cap)
+    visitor_session_hours: float = 24.0  # a visitor session token is renewed at each connection and expires after
     retention_days: int = 365  # conversations closed or idle longer than this are deleted
     audit_retention_days: int = 730  # audit entries (they hold client addresses) older than this are deleted
     # agent sessions (docs/security.md): ended by logout, password/role change, deactivation, idleness, age
@@ -90,14 +100,29 @@ class Settings:
         if not self.console_origins:
             object.__setattr__(self, "console_origins", (origin_of(self.public_url),))
 
+    @property
+    def demo(self) -> bool:
+        """LUMO_ENV=demo: the only mode with demo tokens, demo agents and cookies without Secure."""
+        return self.environment == "demo"
+
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
         secret = env.get("LIVEAGENT_SECRET", "")
-        if len(secret) < 32:
+        if len(secret) < MIN_SECRET_CHARS:
             raise SettingsError("LIVEAGENT_SECRET must be set to at least 32 random characters (make run writes one)")
         try:  # the website's identity tokens are read exactly as the action server reads them
             identity = IdentitySettings.from_env(env)
+            production = identity.environment == "production"
+            if production:
+                check_production_secret("LIVEAGENT_SECRET", secret, "(the same value on every replica)")
+                check_production_secret("RASA_JWT_SECRET", env.get("RASA_JWT_SECRET", ""),
+                                        "(the same value for the Rasa server)")
+                if env.get("LIVEAGENT_DEMO_PASSWORD"):
+                    raise SettingsError("LUMO_ENV=production: LIVEAGENT_DEMO_PASSWORD creates demo agents; remove "
+                                        "it and add agents with `python -m liveagent create-agent`")
+            demo_tokens = demo_switch(env, "LIVEAGENT_DEMO_TOKENS", identity.environment)
+            insecure_cookies = demo_switch(env, "LIVEAGENT_INSECURE_COOKIES", identity.environment)
         except IdentitySettingsError as error:
             raise SettingsError(str(error)) from error
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
@@ -122,13 +147,15 @@ class Settings:
                 allowed_origins=origins,
                 console_origins=console_origins,
                 session_secret=secret,
+                environment=identity.environment,
                 jwt_algorithm=identity.jwt_algorithm,
                 jwt_keys=identity.jwt_keys,
                 jwt_audience=identity.jwt_audience,
                 jwt_issuer=identity.jwt_issuer,
                 jwt_leeway_seconds=identity.jwt_leeway_seconds,
-                demo_token_endpoint=env.get("LIVEAGENT_DEMO_TOKENS", "1") not in ("0", "false"),
-                insecure_cookies=env.get("LIVEAGENT_INSECURE_COOKIES", "1") not in ("0", "false"),
+                customer_id_key=identity.customer_id_key,
+                demo_token_endpoint=demo_tokens,
+                insecure_cookies=insecure_cookies,
                 always_open=env.get("LIVEAGENT_ALWAYS_OPEN", "0") in ("1", "true"),
                 queue_capacity=int(env.get("LIVEAGENT_QUEUE_CAPACITY", cls.queue_capacity)),
                 unanswered_requeue_seconds=int(
@@ -137,7 +164,7 @@ class Settings:
                 auto_away_seconds=int(env.get("LIVEAGENT_AUTO_AWAY_SECONDS", cls.auto_away_seconds)),
                 sweep_seconds=float(env.get("LIVEAGENT_SWEEP_SECONDS", cls.sweep_seconds)),
                 service_hours=_hours(env),
-                demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", ""),
+                demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", "") if not production else "",
                 content_root=env.get("LIVEAGENT_CONTENT_ROOT", cls.content_root),
                 content_replica=env.get("LIVEAGENT_CONTENT_REPLICA", "1") not in ("0", "false"),
                 harvest_idle_seconds=float(env.get("LIVEAGENT_HARVEST_IDLE_SECONDS", cls.harvest_idle_seconds)),
@@ -146,6 +173,12 @@ class Settings:
                 limit_connections=int(env.get("LIVEAGENT_LIMIT_CONNECTIONS", cls.limit_connections)),
                 limit_messages=int(env.get("LIVEAGENT_LIMIT_MESSAGES", cls.limit_messages)),
                 limit_logins=int(env.get("LIVEAGENT_LIMIT_LOGINS", cls.limit_logins)),
+                limit_session_requests=int(env.get("LIVEAGENT_LIMIT_SESSION_REQUESTS", cls.limit_session_requests)),
+                limit_contact_requests=int(env.get("LIVEAGENT_LIMIT_CONTACT_REQUESTS", cls.limit_contact_requests)),
+                limit_visitor_events=int(env.get("LIVEAGENT_LIMIT_VISITOR_EVENTS", cls.limit_visitor_events)),
+                max_sockets_per_address=int(env.get("LIVEAGENT_MAX_SOCKETS_PER_ADDRESS", cls.max_sockets_per_address)),
+                visitor_session_hours=_positive("LIVEAGENT_VISITOR_SESSION_HOURS",
+                                                env.get("LIVEAGENT_VISITOR_SESSION_HOURS"), cls.visitor_session_hours),
                 retention_days=_at_least_one("LIVEAGENT_RETENTION_DAYS", env.get("LIVEAGENT_RETENTION_DAYS"),
                                              cls.retention_days),
                 audit_retention_days=_at_least_one("LIVEAGENT_AUDIT_RETENTION_DAYS",
@@ -198,6 +231,13 @@ def _at_least_one(name: str, raw: Optional[str], default: int) -> int:
     value = int(raw) if raw is not None else default
     if value < 1:
         raise SettingsError(f"{name} must be at least 1")
+    return value
+
+
+def _positive(name: str, raw: Optional[str], default: float) -> float:
+    value = float(raw) if raw is not None else default
+    if not value > 0:
+        raise SettingsError(f"{name} must be a positive number of hours")
     return value
 
 

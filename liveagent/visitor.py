@@ -1,21 +1,26 @@
 """Visitor channel: Rasa's Socket.IO protocol, with server-signed sessions and extensions.
 
-Handlers stay thin: they check the session and the input, then call ConversationService.
+Handlers stay thin: they check the limits, the session and the input, then call ConversationService.
+Every event is first held to its limits, in this order and before any lock or database work: the
+connection's own token bucket (synchronous, in this process), then the client address's counter
+(in Redis when configured). A refused event is told to the visitor in Finnish (at most once every
+few seconds per connection, so a flood does not get a flood back) and changes nothing stored.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 import socketio
 
+from actions.identity import verify_token
 from liveagent import copy
 from liveagent.addresses import environ_address
 from liveagent.conversations import ConversationService
-from liveagent.ratelimit import MemoryCounter, RateLimits
-from liveagent.sessions import SessionSigner
+from liveagent.ratelimit import MemoryCounter, RateLimits, SocketCounts, SocketLimits
+from liveagent.sessions import ANONYMOUS, SessionSigner
 from liveagent.settings import Settings
 from liveagent.store import TransitionError
 from liveagent.validation import storable
@@ -23,144 +28,234 @@ from liveagent.validation import storable
 logger = logging.getLogger(__name__)
 MAX_TOKEN_CHARS = 8192  # an identity JWT is a few hundred characters
 
+# event -> (the per-address limit it counts against, the Finnish line a refused visitor sees)
+REFUSALS = {
+    "session": ("session", "status.too_many_session_requests"),
+    "message": ("message", "status.rate_limited"),
+    "typing": ("visitor_event", "status.too_many_events"),
+    "rating": ("visitor_event", "status.too_many_events"),
+    "cancel": ("visitor_event", "status.too_many_events"),
+    "contact": ("contact", "status.too_many_contact_requests"),
+}
 
-class RateLimiter:
-    """Token bucket per key: ``rate`` messages per second, bursts of ``burst``."""
 
-    def __init__(self, rate: float = 1.0, burst: int = 8) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: Dict[str, tuple] = {}
+@dataclass
+class Connection:
+    """What the service knows about one visitor connection (kept here, read without suspending)."""
 
-    def allow(self, key: str, now: Optional[float] = None) -> bool:
-        now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1, now)
-        return True
+    address: str
+    conversation_id: Optional[str] = None
+    binding: str = ANONYMOUS  # whose session this is (SessionSigner.binding)
+
+
+def identity_token(value: Any) -> Optional[str]:
+    """``value`` if it can be an identity JWT at all; a lone surrogate would break the JWT library."""
+    if not isinstance(value, str) or not value or len(value) > MAX_TOKEN_CHARS or not storable(value):
+        return None
+    return value
 
 
 def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationService, settings: Settings,
-                              limits: Optional[RateLimits] = None) -> None:
-    signer = SessionSigner(settings.session_secret)
-    limiter = RateLimiter()  # per visitor; ``limits`` are per client address
+                              limits: Optional[RateLimits] = None,
+                              per_socket: Optional[SocketLimits] = None) -> SocketCounts:
+    """Installs the handlers; returns the count of open connections per address (for tests and health)."""
+    signer = SessionSigner(settings.session_secret, settings.visitor_session_hours * 3600)
     limits = limits or RateLimits(settings, MemoryCounter())
+    per_socket = per_socket or SocketLimits()
+    sockets = SocketCounts(settings.max_sockets_per_address)
+    connections: Dict[str, Connection] = {}
 
-    async def tell(sid: str, conversation_id: str, text: str) -> None:
-        """The current status with ``text`` as its line, to this socket only."""
-        await sio.emit("status", {**await service.status(conversation_id), "text": text}, to=sid)
+    def customer_of(auth_token: Any) -> Optional[str]:
+        token = identity_token(auth_token)
+        identity = verify_token(token, settings) if token else None  # type: ignore[arg-type]
+        return identity.customer_id if identity else None
 
-    async def conversation_of(sid: str) -> Optional[str]:
-        session = await sio.get_session(sid)
-        return session.get("conversation_id") if session else None
+    async def notice(sid: str, event: str, text: str) -> None:
+        """A status line for this connection only, without the conversation's state (no database read):
+        the widget keeps the state it has and shows the line."""
+        await sio.emit("status", {"text": text, "notice": event}, to=sid)
+
+    async def refuse(sid: str, event: str, key: str) -> None:
+        if per_socket.notify(event, sid):
+            await notice(sid, event, copy.text(key))
+
+    async def admitted(sid: str, connection: Connection, event: str) -> bool:
+        """The connection's own limit, then its address's; a refusal is told (throttled) and False."""
+        address_limit, key = REFUSALS[event]
+        if not per_socket.allow(event, sid, connection.conversation_id if event == "message" else None):
+            await refuse(sid, event, key)
+            return False
+        if not await limits.allow(address_limit, connection.address):
+            await refuse(sid, event, "status.rate_limited_address" if event == "message" else key)
+            return False
+        return True
 
     @sio.event
     async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
         address = environ_address(environ, settings.trusted_proxies)
-        if not await limits.allow("connect", address):
+        if not sockets.open(address):  # synchronous: two connections arriving together cannot both slip in
+            raise socketio.exceptions.ConnectionRefusedError(copy.text("status.too_many_sockets"),
+                                                             {"error": "rate_limited"})
+        try:
+            allowed = await limits.allow("connect", address)
+        except BaseException:
+            sockets.close(address)
+            raise
+        if not allowed:
+            sockets.close(address)
             raise socketio.exceptions.ConnectionRefusedError(copy.text("status.too_many_connections"),
                                                              {"error": "rate_limited"})
-        await sio.save_session(sid, {"address": address})
+        if not sio.manager.is_connected(sid, "/"):  # gone while Redis answered: its disconnect has run
+            sockets.close(address)
+            return
+        connections[sid] = Connection(address)
+
+    @sio.event
+    async def disconnect(sid: str, *_reason: Any) -> None:
+        connection = connections.pop(sid, None)
+        if connection is not None:
+            sockets.close(connection.address)
+        per_socket.forget(sid)
 
     @sio.event
     async def session_request(sid: str, data: Any = None) -> None:
+        connection = connections.get(sid)
+        if connection is None or not await admitted(sid, connection, "session"):
+            return
         data = data if isinstance(data, dict) else {}
-        token = data.get("session_id")
-        conversation_id = signer.verify(token)
-        if conversation_id is None:
-            conversation_id, token = signer.issue()
-        session = await sio.get_session(sid)
-        await sio.save_session(sid, {**(session or {}), "conversation_id": conversation_id})
+        customer = customer_of(data.get("auth_token"))
+        binding = signer.binding(customer)
+        presented = signer.read(data.get("session_id"))
+        conversation_id: Optional[str] = None
+        if presented is not None and presented.binding == binding:
+            conversation_id = presented.conversation_id
+        elif (presented is not None and presented.binding == ANONYMOUS and customer is not None
+              and connection.conversation_id == presented.conversation_id):
+            # The visitor logged in during the chat, on this very connection: the chat becomes theirs.
+            conversation_id = presented.conversation_id
+        # Otherwise (another customer, logged out, expired, forged): a fresh session, nothing replayed.
+        if presented is not None and conversation_id is not None and presented.binding == binding:
+            token = signer.renew(data["session_id"], presented, customer)
+        else:
+            conversation_id, token = signer.issue(customer, conversation_id)
+        if connection.conversation_id is not None and connection.conversation_id != conversation_id:
+            await sio.leave_room(sid, connection.conversation_id)  # no more live events of the old chat
+        connection.conversation_id, connection.binding = conversation_id, binding
         await sio.enter_room(sid, conversation_id)
-        await sio.emit("session_confirm", token, to=sid)
-        try:
-            after = int(data.get("last_seen_id") or 0)
-        except (TypeError, ValueError):
-            after = 0
-        messages = await service.store.messages_after(conversation_id, after, visible_to="visitor")
-        await sio.emit("history", {
-            "messages": [await service.message_json(m) for m in messages],
-            "status": await service.status(conversation_id),
-        }, to=sid)
+        if presented is None or presented.conversation_id != conversation_id:
+            history: Dict[str, Any] = {"messages": [], "status": service.new_status()}  # new: nothing to read
+        else:
+            try:
+                after = int(data.get("last_seen_id") or 0)
+            except (TypeError, ValueError):
+                after = 0
+            messages = await service.store.messages_after(conversation_id, after, visible_to="visitor")
+            history = {"messages": [await service.message_json(m) for m in messages],
+                       "status": await service.status(conversation_id)}
+        await sio.emit("session_confirm", token, to=sid)  # the token and its history back to back
+        await sio.emit("history", history, to=sid)
 
     @sio.event
     async def user_uttered(sid: str, data: Any = None) -> None:
-        conversation_id = await conversation_of(sid)
-        if conversation_id is None or not isinstance(data, dict):
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None or not isinstance(data, dict):
             return
-        # In line before anything can suspend (e.g. the Redis rate limit): a conversation's messages are
-        # handled one at a time in the order they came (ConversationService.visitor_message).
-        async with service.turns.hold(conversation_id):
-            await handle_user_uttered(sid, conversation_id, data)
-
-    async def handle_user_uttered(sid: str, conversation_id: str, data: Dict[str, Any]) -> None:
+        conversation_id = connection.conversation_id
+        if not per_socket.allow("message", sid, conversation_id):
+            await refuse(sid, "message", REFUSALS["message"][1])
+            return
         claimed = data.get("session_id")
-        if claimed is not None and signer.verify(claimed) != conversation_id:
+        if claimed is not None and getattr(signer.read(claimed), "conversation_id", None) != conversation_id:
             logger.info("user_uttered with a session id that is not this socket's; ignored")
             return
         text = data.get("message")
         if not isinstance(text, str) or not text.strip():
             return
         if len(text) > settings.max_message_chars:
-            await tell(sid, conversation_id, copy.text("status.message_too_long", limit=settings.max_message_chars))
+            await notice(sid, "message", copy.text("status.message_too_long", limit=settings.max_message_chars))
             return
         if not storable(text):
-            await tell(sid, conversation_id, copy.text("status.message_invalid"))
+            await notice(sid, "message", copy.text("status.message_invalid"))
             return
-        if not limiter.allow(conversation_id):
-            await tell(sid, conversation_id, copy.text("status.rate_limited"))
+        # A place in the conversation's line now, before anything can suspend, so the conversation's
+        # messages are handled in the order they came (ConversationService.visitor_message) even though
+        # the address's limit below may wait for Redis.
+        place = service.turns.line_up(conversation_id)
+        try:
+            allowed = await limits.allow("message", connection.address)
+        except BaseException:
+            place.leave()
+            raise
+        if not allowed:
+            place.leave()
+            await refuse(sid, "message", "status.rate_limited_address")
             return
-        session = await sio.get_session(sid) or {}
-        if not await limits.allow("message", session.get("address") or "unknown"):
-            await tell(sid, conversation_id, copy.text("status.rate_limited_address"))
-            return
+        async with place.hold():
+            await handle_user_uttered(sid, connection, conversation_id, text.strip(), data)
+
+    async def handle_user_uttered(sid: str, connection: Connection, conversation_id: str, text: str,
+                                  data: Dict[str, Any]) -> None:
         extra = data.get("customData") or data.get("metadata") or {}
-        auth_token = extra.get("auth_token") if isinstance(extra, dict) else None
-        if not isinstance(auth_token, str) or len(auth_token) > MAX_TOKEN_CHARS or not storable(auth_token):
-            auth_token = None  # not a token; and a lone surrogate would break the JWT library's decode
-        message = await service.visitor_message(conversation_id, text.strip(), auth_token)
+        auth_token = identity_token(extra.get("auth_token") if isinstance(extra, dict) else None)
+        if auth_token is not None and connection.binding == ANONYMOUS:
+            customer = customer_of(auth_token)
+            if customer is not None:
+                # Logged in during the chat: the session is now this customer's; the token the widget
+                # keeps says so (the anonymous one it had no longer replays the chat to anyone else).
+                _, token = signer.issue(customer, conversation_id)
+                connection.binding = signer.binding(customer)
+                await sio.emit("session_confirm", token, to=sid)
+        message = await service.visitor_message(conversation_id, text, auth_token)
         # Other tabs of the same visitor show the message too.
         await sio.emit("history", {"messages": [await service.message_json(message)]},
                        room=conversation_id, skip_sid=sid)
 
     @sio.event
     async def visitor_typing(sid: str, data: Any = None) -> None:
-        conversation_id = await conversation_of(sid)
-        if conversation_id is None:
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None:
             return
-        conversation = await service.store.get_or_create_conversation(conversation_id)
+        if not await admitted(sid, connection, "typing"):
+            return
         on = bool(data.get("on")) if isinstance(data, dict) else False
-        service.hub.send(conversation.agent_id, {"type": "typing", "conversation_id": conversation_id, "on": on})
+        await service.visitor_typing(connection.conversation_id, on)
 
     @sio.event
     async def cancel_waiting(sid: str, data: Any = None) -> None:
-        conversation_id = await conversation_of(sid)
-        if conversation_id is None:
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None:
+            return
+        if not await admitted(sid, connection, "cancel"):
             return
         try:
-            await service.cancel_waiting(conversation_id)
+            await service.cancel_waiting(connection.conversation_id)
         except TransitionError:
-            await sio.emit("status", await service.status(conversation_id), to=sid)
+            await sio.emit("status", await service.status(connection.conversation_id), to=sid)
 
     @sio.event
     async def rating(sid: str, data: Any = None) -> None:
-        conversation_id = await conversation_of(sid)
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None:
+            return
+        if not await admitted(sid, connection, "rating"):
+            return
         score = data.get("score") if isinstance(data, dict) else None
-        if conversation_id is None:
-            return
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-            await tell(sid, conversation_id, copy.text("errors.rating_invalid"))
+            await notice(sid, "rating", copy.text("errors.rating_invalid"))
             return
-        await service.rate(conversation_id, score)
+        if not await service.rate(connection.conversation_id, score):
+            await notice(sid, "rating", copy.text("errors.rating_invalid"))
 
     @sio.event
     async def contact_request(sid: str, data: Any = None) -> None:
-        conversation_id = await conversation_of(sid)
-        if conversation_id is None:
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None:
+            return
+        if not await admitted(sid, connection, "contact"):
             return
         data = data if isinstance(data, dict) else {}
         name, contact, message = (value if isinstance(value, str) and storable(value) else None
                                   for value in (data.get("name"), data.get("contact"), data.get("message")))
-        await service.contact_request(conversation_id, name, contact, message)
+        await service.contact_request(connection.conversation_id, name, contact, message)
+
+    return sockets

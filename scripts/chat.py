@@ -3,7 +3,9 @@
     python scripts/chat.py                      # anonymous visitor
     python scripts/chat.py --customer LUMO-1001 # logged in as a fictional demo customer
 
-Bot buttons are printed as "[title]"; type the title's payload or anything else.
+Bot buttons are printed as "[title]"; type the title's payload or anything else. Logged in, each
+message carries the customer id signed with LUMO_CUSTOMER_ID_KEY from .env, as the live-agent service
+forwards a verified customer to Rasa (actions/identity.py).
 """
 
 from __future__ import annotations
@@ -21,17 +23,21 @@ from dotenv import load_dotenv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-from demo_token import mint  # noqa: E402
-
+from actions.identity import CUSTOMER_METADATA_KEY, sign_customer_id  # noqa: E402
 from liveagent import copy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def send(url: str, sender: str, text: str, token: Optional[str]) -> List[Dict[str, Any]]:
+def customer_metadata(customer_id: str, sender: str, key: str) -> Dict[str, Any]:
+    """What the service puts in a verified customer's message metadata (signed for this conversation)."""
+    return {CUSTOMER_METADATA_KEY: sign_customer_id(customer_id, sender, key)}
+
+
+def send(url: str, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
     body: Dict[str, Any] = {"sender": sender, "message": text}
-    if token:
-        body["metadata"] = {"auth_token": token}
+    if metadata:
+        body["metadata"] = metadata
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )
@@ -58,7 +64,10 @@ def main() -> int:
     parser.add_argument("--url", default="http://localhost:5005/webhooks/rest/webhook")
     parser.add_argument("--customer", help="fictional demo customer id, e.g. LUMO-1001")
     args = parser.parse_args()
-    token = mint(args.customer, os.environ["LUMO_JWT_KEY"]) if args.customer else None
+    key = os.environ.get("LUMO_CUSTOMER_ID_KEY", "")
+    if args.customer and not key:
+        print("LUMO_CUSTOMER_ID_KEY is not set: run `make run` once (it writes .env)", file=sys.stderr)
+        return 2
     sender = f"terminal-{uuid.uuid4().hex[:8]}"
     print("Kirjoita viesti (Ctrl-D lopettaa).")
     interactive = sys.stdin.isatty()
@@ -70,7 +79,8 @@ def main() -> int:
         text = line.strip()
         if not text:
             continue
-        messages = send(args.url, sender, text, token)
+        metadata = customer_metadata(args.customer, sender, key) if args.customer else None
+        messages = send(args.url, sender, text, metadata)
         if not messages:  # Rasa answers nothing when an action failed; the service would apologise
             print(f"Botti: {copy.text('status.action_failed')}")
         for out in render(messages):

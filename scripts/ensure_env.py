@@ -2,6 +2,10 @@
 
 Secrets are never committed: each installation gets its own. An existing .env keeps its values;
 settings added to .env.example since it was written are appended.
+
+This is `make run`'s .env, a demo: it says LUMO_ENV=demo (the example says production, the default),
+and every key it generates starts with ``demo-``, so a production process given this file refuses
+to start (actions/settings.py). Nothing secret is printed: the demo agents' password stays in .env.
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {"LUMO_JWT_KEY": 48, "LIVEAGENT_SECRET": 48, "RASA_JWT_SECRET": 48, "ACTION_SERVER_TOKEN": 48,
-           "LIVEAGENT_DEMO_PASSWORD": 12}
+           "LUMO_CUSTOMER_ID_KEY": 48, "LIVEAGENT_DEMO_PASSWORD": 12}
+# make run's values where .env.example shows production's
+DEMO_VALUES = {"LUMO_ENV": "demo"}
+DEMO_KEY_PREFIX = "demo-"  # actions.settings.DEMO_SECRET_PREFIX: production refuses such keys
+
+
+def generated(key: str) -> str:
+    value = secrets.token_urlsafe(SECRETS[key])
+    return value if key == "LIVEAGENT_DEMO_PASSWORD" else DEMO_KEY_PREFIX + value
 
 
 def parse(lines: List[str]) -> Dict[str, str]:
@@ -34,7 +46,7 @@ def main() -> int:
     for key, default in parse(example).items():
         if existing.get(key):
             continue
-        value = secrets.token_urlsafe(SECRETS[key]) if key in SECRETS else default
+        value = generated(key) if key in SECRETS else DEMO_VALUES.get(key, default)
         if key in existing:  # present but empty: only secrets get filled
             if key not in SECRETS:
                 continue

@@ -5,11 +5,18 @@ PostgreSQL and Redis (already running locally), two Rasa replicas sharing the tr
 PostgreSQL and Redis, and nginx in front of the services on the demo site's port. The first service
 replica is also the content replica (editing and publishing). The tests in tests/production start
 the same processes from ``plan()`` on free ports.
+
+Every process runs with LUMO_ENV=production, as in a deployment: no demo customer tokens, no demo
+agents, no demo customers seeded, Secure cookies, and none of `make run`'s demo keys (they would be
+refused). The rehearsal's own secrets are generated once into var/prod/secrets.env; its agents aino,
+ville (supervisor) and eeva (editor) are created with `python -m liveagent create-agent`, with the
+password LIVEAGENT_DEMO_PASSWORD in .env (never printed).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import string
@@ -24,6 +31,13 @@ from typing import Dict, List, Mapping, Optional, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "lumo.tar.gz"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "rehearsal.conf.template"
+# Demo-only settings (LUMO_ENV=demo); a production process refuses them, so they never reach one.
+DEMO_ONLY = ("LIVEAGENT_DEMO_PASSWORD", "LIVEAGENT_DEMO_TOKENS", "LIVEAGENT_INSECURE_COOKIES",
+             "LUMO_SEED_DEMO_ACCOUNTS")
+# The secrets a production deployment sets itself (make run's are demo keys, refused in production).
+PRODUCTION_SECRETS = ("LUMO_JWT_KEY", "LIVEAGENT_SECRET", "RASA_JWT_SECRET", "ACTION_SERVER_TOKEN",
+                      "LUMO_CUSTOMER_ID_KEY")
+AGENTS = (("aino", "Aino", "agent"), ("ville", "Ville", "supervisor"), ("eeva", "Eeva", "editor"))
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,7 @@ def plan(layout: Layout, base_env: Mapping[str, str], logs: Optional[Path] = Non
     python = sys.executable
     user, _, host_port = layout.pg.rpartition("@")
     db_host, _, db_port = host_port.partition(":")
-    env = {**base_env, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+    env = production_env(base_env)
     specs: List[Spec] = []
 
     def log(name: str) -> Optional[Path]:
@@ -167,6 +181,39 @@ def plan(layout: Layout, base_env: Mapping[str, str], logs: Optional[Path] = Non
     return specs
 
 
+def production_env(base_env: Mapping[str, str]) -> Dict[str, str]:
+    """``base_env`` as every production process gets it: LUMO_ENV=production, no demo-only setting."""
+    env = {key: value for key, value in base_env.items() if key not in DEMO_ONLY}
+    return {**env, "LUMO_ENV": "production", "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+
+
+def rehearsal_secrets(path: Path) -> Dict[str, str]:
+    """The rehearsal's production secrets: generated once into ``path`` (mode 0600), then reused."""
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(path).items() if v} if path.exists() else {}
+    missing = [name for name in PRODUCTION_SECRETS if not values.get(name)]
+    if missing:
+        values.update({name: secrets.token_urlsafe(48) for name in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{name}={values[name]}\n" for name in PRODUCTION_SECRETS), encoding="utf-8")
+        path.chmod(0o600)
+    return {name: values[name] for name in PRODUCTION_SECRETS}
+
+
+def create_agents(env: Mapping[str, str], password: str) -> None:
+    """The rehearsal's agents, as an operator adds them (`python -m liveagent create-agent`); idempotent."""
+    for username, name, role in AGENTS:
+        done = subprocess.run(
+            [sys.executable, "-m", "liveagent", "create-agent", "--username", username, "--name", name,
+             "--role", role, "--password-env", "LUMO_REHEARSAL_PASSWORD"],
+            cwd=ROOT, env={**production_env(env), "LUMO_REHEARSAL_PASSWORD": password},
+            capture_output=True, text=True, timeout=120,
+        )
+        if done.returncode != 0 and "is taken" not in done.stderr:
+            raise RuntimeError(f"create-agent {username} failed:\n{done.stderr[-2000:]}")
+
+
 def nginx_spec(layout: Layout, prefix: Path) -> Spec:
     """nginx in front of the service replicas, configured from deploy/nginx/rehearsal.conf.template."""
     prefix.mkdir(parents=True, exist_ok=True)
@@ -207,10 +254,18 @@ def main() -> int:
     layout = Layout()
     var = ROOT / "var" / "prod"
     var.mkdir(parents=True, exist_ok=True)
+    password = env.get("LIVEAGENT_DEMO_PASSWORD", "")
+    if len(password) < 10:
+        print("LIVEAGENT_DEMO_PASSWORD in .env (the rehearsal agents' password) must be at least 10 characters; "
+              "`make run` writes one", file=sys.stderr)
+        return 1
+    env.update(rehearsal_secrets(var / "secrets.env"))
+    env["LIVEAGENT_DATABASE_URL"] = layout.service_database_url
     try:
         ensure_database(layout)
+        create_agents(env, password)
     except Exception as error:  # noqa: BLE001 - told to the operator in one line
-        print(f"PostgreSQL is not reachable as {layout.pg}: {error}", file=sys.stderr)
+        print(f"The rehearsal's database is not ready ({layout.pg}): {error}", file=sys.stderr)
         return 1
     specs = plan(layout, env) + [nginx_spec(layout, var / "nginx")]
     stopping = False
@@ -231,7 +286,8 @@ def main() -> int:
             f"  Service replicas:   {', '.join(layout.service_url(i) for i in range(len(layout.services)))}"
             " (the first also serves the editor)\n"
             f"  Agents:             {layout.public_url}/agent   users aino, ville (supervisor), eeva (editor),"
-            f" password {env.get('LIVEAGENT_DEMO_PASSWORD') or '(see .env)'}\n"
+            " password LIVEAGENT_DEMO_PASSWORD in .env\n"
+            "  LUMO_ENV=production: no demo customer login; secrets in var/prod/secrets.env\n"
             f"  Rasa replicas:      {', '.join(layout.rasa_urls)} (loopback only, JWT)\n"
             f"  PostgreSQL:         {layout.pg} databases {layout.service_db}, {layout.rasa_db}\n"
             f"  Redis:              {layout.redis_url}\n"

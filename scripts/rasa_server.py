@@ -25,7 +25,24 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA_REQUEST_MAX_BYTES = 1024 * 1024
 
 
+def production_check() -> None:
+    """LUMO_ENV=production (the default): no demo or short secret for Rasa's API or the action server; exit 2."""
+    sys.path.insert(0, str(ROOT))
+    from actions.settings import SettingsError, check_production_secret, read_environment
+
+    try:
+        if read_environment(os.environ) == "production":
+            check_production_secret("RASA_JWT_SECRET", os.environ.get("RASA_JWT_SECRET", ""),
+                                    "(the same value for the live-agent service)")
+            check_production_secret("ACTION_SERVER_TOKEN", os.environ.get("ACTION_SERVER_TOKEN", ""),
+                                    "(the same value for the action server)")
+    except SettingsError as error:
+        print(f"Rasa server not started: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main() -> None:
+    production_check()
     secret = os.environ.get("RASA_JWT_SECRET")
     if not secret:
         sys.exit("RASA_JWT_SECRET is not set (make run writes one to .env)")

@@ -3,6 +3,8 @@
 Processes: the action server (:5055), the Rasa server (:5005, loopback only, HTTP API behind JWT)
 and the live-agent service (:8000: demo site, widget, agent console). Each runs from the project's
 virtualenv with the settings in .env. If any process dies, the others are stopped too.
+No password is printed (terminals are logged and shared): the demo agents' password is
+LIVEAGENT_DEMO_PASSWORD in .env, which only its owner can read.
 """
 
 from __future__ import annotations
@@ -64,6 +66,21 @@ def stop(procs: Dict[str, subprocess.Popen]) -> None:
             proc.kill()
 
 
+def banner() -> str:
+    """What `make run` prints once the stack answers: where to go, never a password."""
+    return (
+        "\n"
+        "  Lumo assistant is running (fictional demo agency).\n"
+        f"  Demo site:    http://localhost:{SERVICE_PORT}/   (chat widget bottom right)\n"
+        f"  Agents:       http://localhost:{SERVICE_PORT}/agent   users aino, ville (supervisor), eeva (editor)\n"
+        "                password: LIVEAGENT_DEMO_PASSWORD in .env (grep LIVEAGENT_DEMO_PASSWORD .env)\n"
+        f"  Terminal:     .venv/bin/python scripts/chat.py\n"
+        f"  Logged in:    .venv/bin/python scripts/chat.py --customer LUMO-1001\n"
+        f"  REST channel: http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
+        "  Stop:         Ctrl-C\n"
+    )
+
+
 def main() -> int:
     env = {**os.environ, **{k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}}
     os.environ.update(env)
@@ -90,18 +107,7 @@ def main() -> int:
         if not ready:
             print("\nThe stack did not come up; see the output above.", file=sys.stderr)
             return 1
-        print(
-            "\n"
-            "  Lumo assistant is running (fictional demo agency).\n"
-            f"  Demo site:    http://localhost:{SERVICE_PORT}/   (chat widget bottom right)\n"
-            f"  Agents:       http://localhost:{SERVICE_PORT}/agent   users aino, ville (supervisor), eeva (editor)\n"
-            f"                password: {os.environ.get('LIVEAGENT_DEMO_PASSWORD', '(see .env)')}\n"
-            f"  Terminal:     .venv/bin/python scripts/chat.py\n"
-            f"  Logged in:    .venv/bin/python scripts/chat.py --customer LUMO-1001\n"
-            f"  REST channel: http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
-            "  Stop:         Ctrl-C\n",
-            flush=True,
-        )
+        print(banner(), flush=True)
         while not interrupted:
             for name, proc in procs.items():
                 if proc.poll() is not None:

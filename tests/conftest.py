@@ -20,13 +20,16 @@ from actions.clients import accounts_backend
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 OTHER_KEY = "another-secret-key-nobody-configured-for-this-test-0123"
+# shared by the service (signs the verified customer id it forwards to Rasa) and the action server
+CUSTOMER_ID_KEY = "customer-id-key-for-tests-0123456789-abcdefgh"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture
 def test_settings() -> settings_module.Settings:
-    settings = settings_module.Settings(jwt_keys=(TEST_KEY,), accounts_database_url="sqlite://")
+    settings = settings_module.Settings(jwt_keys=(TEST_KEY,), customer_id_key=CUSTOMER_ID_KEY,
+                                        accounts_database_url="sqlite://")
     settings_module.override_settings(settings)
     yield settings
     settings_module.override_settings(None)
@@ -67,6 +70,14 @@ def make_token(
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not None}
     return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def signed_customer(customer_id: str = "LUMO-1001", sender_id: str = "visitor-1", key: str = CUSTOMER_ID_KEY,
+                    now: Optional[float] = None) -> Dict[str, Any]:
+    """User-message metadata as the live-agent service forwards a verified customer to Rasa."""
+    from actions.identity import CUSTOMER_METADATA_KEY, sign_customer_id
+
+    return {CUSTOMER_METADATA_KEY: sign_customer_id(customer_id, sender_id, key, now=now)}
 
 
 def user_event(

@@ -19,6 +19,7 @@ from liveagent.validation import storable
 bp = Blueprint("agent_api", url_prefix="/api/agent")
 
 PRESENCE = {"online", "away", "offline"}
+TICKET_PAGE, MAX_TICKET_PAGE = 50, 100
 TRANSITION_STATUS = {"already_claimed": 409, "not_waiting": 409, "not_assigned": 409, "not_allowed": 409,
                      "not_yours": 403, "agent_not_online": 409}
 
@@ -325,11 +326,24 @@ async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
 @bp.get("/tickets")
 @requires(Right.HANDLE_CHATS)
 async def tickets(request: Request) -> HTTPResponse:
-    items = await request.app.ctx.store.list_tickets()
+    # One page, newest first: ?limit=1..100 (50), ?before=<id> continues, ?unhandled=1 only open ones.
+    try:
+        limit = int(request.args.get("limit", TICKET_PAGE))
+        before = int(request.args.get("before")) if request.args.get("before") else None
+    except ValueError:
+        return error(400, "bad_request")
+    unhandled = request.args.get("unhandled", "0")
+    if before is not None and not 0 < before < 2**31:  # ids are 32-bit integers in PostgreSQL
+        return error(400, "bad_request")
+    if not 1 <= limit <= MAX_TICKET_PAGE or unhandled not in ("0", "1"):
+        return error(400, "bad_request")
+    store = request.app.ctx.store
+    items, next_before = await store.ticket_page(limit, before, unhandled_only=unhandled == "1")
     return json({"tickets": [
         {"id": t.id, "conversation_id": t.conversation_id, "name": t.name, "contact": t.contact,
          "message": t.message, "created_at": t.created_at.isoformat(),
-         "handled": t.handled_at is not None} for t in items]})
+         "handled": t.handled_at is not None} for t in items],
+        "next_before": next_before, "unhandled": await store.count_unhandled_tickets()})
 
 
 @bp.post("/tickets/<ticket_id:int>/handled")

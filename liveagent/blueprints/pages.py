@@ -53,7 +53,8 @@ async def availability(request: Request) -> HTTPResponse:
 async def demo_token(request: Request) -> HTTPResponse:
     """The demo website's login: a signed token for a FICTIONAL demo customer (demo mode only)."""
     settings = request.app.ctx.settings
-    if not settings.demo_token_endpoint or not settings.jwt_keys or not settings.jwt_algorithm.startswith("HS"):
+    demo = settings.demo and settings.demo_token_endpoint
+    if not demo or not settings.jwt_keys or not settings.jwt_algorithm.startswith("HS"):
         return error(404, "not_found")
     data = request.json if request.body else None
     customer = data.get("customer_id") if isinstance(data, dict) else None

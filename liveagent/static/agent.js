@@ -84,6 +84,7 @@
     ticketsError: $('tickets-error'),
     ticketsEmpty: $('tickets-empty'),
     ticketsList: $('tickets-list'),
+    ticketsMore: $('tickets-more'),
     announcer: $('announcer'),
   };
 
@@ -96,6 +97,8 @@
     agents: [],
     canned: [],
     tickets: [],
+    ticketsNext: null, // `before` of the next page of tickets (null: no more)
+    ticketsOpen: 0, // unhandled tickets in all, from the service
     open: null, // {brief, messages: Message[], ids: Set}
     noteMode: false,
     newestId: 0, // newest message id seen anywhere: the resume point after a reconnect
@@ -1040,10 +1043,55 @@
   ui.replyInput.addEventListener('blur', stopAgentTyping);
 
   // ---- tickets -----------------------------------------------------------------------------------------------
+  // One page at a time (newest first): a new contact request makes every console re-read the first
+  // page only, and re-reads arriving while one is under way are folded into a single one after it.
+  const TICKET_PAGE = 50;
+  let ticketsLoading = null;
+  let ticketsReloadWanted = false;
+
+  function ticketsPath(before) {
+    const params = new URLSearchParams({ limit: String(TICKET_PAGE) });
+    if (!ui.ticketsShowHandled.checked) params.set('unhandled', '1');
+    if (before != null) params.set('before', String(before));
+    return `/tickets?${params}`;
+  }
+
   async function loadTickets() {
+    if (ticketsLoading) {
+      ticketsReloadWanted = true;
+      return ticketsLoading;
+    }
+    ticketsLoading = (async () => {
+      try {
+        const data = await api('GET', ticketsPath(null));
+        state.tickets = Array.isArray(data.tickets) ? data.tickets : [];
+        state.ticketsNext = typeof data.next_before === 'number' ? data.next_before : null;
+        state.ticketsOpen = typeof data.unhandled === 'number' ? data.unhandled : 0;
+        ui.ticketsError.textContent = '';
+      } catch (err) {
+        ui.ticketsError.textContent = err.message;
+      }
+      renderTickets();
+    })();
     try {
-      const data = await api('GET', '/tickets');
-      state.tickets = Array.isArray(data.tickets) ? data.tickets : [];
+      await ticketsLoading;
+    } finally {
+      ticketsLoading = null;
+    }
+    if (ticketsReloadWanted) {
+      ticketsReloadWanted = false;
+      await loadTickets();
+    }
+  }
+
+  async function loadMoreTickets() {
+    if (state.ticketsNext == null) return;
+    try {
+      const data = await api('GET', ticketsPath(state.ticketsNext));
+      const known = new Set(state.tickets.map((t) => t.id));
+      const more = Array.isArray(data.tickets) ? data.tickets.filter((t) => !known.has(t.id)) : [];
+      state.tickets = state.tickets.concat(more);
+      state.ticketsNext = typeof data.next_before === 'number' ? data.next_before : null;
       ui.ticketsError.textContent = '';
     } catch (err) {
       ui.ticketsError.textContent = err.message;
@@ -1053,10 +1101,10 @@
 
   function renderTickets() {
     const key = focusKeyInside(ui.ticketsList);
-    const open = state.tickets.filter((t) => !t.handled);
-    ui.ticketsCount.textContent = open.length ? `(${open.length})` : '';
-    const shown = ui.ticketsShowHandled.checked ? state.tickets : open;
+    ui.ticketsCount.textContent = state.ticketsOpen ? `(${state.ticketsOpen})` : '';
+    const shown = ui.ticketsShowHandled.checked ? state.tickets : state.tickets.filter((t) => !t.handled);
     ui.ticketsEmpty.hidden = shown.length > 0;
+    ui.ticketsMore.hidden = state.ticketsNext == null;
     ui.ticketsList.textContent = '';
     for (const ticket of shown) {
       const headingId = `ticket-${str(ticket.id)}`;
@@ -1094,6 +1142,7 @@
   async function ticketHandled(ticket) {
     try {
       await api('POST', `/tickets/${encodeURIComponent(ticket.id)}/handled`);
+      if (!ticket.handled) state.ticketsOpen = Math.max(0, state.ticketsOpen - 1);
       ticket.handled = true;
       renderTickets();
       announce('Yhteydenottopyyntö merkitty käsitellyksi.');
@@ -1104,7 +1153,8 @@
   }
 
   ui.ticketsRefresh.addEventListener('click', loadTickets);
-  ui.ticketsShowHandled.addEventListener('change', renderTickets);
+  ui.ticketsShowHandled.addEventListener('change', loadTickets);
+  ui.ticketsMore.addEventListener('click', loadMoreTickets);
 
   // ---- websocket ------------------------------------------------------------------------------------------------
   let socket = null;

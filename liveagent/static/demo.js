@@ -13,7 +13,7 @@
       window.LumoChat.setAuthToken(token);
     } else {
       // The widget has not run yet: it reads this when it starts.
-      window.lumoChatConfig = Object.assign({}, window.lumoChatConfig, { authToken: token });
+      window.lumoChatConfig = Object.assign({}, window.lumoChatConfig, { authToken: token, authPending: false });
     }
   }
 
@@ -99,6 +99,8 @@
     }
     if (remembered && Array.from(select.options).some((o) => o.value === remembered)) {
       select.value = remembered;
+      // The widget waits for the token before it asks for its session: the chat is this customer's.
+      if (!window.LumoChat) window.lumoChatConfig = Object.assign({}, window.lumoChatConfig, { authPending: true });
       login(remembered);
     }
   }

@@ -6,7 +6,10 @@
  *   data-title   panel title (default "Lumo-chat")
  *   data-open    "true" to start with the panel open
  * A logged-in visitor's signed token: window.LumoChat.setAuthToken(token), or
- * window.lumoChatConfig = {authToken: token} before this script runs.
+ * window.lumoChatConfig = {authToken: token} before this script runs. A page that fetches the token
+ * after loading sets lumoChatConfig.authPending = true: the widget then waits for setAuthToken (at most
+ * AUTH_WAIT_MS) before it asks for its session, because the service replays a chat only to the
+ * customer it belongs to (a session token is bound to the verified customer, or to nobody).
  *
  * The widget loads vendor/socket.io.min.js and widget.css from its own base URL. Everything that
  * comes from the server or the visitor is put on the page with textContent / createTextNode only;
@@ -30,6 +33,7 @@
   const TYPING_IDLE_MS = 3000;
   const TYPING_REFRESH_MS = 5000;
   const TYPING_INDICATOR_TIMEOUT_MS = 15000;
+  const AUTH_WAIT_MS = 5000;
 
   const T = {
     launcher: 'Avaa chat',
@@ -85,6 +89,33 @@
   const startOpen = dataset.open === 'true' || pageConfig.open === true;
 
   let authToken = typeof pageConfig.authToken === 'string' && pageConfig.authToken ? pageConfig.authToken : null;
+  let authPending = pageConfig.authPending === true && !authToken; // the page is still fetching the token
+  if (authPending) {
+    setTimeout(() => {
+      if (!authPending) return;
+      authPending = false;
+      sessionRequest();
+    }, AUTH_WAIT_MS);
+  }
+
+  /** Whose session this tab would get: the customer (`sub`) of the page's token, or null. Tabs with
+   * different customers keep their own sessions instead of taking each other's from localStorage.
+   * Read only to compare; the service verifies the token itself. */
+  function currentOwner() {
+    if (!authToken) return null;
+    try {
+      const part = authToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      const claims = JSON.parse(window.atob(part + '==='.slice((part.length + 3) % 4)));
+      return typeof claims.sub === 'string' ? claims.sub : authToken;
+    } catch (err) {
+      return authToken;
+    }
+  }
+
+  /** The conversation a session token belongs to (the service renews tokens, the conversation stays). */
+  function conversationOf(token) {
+    return typeof token === 'string' ? token.split('.')[0] : '';
+  }
 
   // ---- small DOM helpers (never innerHTML) --------------------------------------------------
   function el(tag, props, children) {
@@ -173,7 +204,9 @@
 
   // ---- persisted state ----------------------------------------------------------------------
   function emptyStore() {
-    return { v: 1, token: null, sessionAt: 0, lastSeenId: 0, messages: [], status: null, contactDismissed: false };
+    return {
+      v: 1, token: null, owner: null, sessionAt: 0, lastSeenId: 0, messages: [], status: null, contactDismissed: false,
+    };
   }
 
   function parseStore(raw) {
@@ -589,8 +622,9 @@
 
   function applyStatus(status, fromHistory) {
     if (!status || typeof status !== 'object') return;
-    let next = Object.assign({}, status);
     const cached = store.status;
+    // A notice (a refused event) carries only its line: the state and the offers stay as they are.
+    let next = typeof status.state === 'string' ? Object.assign({}, status) : Object.assign({}, cached, status);
     // History carries the plain state; the one-off offers (rating, contact form) came in a live
     // status event. Keep them across a reload while the state is the same.
     if (
@@ -665,10 +699,14 @@
   }
 
   function sessionRequest() {
-    if (!socket || !socket.connected) return;
+    if (!socket || !socket.connected || authPending) return;
     ready = false;
     pendingRequests.push(store.token);
-    socket.emit('session_request', { session_id: store.token, last_seen_id: store.lastSeenId || 0 });
+    socket.emit('session_request', {
+      session_id: store.token,
+      last_seen_id: store.lastSeenId || 0,
+      auth_token: authToken || undefined,
+    });
   }
 
   function ensureConnected() {
@@ -725,7 +763,7 @@
     }
     skipHistory = false;
     if (token !== store.token) {
-      if (store.token) {
+      if (store.token && conversationOf(token) !== conversationOf(store.token)) {
         // The old session was not accepted: a fresh conversation starts.
         const kept = store.contactDismissed;
         store = emptyStore();
@@ -735,6 +773,7 @@
         renderStatus();
       }
       store.token = token;
+      store.owner = currentOwner();
       store.sessionAt = Date.now();
     }
     ready = true;
@@ -841,6 +880,16 @@
     if (!incoming) {
       if (event.newValue === null || event.key === null) resetLocal();
       return;
+    }
+    if ((incoming.owner || null) !== currentOwner()) return; // another customer's chat in another tab
+    if (incoming.token && store.token && incoming.token !== store.token &&
+        conversationOf(incoming.token) === conversationOf(store.token)) {
+      // Another tab got a renewed token for the same chat: keep the newer one, merge as usual.
+      if ((incoming.sessionAt || 0) > (store.sessionAt || 0)) {
+        store.token = incoming.token;
+        store.sessionAt = incoming.sessionAt;
+      }
+      incoming.token = store.token;
     }
     if (incoming.token && incoming.token !== store.token) {
       if (!store.token || (incoming.sessionAt || 0) > (store.sessionAt || 0)) {
@@ -1063,7 +1112,13 @@
     version: VERSION,
     /** The website's signed token of a logged-in visitor (null to forget it). */
     setAuthToken(token) {
-      authToken = typeof token === 'string' && token ? token : null;
+      const next = typeof token === 'string' && token ? token : null;
+      const changed = next !== authToken;
+      authToken = next;
+      const waited = authPending;
+      authPending = false;
+      // The service checks whose chat this is when the session is asked for: ask again.
+      if (changed || waited) sessionRequest();
     },
     open,
     close,

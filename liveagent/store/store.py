@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 from dataclasses import dataclass, field, fields
-from typing import Any, AsyncIterator, Callable, Dict, Iterable, List, Mapping, Optional, Type, TypeVar
+from typing import Any, AsyncIterator, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -773,6 +773,27 @@ class Store:
             query = query.where(tickets.c.handled_at.is_(None))
         async with self._engine.connect() as conn:
             return [_build(Ticket, row) for row in await conn.execute(query)]
+
+    async def ticket_page(
+        self, limit: int, before: Optional[int] = None, unhandled_only: bool = False
+    ) -> Tuple[List[Ticket], Optional[int]]:
+        """At most ``limit`` tickets, newest first, with ids below ``before``; and the ``before`` of
+        the next page (None on the last one)."""
+        query = sa.select(tickets).order_by(tickets.c.id.desc()).limit(limit + 1)
+        if before is not None:
+            query = query.where(tickets.c.id < before)
+        if unhandled_only:
+            query = query.where(tickets.c.handled_at.is_(None))
+        async with self._engine.connect() as conn:
+            page = [_build(Ticket, row) for row in await conn.execute(query)]
+        if len(page) > limit:
+            return page[:limit], page[limit - 1].id
+        return page, None
+
+    async def count_unhandled_tickets(self) -> int:
+        query = sa.select(sa.func.count()).select_from(tickets).where(tickets.c.handled_at.is_(None))
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def mark_ticket_handled(
         self, ticket_id: int, agent_id: int, now: Optional[dt.datetime] = None

@@ -1,10 +1,10 @@
-"""action_check_account_status: identity only from verified tokens, every backend outcome."""
+"""action_check_account_status: identity only from the customer id the service signed; every backend outcome."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
+import time
 
 import pytest
 from rasa_sdk.events import SlotSet
@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from actions.accounts import ActionCheckAccountStatus
 from actions.clients import accounts_backend
 from actions.clients.accounts_backend import AccountsBackend, BackendUnavailable
-from tests.conftest import OTHER_KEY, make_token, make_tracker, user_event
+from tests.conftest import make_token, make_tracker, signed_customer, user_event
 
 
 def ask(metadata=None):
@@ -35,38 +35,49 @@ async def test_identity_claimed_in_plain_metadata_is_ignored(dispatcher, domain,
     assert [m["response"] for m in dispatcher.messages] == ["utter_login_required"]
 
 
+def tampered(**changes):
+    metadata = signed_customer("LUMO-1001")
+    return {"customer": {**metadata["customer"], **changes}}
+
+
 @pytest.mark.parametrize(
-    "token",
+    "metadata",
     [
-        make_token(key=OTHER_KEY),  # forged: wrong key
-        make_token(minutes=-10),  # expired
-        make_token(exp=None),  # no expiry
-        make_token(aud="someone-else"),  # other audience
-        "not-a-jwt",
+        signed_customer("LUMO-1001", key="another-customer-id-key-0123456789-abcdef"),  # forged: wrong key
+        signed_customer("LUMO-1001", now=time.time() - 3600),  # expired an hour ago
+        signed_customer("LUMO-1001", sender_id="someone-elses-conversation"),  # copied from another chat
+        tampered(id="LUMO-1003"),  # another customer, the signature kept
+        tampered(expires=int(time.time()) + 86400),  # expiry pushed out, the signature kept
+        tampered(signature=""),
+        {"customer": "LUMO-1001"},
+        {"customer": {"id": "LUMO-1001"}},
     ],
-    ids=["wrong-key", "expired", "no-exp", "wrong-audience", "garbage"],
+    ids=["wrong-key", "expired", "other-conversation", "other-customer", "longer-expiry", "no-signature",
+         "bare-string", "unsigned"],
 )
-async def test_invalid_tokens_are_refused(dispatcher, domain, sqlite_backend, token):
-    events = await run(dispatcher, ask({"auth_token": token}), domain)
+async def test_customer_ids_not_signed_by_the_service_for_this_conversation_are_refused(
+        dispatcher, domain, sqlite_backend, metadata):
+    events = await run(dispatcher, ask(metadata), domain)
     assert events == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_session_expired"]
 
 
-async def test_alg_none_token_is_refused(dispatcher, domain, sqlite_backend):
-    import jwt
+async def test_a_raw_identity_jwt_in_metadata_is_not_trusted(dispatcher, domain, sqlite_backend):
+    """Only the service's signed id counts: a website token (even a genuine one) sent to Rasa proves nothing."""
+    await run(dispatcher, ask({"auth_token": make_token("LUMO-1001")}), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_login_required"]
 
-    token = jwt.encode(
-        {"sub": "LUMO-1001", "exp": dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5),
-         "aud": "lumo-assistant", "iss": "https://lumo.example"},
-        key=None,
-        algorithm="none",
-    )
-    await run(dispatcher, ask({"auth_token": token}), domain)
+
+async def test_without_a_customer_id_key_every_id_is_refused(dispatcher, domain, sqlite_backend, test_settings):
+    from actions import settings as settings_module
+
+    settings_module.override_settings(settings_module.Settings(jwt_keys=test_settings.jwt_keys))
+    await run(dispatcher, ask(signed_customer("LUMO-1001")), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_session_expired"]
 
 
 async def test_application_in_processing(dispatcher, domain, sqlite_backend):
-    events = await run(dispatcher, ask({"auth_token": make_token("LUMO-1001")}), domain)
+    events = await run(dispatcher, ask(signed_customer("LUMO-1001")), domain)
     assert events == []
     assert dispatcher.messages[0]["response"] == "utter_account_application_processing"
     assert dispatcher.messages[0]["first_name"] == "Aino"
@@ -75,7 +86,7 @@ async def test_application_in_processing(dispatcher, domain, sqlite_backend):
 
 
 async def test_decided_application_and_next_payment(dispatcher, domain, sqlite_backend):
-    await run(dispatcher, ask({"auth_token": make_token("LUMO-1003")}), domain)
+    await run(dispatcher, ask(signed_customer("LUMO-1003")), domain)
     assert [m["response"] for m in dispatcher.messages] == [
         "utter_account_application_decided",
         "utter_account_next_payment",
@@ -95,18 +106,8 @@ async def test_decided_application_and_next_payment(dispatcher, domain, sqlite_b
     ],
 )
 async def test_each_demo_state(dispatcher, domain, sqlite_backend, customer, expected):
-    await run(dispatcher, ask({"auth_token": make_token(customer)}), domain)
+    await run(dispatcher, ask(signed_customer(customer)), domain)
     assert [m["response"] for m in dispatcher.messages] == expected
-
-
-async def test_key_rotation_accepts_previous_key(dispatcher, domain, sqlite_backend, test_settings):
-    from actions import settings as settings_module
-
-    settings_module.override_settings(
-        settings_module.Settings(jwt_keys=("new-key-0123456789-0123456789-0123456789", test_settings.jwt_keys[0]))
-    )
-    await run(dispatcher, ask({"auth_token": make_token("LUMO-1002")}), domain)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_account_application_received"]
 
 
 class SlowBackend(AccountsBackend):
@@ -124,7 +125,7 @@ async def test_backend_failure_apologises_and_offers_a_human(dispatcher, domain,
     accounts_backend.set_backend(backend)
     try:
         with caplog.at_level(logging.WARNING):
-            events = await run(dispatcher, ask({"auth_token": make_token("LUMO-1001")}), domain)
+            events = await run(dispatcher, ask(signed_customer("LUMO-1001")), domain)
     finally:
         accounts_backend.set_backend(None)
     assert events == [SlotSet("failed_action", "action_check_account_status")]
@@ -145,7 +146,7 @@ async def test_slow_database_times_out(dispatcher, domain, test_settings):
     accounts_backend.set_backend(Hanging(engine, timeout_seconds=0.2))
     try:
         started = asyncio.get_running_loop().time()
-        events = await run(dispatcher, ask({"auth_token": make_token("LUMO-1001")}), domain)
+        events = await run(dispatcher, ask(signed_customer("LUMO-1001")), domain)
         elapsed = asyncio.get_running_loop().time() - started
     finally:
         accounts_backend.set_backend(None)

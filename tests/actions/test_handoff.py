@@ -6,7 +6,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 
 from actions.fallback import ActionHandleFallback, likely_options
 from actions.handoff import ActionEscalate
-from tests.conftest import make_token, make_tracker, user_event
+from tests.conftest import make_token, make_tracker, signed_customer, user_event
 
 
 def bot(text: str) -> dict:
@@ -63,15 +63,15 @@ async def test_request_human_pauses_and_signals(dispatcher, domain, test_setting
 
 
 async def test_verified_customer_is_named_in_the_signal(dispatcher, domain, test_settings):
-    metadata = {"auth_token": make_token("LUMO-1004")}
+    metadata = signed_customer("LUMO-1004")
     tracker = make_tracker([user_event("ihminen kiitos", "request_human", metadata)])
     await ActionEscalate().run(dispatcher, tracker, domain)
     assert signal_of(dispatcher)["summary"]["customer"] == {"verified": True, "customer_id": "LUMO-1004"}
 
 
 async def test_forged_identity_is_reported_as_anonymous(dispatcher, domain, test_settings):
-    forged = make_token("LUMO-1004", key="forged-key-forged-key-forged-key-0123")
-    metadata = {"auth_token": forged, "customer_id": "LUMO-1004"}
+    forged = signed_customer("LUMO-1004", key="forged-key-forged-key-forged-key-0123")
+    metadata = {**forged, "auth_token": make_token("LUMO-1004"), "customer_id": "LUMO-1004"}
     tracker = make_tracker([user_event("ihminen kiitos", "request_human", metadata)])
     await ActionEscalate().run(dispatcher, tracker, domain)
     assert signal_of(dispatcher)["summary"]["customer"] == {"verified": False}

@@ -30,7 +30,8 @@ SLOT_VALUE = "Maija Mehiläinen"
 
 def server_env(**overrides: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACTION_SERVER_")}
-    env.update({"ACTION_SERVER_TOKEN": TOKEN, "ACTION_SERVER_MAX_BODY_BYTES": str(MAX_BODY)}, **overrides)
+    env.update({"ACTION_SERVER_TOKEN": TOKEN, "ACTION_SERVER_MAX_BODY_BYTES": str(MAX_BODY), "LUMO_ENV": "demo"},
+               **overrides)
     return env
 
 

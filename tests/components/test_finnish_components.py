@@ -77,6 +77,26 @@ def test_tokenizer_folds_surface_and_sets_lemmas_without_moving_offsets():
     assert tokens[1].lemma == "mina"
 
 
+@pytest.mark.parametrize("glued, parts", [("enhaluu", ["en", "haluu"]), ("eitarvitse", ["ei", "tarvitse"]),
+                                          ("onkshakemus", ["onks", "hakemus"])])
+def test_a_negation_or_question_word_glued_to_a_known_word_is_split(lemmatizer, glued, parts):
+    assert lemmatizer.parts(glued) == parts
+
+
+@pytest.mark.parametrize("word", ["eilen", "etuus", "entinen", "onnistuu", "eteenpäin", "ettei", "zzblorg"])
+def test_known_and_unsplittable_words_stay_whole(lemmatizer, word):
+    assert lemmatizer.parts(word) == [word]
+
+
+def test_tokenizer_splits_glued_words_into_tokens_over_the_same_characters():
+    message = Message(data={TEXT: "Eitarvitse kiitos"})
+    tokenizer().process([message])
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    assert [t.text for t in tokens] == ["ei", "tarvitse", "kiitos"]
+    assert [(t.start, t.end) for t in tokens] == [(0, 2), (2, 10), (11, 17)]
+    assert [t.lemma for t in tokens[:2]] == ["ei", "tarvita"]
+
+
 def test_tokenizer_without_folding_keeps_umlauts():
     message = Message(data={TEXT: "käsittely"})
     tokenizer(fold_diacritics=False).process([message])

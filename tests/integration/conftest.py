@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from tests.conftest import ROOT, TEST_KEY, content_copy
+from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY, content_copy
 
 MODEL = ROOT / "models" / "lumo.tar.gz"
 BIN = Path(sys.executable).parent
@@ -101,7 +101,9 @@ def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]
     endpoints.write_text(endpoints_yml(actions_port, tmp / "rasa-tracker.sqlite"))
     env = {
         **os.environ,
+        "LUMO_ENV": "demo",  # `make run`: demo customers seeded, demo agents
         "LUMO_JWT_KEY": TEST_KEY,
+        "LUMO_CUSTOMER_ID_KEY": CUSTOMER_ID_KEY,
         "LUMO_ACCOUNTS_DATABASE_URL": accounts_url,
         "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
         "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from tests.conftest import OTHER_KEY, ROOT, make_token
+from tests.conftest import ROOT, make_token, signed_customer
 
 pytestmark = pytest.mark.integration
 
@@ -40,17 +40,29 @@ def test_faq_is_answered(stack):
     assert texts(stack.send(sender(), "kauanko hakemuksen kasittely kestaa")) == [faq_answer("processing_time")]
 
 
-def test_account_lookup_with_a_valid_token(stack):
-    reply = texts(stack.send(sender(), "onko mun hakemus jo käsitelty", {"auth_token": make_token("LUMO-1001")}))
+def test_account_lookup_with_a_customer_id_the_service_signed(stack):
+    conversation = sender()
+    reply = texts(stack.send(conversation, "onko mun hakemus jo käsitelty", signed_customer("LUMO-1001", conversation)))
     assert len(reply) == 1
     assert reply[0].startswith("Aino, hakemuksesi (asumistuki) on käsittelyssä.")
 
 
-def test_forged_token_is_refused(stack):
-    forged = make_token("LUMO-1001", key=OTHER_KEY)
-    metadata = {"auth_token": forged, "customer_id": "LUMO-1001"}
-    reply = texts(stack.send(sender(), "onko mun hakemus jo käsitelty", metadata))
-    assert reply == [response_text("utter_session_expired")]
+def test_forged_or_borrowed_customer_ids_are_refused(stack):
+    other_key = "a-key-the-action-server-does-not-have-0123456789"
+    attacks = {
+        "copied from another conversation's tracker": lambda conversation: signed_customer("LUMO-1001", "other"),
+        "signed with another key": lambda conversation: signed_customer("LUMO-1001", conversation, key=other_key),
+    }
+    for name, attack in attacks.items():
+        conversation = sender()
+        reply = texts(stack.send(conversation, "onko mun hakemus jo käsitelty", attack(conversation)))
+        assert reply == [response_text("utter_session_expired")], name
+
+
+def test_a_website_token_sent_straight_to_rasa_is_not_an_identity(stack):
+    """Only the service's signed id counts: a genuine website JWT in metadata proves nothing to the actions."""
+    reply = texts(stack.send(sender(), "onko mun hakemus jo käsitelty", {"auth_token": make_token("LUMO-1001")}))
+    assert reply == [response_text("utter_login_required")]
 
 
 def test_anonymous_visitor_is_asked_to_log_in(stack):
@@ -118,7 +130,7 @@ def broken_stack(tmp_path_factory):
 
 def test_backend_down_apologises_offers_a_human_and_escalates(broken_stack):
     conversation = sender()
-    token = {"auth_token": make_token("LUMO-1001")}
+    token = signed_customer("LUMO-1001", conversation)
     messages = broken_stack.send(conversation, "missä vaiheessa mun hakemus on", token)
     assert texts(messages) == [response_text("utter_account_backend_unavailable")]
     assert "/request_human" in [b["payload"] for b in messages[0]["buttons"]]

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import ROOT, make_token
+from tests.conftest import CUSTOMER_ID_KEY, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -37,8 +37,8 @@ def test_readme_conversation_is_exact(stack, monkeypatch):
     spec.loader.exec_module(chat)
     customer, turns = readme_conversation()
     assert len(turns) >= 4
-    token = make_token(customer)
     sender = f"readme-{uuid.uuid4().hex}"
     for said, expected in turns:
-        got = chat.render(chat.send(f"{stack.rasa_url}/webhooks/rest/webhook", sender, said, token))
+        metadata = chat.customer_metadata(customer, sender, CUSTOMER_ID_KEY)
+        got = chat.render(chat.send(f"{stack.rasa_url}/webhooks/rest/webhook", sender, said, metadata))
         assert got == expected, f"after {said!r}"

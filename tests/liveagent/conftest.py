@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.conftest import ROOT, TEST_KEY
+from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY
 from tests.integration.conftest import free_port
 
 SECRET = "service-secret-for-tests-0123456789-abcdefghijklmnop"
@@ -85,8 +85,9 @@ def service(tmp_path, service_env):
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
+        "LUMO_ENV": "demo",  # the demo agents (tests/security/test_fail_closed.py runs production)
         "LIVEAGENT_SECRET": SECRET, "RASA_JWT_SECRET": RASA_SECRET, "LUMO_JWT_KEY": TEST_KEY,
-        "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
+        "LUMO_CUSTOMER_ID_KEY": CUSTOMER_ID_KEY, "LIVEAGENT_PORT": str(port), "LIVEAGENT_HOST": "127.0.0.1",
         "LIVEAGENT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite",
         "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{rasa_port}", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "2",
         "LIVEAGENT_ALLOWED_ORIGINS": url, "LIVEAGENT_PUBLIC_URL": url, "LIVEAGENT_ALWAYS_OPEN": "1",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import pickle
 import uuid
 from typing import List
@@ -14,10 +15,11 @@ from typing import List
 import pytest
 import redis.asyncio as aioredis
 
-from liveagent.fanout import RedisAgentHub, RedisLease
+from liveagent.fanout import RedisAgentHub, RedisLease, fanout_key, sign
 
 pytestmark = pytest.mark.redis
 REDIS_URL = "redis://127.0.0.1:6379/7"
+KEY = fanout_key("service-secret-for-tests-0123456789-abcdefghijklmnop")
 
 
 class FakeSocket:
@@ -36,7 +38,7 @@ async def replicas():
         await client.ping()
     except Exception as error:  # noqa: BLE001
         pytest.fail(f"Redis is not reachable at {REDIS_URL} (.ci/run starts it): {error}")
-    hubs = [RedisAgentHub(REDIS_URL, channel) for _ in range(2)]
+    hubs = [RedisAgentHub(REDIS_URL, KEY, channel) for _ in range(2)]
     for hub in hubs:
         hub.start()
     for hub in hubs:
@@ -101,6 +103,40 @@ async def test_foreign_payloads_on_the_channel_are_ignored(replicas) -> None:
     a.send(1, {"type": "after"})
     await eventually(lambda: len(socket.sent) == 1)
     assert socket.sent == [{"type": "after"}]
+
+
+async def test_forged_and_unsigned_events_are_dropped_and_counted_without_their_content(replicas, caplog) -> None:
+    """Anyone who can publish on Redis but is not a replica (no LIVEAGENT_SECRET) cannot reach a console."""
+    (a, b), client, channel = replicas
+    socket = connect(b, 1)
+    forged_event = json.dumps({"op": "send", "agent_id": 1, "host_id": "x",
+                               "event": {"type": "message", "text": "Soita 040 123 4567 heti"}})
+    other_key = fanout_key("another-deployments-secret-0123456789-abcdefgh")
+    payloads = [
+        forged_event,  # well-formed, unsigned
+        f"{'0' * 64}.{forged_event}",  # a made-up signature
+        sign(other_key, channel, forged_event),  # signed with another key
+        sign(KEY, "lumo:socketio", forged_event),  # genuine signature for another channel (replayed here)
+        sign(KEY, channel, forged_event).replace("Soita", "Sano "),  # signed, then altered
+    ]
+    with caplog.at_level(logging.WARNING, logger="liveagent.fanout"):
+        for payload in payloads:
+            await client.publish(channel, payload)
+        a.send(1, {"type": "after"})
+        await eventually(lambda: len(socket.sent) == 1)
+    assert socket.sent == [{"type": "after"}]
+    assert b.transport.dropped == len(payloads)
+    assert "Dropped" in caplog.text and "040" not in caplog.text and "Soita" not in caplog.text
+
+
+async def test_a_genuine_signed_event_is_delivered(replicas) -> None:
+    """The control for the test above: the same event signed with the replicas' key for this channel arrives."""
+    (_a, b), client, channel = replicas
+    socket = connect(b, 1)
+    await client.publish(channel, sign(KEY, channel, json.dumps({"op": "send", "agent_id": 1, "host_id": "x",
+                                                                 "event": {"type": "signed"}})))
+    await eventually(lambda: socket.sent == [{"type": "signed"}])
+    assert b.transport.dropped == 0
 
 
 async def test_a_lost_subscription_makes_local_consoles_catch_up(replicas) -> None:

@@ -7,7 +7,9 @@ import asyncio
 import pytest
 import socketio
 
-from tests.conftest import OTHER_KEY, make_token
+from actions.identity import verify_customer_id
+from actions.settings import Settings as ActionSettings
+from tests.conftest import CUSTOMER_ID_KEY, OTHER_KEY, make_token
 from tests.liveagent.conftest import escalated
 
 
@@ -200,7 +202,11 @@ async def test_only_verified_identity_reaches_rasa(service, visitors):
     await visitor.say("toka", auth_token=make_token("LUMO-1001", key=OTHER_KEY))
     await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: toka")
     sent = [e for e in service.rasa_log()["log"][conversation_id] if e["kind"] == "user"]
-    assert sent[0]["metadata"] == {"auth_token": make_token("LUMO-1001")} or "auth_token" in sent[0]["metadata"]
+    # the verified customer id, signed by the service for this conversation; never the website's JWT
+    assert set(sent[0]["metadata"]) == {"customer"}
+    identity = verify_customer_id(sent[0]["metadata"]["customer"], conversation_id,
+                                  ActionSettings(customer_id_key=CUSTOMER_ID_KEY))
+    assert identity is not None and identity.customer_id == "LUMO-1001"
     assert sent[1]["metadata"] == {}
 
 

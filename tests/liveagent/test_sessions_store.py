@@ -254,7 +254,7 @@ async def test_a_right_password_forgets_the_pairs_failures_and_old_rows_are_prun
 def test_session_settings_and_console_origins():
     from liveagent.settings import Settings, SettingsError
 
-    base = {"LIVEAGENT_SECRET": "s" * 40, "LUMO_JWT_KEY": "k" * 40}
+    base = {"LIVEAGENT_SECRET": "s" * 40, "LUMO_JWT_KEY": "k" * 40, "LUMO_ENV": "demo"}
     default = Settings.from_env(base)
     assert (default.session_idle_minutes, default.session_max_hours, default.session_check_seconds) == (30, 10, 5)
     assert default.console_origins == ("http://localhost:8000",)  # the public URL

@@ -8,9 +8,9 @@ import json
 
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
+from liveagent.ratelimit import Bucket, TokenBuckets
 from liveagent.sessions import SessionSigner
 from liveagent.settings import ServiceHours, Settings, SettingsError
-from liveagent.visitor import RateLimiter
 
 HELSINKI = dt.timezone(dt.timedelta(hours=2))  # winter time
 
@@ -49,18 +49,21 @@ def test_settings_need_a_secret_and_read_service_hours():
         assert "LIVEAGENT_SECRET" in str(error)
     else:
         raise AssertionError("a missing secret must be refused")
-    settings = Settings.from_env({"LIVEAGENT_SECRET": "s" * 40, "LIVEAGENT_SERVICE_HOURS": "mon-sat 09:00-15:30",
+    settings = Settings.from_env({"LUMO_ENV": "demo", "LIVEAGENT_SECRET": "s" * 40,
+                                  "LIVEAGENT_SERVICE_HOURS": "mon-sat 09:00-15:30",
                                   "LIVEAGENT_ALLOWED_ORIGINS": "https://lumo.example, https://www.lumo.example"})
     assert settings.service_hours.weekdays == (0, 1, 2, 3, 4, 5)
     assert settings.service_hours.closes == dt.time(15, 30)
     assert settings.allowed_origins == ("https://lumo.example", "https://www.lumo.example")
 
 
-def test_rate_limiter_allows_bursts_then_refills():
-    limiter = RateLimiter(rate=1.0, burst=3)
-    assert [limiter.allow("v", now=0.0) for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("v", now=1.1)
-    assert limiter.allow("other", now=0.0)
+def test_token_buckets_allow_bursts_then_refill():
+    now = [0.0]
+    buckets, bucket = TokenBuckets(clock=lambda: now[0]), Bucket(rate=1.0, burst=3)
+    assert [buckets.allow("v", bucket) for _ in range(4)] == [True, True, True, False]
+    now[0] = 1.1
+    assert buckets.allow("v", bucket)
+    assert buckets.allow("other", bucket)
 
 
 class FakeSocket:

@@ -24,7 +24,7 @@ import psycopg2
 import pytest
 import redis
 
-from tests.conftest import ROOT, TEST_KEY, content_copy
+from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY, content_copy
 from tests.integration.conftest import free_port
 from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Agent, Visitor
 
@@ -143,15 +143,19 @@ def production(tmp_path_factory) -> Production:
         services=(free_port(), free_port()), service_db=SERVICE_DB, rasa_db=RASA_DB, redis_db=REDIS_DB,
     )
     origins = ",".join([layout.service_url(i) for i in range(2)] + [f"http://127.0.0.1:{layout.nginx}"])
+    # LUMO_ENV=production (prod_stack.plan sets it): production secrets, audience and issuer set, no demo
+    # settings; the agents are created as an operator creates them
     env = {
-        **os.environ,
-        "LUMO_JWT_KEY": TEST_KEY, "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite",
-        "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
+        **{key: value for key, value in os.environ.items() if key not in prod_stack.DEMO_ONLY},
+        "LUMO_JWT_KEY": TEST_KEY, "LUMO_CUSTOMER_ID_KEY": CUSTOMER_ID_KEY,
+        "LUMO_JWT_AUDIENCE": "lumo-assistant", "LUMO_JWT_ISSUER": "https://lumo.example",
+        "LUMO_ACCOUNTS_DATABASE_URL": f"sqlite:///{tmp}/accounts.sqlite", "LUMO_ACCOUNTS_TIMEOUT_SECONDS": "2",
         "LIVEAGENT_SECRET": SECRET, "RASA_JWT_SECRET": RASA_JWT_SECRET, "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
         "LIVEAGENT_ALLOWED_ORIGINS": origins, "LIVEAGENT_CONSOLE_ORIGINS": origins, "LIVEAGENT_ALWAYS_OPEN": "1",
-        "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD, "LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp / "content")),
+        "LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp / "content")),
         "LIVEAGENT_SWEEP_SECONDS": "1", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "30",
     }
+    prod_stack.create_agents({**env, "LIVEAGENT_DATABASE_URL": layout.service_database_url}, DEMO_PASSWORD)
     specs = prod_stack.plan(layout, env, logs=tmp) + [prod_stack.nginx_spec(layout, tmp / "nginx")]
     try:
         for spec in specs:
@@ -174,7 +178,11 @@ class Console:
 
     @classmethod
     async def open(cls, endpoint: Endpoint, username: str) -> "Console":
-        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"Origin": endpoint.url})
+        # production cookies are Secure; this plain-http loopback stands in for https and wss (as browsers
+        # treat localhost), so the jar sends the cookie to the REST calls and to the agent websocket
+        secure = [endpoint.url, endpoint.url.replace("http", "ws", 1)]
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=secure)
+        session = aiohttp.ClientSession(cookie_jar=jar, headers={"Origin": endpoint.url})
         agent = Agent(endpoint, session)
         response = await agent.login(username)
         assert response.status == 200, await response.text()

@@ -117,7 +117,8 @@ def test_the_timeout_must_stay_well_inside_the_lock(restore_timeout):
 
 @pytest.mark.parametrize("flag", [["--auth-token", "secret-in-the-url"], ["-t", "secret-in-the-url"]])
 def test_our_rasa_refuses_an_api_token_in_urls(flag, tmp_path):
-    env = {**os.environ, "RASA_JWT_SECRET": "jwt-secret-0123456789-0123456789", "TF_CPP_MIN_LOG_LEVEL": "2",
+    env = {**os.environ, "LUMO_ENV": "demo", "RASA_JWT_SECRET": "jwt-secret-0123456789-0123456789",
+           "TF_CPP_MIN_LOG_LEVEL": "2",
            "ACTION_SERVER_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false"}
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(tmp_path / "none.tar.gz"),

@@ -100,7 +100,7 @@ def test_the_server_refuses_to_start_with_a_tensorflow_model(tmp_path):
     assert no_tensorflow.tensorflow_components_in_archive(model) == ["DIETClassifier"]
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", model],
                             cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin", "RASA_JWT_SECRET": "x" * 32})
+                            env={"PATH": "/usr/bin:/bin", "LUMO_ENV": "demo", "RASA_JWT_SECRET": "x" * 32})
     assert result.returncode == 1
     assert f"TensorFlow is not loaded in this Rasa server (rasa_runtime/no_tensorflow.py): {model} uses " \
            "DIETClassifier." in result.stderr

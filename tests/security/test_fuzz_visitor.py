@@ -27,7 +27,9 @@ QUIET_TEXTS = ("hiljaa", "mietippä", "ihmisen", "/liveagent")  # the fake Rasa'
 
 @pytest.fixture
 def service_env():
-    return {"LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_LIMIT_CONNECTIONS": "0"}
+    # every example is a new connection and session of the same address
+    return {"LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
+            "LIVEAGENT_LIMIT_SESSION_REQUESTS": "0"}
 
 
 wrong_types = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),

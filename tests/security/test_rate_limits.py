@@ -58,7 +58,7 @@ def test_ipv6_clients_are_limited_per_64_block():
 
 
 def test_settings_check_proxies_and_retention():
-    base = {"LIVEAGENT_SECRET": "s" * 40}
+    base = {"LUMO_ENV": "demo", "LIVEAGENT_SECRET": "s" * 40}
     settings = Settings.from_env({**base, "LIVEAGENT_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16"})
     assert settings.trusted_proxies == ("10.0.0.5", "10.1.0.0/16")
     assert Settings.from_env(base).trusted_proxies == ()

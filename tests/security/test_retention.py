@@ -78,7 +78,8 @@ def test_the_retention_command_deletes_now_and_says_how_much(tmp_path: Path):
     url = f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite"
     prepare(url)
     port = free_port()
-    env = {**os.environ, "LIVEAGENT_SECRET": SECRET, "LIVEAGENT_DATABASE_URL": url, "LIVEAGENT_RETENTION_DAYS": "30",
+    env = {**os.environ, "LUMO_ENV": "demo", "LIVEAGENT_SECRET": SECRET, "LIVEAGENT_DATABASE_URL": url,
+           "LIVEAGENT_RETENTION_DAYS": "30",
            "RASA_JWT_SECRET": RASA_SECRET, "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{port}",
            "LIVEAGENT_RASA_TIMEOUT_SECONDS": "2"}
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from actions.identity import verify_token
 from liveagent.auth import COOKIE
 from liveagent.settings import Settings
-from tests.conftest import OTHER_KEY, TEST_KEY, make_token
+from tests.conftest import CUSTOMER_ID_KEY, OTHER_KEY, TEST_KEY, make_token
 from tests.liveagent.conftest import SECRET
 
 SERVICE_SECRET = "s" * 40
@@ -33,7 +33,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthW
 
 def settings(**env: str) -> Settings:
     """The service's settings read from the environment, as in production."""
-    return Settings.from_env({"LIVEAGENT_SECRET": SERVICE_SECRET, "LUMO_JWT_KEY": TEST_KEY, **env})
+    return Settings.from_env({"LUMO_ENV": "production", "LIVEAGENT_SECRET": SERVICE_SECRET, "LUMO_JWT_KEY": TEST_KEY,
+                              "RASA_JWT_SECRET": "r" * 40, "LUMO_CUSTOMER_ID_KEY": CUSTOMER_ID_KEY,
+                              "LUMO_JWT_AUDIENCE": "lumo-assistant", "LUMO_JWT_ISSUER": "https://lumo.example", **env})
 
 
 def b64(data: bytes) -> str:
@@ -131,7 +133,9 @@ async def test_the_service_forwards_only_verified_identity_to_rasa(service, visi
         await visitor.wait_for("bot_uttered", lambda d, n=n: d["text"] == f"Botti: viesti {n}")
     conversation_id = visitor.token.split(".")[0]
     sent = [entry["metadata"] for entry in service.rasa_log()["log"][conversation_id] if entry["kind"] == "user"]
-    assert sent == [{}, {}, {}, {}, {"auth_token": genuine}]
+    assert sent[:4] == [{}, {}, {}, {}]
+    assert list(sent[4]) == ["customer"] and sent[4]["customer"]["id"] == "LUMO-1004"
+    assert genuine not in str(sent)  # only the verified id reaches Rasa's tracker, not the token
 
 
 # agent session cookies

@@ -376,7 +376,7 @@ async def test_a_website_allowed_to_embed_the_widget_cannot_open_the_agent_socke
 def test_the_console_origins_default_to_the_public_url():
     from tests.conftest import TEST_KEY
 
-    base = {"LIVEAGENT_SECRET": "s" * 40, "LUMO_JWT_KEY": TEST_KEY,
+    base = {"LUMO_ENV": "demo", "LIVEAGENT_SECRET": "s" * 40, "LUMO_JWT_KEY": TEST_KEY,
             "LIVEAGENT_ALLOWED_ORIGINS": "https://www.lumo.example"}
     settings = Settings.from_env({**base, "LIVEAGENT_PUBLIC_URL": "https://chat.lumo.example/"})
     assert settings.console_origins == ("https://chat.lumo.example",)

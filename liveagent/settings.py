@@ -173,8 +173,7 @@ class Settings:
                 limit_contact_requests=int(env.get("LIVEAGENT_LIMIT_CONTACT_REQUESTS", cls.limit_contact_requests)),
                 limit_visitor_events=int(env.get("LIVEAGENT_LIMIT_VISITOR_EVENTS", cls.limit_visitor_events)),
                 max_sockets_per_address=int(env.get("LIVEAGENT_MAX_SOCKETS_PER_ADDRESS", cls.max_sockets_per_address)),
-                visitor_session_hours=_positive("LIVEAGENT_VISITOR_SESSION_HOURS",
-                                                env.get("LIVEAGENT_VISITOR_SESSION_HOURS"), cls.visitor_session_hours),
+                visitor_session_hours=_positive("LIVEAGENT_VISITOR_SESSION_HOURS", env, cls.visitor_session_hours),
                 retention_days=_at_least_one("LIVEAGENT_RETENTION_DAYS", env.get("LIVEAGENT_RETENTION_DAYS"),
                                              cls.retention_days),
                 audit_retention_days=_at_least_one("LIVEAGENT_AUDIT_RETENTION_DAYS",
@@ -213,13 +212,6 @@ def _at_least_one(name: str, raw: Optional[str], default: int) -> int:
     value = int(raw) if raw is not None else default
     if value < 1:
         raise SettingsError(f"{name} must be at least 1")
-    return value
-
-
-def _positive(name: str, raw: Optional[str], default: float) -> float:
-    value = float(raw) if raw is not None else default
-    if not value > 0:
-        raise SettingsError(f"{name} must be a positive number of hours")
     return value
 
 

@@ -120,6 +120,7 @@ class Conversation:
         self.answer_markers: List[str] = []  # per visitor message: the ledger entry of its answer
         self.expected: List[Callable[[Dict[str, Any]], bool]] = []
         self.sent_at: List[float] = []
+        self.logged_in = False  # whether a message carried the customer's identity token
 
     async def open(self) -> None:
         await self.visitor.connect()
@@ -135,6 +136,7 @@ class Conversation:
         self.answer_markers.append(self.ledger.new("bot", "visitor", "answer"))
         self.expected.append(expect)
         self.sent_at.append(time.monotonic())
+        self.logged_in = self.logged_in or auth
         await self.visitor.say(marked, auth_token=make_token("LUMO-1001") if auth else None)
         return len(self.sent) - 1
 
@@ -168,7 +170,8 @@ class Conversation:
 
         again = Visitor(self.faults.service)
         again.last_seen_id = 0
-        await again.connect(self.visitor.token)
+        # The widget of the same logged-in customer (the session is bound to the verified customer).
+        await again.connect(self.visitor.token, auth_token=make_token("LUMO-1001") if self.logged_in else None)
         history = await again.wait_for("history")
         await again.close()
         return history["messages"]

@@ -115,13 +115,17 @@ class Visitor:
     events: List[tuple] = field(default_factory=list)
     last_seen_id: int = 0
 
-    async def connect(self, token: Optional[str] = None, origin: Optional[str] = None) -> None:
+    async def connect(self, token: Optional[str] = None, origin: Optional[str] = None,
+                      auth_token: Optional[str] = None) -> None:
         self.client = socketio.AsyncClient(reconnection=False)
         for name in ("session_confirm", "bot_uttered", "status", "history", "typing"):
             self.client.on(name, self._recorder(name))
         await self.client.connect(self.service.url, headers={"Origin": origin or self.service.origin},
                                   transports=["websocket"])
-        await self.client.emit("session_request", {"session_id": token, "last_seen_id": self.last_seen_id})
+        request: Dict[str, Any] = {"session_id": token, "last_seen_id": self.last_seen_id}
+        if auth_token:  # a logged-in customer's session resumes only for that customer
+            request["auth_token"] = auth_token
+        await self.client.emit("session_request", request)
         await self.wait_for("session_confirm")
 
     def _recorder(self, name: str):

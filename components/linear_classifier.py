@@ -93,7 +93,8 @@ def _sentence_features(message: Message) -> Dict[str, Any]:
     found: Dict[str, Any] = {}
     for features in message.features:
         if features.attribute == TEXT and features.type == FEATURE_TYPE_SENTENCE:
-            origin = features.origin if isinstance(features.origin, str) else "+".join(features.origin)
+            # A featurizer names itself (a list when Rasa combined several); SpacyFeaturizer may not.
+            origin = "+".join(features.origin) if isinstance(features.origin, list) else str(features.origin)
             found[origin] = features.features
     return found
 

@@ -223,3 +223,16 @@ def test_training_examples_are_read_from_the_shipped_model_archive():
     examples = training_examples(model)
     assert ("faq/login", "miten kirjaudun") in examples
     assert len(examples) > 1000 and all(label and text for label, text in examples)
+
+
+def test_sentence_features_of_a_featurizer_without_a_name_are_read():
+    # SpacyFeaturizer (the spaCy ablation) leaves its features' origin unset; CountVectors names itself,
+    # and Rasa joins the names of combined features into a list.
+    from rasa.shared.nlu.training_data.features import Features
+
+    from components.linear_classifier import _sentence_features
+
+    message = Message(data={TEXT: "hei"})
+    for origin in (None, "CountVectorsFeaturizer", ["a", "b"]):
+        message.features.append(Features(np.ones((1, 3)), "sentence", TEXT, origin))
+    assert set(_sentence_features(message)) == {"None", "CountVectorsFeaturizer", "a+b"}

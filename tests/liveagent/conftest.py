@@ -125,8 +125,11 @@ class Visitor:
         request: Dict[str, Any] = {"session_id": token, "last_seen_id": self.last_seen_id}
         if auth_token:  # a logged-in customer's session resumes only for that customer
             request["auth_token"] = auth_token
+        confirmed_before = len(self.events)
         await self.client.emit("session_request", request)
-        await self.wait_for("session_confirm")
+        # This connection's confirmation, not one from before a reconnect: until it comes, the
+        # service has not joined the socket to its conversation and would drop a message.
+        await self.wait_for("session_confirm", since=confirmed_before)
 
     def _recorder(self, name: str):
         async def record(data: Any = None) -> None:
@@ -144,11 +147,11 @@ class Visitor:
             data["customData"] = {"auth_token": auth_token}
         await self.client.emit("user_uttered", data)
 
-    async def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 8.0) -> Any:
+    async def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 8.0, since: int = 0) -> Any:
+        """The first ``name`` event matching ``predicate`` among the events from index ``since`` on."""
         deadline = time.monotonic() + timeout
-        seen = 0
         while time.monotonic() < deadline:
-            for event, data in self.events[seen:]:
+            for event, data in self.events[since:]:
                 if event == name and predicate(data):
                     return data
             await asyncio.sleep(0.05)

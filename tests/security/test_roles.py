@@ -48,6 +48,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("GET", "/editor"): (PUBLIC, None),
     ("GET", "/health"): (PUBLIC, None),
     ("GET", "/api/availability"): (PUBLIC, None),
+    ("GET", "/api/openapi.json"): (PUBLIC, None),
     ("POST", "/demo/token"): (PUBLIC, None),
     ("POST", "/api/agent/login"): (PUBLIC, None),
     ("GET", "/socket.io"): (PUBLIC, None),

@@ -1,0 +1,187 @@
+"""Malformed requests to the HTTP API: schemathesis fuzzes the running service over liveagent/openapi.yml.
+
+The description is kept equal to the router (every /api route and method of the app is described,
+and nothing else), the service serves it at GET /api/openapi.json, and every described operation is
+called with generated requests, valid and invalid (wrong types, missing and extra fields, out-of-range
+numbers, any Unicode), as a supervisor (agent and supervisor routes) and as an editor (editor routes),
+with the CSRF header. Every answer must match the description: no 500, a declared status code, JSON
+bodies as described (errors ``{"error", "message"}``), invalid input refused with a 4xx, and no
+traceback in any body or in the service's log. Deterministic (derandomized Hypothesis), bounded per
+operation.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+import pytest
+import requests
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from sanic import Sanic
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from liveagent.app import create_app
+from liveagent.auth import COOKIE
+from liveagent.settings import Settings
+from tests.conftest import ROOT, content_copy
+from tests.liveagent.conftest import DEMO_PASSWORD, escalated
+
+SPEC = ROOT / "liveagent" / "openapi.yml"
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+EXAMPLES = 25  # per operation and generation mode
+NOT_DESCRIBED = {("GET", "/api/agent/ws")}  # the agent websocket: docs/agent-api.md
+
+
+def no_traceback(ctx: Any, response: Any, case: Any) -> Optional[bool]:
+    """A custom check: nothing of the service's insides in any answer."""
+    text = response.text or ""
+    if "Traceback" in text or 'File "' in text:
+        raise AssertionError(f"a traceback in the answer: {text[:500]}")
+    return None
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance, negative_data_rejection, no_traceback]
+
+
+# -- the description is the router ------------------------------------------------------------------
+
+
+def router_operations() -> Set[Tuple[str, str]]:
+    """(method, path) of every /api route of the app, paths written as OpenAPI writes them."""
+    Sanic.test_mode = True
+    app = create_app(Settings(session_secret="x" * 40), name=f"openapi_{uuid.uuid4().hex}")
+    found = set()
+    for route in app.router.routes:
+        path = "/" + route.path
+        if not path.startswith("/api/"):
+            continue
+        path = re.sub(r"<([^>:]+)(?::[^>]+)?>", r"{\1}", path)
+        found |= {(method, path) for method in route.methods}
+    return found - NOT_DESCRIBED
+
+
+def described_operations() -> Set[Tuple[str, str]]:
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    return {(method.upper(), path) for path, item in spec["paths"].items() for method in item
+            if method in HTTP_METHODS}
+
+
+def test_the_description_is_the_router():
+    router, described = router_operations(), described_operations()
+    assert router - described == set(), "routes missing from liveagent/openapi.yml"
+    assert described - router == set(), "liveagent/openapi.yml describes routes the app does not have"
+
+
+def test_the_description_is_valid_openapi():
+    schema = schemathesis.openapi.from_path(SPEC)
+    operations = [result.ok() for result in schema.get_all_operations()]  # .ok() raises for an invalid one
+    assert {(op.method.upper(), op.path) for op in operations} == described_operations()
+
+
+def test_the_service_serves_its_description(service):
+    response = requests.get(f"{service.url}/api/openapi.json", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+
+
+# -- fuzzing the running service --------------------------------------------------------------------
+
+
+@pytest.fixture
+def service_env(tmp_path):
+    # Publishing runs in a copy of the content; no sweep (it would requeue chats); logins unlimited
+    # per address so that the fuzzed logins reach the code past the rate limit.
+    return {"LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp_path / "project", model=b"model-in-use")),
+            "LIVEAGENT_SWEEP_SECONDS": "3600", "LIVEAGENT_LIMIT_LOGINS": "0"}
+
+
+def logged_in(service, username: Optional[str]) -> requests.Session:
+    """A browser-like session: the session cookie and the CSRF header on every request."""
+    session = requests.Session()
+    session.headers["Origin"] = service.url
+    if username is None:
+        return session
+    response = session.post(f"{service.url}/api/agent/login", json={"username": username, "password": DEMO_PASSWORD},
+                            timeout=10)
+    assert response.status_code == 200, response.text
+    session.cookies.set(COOKIE, response.cookies[COOKIE])  # as a browser keeps it (Secure aside: plain http here)
+    session.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return session
+
+
+def fuzz(operation: Any, session: requests.Session, base_url: str, mode: GenerationMode,
+         **overrides: Any) -> Optional[str]:
+    """Runs ``EXAMPLES`` generated requests of one operation; the first failure's report, or None."""
+    strategy = operation.as_strategy(generation_mode=mode, **overrides)
+
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        case.call_and_validate(base_url=base_url, session=session, checks=CHECKS, timeout=30)
+
+    try:
+        run()
+    except Exception as failure:  # noqa: BLE001 - collected, reported together below
+        return f"{type(failure).__name__}: {failure}"[:3000]
+    return None
+
+
+async def test_schemathesis_finds_nothing_wrong_with_the_http_api(service, visitors, make_agent):
+    # Conversations to act on: one waiting in the queue, one held by the supervisor (so that the bodies
+    # of replies, notes, read marks and transfers get past the conversation check).
+    ville = await make_agent("ville")
+    _visitor, held = await escalated(visitors)
+    assert (await ville.call("POST", f"/conversations/{held}/claim")).status == 200
+    _visitor, queued = await escalated(visitors)
+    # A publish started by the fuzzing fails at validation at once (a topic with one example), not training.
+    eeva = await make_agent("eeva", online=False)
+    response = await eeva.session.post(f"{service.url}/api/editor/topics", headers={"X-CSRF-Token": eeva.csrf},
+                                       json={"name": "pysakointi", "title": "Pysäköinti", "answer": "Pihassa on tilaa.",
+                                             "examples": ["voiko pysäköidä"]})
+    assert response.status == 201
+
+    supervisor, editor, anonymous = (logged_in(service, "ville"), logged_in(service, "eeva"),
+                                     logged_in(service, None))
+    schema = schemathesis.openapi.from_path(SPEC)
+    operations = {(op.method.upper(), op.path): op for op in (r.ok() for r in schema.get_all_operations())}
+    conversation = "/api/agent/conversations/{conversation_id}"
+    ending = [("POST", conversation + "/return"), ("POST", conversation + "/close"), ("POST", conversation + "/claim")]
+    last = [("POST", "/api/agent/logout")]  # ends the supervisor's session: after everything else
+    order = [key for key in sorted(operations) if key not in ending + last] + ending + last
+
+    def session_for(key: Tuple[str, str]) -> requests.Session:
+        if key[1] == "/api/agent/login":
+            return anonymous
+        return editor if key[1].startswith("/api/editor/") else supervisor
+
+    failures: Dict[str, str] = {}
+    runs: List[Tuple[Tuple[str, str], GenerationMode, Dict[str, Any]]] = []
+    for key in order:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            runs.append((key, mode, {}))
+            if key[1].startswith(conversation) and mode is GenerationMode.POSITIVE:
+                for real in (held, queued):  # past the conversation check, into the handlers
+                    runs.append((key, mode, {"path_parameters": {"conversation_id": real}}))
+    for key, mode, overrides in runs:
+        found = fuzz(operations[key], session_for(key), service.url, mode, **overrides)
+        if found is not None:
+            failures[f"{key[0]} {key[1]} {mode.value} {overrides or ''}"] = found
+
+    assert failures == {}, "\n\n".join(f"{name}:\n{report}" for name, report in failures.items())
+    log = (service.tmp / "service.log").read_text(errors="replace")
+    assert "Traceback" not in log, log[-5000:]

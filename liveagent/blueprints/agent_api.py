@@ -327,12 +327,13 @@ async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
 @requires(Right.HANDLE_CHATS)
 async def tickets(request: Request) -> HTTPResponse:
     # One page, newest first: ?limit=1..100 (50), ?before=<id> continues, ?unhandled=1 only open ones.
+    args = request.get_args(keep_blank_values=True)  # "?before=" is a mistake to answer, not "no before"
     try:
-        limit = int(request.args.get("limit", TICKET_PAGE))
-        before = int(request.args.get("before")) if request.args.get("before") else None
+        limit = int(args.get("limit", TICKET_PAGE))
+        before = int(args.get("before")) if "before" in args else None
     except ValueError:
         return error(400, "bad_request")
-    unhandled = request.args.get("unhandled", "0")
+    unhandled = args.get("unhandled", "0")
     if before is not None and not 0 < before < 2**31:  # ids are 32-bit integers in PostgreSQL
         return error(400, "bad_request")
     if not 1 <= limit <= MAX_TICKET_PAGE or unhandled not in ("0", "1"):

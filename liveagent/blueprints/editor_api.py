@@ -73,7 +73,7 @@ def _texts(value: Any) -> List[str]:
 def _ids(value: Any) -> List[int]:
     value = value or []
     if not isinstance(value, list) or len(value) > MAX_IDS or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+        isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value  # 32-bit ids
     ):
         raise TypeError("expected a list of ids")
     return value

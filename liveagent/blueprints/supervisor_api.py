@@ -26,11 +26,11 @@ def entry_json(entry: AuditEntry) -> Dict[str, Any]:
 
 
 def _int_arg(request: Request, name: str, default: Optional[int]) -> Optional[int]:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
+    raw = request.get_args(keep_blank_values=True).get(name)  # "?before=" answers 400, like "?before=x"
+    if raw is None:
         return default
     value = int(raw)  # ValueError: the caller answers 400
-    if value < 1:
+    if not 0 < value < 2**31:  # ids are 32-bit integers in PostgreSQL; SQLite overflows past 2**63
         raise ValueError(name)
     return value
 

@@ -12,7 +12,7 @@ from liveagent.auth import error
 from liveagent.retention import ErasureFailed, erase
 from liveagent.roles import Right, requires
 from liveagent.store.audit import MAX_PAGE, AuditEntry
-from liveagent.validation import storable
+from liveagent.validation import row_id, storable
 
 bp = Blueprint("supervisor_api", url_prefix="/api/agent")
 ACTIVE_STATES = ("waiting", "assigned")
@@ -30,7 +30,7 @@ def _int_arg(request: Request, name: str, default: Optional[int]) -> Optional[in
     if raw is None:
         return default
     value = int(raw)  # ValueError: the caller answers 400
-    if not 0 < value < 2**31:  # ids are 32-bit integers in PostgreSQL; SQLite overflows past 2**63
+    if not row_id(value):
         raise ValueError(name)
     return value
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import pytest
 import requests
@@ -38,6 +38,7 @@ from liveagent.auth import COOKIE
 from liveagent.settings import Settings
 from tests.conftest import ROOT, content_copy
 from tests.liveagent.conftest import DEMO_PASSWORD, escalated
+from tests.liveagent.databases import postgres_database
 
 SPEC = ROOT / "liveagent" / "openapi.yml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -103,12 +104,21 @@ def test_the_service_serves_its_description(service):
 # -- fuzzing the running service --------------------------------------------------------------------
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_env(request):
+    if request.param == "sqlite":
+        yield {}
+        return
+    with postgres_database("openapi") as url:  # 32-bit integer columns: out-of-range ids fail differently
+        yield {"LIVEAGENT_DATABASE_URL": url}
+
+
 @pytest.fixture
-def service_env(tmp_path):
+def service_env(tmp_path, database_env):
     # Publishing runs in a copy of the content; no sweep (it would requeue chats); logins unlimited
     # per address so that the fuzzed logins reach the code past the rate limit.
     return {"LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp_path / "project", model=b"model-in-use")),
-            "LIVEAGENT_SWEEP_SECONDS": "3600", "LIVEAGENT_LIMIT_LOGINS": "0"}
+            "LIVEAGENT_SWEEP_SECONDS": "3600", "LIVEAGENT_LIMIT_LOGINS": "0", **database_env}
 
 
 def login(service, username: str) -> Tuple[str, str]:

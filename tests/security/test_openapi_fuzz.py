@@ -101,6 +101,32 @@ def test_the_service_serves_its_description(service):
     assert response.json() == yaml.safe_load(SPEC.read_text(encoding="utf-8"))
 
 
+def test_the_routers_own_refusals_are_api_errors(service):
+    """What Sanic refuses before any route runs: JSON errors under /api, its own page elsewhere."""
+    cookie, csrf = login(service, "ville")
+    headers = {"Origin": service.url, "Cookie": f"{COOKIE}={cookie}", "X-CSRF-Token": csrf}
+    answers = {}
+    for method, path, data in [("GET", "/api/no-such-thing", None), ("DELETE", "/api/agent/canned/false", None),
+                               ("PATCH", "/api/agent/me", None), ("PUT", "/api/agent/presence", "{not json"),
+                               ("POST", "/api/agent/conversations/x/notes", "[1,"),
+                               ("GET", "/no-such-page", None)]:
+        sent = {**headers, "Content-Type": "application/json"} if data else headers
+        response = requests.request(method, service.url + path, data=data, timeout=10, headers=sent)
+        assert "Traceback" not in response.text
+        body = response.json() if response.headers["content-type"] == "application/json" else None
+        answers[(method, path)] = (response.status_code, body["error"] if body else response.headers["content-type"])
+        if body:
+            assert set(body) == {"error", "message"} and body["message"]
+    assert answers == {
+        ("GET", "/api/no-such-thing"): (404, "no_such_route"),
+        ("DELETE", "/api/agent/canned/false"): (404, "no_such_route"),  # not an int: no route
+        ("PATCH", "/api/agent/me"): (405, "method_not_allowed"),
+        ("PUT", "/api/agent/presence"): (400, "bad_request"),
+        ("POST", "/api/agent/conversations/x/notes"): (404, "not_found"),  # the conversation check comes first
+        ("GET", "/no-such-page"): (404, "text/html; charset=utf-8"),  # a page, not the API
+    }
+
+
 # -- fuzzing the running service --------------------------------------------------------------------
 
 

@@ -114,7 +114,7 @@ CHATS = {
     "missing": {"aino": "SCA", "aada": "SCA", "ville": "SCA"},  # 404 not_found for every agent
 }
 BODIES = {"messages": {"text": "Hei, tässä asiakaspalvelu"}, "notes": {"text": "Sisäinen muistiinpano"},
-          "transfer": {"agent_id": 0}, "read": {"message_id": 1}}
+          "transfer": {"agent_id": 999999}, "read": {"message_id": 1}}
 RIGHT_REFUSALS = {"agents_only", "supervisor_required", "editor_only"}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 

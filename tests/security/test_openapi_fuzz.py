@@ -46,14 +46,17 @@ EXAMPLES = 25  # per operation and generation mode
 NOT_DESCRIBED = {("GET", "/api/agent/ws")}  # the agent websocket: docs/agent-api.md
 PUBLIC = {"/api/agent/login", "/api/availability", "/api/openapi.json"}  # `security: []` in the description
 CHAT = "/api/agent/conversations/{conversation_id}"
-# Operations that succeed only for an existing id, a topic's name and version, the password or a
-# conversation in the right state: random ones get 401/404/409. Every other one must succeed sometimes.
+# Operations that succeed only for an existing id, a topic's name and version, valid content, the
+# password or a conversation or publish run in the right state: random ones get 400/401/404/409.
+# Every other one must succeed sometimes.
 NEEDS_A_MATCH = {("POST", "/api/agent/login"), ("PUT", "/api/agent/canned/{canned_id}"),
                  ("DELETE", "/api/agent/canned/{canned_id}"), ("POST", "/api/agent/tickets/{ticket_id}/handled"),
                  ("POST", CHAT + "/transfer"), ("POST", CHAT + "/return"), ("POST", CHAT + "/close"),
                  ("POST", CHAT + "/claim"), ("GET", "/api/editor/topics/{name}"),
                  ("PUT", "/api/editor/topics/{name}/answer"), ("POST", "/api/editor/topics/{name}/examples"),
-                 ("POST", "/api/editor/topics/{name}/examples/remove")}
+                 ("POST", "/api/editor/topics/{name}/examples/remove"),
+                 ("POST", "/api/editor/topics"),  # a new name of the right form and enough examples
+                 ("POST", "/api/editor/rollback")}  # while the fuzzed publish runs: 409 run_in_progress
 
 
 def no_traceback(ctx: Any, response: Any, case: Any) -> Optional[bool]:

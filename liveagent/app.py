@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import socketio
 from sanic import Sanic
-from sanic.exceptions import PayloadTooLarge
+from sanic.exceptions import InvalidUsage, MethodNotSupported, NotFound, PayloadTooLarge
 from sanic.response import HTTPResponse
 
 from liveagent.auth import error, session_middleware
@@ -126,6 +126,18 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     @app.exception(PayloadTooLarge)
     async def too_large(request: Any, exception: Exception) -> HTTPResponse:
         return error(413, "too_large")
+
+    @app.exception(NotFound, MethodNotSupported, InvalidUsage)
+    async def api_errors(request: Any, exception: Exception) -> HTTPResponse:
+        """The router's own refusals (no such path, a path parameter of the wrong type, another method,
+        a body that is not JSON) answer the API's clients in the API's error shape (liveagent/openapi.yml)."""
+        if not request.path.startswith("/api/"):
+            return app.error_handler.default(request, exception)
+        if isinstance(exception, NotFound):
+            return error(404, "no_such_route")
+        if isinstance(exception, MethodNotSupported):
+            return error(405, "method_not_allowed")
+        return error(400, "bad_request")
 
     @app.on_response
     async def security_headers(request: Any, response: HTTPResponse) -> None:

@@ -1,6 +1,11 @@
-"""What text the service can store: checked where text comes in, so no database call fails on it."""
+"""What text and ids the service can store or look up: checked where they come in, so no database call
+fails on them."""
 
 from __future__ import annotations
+
+from typing import Any
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns in PostgreSQL (SQLite overflows past 2**63)
 
 
 def storable(text: str) -> bool:
@@ -13,3 +18,8 @@ def storable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def row_id(value: Any) -> bool:
+    """True for an integer that can name a row: a larger one fails in the database instead of matching nothing."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

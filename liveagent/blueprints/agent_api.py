@@ -14,7 +14,7 @@ from liveagent.addresses import request_address
 from liveagent.auth import end_sessions, error, set_cookie, start_session
 from liveagent.roles import Chat, Right, public, requires, rights_of
 from liveagent.store import TransitionError
-from liveagent.validation import storable
+from liveagent.validation import row_id, storable
 
 bp = Blueprint("agent_api", url_prefix="/api/agent")
 
@@ -209,7 +209,7 @@ async def close(request: Request, conversation_id: str) -> HTTPResponse:
 @requires(Right.HANDLE_CHATS, chat=Chat.ACT)
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
     to_agent = body(request).get("agent_id")
-    if not isinstance(to_agent, int):
+    if not row_id(to_agent):
         return error(400, "bad_request")
     return await _act(request, conversation_id, "transfer", to_agent)
 
@@ -259,7 +259,7 @@ async def note(request: Request, conversation_id: str) -> HTTPResponse:
 @requires(Right.HANDLE_CHATS, chat=Chat.SEE)
 async def read(request: Request, conversation_id: str) -> HTTPResponse:
     message_id = body(request).get("message_id")
-    if not isinstance(message_id, int):
+    if not row_id(message_id):
         return error(400, "bad_request")
     if await request.app.ctx.store.find_conversation(conversation_id) is None:
         return error(404, "not_found")
@@ -307,6 +307,8 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
     values = _canned_input(request)
     if values is None:
         return error(400, "bad_request")
+    if not row_id(canned_id):
+        return error(404, "not_found")
     item = await request.app.ctx.store.update_canned_reply(canned_id, *values, updated_by=request.ctx.agent.id)
     if item is None:
         return error(404, "not_found")
@@ -317,7 +319,7 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
 @bp.delete("/canned/<canned_id:int>")
 @requires(Right.SUPERVISE)
 async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
-    if not await request.app.ctx.store.delete_canned_reply(canned_id):
+    if not row_id(canned_id) or not await request.app.ctx.store.delete_canned_reply(canned_id):
         return error(404, "not_found")
     await auditing.record(request, "canned.delete", f"canned:{canned_id}")
     return empty()
@@ -327,13 +329,14 @@ async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
 @requires(Right.HANDLE_CHATS)
 async def tickets(request: Request) -> HTTPResponse:
     # One page, newest first: ?limit=1..100 (50), ?before=<id> continues, ?unhandled=1 only open ones.
+    args = request.get_args(keep_blank_values=True)  # "?before=" is a mistake to answer, not "no before"
     try:
-        limit = int(request.args.get("limit", TICKET_PAGE))
-        before = int(request.args.get("before")) if request.args.get("before") else None
+        limit = int(args.get("limit", TICKET_PAGE))
+        before = int(args.get("before")) if "before" in args else None
     except ValueError:
         return error(400, "bad_request")
-    unhandled = request.args.get("unhandled", "0")
-    if before is not None and not 0 < before < 2**31:  # ids are 32-bit integers in PostgreSQL
+    unhandled = args.get("unhandled", "0")
+    if before is not None and not row_id(before):
         return error(400, "bad_request")
     if not 1 <= limit <= MAX_TICKET_PAGE or unhandled not in ("0", "1"):
         return error(400, "bad_request")
@@ -349,7 +352,8 @@ async def tickets(request: Request) -> HTTPResponse:
 @bp.post("/tickets/<ticket_id:int>/handled")
 @requires(Right.HANDLE_CHATS)
 async def ticket_handled(request: Request, ticket_id: int) -> HTTPResponse:
-    if not await request.app.ctx.store.mark_ticket_handled(ticket_id, request.ctx.agent.id, now()):
+    store = request.app.ctx.store
+    if not row_id(ticket_id) or not await store.mark_ticket_handled(ticket_id, request.ctx.agent.id, now()):
         return error(404, "not_found")
     await auditing.record(request, "ticket.handled", f"ticket:{ticket_id}")
     return json({"id": ticket_id, "handled": True})

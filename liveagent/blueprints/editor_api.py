@@ -20,6 +20,7 @@ from liveagent import auditing
 from liveagent.auth import error
 from liveagent.editor import RunInProgress, run_json
 from liveagent.roles import Right, requires
+from liveagent.validation import row_id
 
 bp = Blueprint("editor_api", url_prefix="/api/editor")
 MAX_IDS = 1000
@@ -73,7 +74,7 @@ def _texts(value: Any) -> List[str]:
 def _ids(value: Any) -> List[int]:
     value = value or []
     if not isinstance(value, list) or len(value) > MAX_IDS or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+        row_id(v) for v in value
     ):
         raise TypeError("expected a list of ids")
     return value

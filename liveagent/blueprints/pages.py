@@ -1,9 +1,13 @@
-"""Pages and small public endpoints: the demo site, the consoles, availability, demo tokens."""
+"""Pages and small public endpoints: the demo site, the consoles, availability, the API description,
+demo tokens."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any, Dict
 
+import yaml
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file, json
 
@@ -12,6 +16,7 @@ from liveagent.auth import error
 from liveagent.roles import public
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi.yml"
 bp = Blueprint("pages")
 DEMO_CUSTOMERS = {f"LUMO-100{n}" for n in range(1, 7)}
 
@@ -46,6 +51,18 @@ async def availability(request: Request) -> HTTPResponse:
     """Whether a human can take a chat now (used by the escalation action)."""
     result = await request.app.ctx.service.availability()
     return json({"available": result.available, "reason": result.reason, "text": result.text})
+
+
+@functools.lru_cache(maxsize=1)
+def api_description() -> Dict[str, Any]:
+    """liveagent/openapi.yml, read once: the checked-in description of every /api route."""
+    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+
+
+@bp.get("/api/openapi.json")
+@public("the API's description (liveagent/openapi.yml): the same for everyone, no data in it")
+async def openapi(request: Request) -> HTTPResponse:
+    return json(api_description())
 
 
 @bp.post("/demo/token")

@@ -12,7 +12,7 @@ from liveagent.auth import error
 from liveagent.retention import ErasureFailed, erase
 from liveagent.roles import Right, requires
 from liveagent.store.audit import MAX_PAGE, AuditEntry
-from liveagent.validation import storable
+from liveagent.validation import row_id, storable
 
 bp = Blueprint("supervisor_api", url_prefix="/api/agent")
 ACTIVE_STATES = ("waiting", "assigned")
@@ -26,11 +26,11 @@ def entry_json(entry: AuditEntry) -> Dict[str, Any]:
 
 
 def _int_arg(request: Request, name: str, default: Optional[int]) -> Optional[int]:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
+    raw = request.get_args(keep_blank_values=True).get(name)  # "?before=" answers 400, like "?before=x"
+    if raw is None:
         return default
     value = int(raw)  # ValueError: the caller answers 400
-    if value < 1:
+    if not row_id(value):
         raise ValueError(name)
     return value
 

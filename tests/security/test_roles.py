@@ -48,6 +48,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("GET", "/editor"): (PUBLIC, None),
     ("GET", "/health"): (PUBLIC, None),
     ("GET", "/api/availability"): (PUBLIC, None),
+    ("GET", "/api/openapi.json"): (PUBLIC, None),
     ("POST", "/demo/token"): (PUBLIC, None),
     ("POST", "/api/agent/login"): (PUBLIC, None),
     ("GET", "/socket.io"): (PUBLIC, None),
@@ -113,7 +114,7 @@ CHATS = {
     "missing": {"aino": "SCA", "aada": "SCA", "ville": "SCA"},  # 404 not_found for every agent
 }
 BODIES = {"messages": {"text": "Hei, tässä asiakaspalvelu"}, "notes": {"text": "Sisäinen muistiinpano"},
-          "transfer": {"agent_id": 0}, "read": {"message_id": 1}}
+          "transfer": {"agent_id": 999999}, "read": {"message_id": 1}}
 RIGHT_REFUSALS = {"agents_only", "supervisor_required", "editor_only"}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 

@@ -155,3 +155,16 @@ def content_copy(target: Path, model: Optional[bytes] = None) -> Path:
     except OSError:
         shutil.copy(ROOT / "models" / "lumo.tar.gz", current)
     return target
+
+
+def run_ensure_env(tmp_path: Path, monkeypatch) -> dict:
+    """Runs scripts/ensure_env.py (what `make run` does) in ``tmp_path``; returns the .env it wrote."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ensure_env", ROOT / "scripts" / "ensure_env.py")
+    ensure_env = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ensure_env)
+    (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(ensure_env, "ROOT", tmp_path)
+    assert ensure_env.main() == 0
+    return ensure_env.parse((tmp_path / ".env").read_text(encoding="utf-8").splitlines())

@@ -156,17 +156,10 @@ def test_it_refuses_to_start_without_a_long_token(token):
 
 
 def test_make_run_writes_a_token_the_server_accepts(tmp_path, monkeypatch):
-    import importlib.util
-
     from actions.settings import ServerSettings
+    from tests.conftest import run_ensure_env
 
-    spec = importlib.util.spec_from_file_location("ensure_env", ROOT / "scripts" / "ensure_env.py")
-    ensure_env = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ensure_env)
-    (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setattr(ensure_env, "ROOT", tmp_path)
-    assert ensure_env.main() == 0
-    values = ensure_env.parse((tmp_path / ".env").read_text(encoding="utf-8").splitlines())
+    values = run_ensure_env(tmp_path, monkeypatch)
     settings = ServerSettings.from_env(values)
     assert len(settings.token) >= 32 and settings.host == "127.0.0.1"
     assert values["RASA_ACTION_TIMEOUT_SECONDS"] and float(values["LIVEAGENT_RASA_TIMEOUT_SECONDS"]) >= 10

@@ -296,7 +296,8 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         probabilities, paths = self.predict(scorable)
         for message, row, path in zip(scorable, probabilities, paths, strict=True):
             self._fill(message, row)
-            message.set(PATH_KEY, path)
+            # In the parse output too: which model decided is what bench/nlu.py reports as "e5 share".
+            message.set(PATH_KEY, path, add_to_output=True)
         return messages
 
     def _ranked(self, pairs: List[Tuple[str, float]]) -> List[Tuple[str, float]]:

@@ -1,5 +1,1 @@
-"""Custom actions of the Lumo assistant, served by the rasa-sdk action server."""
-
-from actions.privacy import install_log_masking
-
-install_log_masking()
+"""Custom actions of the Lumo assistant, served by the rasa-sdk action server (actions/server.py)."""

@@ -1,7 +1,7 @@
 """``action_check_account_status``: a logged-in customer's own application and payment status.
 
 Identity comes only from the customer id the live-agent service verified and signed into the message
-metadata (see ``actions.identity``).
+metadata (see ``lumo_shared.identity``).
 The lookup goes through ``AccountsBackend``; if it fails or is slow the visitor gets an apology
 and an offer of a human, and the slot ``failed_action`` tells the escalation why.
 """
@@ -17,8 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.accounts_backend import AccountStatus, BackendUnavailable, get_backend
 from actions.formatting import finnish_date, finnish_euros
-from actions.identity import IdentityStatus, identity_from_metadata, latest_user_metadata
 from actions.settings import get_settings
+from lumo_shared.identity import IdentityStatus, identity_from_metadata
+from lumo_shared.tracker_events import FAILED_ACTION_SLOT, latest_user_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ class ActionCheckAccountStatus(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        result = identity_from_metadata(latest_user_metadata(tracker.events), get_settings(), tracker.sender_id)
+        result = identity_from_metadata(latest_user_metadata(tracker.events), get_settings().identity,
+                                        tracker.sender_id)
         if result.status == IdentityStatus.ANONYMOUS:
             dispatcher.utter_message(response="utter_login_required")
             return []
@@ -56,11 +58,11 @@ class ActionCheckAccountStatus(Action):
         except BackendUnavailable as error:
             logger.warning("Account lookup failed: %s", error)
             dispatcher.utter_message(response="utter_account_backend_unavailable")
-            return [SlotSet("failed_action", ACTION_NAME)]
+            return [SlotSet(FAILED_ACTION_SLOT, ACTION_NAME)]
         except Exception:  # noqa: BLE001 - never a stack trace to the visitor
             logger.exception("Account lookup failed unexpectedly")
             dispatcher.utter_message(response="utter_account_backend_unavailable")
-            return [SlotSet("failed_action", ACTION_NAME)]
+            return [SlotSet(FAILED_ACTION_SLOT, ACTION_NAME)]
 
         if status is None:
             dispatcher.utter_message(response="utter_account_not_found")

@@ -14,22 +14,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import HandoffReason, escalate, user_events
+from actions.handoff import escalate
+from lumo_shared.handoff import HandoffReason
+from lumo_shared.tracker_events import FALLBACK_INTENT, FAQ_INTENT, is_fallback, user_events
 
-FALLBACK_INTENT = "nlu_fallback"
 MAX_OPTIONS = 3
 # Intents that are no "topic" a visitor could have meant.
-NOT_OFFERED = {FALLBACK_INTENT, "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "faq"}
+NOT_OFFERED = {FALLBACK_INTENT, "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", FAQ_INTENT}
 # Intents offered through a fixed payload, with the response holding their button title.
 INTENT_OPTIONS = {
     "check_account_status": "utter_option_check_account_status",
     "request_human": "utter_option_request_human",
 }
-
-
-def is_fallback(event: Dict[str, Any]) -> bool:
-    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-    return intent == FALLBACK_INTENT
 
 
 def _button(domain: Dict[str, Any], response: str, payload: Optional[str]) -> Optional[Dict[str, str]]:
@@ -51,8 +47,8 @@ def likely_options(parse_data: Dict[str, Any], domain: Dict[str, Any]) -> List[D
         if name in INTENT_OPTIONS:
             scored.append((entry.get("confidence") or 0.0, INTENT_OPTIONS[name], f"/{name}"))
     ranking = parse_data.get("intent_ranking") or []
-    faq_confidence = next((e.get("confidence") or 0.0 for e in ranking if e.get("name") == "faq"), 0.0)
-    selector = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
+    faq_confidence = next((e.get("confidence") or 0.0 for e in ranking if e.get("name") == FAQ_INTENT), 0.0)
+    selector = ((parse_data.get("response_selector") or {}).get(FAQ_INTENT) or {}).get("ranking") or []
     for entry in selector:
         key = entry.get("intent_response_key")
         if key:
@@ -80,7 +76,7 @@ class ActionHandleFallback(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        users = user_events(tracker)
+        users = user_events(tracker.events)
         if len(users) >= 2 and is_fallback(users[-2]) and is_fallback(users[-1]):
             return await escalate(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK, "utter_handoff_after_fallback")
         options = likely_options(tracker.latest_message or {}, domain)

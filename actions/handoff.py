@@ -16,33 +16,18 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.liveagent import human_availability
-from actions.identity import IdentityStatus, identity_from_metadata, latest_user_metadata
-from actions.privacy import mask_personal_data
 from actions.settings import get_settings
-
-HANDOFF_CONTRACT_VERSION = 1
-
-
-class HandoffReason:
-    VISITOR_REQUEST = "visitor_request"
-    REPEATED_FALLBACK = "repeated_fallback"
-    ACTION_FAILED = "action_failed"
-
-
-def user_events(tracker: Tracker) -> List[Dict[str, Any]]:
-    return [event for event in tracker.events if event.get("event") == "user"]
-
-
-def intent_label(event: Dict[str, Any]) -> Optional[str]:
-    """The full intent of a user event, with the FAQ topic ("faq/login") when there is one."""
-    parse_data = event.get("parse_data") or {}
-    name = (parse_data.get("intent") or {}).get("name")
-    if name == "faq":
-        selector = (parse_data.get("response_selector") or {}).get("faq") or {}
-        key = (selector.get("response") or {}).get("intent_response_key")
-        if key:
-            return key
-    return name
+from lumo_shared.handoff import (
+    ESCALATION_ACTION,
+    HandoffCustomer,
+    HandoffReason,
+    HandoffSignal,
+    HandoffSummary,
+    contact_request_offer,
+)
+from lumo_shared.identity import IdentityStatus, identity_from_metadata
+from lumo_shared.privacy import mask_personal_data
+from lumo_shared.tracker_events import FAILED_ACTION_SLOT, intent_label, latest_user_metadata, user_events
 
 
 def failed_action_before_latest_message(tracker: Tracker) -> Optional[str]:
@@ -53,37 +38,34 @@ def failed_action_before_latest_message(tracker: Tracker) -> Optional[str]:
         return None
     previous_turn = events[user_positions[-2] + 1 : user_positions[-1]]
     for event in previous_turn:
-        if event.get("event") == "slot" and event.get("name") == "failed_action" and event.get("value"):
+        if event.get("event") == "slot" and event.get("name") == FAILED_ACTION_SLOT and event.get("value"):
             return str(event["value"])
     return None
 
 
-def build_handoff_signal(tracker: Tracker, reason: str, failed_action: Optional[str] = None) -> Dict[str, Any]:
+def build_handoff_signal(tracker: Tracker, reason: str, failed_action: Optional[str] = None) -> HandoffSignal:
     """The machine-readable handoff signal for the live-agent service."""
     settings = get_settings()
-    users = user_events(tracker)
-    identity = identity_from_metadata(latest_user_metadata(tracker.events), settings, tracker.sender_id)
-    customer: Dict[str, Any] = {"verified": identity.status == IdentityStatus.VERIFIED}
-    if identity.identity is not None:
-        customer["customer_id"] = identity.identity.customer_id
+    users = user_events(tracker.events)
+    identity = identity_from_metadata(latest_user_metadata(tracker.events), settings.identity, tracker.sender_id)
+    customer = HandoffCustomer(
+        verified=identity.status == IdentityStatus.VERIFIED,
+        customer_id=identity.identity.customer_id if identity.identity is not None else None,
+    )
     recent = users[-settings.handoff_recent_messages :]
-    summary: Dict[str, Any] = {
-        "intents": [label for label in (intent_label(event) for event in users) if label][-10:],
-        "last_messages": [mask_personal_data(event.get("text") or "") for event in recent],
-        "customer": customer,
-        "turns": len(users),
-    }
-    if failed_action:
-        summary["failed_action"] = failed_action
-    return {
-        "handoff": {
-            "version": HANDOFF_CONTRACT_VERSION,
-            "reason": reason,
-            "conversation_id": tracker.sender_id,
-            "requested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "summary": summary,
-        }
-    }
+    summary = HandoffSummary(
+        intents=tuple([label for label in (intent_label(event) for event in users) if label][-10:]),
+        last_messages=tuple(mask_personal_data(event.get("text") or "") for event in recent),
+        customer=customer,
+        turns=len(users),
+        failed_action=failed_action,
+    )
+    return HandoffSignal(
+        reason=reason,
+        conversation_id=tracker.sender_id,
+        requested_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        summary=summary,
+    )
 
 
 async def escalate(
@@ -98,13 +80,13 @@ async def escalate(
     if not availability.available:
         # The text is the live-agent service's Finnish copy: when service opens, or why not now.
         dispatcher.utter_message(text=availability.text)
-        dispatcher.utter_message(json_message={"contact_request_offer": {"reason": availability.reason}})
-        return [SlotSet("failed_action", None)] if tracker.get_slot("failed_action") else []
+        dispatcher.utter_message(json_message=contact_request_offer(availability.reason))
+        return [SlotSet(FAILED_ACTION_SLOT, None)] if tracker.get_slot(FAILED_ACTION_SLOT) else []
     dispatcher.utter_message(response=response)
-    dispatcher.utter_message(json_message=build_handoff_signal(tracker, reason, failed_action))
+    dispatcher.utter_message(json_message=build_handoff_signal(tracker, reason, failed_action).to_custom())
     events: List[EventType] = []
-    if tracker.get_slot("failed_action"):
-        events.append(SlotSet("failed_action", None))
+    if tracker.get_slot(FAILED_ACTION_SLOT):
+        events.append(SlotSet(FAILED_ACTION_SLOT, None))
     events.append(ConversationPaused())
     return events
 
@@ -113,7 +95,7 @@ class ActionEscalate(Action):
     """Hands the conversation to a human on request (or after a failure the visitor accepted)."""
 
     def name(self) -> Text:
-        return "action_escalate"
+        return ESCALATION_ACTION
 
     async def run(
         self,

@@ -12,6 +12,8 @@ command leaves open closed:
 - request bodies are bounded (ACTION_SERVER_MAX_BODY_BYTES), deflate-compressed ones after inflating
   too (rasa_sdk inflates without a limit);
 - no CORS: only Rasa calls it, server to server (rasa_sdk allows every origin);
+- personal data in every log record is masked (``lumo_shared.privacy.install_log_masking``, installed
+  first in ``main``: importing the actions has no such side effect);
 - errors never echo the request. rasa_sdk's own handler logs the request with a full traceback and
   answers 500 with the whole tracker (``request_body``), which Rasa then writes into its own log.
   Here an error answers with a short JSON body, and every traceback this process logs is reduced to
@@ -39,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.settings import ServerSettings, Settings, SettingsError, override_settings
+from lumo_shared.privacy import install_log_masking
 
 logger = logging.getLogger("actions.server")  # also when run as __main__
 
@@ -64,7 +67,7 @@ class _TracebacksWithoutMessages:
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record = self._inner(*args, **kwargs)
         if record.exc_info and record.exc_info[1] is not None:
-            # Formatters use exc_text when it is set (actions.privacy sets a masked full traceback).
+            # Formatters use exc_text when it is set (lumo_shared.privacy sets a masked full traceback).
             record.exc_text = f"(traceback without messages) {describe_exception(record.exc_info[1])}"
         return record
 
@@ -135,6 +138,9 @@ def create_app(settings: ServerSettings, actions_package: Union[str, types.Modul
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # First, so that every record this process logs is masked (what visitors write reaches exception
+    # messages and log lines); quiet tracebacks below then replace the masked traceback text.
+    install_log_masking()
     from rasa_sdk import utils
     from rasa_sdk.plugin import plugin_manager
 

@@ -32,7 +32,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.privacy import STREET_ADDRESS  # noqa: E402
+from lumo_shared.privacy import STREET_ADDRESS  # noqa: E402
 
 LABELLED = ROOT / "tests" / "privacy_ner" / "labelled.yml"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"

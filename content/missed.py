@@ -14,7 +14,7 @@ Only what editors can act on is reported. Left out are messages written while a 
 conversation (the tracker is paused then, but still records and parses them), button payloads
 ("/request_human"), messages that are nothing but personal data, and escalations after a failed
 lookup (handoff reason ``action_failed``: the bot understood, the backend did not answer). Text
-is always masked with ``actions.privacy.mask_personal_data``.
+is always masked with ``lumo_shared.privacy.mask_personal_data``.
 
 ``group_similar`` then groups the messages for the inbox, so that "voiko toimiston eteen
 pysäköidä" and "pysäköinti toimistolla" are one row with a count. Finnish chat text has typos,
@@ -34,16 +34,13 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from actions.privacy import mask_personal_data
 from components.finnish_morphology import colloquial_table, fold_diacritics
+from lumo_shared.handoff import ESCALATION_ACTION
+from lumo_shared.privacy import mask_personal_data
+from lumo_shared.tracker_events import FAILED_ACTION_SLOT, FALLBACK_INTENT, as_float, full_label, intent_name
 
 if TYPE_CHECKING:  # SciPy and scikit-learn load on the first grouping: the service starts ~60 MB smaller
     from scipy.sparse import csr_matrix
-
-FALLBACK_INTENT = "nlu_fallback"
-FAQ_INTENT = "faq"
-ESCALATION_ACTION = "action_escalate"
-FAILED_ACTION_SLOT = "failed_action"
 
 # Below this an answer counts as uncertain (the FallbackClassifier's threshold is 0.55).
 LOW_CONFIDENCE = 0.75
@@ -56,13 +53,12 @@ NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot
 class Missed:
     conversation_id: str
     event_timestamp: float  # Rasa event timestamp: together with conversation_id a unique key
-    text: str  # visitor text with personal data masked (actions.privacy.mask_personal_data)
+    text: str  # visitor text with personal data masked (lumo_shared.privacy.mask_personal_data)
     reason: str  # "fallback" | "low_confidence" | "escalation"
     guess: Optional[str]  # best non-fallback label: "faq/login" for faq (from the response selector), else the intent
     confidence: Optional[float]  # of the guess; for an FAQ topic the lower of intent and answer confidence
 
 
-Labelled = Tuple[Optional[str], Optional[float]]  # (guess, confidence)
 Verdict = Tuple[str, Optional[str], Optional[float]]  # (reason, guess, confidence)
 
 # Tags that mask_personal_data puts in place of personal data ("[puhelinnumero]").
@@ -88,23 +84,6 @@ def visible_text(event: Dict[str, Any]) -> Optional[str]:
     return masked
 
 
-def _as_float(value: Any) -> Optional[float]:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _label(parse_data: Dict[str, Any], intent: Optional[str], confidence: Optional[float]) -> Labelled:
-    """The full label of an intent prediction: an FAQ topic ("faq/login") from the response selector."""
-    if intent != FAQ_INTENT:
-        return intent, confidence
-    selector = (parse_data.get("response_selector") or {}).get(FAQ_INTENT) or {}
-    response = selector.get("response") or {}
-    key = response.get("intent_response_key")
-    answer_confidence = _as_float(response.get("confidence"))
-    if answer_confidence is not None:
-        confidence = answer_confidence if confidence is None else min(confidence, answer_confidence)
-    return (key if isinstance(key, str) and key else intent), confidence
-
-
 def judge(event: Dict[str, Any], low_confidence: float = LOW_CONFIDENCE) -> Optional[Verdict]:
     """(reason, guess, confidence) when the NLU result of a user event shows a miss, else None."""
     parse_data = event.get("parse_data") or {}
@@ -115,17 +94,13 @@ def judge(event: Dict[str, Any], low_confidence: float = LOW_CONFIDENCE) -> Opti
         for entry in parse_data.get("intent_ranking") or []:
             candidate = entry.get("name")
             if candidate and candidate != FALLBACK_INTENT:
-                guess, confidence = _label(parse_data, candidate, _as_float(entry.get("confidence")))
+                guess, confidence = full_label(parse_data, candidate, as_float(entry.get("confidence")))
                 return "fallback", guess, confidence
         return "fallback", None, None
-    guess, confidence = _label(parse_data, name, _as_float(intent.get("confidence")))
+    guess, confidence = full_label(parse_data, name, as_float(intent.get("confidence")))
     if name and confidence is not None and confidence < low_confidence:
         return "low_confidence", guess, confidence
     return None
-
-
-def _intent_name(event: Dict[str, Any]) -> Optional[str]:
-    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
 def missed_in_tracker(
@@ -141,7 +116,7 @@ def missed_in_tracker(
     def missed(index: int, reason: str, guess: Optional[str], confidence: Optional[float]) -> Missed:
         return Missed(
             conversation_id=conversation_id,
-            event_timestamp=_as_float(events[index].get("timestamp")) or 0.0,
+            event_timestamp=as_float(events[index].get("timestamp")) or 0.0,
             text=texts[index],
             reason=reason,
             guess=guess,
@@ -171,14 +146,14 @@ def missed_in_tracker(
             verdict = judge(event, low_confidence)
             if verdict is not None:
                 found[index] = missed(index, *verdict)
-            if _intent_name(event) not in NOT_SUBSTANTIVE:
+            if intent_name(event) not in NOT_SUBSTANTIVE:
                 window.append(index)
         elif kind == "action" and event.get("name") == ESCALATION_ACTION:
             if window and not failed_before_last_user and window[-1] not in found:
                 last = window[-1]
                 parse_data = events[last].get("parse_data") or {}
                 intent = parse_data.get("intent") or {}
-                guess, confidence = _label(parse_data, intent.get("name"), _as_float(intent.get("confidence")))
+                guess, confidence = full_label(parse_data, intent.get("name"), as_float(intent.get("confidence")))
                 found[last] = missed(last, "escalation", guess, confidence)
             window = []
     return [found[index] for index in sorted(found)]

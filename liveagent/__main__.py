@@ -10,8 +10,8 @@ import logging
 import os
 import sys
 
-from actions.privacy import install_log_masking
 from liveagent.settings import Settings, SettingsError
+from lumo_shared.privacy import install_log_masking
 
 ROLES = ("agent", "supervisor", "editor")
 

@@ -13,10 +13,8 @@ import contextlib
 import datetime as dt
 import logging
 import math
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
-from actions.identity import CUSTOMER_METADATA_KEY, sign_customer_id, verify_token
 from liveagent import copy
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
@@ -24,6 +22,8 @@ from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.roles import Right, may
 from liveagent.settings import Settings
 from liveagent.store import ConversationState, Store, Transition, TransitionError
+from lumo_shared.handoff import Availability, AvailabilityReason
+from lumo_shared.identity import CUSTOMER_METADATA_KEY, sign_customer_id, verify_token
 
 logger = logging.getLogger(__name__)
 
@@ -141,13 +141,6 @@ class Place:
             self._locks._passed(self._conversation_id, self._mine)
         else:
             self._previous.add_done_callback(lambda _: self._locks._passed(self._conversation_id, self._mine))
-
-
-@dataclass(frozen=True)
-class Availability:
-    available: bool
-    reason: str  # open | closed | no_agents | queue_full
-    text: str = ""
 
 
 class ConversationService:
@@ -281,10 +274,10 @@ class ConversationService:
         """Rasa metadata for the visitor's identity: the verified customer id, signed by us, never the JWT."""
         if not isinstance(auth_token, str) or not auth_token:
             return {}
-        identity = verify_token(auth_token, self.settings)
-        if identity is None or not self.settings.customer_id_key:
+        identity = verify_token(auth_token, self.settings.identity)
+        if identity is None or not self.settings.identity.customer_id_key:
             return {}
-        signed = sign_customer_id(identity.customer_id, conversation_id, self.settings.customer_id_key)
+        signed = sign_customer_id(identity.customer_id, conversation_id, self.settings.identity.customer_id_key)
         return {CUSTOMER_METADATA_KEY: signed}
 
     async def visitor_message(self, conversation_id: str, text: str, auth_token: Any = None) -> Any:
@@ -375,14 +368,14 @@ class ConversationService:
     async def availability(self, now: Optional[dt.datetime] = None) -> Availability:
         now = now or utcnow()
         if not self.calendar.is_open(now):
-            return Availability(False, "closed", copy.text(
+            return Availability(False, AvailabilityReason.CLOSED, copy.text(
                 "status.closed_for_hours", opening_hours=self.calendar.describe_hours(),
                 next_open=self.calendar.describe_next_open(now)))
         if not await self.online_agent_ids():
-            return Availability(False, "no_agents", copy.text("status.no_agents"))
+            return Availability(False, AvailabilityReason.NO_AGENTS, copy.text("status.no_agents"))
         if len(await self.store.queue()) >= self.settings.queue_capacity:
-            return Availability(False, "queue_full", copy.text("status.queue_full"))
-        return Availability(True, "open")
+            return Availability(False, AvailabilityReason.QUEUE_FULL, copy.text("status.queue_full"))
+        return Availability(True, AvailabilityReason.OPEN)
 
     async def escalate(self, conversation_id: str, reason: str, handoff: Optional[Dict[str, Any]]) -> None:
         availability = await self.availability()

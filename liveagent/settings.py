@@ -10,9 +10,14 @@ from pathlib import Path
 from typing import Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-from actions.settings import MIN_SECRET_CHARS, check_production_secret, demo_switch
-from actions.settings import Settings as IdentitySettings
-from actions.settings import SettingsError as IdentitySettingsError
+from lumo_shared.settings import (
+    MIN_SECRET_CHARS,
+    IdentitySettings,
+    check_production_secret,
+    demo_switch,
+    read_environment,
+)
+from lumo_shared.settings import SettingsError as SharedSettingsError
 
 
 class SettingsError(ValueError):
@@ -49,15 +54,11 @@ class Settings:
     # Empty: the origin of public_url (LIVEAGENT_CONSOLE_ORIGINS, comma-separated).
     console_origins: Tuple[str, ...] = ()
     session_secret: str = ""
-    # LUMO_ENV (actions/settings.py): demo conveniences below exist only in demo; missing means production
+    # LUMO_ENV (lumo_shared/settings.py): demo conveniences below exist only in demo; missing means production
     environment: str = "production"
-    jwt_algorithm: str = "HS256"
-    jwt_keys: Tuple[str, ...] = field(default_factory=tuple)
-    jwt_audience: str = "lumo-assistant"
-    jwt_issuer: str = "https://lumo.example"
-    jwt_leeway_seconds: int = 30
-    # signs the verified customer id forwarded to Rasa (the raw identity JWT never goes there)
-    customer_id_key: str = ""
+    # The website's identity tokens, read exactly as the action server reads them; its customer_id_key
+    # signs the verified customer id forwarded to Rasa (the raw identity JWT never goes there).
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
     rasa_jwt_secret: str = ""
     demo_token_endpoint: bool = False  # demo only: /demo/token signs identity tokens for demo customers
     insecure_cookies: bool = False  # demo only (plain http on a laptop): cookies without Secure
@@ -112,8 +113,9 @@ class Settings:
         if len(secret) < MIN_SECRET_CHARS:
             raise SettingsError("LIVEAGENT_SECRET must be set to at least 32 random characters (make run writes one)")
         try:  # the website's identity tokens are read exactly as the action server reads them
-            identity = IdentitySettings.from_env(env)
-            production = identity.environment == "production"
+            environment = read_environment(env)
+            identity = IdentitySettings.from_env(env, environment)
+            production = environment == "production"
             if production:
                 check_production_secret("LIVEAGENT_SECRET", secret, "(the same value on every replica)")
                 check_production_secret("RASA_JWT_SECRET", env.get("RASA_JWT_SECRET", ""),
@@ -121,9 +123,9 @@ class Settings:
                 if env.get("LIVEAGENT_DEMO_PASSWORD"):
                     raise SettingsError("LUMO_ENV=production: LIVEAGENT_DEMO_PASSWORD creates demo agents; remove "
                                         "it and add agents with `python -m liveagent create-agent`")
-            demo_tokens = demo_switch(env, "LIVEAGENT_DEMO_TOKENS", identity.environment)
-            insecure_cookies = demo_switch(env, "LIVEAGENT_INSECURE_COOKIES", identity.environment)
-        except IdentitySettingsError as error:
+            demo_tokens = demo_switch(env, "LIVEAGENT_DEMO_TOKENS", environment)
+            insecure_cookies = demo_switch(env, "LIVEAGENT_INSECURE_COOKIES", environment)
+        except SharedSettingsError as error:
             raise SettingsError(str(error)) from error
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
         origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
@@ -147,13 +149,8 @@ class Settings:
                 allowed_origins=origins,
                 console_origins=console_origins,
                 session_secret=secret,
-                environment=identity.environment,
-                jwt_algorithm=identity.jwt_algorithm,
-                jwt_keys=identity.jwt_keys,
-                jwt_audience=identity.jwt_audience,
-                jwt_issuer=identity.jwt_issuer,
-                jwt_leeway_seconds=identity.jwt_leeway_seconds,
-                customer_id_key=identity.customer_id_key,
+                environment=environment,
+                identity=identity,
                 demo_token_endpoint=demo_tokens,
                 insecure_cookies=insecure_cookies,
                 always_open=env.get("LIVEAGENT_ALWAYS_OPEN", "0") in ("1", "true"),

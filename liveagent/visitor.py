@@ -15,7 +15,6 @@ from typing import Any, Dict, Optional
 
 import socketio
 
-from actions.identity import verify_token
 from liveagent import copy
 from liveagent.addresses import environ_address
 from liveagent.conversations import ConversationService
@@ -24,6 +23,7 @@ from liveagent.sessions import ANONYMOUS, SessionSigner
 from liveagent.settings import Settings
 from liveagent.store import TransitionError
 from liveagent.validation import storable
+from lumo_shared.identity import verify_token
 
 logger = logging.getLogger(__name__)
 MAX_TOKEN_CHARS = 8192  # an identity JWT is a few hundred characters
@@ -67,7 +67,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
 
     def customer_of(auth_token: Any) -> Optional[str]:
         token = identity_token(auth_token)
-        identity = verify_token(token, settings) if token else None  # type: ignore[arg-type]
+        identity = verify_token(token, settings.identity) if token else None
         return identity.customer_id if identity else None
 
     async def notice(sid: str, event: str, text: str) -> None:

@@ -23,8 +23,8 @@ from dotenv import load_dotenv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-from actions.identity import CUSTOMER_METADATA_KEY, sign_customer_id  # noqa: E402
 from liveagent import copy  # noqa: E402
+from lumo_shared.identity import CUSTOMER_METADATA_KEY, sign_customer_id  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

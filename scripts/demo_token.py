@@ -16,12 +16,12 @@ from dotenv import load_dotenv
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.identity import issue_token  # noqa: E402
-from actions.settings import Settings  # noqa: E402
+from lumo_shared.identity import issue_token  # noqa: E402
+from lumo_shared.settings import IdentitySettings  # noqa: E402
 
 
 def mint(customer_id: str, key: str, minutes: int = 30, algorithm: str = "HS256") -> str:
-    settings = Settings.from_env()
+    settings = IdentitySettings.from_env()
     return issue_token(customer_id, key, algorithm, settings.jwt_audience, settings.jwt_issuer, minutes)
 
 

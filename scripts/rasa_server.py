@@ -28,7 +28,7 @@ RASA_REQUEST_MAX_BYTES = 1024 * 1024
 def production_check() -> None:
     """LUMO_ENV=production (the default): no demo or short secret for Rasa's API or the action server; exit 2."""
     sys.path.insert(0, str(ROOT))
-    from actions.settings import SettingsError, check_production_secret, read_environment
+    from lumo_shared.settings import SettingsError, check_production_secret, read_environment
 
     try:
         if read_environment(os.environ) == "production":
@@ -43,6 +43,9 @@ def production_check() -> None:
 
 def main() -> None:
     production_check()
+    from lumo_shared.privacy import install_log_masking
+
+    install_log_masking()  # Rasa logs what visitors wrote (debug lines, exceptions): personal data masked
     secret = os.environ.get("RASA_JWT_SECRET")
     if not secret:
         sys.exit("RASA_JWT_SECRET is not set (make run writes one to .env)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -16,6 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings as settings_module
 from actions.clients import accounts_backend
+from lumo_shared.privacy import install_log_masking
+from lumo_shared.settings import IdentitySettings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
@@ -28,11 +31,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @pytest.fixture
 def test_settings() -> settings_module.Settings:
-    settings = settings_module.Settings(jwt_keys=(TEST_KEY,), customer_id_key=CUSTOMER_ID_KEY,
-                                        accounts_database_url="sqlite://")
+    identity = IdentitySettings(jwt_keys=(TEST_KEY,), customer_id_key=CUSTOMER_ID_KEY)
+    settings = settings_module.Settings(identity=identity, accounts_database_url="sqlite://")
     settings_module.override_settings(settings)
     yield settings
     settings_module.override_settings(None)
+
+
+@pytest.fixture
+def masked_logs():
+    """Log records masked as in the action server, Rasa and the service: their entry points install the
+    masking (importing a package never does), so a test in this process installs it, and removes it after."""
+    previous = logging.getLogRecordFactory()
+    install_log_masking()
+    yield
+    logging.setLogRecordFactory(previous)
 
 
 @pytest.fixture
@@ -75,7 +88,7 @@ def make_token(
 def signed_customer(customer_id: str = "LUMO-1001", sender_id: str = "visitor-1", key: str = CUSTOMER_ID_KEY,
                     now: Optional[float] = None) -> Dict[str, Any]:
     """User-message metadata as the live-agent service forwards a verified customer to Rasa."""
-    from actions.identity import CUSTOMER_METADATA_KEY, sign_customer_id
+    from lumo_shared.identity import CUSTOMER_METADATA_KEY, sign_customer_id
 
     return {CUSTOMER_METADATA_KEY: sign_customer_id(customer_id, sender_id, key, now=now)}
 

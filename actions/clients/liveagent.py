@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Optional
 
 import aiohttp
 
+from lumo_shared.handoff import AVAILABILITY_PATH, Availability
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Availability:
-    available: bool
-    reason: str = "open"
-    text: str = ""
 
 
 async def human_availability(base_url: Optional[str], timeout_seconds: float = 1.5) -> Availability:
@@ -31,10 +25,11 @@ async def human_availability(base_url: Optional[str], timeout_seconds: float = 1
     try:
         timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.get(f"{base_url.rstrip('/')}/api/availability") as response:
+            async with session.get(f"{base_url.rstrip('/')}{AVAILABILITY_PATH}") as response:
                 data = await response.json(content_type=None)
-        if response.status == 200 and isinstance(data, dict) and isinstance(data.get("available"), bool):
-            return Availability(data["available"], str(data.get("reason", "")), str(data.get("text", "")))
+        answer = Availability.from_json(data)
+        if response.status == 200 and answer is not None:
+            return answer
         logger.warning("Live-agent availability answered %s", response.status)
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as error:
         logger.warning("Live-agent service unreachable: %s", type(error).__name__)

@@ -14,13 +14,13 @@ from typing import Any, Callable, Dict, List, Optional
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from actions.privacy import mask_personal_data
 from content.repository import ContentError, Topic, TopicNotFound, VersionConflict
 from liveagent import auditing
 from liveagent.auth import error
 from liveagent.editor import RunInProgress, run_json
 from liveagent.roles import Right, requires
 from liveagent.validation import row_id
+from lumo_shared.privacy import mask_personal_data
 
 bp = Blueprint("editor_api", url_prefix="/api/editor")
 MAX_IDS = 1000

@@ -11,9 +11,9 @@ import yaml
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file, json
 
-from actions.identity import issue_token
 from liveagent.auth import error
 from liveagent.roles import public
+from lumo_shared.identity import issue_token
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.yml"
@@ -50,7 +50,7 @@ async def health(request: Request) -> HTTPResponse:
 async def availability(request: Request) -> HTTPResponse:
     """Whether a human can take a chat now (used by the escalation action)."""
     result = await request.app.ctx.service.availability()
-    return json({"available": result.available, "reason": result.reason, "text": result.text})
+    return json(result.to_json())
 
 
 @functools.lru_cache(maxsize=1)
@@ -71,12 +71,13 @@ async def demo_token(request: Request) -> HTTPResponse:
     """The demo website's login: a signed token for a FICTIONAL demo customer (demo mode only)."""
     settings = request.app.ctx.settings
     demo = settings.demo and settings.demo_token_endpoint
-    if not demo or not settings.jwt_keys or not settings.jwt_algorithm.startswith("HS"):
+    identity = settings.identity
+    if not demo or not identity.jwt_keys or not identity.jwt_algorithm.startswith("HS"):
         return error(404, "not_found")
     data = request.json if request.body else None
     customer = data.get("customer_id") if isinstance(data, dict) else None
     if customer not in DEMO_CUSTOMERS:
         return error(400, "bad_request")
-    token = issue_token(customer, settings.jwt_keys[0], settings.jwt_algorithm, settings.jwt_audience,
-                        settings.jwt_issuer)
+    token = issue_token(customer, identity.jwt_keys[0], identity.jwt_algorithm, identity.jwt_audience,
+                        identity.jwt_issuer)
     return json({"token": token})

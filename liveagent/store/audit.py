@@ -1,7 +1,7 @@
 """Persistence of the audit log: who (agent id and username) did what, to what, when and from where.
 
 Shares the service's engine (``Store.audit``). The log only grows: nothing here updates or deletes
-an entry. Strings in ``detail`` pass through ``actions.privacy.mask_personal_data`` before they are
+an entry. Strings in ``detail`` pass through ``lumo_shared.privacy.mask_personal_data`` before they are
 written, so the log never holds identity codes, IBANs, e-mail addresses or phone numbers.
 """
 
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from actions.privacy import mask_personal_data
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import audit_log
+from lumo_shared.privacy import mask_personal_data
 
 if TYPE_CHECKING:
     from liveagent.store.store import Writer

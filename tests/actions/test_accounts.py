@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from actions.accounts import ActionCheckAccountStatus
 from actions.clients import accounts_backend
 from actions.clients.accounts_backend import AccountsBackend, BackendUnavailable
+from lumo_shared.settings import IdentitySettings
 from tests.conftest import make_token, make_tracker, signed_customer, user_event
 
 
@@ -71,7 +72,7 @@ async def test_a_raw_identity_jwt_in_metadata_is_not_trusted(dispatcher, domain,
 async def test_without_a_customer_id_key_every_id_is_refused(dispatcher, domain, sqlite_backend, test_settings):
     from actions import settings as settings_module
 
-    settings_module.override_settings(settings_module.Settings(jwt_keys=test_settings.jwt_keys))
+    settings_module.override_settings(settings_module.Settings(identity=IdentitySettings(jwt_keys=test_settings.identity.jwt_keys)))
     await run(dispatcher, ask(signed_customer("LUMO-1001")), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_session_expired"]
 
@@ -121,7 +122,8 @@ class BrokenBackend(AccountsBackend):
 
 
 @pytest.mark.parametrize("backend", [SlowBackend(), BrokenBackend()], ids=["unavailable", "unexpected-error"])
-async def test_backend_failure_apologises_and_offers_a_human(dispatcher, domain, test_settings, backend, caplog):
+async def test_backend_failure_apologises_and_offers_a_human(dispatcher, domain, test_settings, backend, caplog,
+                                                             masked_logs):
     accounts_backend.set_backend(backend)
     try:
         with caplog.at_level(logging.WARNING):

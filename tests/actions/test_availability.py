@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from actions import handoff
-from actions.clients.liveagent import Availability, human_availability
+from actions.clients.liveagent import human_availability
 from actions.handoff import ActionEscalate
+from lumo_shared.handoff import Availability
 from tests.conftest import make_tracker, user_event
 
 

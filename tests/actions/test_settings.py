@@ -9,5 +9,5 @@ def test_settings_refuse_unsafe_algorithms():
     with pytest.raises(SettingsError):
         Settings.from_env({"LUMO_ENV": "demo", "LUMO_JWT_ALGORITHM": "none"})
     settings = Settings.from_env({"LUMO_ENV": "demo", "LUMO_JWT_KEY": "k1", "LUMO_JWT_KEY_2": "k0"})
-    assert settings.jwt_keys == ("k1", "k0")
-    assert settings.jwt_algorithm == "HS256"
+    assert settings.identity.jwt_keys == ("k1", "k0")
+    assert settings.identity.jwt_algorithm == "HS256"

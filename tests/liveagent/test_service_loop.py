@@ -7,8 +7,8 @@ import asyncio
 import pytest
 import socketio
 
-from actions.identity import verify_customer_id
-from actions.settings import Settings as ActionSettings
+from lumo_shared.identity import verify_customer_id
+from lumo_shared.settings import IdentitySettings
 from tests.conftest import CUSTOMER_ID_KEY, OTHER_KEY, make_token
 from tests.liveagent.conftest import escalated
 
@@ -205,7 +205,7 @@ async def test_only_verified_identity_reaches_rasa(service, visitors):
     # the verified customer id, signed by the service for this conversation; never the website's JWT
     assert set(sent[0]["metadata"]) == {"customer"}
     identity = verify_customer_id(sent[0]["metadata"]["customer"], conversation_id,
-                                  ActionSettings(customer_id_key=CUSTOMER_ID_KEY))
+                                  IdentitySettings(customer_id_key=CUSTOMER_ID_KEY))
     assert identity is not None and identity.customer_id == "LUMO-1001"
     assert sent[1]["metadata"] == {}
 

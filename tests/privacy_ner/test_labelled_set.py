@@ -35,7 +35,7 @@ def test_set_has_both_halves_and_both_kinds() -> None:
 
 
 def test_street_addresses_are_masked_in_text_editors_and_logs_see():
-    from actions.privacy import mask_personal_data
+    from lumo_shared.privacy import mask_personal_data
 
     assert mask_personal_data("asun nykyään Kalevankatu 12 B 34, Helsinki") == \
         "asun nykyään [katuosoite], Helsinki"

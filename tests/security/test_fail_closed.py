@@ -209,10 +209,11 @@ def test_an_empty_audience_or_issuer_never_switches_its_check_off(empty):
     """Even settings built by hand (no from_env) with an empty value: every token is refused, not waved through."""
     import dataclasses
 
-    from actions.identity import verify_token
+    from lumo_shared.identity import verify_token
+    from lumo_shared.settings import IdentitySettings
     from tests.conftest import make_token
 
-    settings = action_settings.Settings(jwt_keys=(TEST_KEY,), customer_id_key=CUSTOMER_ID_KEY)
+    settings = IdentitySettings(jwt_keys=(TEST_KEY,), customer_id_key=CUSTOMER_ID_KEY)
     assert verify_token(make_token("LUMO-1001"), settings).customer_id == "LUMO-1001"  # the control
     blank = dataclasses.replace(settings, **{empty: ""})
     claim = {"jwt_audience": "aud", "jwt_issuer": "iss"}[empty]

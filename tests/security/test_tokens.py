@@ -1,7 +1,7 @@
 """Forged, altered and expired tokens: the website's identity JWTs and the agents' session cookies.
 
 Identity tokens are verified by the code the service shares with the action server
-(actions.identity.verify_token with the service's settings); the service forwards to Rasa only a
+(lumo_shared.identity.verify_token with the service's settings); the service forwards to Rasa only a
 token that verifies. Agent sessions are HS256 JWTs in an HTTP-only cookie (liveagent/auth.py).
 """
 
@@ -20,9 +20,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from actions.identity import verify_token
 from liveagent.auth import COOKIE
 from liveagent.settings import Settings
+from lumo_shared.identity import verify_token
+from lumo_shared.settings import IdentitySettings
 from tests.conftest import CUSTOMER_ID_KEY, OTHER_KEY, TEST_KEY, make_token
 from tests.liveagent.conftest import SECRET
 
@@ -31,11 +32,12 @@ SERVICE_SECRET = "s" * 40
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
 
-def settings(**env: str) -> Settings:
-    """The service's settings read from the environment, as in production."""
+def settings(**env: str) -> IdentitySettings:
+    """The service's identity settings read from the environment, as in production."""
     return Settings.from_env({"LUMO_ENV": "production", "LIVEAGENT_SECRET": SERVICE_SECRET, "LUMO_JWT_KEY": TEST_KEY,
                               "RASA_JWT_SECRET": "r" * 40, "LUMO_CUSTOMER_ID_KEY": CUSTOMER_ID_KEY,
-                              "LUMO_JWT_AUDIENCE": "lumo-assistant", "LUMO_JWT_ISSUER": "https://lumo.example", **env})
+                              "LUMO_JWT_AUDIENCE": "lumo-assistant", "LUMO_JWT_ISSUER": "https://lumo.example",
+                              **env}).identity
 
 
 def b64(data: bytes) -> str:

@@ -25,6 +25,7 @@ from liveagent.settings import Settings
 from liveagent.store import Store
 from liveagent.store.migrate import sync_url
 from liveagent.visitor import register_visitor_handlers
+from lumo_shared.settings import IdentitySettings
 from tests.conftest import TEST_KEY, make_token
 from tests.liveagent.conftest import SECRET, escalated
 from tests.liveagent.databases import postgres_database
@@ -323,7 +324,7 @@ class SilentRasa:
 
 
 async def test_refused_events_make_no_store_call_and_take_no_lock(tmp_path):
-    settings = Settings(session_secret=SECRET, jwt_keys=(TEST_KEY,), always_open=True)
+    settings = Settings(session_secret=SECRET, identity=IdentitySettings(jwt_keys=(TEST_KEY,)), always_open=True)
     store = CountingStore(await Store.open(f"sqlite+aiosqlite:///{tmp_path}/units.sqlite"))
     sio = FakeSio()
     service = ConversationService(store, SilentRasa(), sio.emit, AgentHub(),  # type: ignore[arg-type]

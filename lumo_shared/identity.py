@@ -28,7 +28,7 @@ from typing import Any, Dict, Optional
 
 import jwt
 
-from actions.settings import Settings
+from lumo_shared.settings import IdentitySettings
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class IdentityResult:
     identity: Optional[Identity] = None
 
 
-def verify_token(token: str, settings: Settings) -> Optional[Identity]:
+def verify_token(token: str, settings: IdentitySettings) -> Optional[Identity]:
     """The identity in ``token`` if it verifies against a configured key, else None."""
     if not settings.jwt_keys:
         logger.error("No JWT verification key configured (LUMO_JWT_KEY); refusing all tokens")
@@ -117,7 +117,7 @@ def sign_customer_id(customer_id: str, sender_id: str, key: str, now: Optional[f
             "signature": _customer_signature(key, sender_id, customer_id, expires)}
 
 
-def verify_customer_id(value: Any, sender_id: str, settings: Settings,
+def verify_customer_id(value: Any, sender_id: str, settings: IdentitySettings,
                        now: Optional[float] = None) -> Optional[Identity]:
     """The customer in ``value`` if the service signed it for this conversation and it has not expired."""
     if not settings.customer_id_key:
@@ -139,7 +139,8 @@ def verify_customer_id(value: Any, sender_id: str, settings: Settings,
     return Identity(customer_id=customer_id)
 
 
-def identity_from_metadata(metadata: Optional[Dict[str, Any]], settings: Settings, sender_id: str) -> IdentityResult:
+def identity_from_metadata(metadata: Optional[Dict[str, Any]], settings: IdentitySettings,
+                           sender_id: str) -> IdentityResult:
     """Reads the visitor's identity from user-message metadata of the conversation ``sender_id``."""
     value = (metadata or {}).get(CUSTOMER_METADATA_KEY)
     if value is None:  # anything else a client may put there (an "auth_token", a bare "customer_id") proves nothing
@@ -149,11 +150,3 @@ def identity_from_metadata(metadata: Optional[Dict[str, Any]], settings: Setting
         return IdentityResult(IdentityStatus.INVALID)
     return IdentityResult(IdentityStatus.VERIFIED, identity)
 
-
-def latest_user_metadata(events: Any) -> Dict[str, Any]:
-    """Metadata of the latest user message in a tracker's event list."""
-    for event in reversed(list(events or [])):
-        if event.get("event") == "user":
-            metadata = event.get("metadata")
-            return metadata if isinstance(metadata, dict) else {}
-    return {}

@@ -1,5 +1,6 @@
 """Actions served by the action server under test (tests/actions/test_server.py): one answers, one raises
-an exception whose message quotes what the visitor wrote and a slot value, one logs such an exception."""
+an exception whose message quotes what the visitor wrote and a slot value, one logs such an exception, one
+logs what the visitor wrote."""
 
 from __future__ import annotations
 
@@ -38,5 +39,15 @@ class ActionLogAndAnswer(Action):
             raise KeyError(f"no row for {tracker.latest_message.get('text')!r}")
         except KeyError:
             logging.getLogger(__name__).exception("Lookup failed")
+        dispatcher.utter_message(response="utter_answer")
+        return []
+
+
+class ActionLogVisitorText(Action):
+    def name(self) -> str:
+        return "action_log_visitor_text"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        logging.getLogger(__name__).warning("The visitor wrote: %s", tracker.latest_message.get("text"))
         dispatcher.utter_message(response="utter_answer")
         return []

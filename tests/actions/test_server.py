@@ -74,11 +74,11 @@ def call(url: str, path: str, body: Optional[bytes] = None, token: Optional[str]
         return error.code, json.loads(error.read() or b"null")
 
 
-def action_call(action: str) -> bytes:
+def action_call(action: str, text: str = VISITOR_TEXT) -> bytes:
     """What Rasa posts to /webhook (trimmed): the action, the tracker, the domain."""
     tracker = {"sender_id": "visitor-1", "slots": {"customer_name": SLOT_VALUE},
-               "latest_message": {"text": VISITOR_TEXT, "intent": {"name": "faq"}},
-               "events": [{"event": "user", "text": VISITOR_TEXT}], "paused": False, "followup_action": None,
+               "latest_message": {"text": text, "intent": {"name": "faq"}},
+               "events": [{"event": "user", "text": text}], "paused": False, "followup_action": None,
                "active_loop": {}, "latest_action_name": "action_listen"}
     return json.dumps({"next_action": action, "sender_id": "visitor-1", "tracker": tracker,
                        "domain": {"responses": {}}, "version": "3.6.21"}).encode()
@@ -141,6 +141,18 @@ def test_a_failing_action_echoes_nothing_in_the_answer_or_the_log(server):
     for secret in ("010190-123A", "Salaperäinen", "Sulo", SLOT_VALUE, "Mehiläinen", TOKEN):
         assert secret not in text
     assert "request_body" not in text
+
+
+def test_the_server_masks_personal_data_in_what_actions_log(server):
+    """The entry point installs the masking (importing the actions does not): an action's own log line
+    keeps its words and loses the identity code."""
+    url, _port, log = server
+    wrote = "hetuni on 311299-999X, soita 040 765 4321"
+    assert call(url, "/webhook", action_call("action_log_visitor_text", wrote))[0] == 200
+    time.sleep(0.3)
+    text = log.read_text()
+    assert "The visitor wrote: hetuni on [henkilötunnus], soita [puhelinnumero]" in text
+    assert "311299-999X" not in text and "765 4321" not in text
 
 
 @pytest.mark.parametrize("token", [None, "", "too-short-0123456789"])

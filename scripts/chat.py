@@ -5,7 +5,7 @@
 
 Bot buttons are printed as "[title]"; type the title's payload or anything else. Logged in, each
 message carries the customer id signed with LUMO_CUSTOMER_ID_KEY from .env, as the live-agent service
-forwards a verified customer to Rasa (actions/identity.py).
+forwards a verified customer to Rasa (lumo_shared/identity.py).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ settings added to .env.example since it was written are appended.
 
 This is `make run`'s .env, a demo: it says LUMO_ENV=demo (the example says production, the default),
 and every key it generates starts with ``demo-``, so a production process given this file refuses
-to start (actions/settings.py). Nothing secret is printed: the demo agents' password stays in .env.
+to start (lumo_shared/settings.py). Nothing secret is printed: the demo agents' password stays in .env.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ SECRETS = {"LUMO_JWT_KEY": 48, "LIVEAGENT_SECRET": 48, "RASA_JWT_SECRET": 48, "A
            "LUMO_CUSTOMER_ID_KEY": 48, "LIVEAGENT_DEMO_PASSWORD": 12}
 # make run's values where .env.example shows production's
 DEMO_VALUES = {"LUMO_ENV": "demo"}
-DEMO_KEY_PREFIX = "demo-"  # actions.settings.DEMO_SECRET_PREFIX: production refuses such keys
+DEMO_KEY_PREFIX = "demo-"  # lumo_shared.settings.DEMO_SECRET_PREFIX: production refuses such keys
 
 
 def generated(key: str) -> str:

@@ -22,7 +22,13 @@ from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.roles import Right, may
 from liveagent.settings import Settings
 from liveagent.store import ConversationState, Store, Transition, TransitionError
-from lumo_shared.handoff import Availability, AvailabilityReason
+from lumo_shared.handoff import (
+    CONTACT_REQUEST_OFFER_KEY,
+    HANDOFF_KEY,
+    Availability,
+    AvailabilityReason,
+    HandoffReason,
+)
 from lumo_shared.identity import CUSTOMER_METADATA_KEY, sign_customer_id, verify_token
 
 logger = logging.getLogger(__name__)
@@ -344,12 +350,12 @@ class ConversationService:
         answered = False
         for reply in replies:
             custom = reply.get("custom") or {}
-            if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
-                handoff = custom["handoff"]
-                await self.escalate(conversation_id, str(handoff.get("reason", "visitor_request")), handoff)
+            if isinstance(custom, dict) and isinstance(custom.get(HANDOFF_KEY), dict):
+                handoff = custom[HANDOFF_KEY]
+                await self.escalate(conversation_id, str(handoff.get("reason", HandoffReason.VISITOR_REQUEST)), handoff)
                 answered = True
                 continue
-            if isinstance(custom, dict) and custom.get("contact_request_offer"):
+            if isinstance(custom, dict) and custom.get(CONTACT_REQUEST_OFFER_KEY):
                 await self.send_status(conversation_id, offer_contact_request=True)
                 answered = True
                 continue

@@ -13,15 +13,11 @@ from urllib.parse import urlsplit
 from lumo_shared.settings import (
     MIN_SECRET_CHARS,
     IdentitySettings,
+    SettingsError,
     check_production_secret,
     demo_switch,
     read_environment,
 )
-from lumo_shared.settings import SettingsError as SharedSettingsError
-
-
-class SettingsError(ValueError):
-    """A setting is missing or invalid; the message tells the operator what to fix."""
 
 
 @dataclass(frozen=True)
@@ -112,21 +108,19 @@ class Settings:
         secret = env.get("LIVEAGENT_SECRET", "")
         if len(secret) < MIN_SECRET_CHARS:
             raise SettingsError("LIVEAGENT_SECRET must be set to at least 32 random characters (make run writes one)")
-        try:  # the website's identity tokens are read exactly as the action server reads them
-            environment = read_environment(env)
-            identity = IdentitySettings.from_env(env, environment)
-            production = environment == "production"
-            if production:
-                check_production_secret("LIVEAGENT_SECRET", secret, "(the same value on every replica)")
-                check_production_secret("RASA_JWT_SECRET", env.get("RASA_JWT_SECRET", ""),
-                                        "(the same value for the Rasa server)")
-                if env.get("LIVEAGENT_DEMO_PASSWORD"):
-                    raise SettingsError("LUMO_ENV=production: LIVEAGENT_DEMO_PASSWORD creates demo agents; remove "
-                                        "it and add agents with `python -m liveagent create-agent`")
-            demo_tokens = demo_switch(env, "LIVEAGENT_DEMO_TOKENS", environment)
-            insecure_cookies = demo_switch(env, "LIVEAGENT_INSECURE_COOKIES", environment)
-        except SharedSettingsError as error:
-            raise SettingsError(str(error)) from error
+        environment = read_environment(env)
+        # the website's identity tokens are read exactly as the action server reads them
+        identity = IdentitySettings.from_env(env, environment)
+        production = environment == "production"
+        if production:
+            check_production_secret("LIVEAGENT_SECRET", secret, "(the same value on every replica)")
+            check_production_secret("RASA_JWT_SECRET", env.get("RASA_JWT_SECRET", ""),
+                                    "(the same value for the Rasa server)")
+            if env.get("LIVEAGENT_DEMO_PASSWORD"):
+                raise SettingsError("LUMO_ENV=production: LIVEAGENT_DEMO_PASSWORD creates demo agents; remove "
+                                    "it and add agents with `python -m liveagent create-agent`")
+        demo_tokens = demo_switch(env, "LIVEAGENT_DEMO_TOKENS", environment)
+        insecure_cookies = demo_switch(env, "LIVEAGENT_INSECURE_COOKIES", environment)
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
         origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
         public_url = env.get("LIVEAGENT_PUBLIC_URL", cls.public_url)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from lumo_shared.settings import (
+    SEED_DEMO_ACCOUNTS,
     IdentitySettings,
     SettingsError,
     check_production_secret,
@@ -51,7 +52,7 @@ class Settings:
                 "LUMO_ACCOUNTS_DATABASE_URL", cls.accounts_database_url
             ),
             accounts_timeout_seconds=timeout,
-            seed_demo_accounts=demo_switch(env, "LUMO_SEED_DEMO_ACCOUNTS", environment),
+            seed_demo_accounts=demo_switch(env, SEED_DEMO_ACCOUNTS, environment),
             liveagent_url=env.get("LUMO_LIVEAGENT_URL") or None,
         )
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from lumo_shared.settings import (
     MIN_SECRET_CHARS,
+    SEED_DEMO_ACCOUNTS,
     IdentitySettings,
     SettingsError,
     check_production_secret,
@@ -121,6 +122,7 @@ class Settings:
                                     "it and add agents with `python -m liveagent create-agent`")
         demo_tokens = demo_switch(env, "LIVEAGENT_DEMO_TOKENS", environment)
         insecure_cookies = demo_switch(env, "LIVEAGENT_INSECURE_COOKIES", environment)
+        demo_switch(env, SEED_DEMO_ACCOUNTS, environment)  # the action server's, but production refuses it everywhere
         raw_origins = env.get("LIVEAGENT_ALLOWED_ORIGINS", ",".join(cls.allowed_origins))
         origins = tuple(o.strip() for o in raw_origins.split(",") if o.strip())
         public_url = env.get("LIVEAGENT_PUBLIC_URL", cls.public_url)

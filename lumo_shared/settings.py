@@ -23,6 +23,9 @@ ENVIRONMENTS = ("demo", "production")
 MIN_SECRET_CHARS = 32
 # `make run` (scripts/ensure_env.py) starts every secret it generates with this: a demo key.
 DEMO_SECRET_PREFIX = "demo-"
+# Demo only: the action server re-seeds the fictional demo customers (the demo site's logins). A
+# deployment-wide demo feature: every process that reads LUMO_* refuses it in production.
+SEED_DEMO_ACCOUNTS = "LUMO_SEED_DEMO_ACCOUNTS"
 
 
 class SettingsError(ValueError):

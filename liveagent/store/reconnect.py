@@ -29,11 +29,21 @@ T = TypeVar("T")
 _retrying_already: contextvars.ContextVar[bool] = contextvars.ContextVar("store_retrying", default=False)
 
 
+# SQLSTATE classes that mean "this server is not taking work now": 08 connection exception, 57P01-57P03
+# admin/crash shutdown and "cannot connect now" (a restart in progress, which asyncpg raises as
+# CannotConnectNowError and SQLAlchemy wraps as a plain DBAPIError).
+_GONE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
 def connection_lost(error: BaseException) -> bool:
     if isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError)):
         return True
-    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, sa.exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+        if sqlstate.startswith(_GONE_SQLSTATES):
+            return True
     return isinstance(error, (ConnectionError, OSError))
 
 

@@ -173,7 +173,7 @@ class ConversationService:
         if agent_id is None:
             return None
         if agent_id not in self._agent_names:
-            agent = await self.store.get_agent(agent_id)
+            agent = await self.store.agents.get(agent_id)
             self._agent_names[agent_id] = agent.display_name if agent else ""
         return self._agent_names[agent_id] or None
 
@@ -194,7 +194,7 @@ class ConversationService:
 
     async def online_agent_ids(self) -> List[int]:
         """Online accounts that handle chats (an editor's presence never makes a human available)."""
-        return [agent.id for agent in await self.store.list_agents(online_only=True) if may(agent, Right.HANDLE_CHATS)]
+        return [agent.id for agent in await self.store.agents.list(online_only=True) if may(agent, Right.HANDLE_CHATS)]
 
     @staticmethod
     def new_status() -> Dict[str, Any]:
@@ -204,14 +204,14 @@ class ConversationService:
 
     async def status(self, conversation_id: str) -> Dict[str, Any]:
         # Read only: the conversation's row is created by the visitor's first message, not by asking.
-        conversation = await self.store.find_conversation(conversation_id)
+        conversation = await self.store.conversations.find(conversation_id)
         result = self.new_status()
         if conversation is None:
             return result
         state = ConversationState(conversation.state)
         result["state"] = state.value
         if state == ConversationState.WAITING:
-            position = await self.store.queue_position(conversation_id) or 1
+            position = await self.store.conversations.queue_position(conversation_id) or 1
             online = max(1, len(await self.online_agent_ids()))
             wait = max(1, math.ceil(position * self.settings.average_handling_minutes / online))
             result.update(position=position, wait_minutes=wait)
@@ -231,19 +231,19 @@ class ConversationService:
 
     async def system_message(self, conversation_id: str, text: str, quick_replies: Optional[list] = None) -> Any:
         payload = {"quick_replies": quick_replies} if quick_replies else None
-        message = await self.store.add_message(conversation_id, "system", "status", text, payload)
+        message = await self.store.messages.add(conversation_id, "system", "status", text, payload)
         await self.to_visitor(conversation_id, message)
         await self.notify_agents_of_message(conversation_id, message)
         return message
 
     async def notify_agents_of_message(self, conversation_id: str, message: Any) -> None:
-        conversation = await self.store.find_conversation(conversation_id)
+        conversation = await self.store.conversations.find(conversation_id)
         if conversation is not None and conversation.agent_id is not None:
             self.hub.send(conversation.agent_id, {"type": "message", "conversation_id": conversation_id,
                                                   "message": await self.message_json(message)})
 
     async def broadcast_queue(self) -> None:
-        waiting = await self.store.queue()
+        waiting = await self.store.conversations.queue()
         self.hub.broadcast({"type": "queue", "conversations": [await self.brief(c) for c in waiting]})
         # Everyone waiting learns their new position.
         for conversation in waiting:
@@ -258,7 +258,7 @@ class ConversationService:
         reason = conversation.escalation_reason
         unread = 0
         if agent_id is not None:
-            unread = (await self.store.unread_counts(agent_id)).get(conversation.id, 0)
+            unread = (await self.store.messages.unread_counts(agent_id)).get(conversation.id, 0)
         return {
             "id": conversation.id,
             "state": conversation.state,
@@ -299,13 +299,13 @@ class ConversationService:
             return await self._visitor_message(conversation_id, text, auth_token)
 
     async def _visitor_message(self, conversation_id: str, text: str, auth_token: Any) -> Any:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         if conversation.state == ConversationState.CLOSED.value:
-            conversation = (await self.store.transition(conversation_id, Transition.REOPEN)).conversation
+            conversation = (await self.store.conversations.transition(conversation_id, Transition.REOPEN)).conversation
             await self.rasa_resume_quietly(conversation_id)
         metadata = self.verified_customer(conversation_id, auth_token)
         if conversation.state != ConversationState.BOT.value or text == JOIN_QUEUE_PAYLOAD:
-            message = await self.store.add_message(conversation_id, "visitor", "text", text)
+            message = await self.store.messages.add(conversation_id, "visitor", "text", text)
             if text == JOIN_QUEUE_PAYLOAD:
                 await self.escalate(conversation_id, RASA_UNAVAILABLE, None)
                 return message
@@ -317,7 +317,7 @@ class ConversationService:
             return message
         # The bot answers: the message is stored while Rasa thinks (its reply is stored after it),
         # and "the bot is typing" shows only when the answer takes long enough to notice.
-        stored = asyncio.ensure_future(self.store.add_message(conversation_id, "visitor", "text", text))
+        stored = asyncio.ensure_future(self.store.messages.add(conversation_id, "visitor", "text", text))
         typing = BotTyping(self.emit, conversation_id, self.settings.typing_indicator_delay_seconds)
         try:
             replies = await self.rasa.send(conversation_id, text, metadata)
@@ -366,7 +366,7 @@ class ConversationService:
             quick_replies = [{"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
                              for b in buttons]
             payload = {"quick_replies": quick_replies} if quick_replies else None
-            message = await self.store.add_message(conversation_id, "bot", "text", text or "", payload)
+            message = await self.store.messages.add(conversation_id, "bot", "text", text or "", payload)
             await self.to_visitor(conversation_id, message)
             answered = True
         return answered
@@ -379,7 +379,7 @@ class ConversationService:
                 next_open=self.calendar.describe_next_open(now)))
         if not await self.online_agent_ids():
             return Availability(False, AvailabilityReason.NO_AGENTS, copy.text("status.no_agents"))
-        if len(await self.store.queue()) >= self.settings.queue_capacity:
+        if len(await self.store.conversations.queue()) >= self.settings.queue_capacity:
             return Availability(False, AvailabilityReason.QUEUE_FULL, copy.text("status.queue_full"))
         return Availability(True, AvailabilityReason.OPEN)
 
@@ -391,7 +391,9 @@ class ConversationService:
             await self.system_message(conversation_id, availability.text)
             await self.send_status(conversation_id, availability.text, offer_contact_request=True)
             return
-        result = await self.store.transition(conversation_id, Transition.ESCALATE, reason=reason, handoff=handoff)
+        result = await self.store.conversations.transition(
+            conversation_id, Transition.ESCALATE, reason=reason, handoff=handoff
+        )
         if result.changed:
             await self.send_status(conversation_id)
             await self.broadcast_queue()
@@ -404,14 +406,14 @@ class ConversationService:
 
     async def visitor_typing(self, conversation_id: str, on: bool) -> None:
         """Tells the agent holding the conversation (if any) that the visitor is typing."""
-        conversation = await self.store.find_conversation(conversation_id)
+        conversation = await self.store.conversations.find(conversation_id)
         if conversation is not None and conversation.agent_id is not None:
             self.hub.send(conversation.agent_id, {"type": "typing", "conversation_id": conversation_id, "on": on})
 
     async def cancel_waiting(self, conversation_id: str) -> None:
-        if await self.store.find_conversation(conversation_id) is None:
+        if await self.store.conversations.find(conversation_id) is None:
             raise TransitionError("not_waiting")  # never written: nothing waits
-        result = await self.store.transition(conversation_id, Transition.CANCEL)
+        result = await self.store.conversations.transition(conversation_id, Transition.CANCEL)
         if result.changed:
             await self.rasa_resume_quietly(conversation_id)
             await self.system_message(conversation_id, copy.text("status.cancelled"))
@@ -420,9 +422,9 @@ class ConversationService:
 
     async def rate(self, conversation_id: str, score: int) -> bool:
         """Stores the visitor's rating; False for a conversation that has no row (nothing to rate)."""
-        if await self.store.find_conversation(conversation_id) is None:
+        if await self.store.conversations.find(conversation_id) is None:
             return False
-        await self.store.set_rating(conversation_id, score)
+        await self.store.conversations.set_rating(conversation_id, score)
         await self.send_status(conversation_id, copy.text("status.rating_thanks"))
         return True
 
@@ -433,15 +435,15 @@ class ConversationService:
                                    offer_contact_request=True)
             return False
         # A request from a visitor who never wrote has no conversation row to refer to.
-        known = await self.store.find_conversation(conversation_id) is not None
-        await self.store.create_ticket(conversation_id if known else None, name, contact, message)
+        known = await self.store.conversations.find(conversation_id) is not None
+        await self.store.tickets.create(conversation_id if known else None, name, contact, message)
         await self.send_status(conversation_id, copy.text("status.contact_request_received"))
         self.hub.broadcast({"type": "tickets"})
         return True
 
     # ---- agent side ----------------------------------------------------------------------
     async def claim(self, conversation_id: str, agent: Any) -> Any:
-        result = await self.store.transition(conversation_id, Transition.CLAIM, agent_id=agent.id)
+        result = await self.store.conversations.transition(conversation_id, Transition.CLAIM, agent_id=agent.id)
         if result.changed:
             await self.system_message(conversation_id, copy.text("status.assigned", agent_name=agent.display_name))
             await self.send_status(conversation_id)
@@ -455,9 +457,9 @@ class ConversationService:
             raise TransitionError("not_yours")
 
     async def agent_message(self, conversation_id: str, agent: Any, text: str) -> Any:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         self._require_holder(conversation, agent)
-        message = await self.store.add_message(conversation_id, "agent", "text", text, agent_id=agent.id)
+        message = await self.store.messages.add(conversation_id, "agent", "text", text, agent_id=agent.id)
         await self.emit("typing", {"who": "agent", "on": False}, conversation_id)
         await self.to_visitor(conversation_id, message)
         await self.notify_agents_of_message(conversation_id, message)
@@ -468,18 +470,18 @@ class ConversationService:
         return message
 
     async def note(self, conversation_id: str, agent: Any, text: str) -> Any:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         self._require_holder(conversation, agent)
-        message = await self.store.add_message(conversation_id, "agent", "note", text, agent_id=agent.id)
+        message = await self.store.messages.add(conversation_id, "agent", "note", text, agent_id=agent.id)
         await self.notify_agents_of_message(conversation_id, message)
         return message
 
     async def transfer(self, conversation_id: str, agent: Any, to_agent_id: int) -> Any:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         self._require_holder(conversation, agent)
         if to_agent_id not in await self.online_agent_ids():
             raise TransitionError("agent_not_online")
-        result = await self.store.transition(conversation_id, Transition.TRANSFER, agent_id=to_agent_id)
+        result = await self.store.conversations.transition(conversation_id, Transition.TRANSFER, agent_id=to_agent_id)
         name = await self.agent_name(to_agent_id)
         await self.system_message(conversation_id, copy.text("status.transferred", agent_name=name))
         await self.send_status(conversation_id)
@@ -487,18 +489,18 @@ class ConversationService:
         return result.conversation
 
     async def return_to_bot(self, conversation_id: str, agent: Any) -> Any:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         self._require_holder(conversation, agent)
-        result = await self.store.transition(conversation_id, Transition.RETURN_TO_BOT, agent_id=agent.id)
+        result = await self.store.conversations.transition(conversation_id, Transition.RETURN_TO_BOT, agent_id=agent.id)
         await self.rasa_resume_quietly(conversation_id)
         await self.system_message(conversation_id, copy.text("status.returned_to_bot"))
         await self.send_status(conversation_id, copy.text("status.returned_to_bot"))
         return result.conversation
 
     async def close(self, conversation_id: str, agent: Any) -> Any:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         self._require_holder(conversation, agent)
-        result = await self.store.transition(conversation_id, Transition.CLOSE, agent_id=agent.id)
+        result = await self.store.conversations.transition(conversation_id, Transition.CLOSE, agent_id=agent.id)
         await self.rasa_resume_quietly(conversation_id)
         await self.system_message(conversation_id, copy.text("status.closed"))
         await self.send_status(conversation_id, copy.text("status.rating_request"), ask_rating=True)
@@ -508,14 +510,14 @@ class ConversationService:
         """Chats whose agent went offline or left the visitor unanswered go back to the queue."""
         now = now or utcnow()
         online = set(await self.online_agent_ids())
-        offline = [a.id for a in await self.store.list_agents() if a.id not in online]
-        stale = await self.store.conversations_needing_requeue(
+        offline = [a.id for a in await self.store.agents.list() if a.id not in online]
+        stale = await self.store.conversations.needing_requeue(
             now, dt.timedelta(seconds=self.settings.unanswered_requeue_seconds), offline)
         for conversation in stale:
             previous = conversation.agent_id
-            result = await self.store.transition(conversation.id, Transition.REQUEUE)
+            result = await self.store.conversations.transition(conversation.id, Transition.REQUEUE)
             if result.changed:
-                position = await self.store.queue_position(conversation.id) or 1
+                position = await self.store.conversations.queue_position(conversation.id) or 1
                 await self.system_message(conversation.id, copy.text("status.requeued", position=position))
                 self.hub.send(previous, {"type": "state", "conversation": await self.brief(result.conversation)})
         if stale:
@@ -524,7 +526,7 @@ class ConversationService:
 
     async def set_presence(self, agent: Any, presence: str) -> Any:
         """Presence change; an agent going offline hands their chats back to the queue."""
-        updated = await self.store.set_presence(agent.id, presence, utcnow())
+        updated = await self.store.agents.set_presence(agent.id, presence, utcnow())
         self.hub.broadcast({"type": "presence", "agent": {"id": updated.id, "display_name": updated.display_name,
                                                           "presence": updated.presence}})
         if presence == "offline":

@@ -418,7 +418,7 @@ async def test_tickets_come_in_pages_newest_first(service, database, make_agent)
 def test_the_console_reads_tickets_one_page_at_a_time():
     from tests.conftest import ROOT
 
-    console = (ROOT / "liveagent" / "static" / "agent.js").read_text(encoding="utf-8")
+    console = (ROOT / "liveagent" / "static" / "agent" / "tickets.js").read_text(encoding="utf-8")
     assert "api('GET', '/tickets')" not in console  # never the whole list
     assert "limit: String(TICKET_PAGE)" in console
 

@@ -19,7 +19,7 @@
  * seen (sent back as last_seen_id) and the transcript, so a reload or a second tab shows the same
  * chat without asking the server for everything again. Messages are deduplicated by their id.
  */
-import { el, vh } from '../lib/dom.js';
+import { el, setText, vh } from '../lib/dom.js';
 import { clockTime, format, plural } from '../lib/format.js';
 import { linkified } from '../lib/links.js';
 import T from '../copy/widget.fi.json';
@@ -524,10 +524,6 @@ export function startWidget() {
     typingWho = null;
     typingLine.hidden = true;
     typingLine.textContent = '';
-  }
-
-  function setText(node, text) {
-    if (node.textContent !== text) node.textContent = text; // unchanged text is not announced again
   }
 
   function applyStatus(status, fromHistory) {

@@ -5,7 +5,7 @@ import { api } from './http.js';
 import { loadMine, loadMineSoon, renderMine, upsertMine } from './mine.js';
 import { loadQueue, renderQueue, setQueue, updateTitle } from './queue.js';
 import { loggedOut } from './session.js';
-import { PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, PRESENCE_TEXT, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, customerLabel, state, ui } from './state.js';
+import { API, PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, PRESENCE_TEXT, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, customerLabel, state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
 import { refreshOpenBrief, renderTransferOptions } from './transfer.js';
 

@@ -1,6 +1,6 @@
 import { str } from '../lib/dom.js';
 import { showChangeResult } from './changes.js';
-import { clearFieldError, clearFieldErrors, reportError, showInvalid } from './fields.js';
+import { answerProblems, clearFieldError, clearFieldErrors, reportError, showInvalid, titleProblems } from './fields.js';
 import { api, editor } from './http.js';
 import { renderMissed } from './missed.js';
 import { renderCounter, renderPreview } from './preview.js';

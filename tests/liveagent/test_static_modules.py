@@ -71,3 +71,26 @@ def test_the_widget_bundle_is_built_from_the_current_modules(tmp_path: Path):
     assert script.returncode == 0, script.stderr
     assert (tmp_path / "widget.js").read_text(encoding="utf-8") == BUNDLE.read_text(encoding="utf-8"), \
         "dist/widget.js is older than its modules: run `make widget`"
+
+
+def code_only(source: str) -> str:
+    """The source without comments and quoted strings (template literals stay: their ${...} is code)."""
+    source = re.sub(r"/\*.*?\*/", " ", source, flags=re.S)
+    source = re.sub(r"(?:(?<=\s)|^)//[^\n]*", " ", source, flags=re.M)
+    return re.sub(r"'(?:[^'\\\n]|\\.)*'", "''", source)
+
+
+def test_every_module_imports_the_names_it_uses_from_its_siblings():
+    """A page's modules share one scope no longer: a name exported by a sibling and used here must be
+    imported (or a module fails only when that code path runs, as a ReferenceError in the browser)."""
+    for page in ("agent", "editor", "widget", "lib"):
+        modules = {p.name: p.read_text(encoding="utf-8") for p in sorted((STATIC / page).glob("*.js"))}
+        exported = {name: module for module, text in modules.items()
+                    for name in re.findall(r"^export (?:async )?(?:function|const|let|class) ([\w$]+)", text, re.M)}
+        for module, text in modules.items():
+            imported = {name.strip() for names in re.findall(r"^import \{([^}]*)\}", text, re.M)
+                        for name in names.split(",")}
+            local = set(re.findall(r"^(?:export )?(?:async )?(?:function|const|let|class) ([\w$]+)", text, re.M))
+            used = set(re.findall(r"(?<![\w$])(?<![^.]\.)([A-Za-z_][\w$]*)(?![\w$])", code_only(text)))
+            missing = {name for name in used if name in exported and exported[name] != module} - imported - local
+            assert missing == set(), f"{page}/{module} uses {sorted(missing)} without importing them"

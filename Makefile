@@ -9,24 +9,39 @@ MODEL := models/lumo.tar.gz
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 VOIKKO_FI := /usr/lib/voikko/5/mor-standard/mor.vfst
+WIDGET := liveagent/static/dist/widget.js
+NODE_TOOLS := node_modules/.installed
+WIDGET_SOURCES := $(shell find liveagent/static/widget liveagent/static/lib -name '*.js' 2>/dev/null) liveagent/static/copy/widget.fi.json
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 # Rasa would otherwise send usage telemetry and crash reports (Segment, Sentry) to the internet.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run run-prod test train validate publish install bench bench-nlu bench-load bench-privacy lint clean token
+.PHONY: run run-prod test train validate publish install widget bench bench-nlu bench-load bench-privacy lint clean token
 
-run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, start everything
+run: $(INSTALLED) .env $(MODEL) $(WIDGET) ## install what is missing, train if needed, start everything
 	$(PY) scripts/run_stack.py
 
-run-prod: $(INSTALLED) .env $(MODEL) $(NGINX) ## production rehearsal: PostgreSQL, Redis, 2 Rasa + 2 service replicas, nginx on :8000
+run-prod: $(INSTALLED) .env $(MODEL) $(NGINX) $(WIDGET) ## production rehearsal: PostgreSQL, Redis, 2 Rasa + 2 service replicas, nginx on :8000
 	$(PY) scripts/prod_stack.py
 
-test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) ## install what is missing and run the whole suite
+test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) $(WIDGET) ## install what is missing and run the whole suite
 	$(PY) -m pytest
 
-install: $(INSTALLED) $(CHROMIUM) $(NGINX) $(VOIKKO_FI)
+install: $(INSTALLED) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) $(NODE_TOOLS)
+
+# The widget ships as one classic script for other sites: esbuild (pinned in package.json and
+# package-lock.json) bundles liveagent/static/widget/ with the shared lib/ modules and its copy file.
+widget: $(WIDGET) ## build liveagent/static/dist/widget.js
+
+$(WIDGET): $(NODE_TOOLS) $(WIDGET_SOURCES)
+	npm run --silent build
+
+$(NODE_TOOLS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Install node (v20) and npm: they build the widget"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Browser tests drive Debian's chromium through Playwright (Playwright's own browser download
 # does not work offline).

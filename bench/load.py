@@ -385,8 +385,8 @@ async def relay(url: str, chats: int, rounds: int = 5) -> Tuple[Result, Result]:
             got: asyncio.Queue = asyncio.Queue()
             token: Dict[str, str] = {}
 
-            def confirm(data: str, token: Dict[str, str] = token) -> None:
-                token["id"] = data
+            def confirm(data: Dict[str, str], token: Dict[str, str] = token) -> None:
+                token["id"] = data["session_id"]
 
             async def on_bot(data: dict, got: asyncio.Queue = got) -> None:
                 await got.put((time.monotonic(), data))

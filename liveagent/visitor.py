@@ -70,6 +70,11 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
         identity = verify_token(token, settings.identity) if token else None
         return identity.customer_id if identity else None
 
+    def confirmation(token: str) -> Dict[str, Any]:
+        """session_confirm's payload: the session token (`session_id`, as Rasa webchat clients read it) and
+        the limits the widget enforces before sending, so it never allows what the service refuses."""
+        return {"session_id": token, "max_message_chars": settings.max_message_chars}
+
     async def notice(sid: str, event: str, text: str) -> None:
         """A status line for this connection only, without the conversation's state (no database read):
         the widget keeps the state it has and shows the line."""
@@ -152,7 +157,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
             messages = await service.store.messages.after(conversation_id, after, visible_to="visitor")
             history = {"messages": [await service.message_json(m) for m in messages],
                        "status": await service.status(conversation_id)}
-        await sio.emit("session_confirm", token, to=sid)  # the token and its history back to back
+        await sio.emit("session_confirm", confirmation(token), to=sid)  # the token and its history back to back
         await sio.emit("history", history, to=sid)
 
     @sio.event
@@ -204,7 +209,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
                 # keeps says so (the anonymous one it had no longer replays the chat to anyone else).
                 _, token = signer.issue(customer, conversation_id)
                 connection.binding = signer.binding(customer)
-                await sio.emit("session_confirm", token, to=sid)
+                await sio.emit("session_confirm", confirmation(token), to=sid)
         message = await service.visitor_message(conversation_id, text, auth_token)
         # Other tabs of the same visitor show the message too.
         await sio.emit("history", {"messages": [await service.message_json(message)]},

@@ -135,7 +135,7 @@ class Visitor:
         async def record(data: Any = None) -> None:
             self.events.append((name, data))
             if name == "session_confirm":
-                self.token = data
+                self.token = data["session_id"]
             for message in ([data] if name == "bot_uttered" else (data or {}).get("messages", [])
                             if name == "history" else []):
                 self.last_seen_id = max(self.last_seen_id, message.get("id") or 0)

@@ -96,7 +96,7 @@ class Channel:
     async def new_session(self, token: Optional[str] = None, last_seen_id: int = 0) -> Dict[str, Any]:
         mark = len(self.events)
         await self.client.emit("session_request", {"session_id": token, "last_seen_id": last_seen_id})
-        return {"token": await self.next("session_confirm", mark), "history": await self.next("history", mark)}
+        return {"token": (await self.next("session_confirm", mark))["session_id"], "history": await self.next("history", mark)}
 
 
 @settings(max_examples=60, deadline=None,

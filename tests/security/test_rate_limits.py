@@ -177,7 +177,7 @@ async def visitor(service, forwarded_for: Optional[str] = None) -> Dict[str, Any
         if any(name == "session_confirm" for name, _ in events):
             break
         await asyncio.sleep(0.05)
-    token = next(data for name, data in events if name == "session_confirm")
+    token = next(data["session_id"] for name, data in events if name == "session_confirm")
     return {"client": client, "token": token, "events": events}
 
 

@@ -94,7 +94,7 @@ class Raw:
                       last_seen_id: int = 0) -> Dict[str, Any]:
         mark = len(self.events)
         await self.call("session_request", {"session_id": token, "auth_token": auth, "last_seen_id": last_seen_id})
-        return {"token": await self.next("session_confirm", mark), "history": await self.next("history", mark)}
+        return {"token": (await self.next("session_confirm", mark))["session_id"], "history": await self.next("history", mark)}
 
     async def next(self, name: str, after: int = 0, predicate=lambda data: True) -> Any:
         for _ in range(200):
@@ -123,7 +123,7 @@ async def test_100_session_requests_from_one_socket_create_no_conversation(servi
     assert TOO_MANY_SESSIONS in visitor.notices()
     assert count(database, "SELECT count(*) FROM conversations") == 0  # asking for a session stores nothing
     # The session it was last given still works, and the first message creates the one conversation.
-    token = confirms[-1]
+    token = confirms[-1]["session_id"]
     mark = len(visitor.events)
     await visitor.call("user_uttered", {"message": "moi", "session_id": token})
     await visitor.next("bot_uttered", mark)
@@ -338,7 +338,7 @@ async def test_refused_events_make_no_store_call_and_take_no_lock(tmp_path):
     try:
         await on["connect"]("sid-1", {"REMOTE_ADDR": "203.0.113.9"})
         await on["session_request"]("sid-1", {})
-        token = next(data for event, data, _ in sio.emitted if event == "session_confirm")
+        token = next(data["session_id"] for event, data, _ in sio.emitted if event == "session_confirm")
         assert store.calls == []  # a new session reads and writes nothing
         for _ in range(8):
             await on["user_uttered"]("sid-1", {"message": "moi", "session_id": token})
@@ -423,7 +423,7 @@ async def test_tickets_come_in_pages_newest_first(service, database, make_agent)
 def test_the_console_reads_tickets_one_page_at_a_time():
     from tests.conftest import ROOT
 
-    console = (ROOT / "liveagent" / "static" / "agent.js").read_text(encoding="utf-8")
+    console = (ROOT / "liveagent" / "static" / "agent" / "tickets.js").read_text(encoding="utf-8")
     assert "api('GET', '/tickets')" not in console  # never the whole list
     assert "limit: String(TICKET_PAGE)" in console
 
@@ -528,7 +528,7 @@ async def test_logging_in_during_the_chat_keeps_the_chat_and_binds_it(service, d
     await visitor.call("user_uttered", {"message": "ennen kirjautumista", "session_id": anonymous})
     await visitor.call("user_uttered", {"message": "kirjauduin", "session_id": anonymous,
                                         "customData": {"auth_token": matti}})
-    bound = await visitor.next("session_confirm", mark)
+    bound = (await visitor.next("session_confirm", mark))["session_id"]
     assert bound != anonymous and bound.split(".")[0] == anonymous.split(".")[0]  # same chat, now Matti's
     await visitor.client.disconnect()
     later = await Raw(service).connect()

@@ -1,7 +1,7 @@
 /*
  * Lumo-chat: the visitor chat widget of the live-agent service (docs/agent-api.md, "Visitor channel").
  *
- * Embed with one tag:  <script src="/static/widget.js" defer></script>
+ * Embed with one tag:  <script src="/static/dist/widget.js" defer></script>
  *   data-server  service URL (default: the origin this script was loaded from)
  *   data-title   panel title (default "Lumo-chat")
  *   data-open    "true" to start with the panel open
@@ -19,58 +19,21 @@
  * seen (sent back as last_seen_id) and the transcript, so a reload or a second tab shows the same
  * chat without asking the server for everything again. Messages are deduplicated by their id.
  */
-(function () {
-  'use strict';
+import { el, setText, vh } from '../lib/dom.js';
+import { clockTime, format, plural } from '../lib/format.js';
+import { linkified } from '../lib/links.js';
+import T from '../copy/widget.fi.json';
 
-  if (window.LumoChat && window.LumoChat.version) {
-    return; // already loaded on this page
-  }
-
+/** Build the widget and mount it on the page (once per page: see main.js). */
+export function startWidget() {
   const VERSION = '1.0.0';
   const STORAGE_KEY = 'lumo-chat';
   const MAX_CACHED_MESSAGES = 200;
-  const MAX_MESSAGE_CHARS = 1000;
   const TYPING_IDLE_MS = 3000;
   const TYPING_REFRESH_MS = 5000;
   const TYPING_INDICATOR_TIMEOUT_MS = 15000;
   const AUTH_WAIT_MS = 5000;
 
-  const T = {
-    launcher: 'Avaa chat',
-    close: 'Sulje keskustelu',
-    logLabel: 'Keskustelu',
-    inputLabel: 'Kirjoita viesti',
-    send: 'Lähetä',
-    you: 'Sinä',
-    bot: 'Lumo-botti',
-    agent: 'asiakaspalvelija',
-    agentNoName: 'Asiakaspalvelija',
-    system: 'Ilmoitus',
-    botTyping: 'Botti kirjoittaa…',
-    agentTyping: 'Asiakaspalvelija kirjoittaa…',
-    cancelWaiting: 'Peru jonotus ja palaa botille',
-    ratingQuestion: 'Miten onnistuimme? Arvioi asiakaspalvelu asteikolla 1–5',
-    ratingScale: '1 = huono, 5 = erinomainen',
-    ratingButton: (n) => `Arvio ${n} / 5`,
-    quickReplies: 'Vastausvaihtoehdot',
-    chosen: 'valittu',
-    unread: (n) => (n === 1 ? '1 uusi viesti' : `${n} uutta viestiä`),
-    newWindow: '(avautuu uuteen välilehteen)',
-    sending: 'Lähetetään…',
-    notSent: 'Viestiä ei lähetetty.',
-    connecting: 'Yhdistetään…',
-    disconnected: 'Yhteys katkesi. Yhdistetään uudelleen…',
-    connectFailed: 'Yhteyttä chattiin ei juuri nyt saada. Yritetään uudelleen…',
-    privacy: 'Älä kirjoita chattiin henkilötunnusta, pankkitietoja tai terveystietoja.',
-    contactHeading: 'Jätä yhteydenottopyyntö',
-    contactName: 'Nimi',
-    contactContact: 'Puhelin tai sähköposti',
-    contactMessage: 'Viesti',
-    contactSubmit: 'Lähetä yhteydenottopyyntö',
-    contactCancel: 'Peruuta',
-    contactMissing: 'Täytä kaikki kolme kenttää.',
-    contactSending: 'Lähetetään yhteydenottopyyntöä…',
-  };
 
   // ---- where we were loaded from, and the options ------------------------------------------
   const script =
@@ -79,13 +42,13 @@
       .reverse()
       .find((s) => /\/widget\.js(?:[?#]|$)/.test(s.src));
   const scriptUrl = new URL(script && script.src ? script.src : window.location.href, window.location.href);
-  const baseUrl = new URL('.', scriptUrl);
+  const baseUrl = new URL('..', scriptUrl); // the static root: this file is dist/widget.js
   const dataset = (script && script.dataset) || {};
   const pageConfig = window.lumoChatConfig && typeof window.lumoChatConfig === 'object' ? window.lumoChatConfig : {};
   const serverUrl = new URL(dataset.server || pageConfig.server || scriptUrl.origin, window.location.href);
   const socketOrigin = serverUrl.origin;
   const socketPath = serverUrl.pathname.replace(/\/+$/, '') + '/socket.io/';
-  const title = dataset.title || pageConfig.title || 'Lumo-chat';
+  const title = dataset.title || pageConfig.title || T.title;
   const startOpen = dataset.open === 'true' || pageConfig.open === true;
 
   let authToken = typeof pageConfig.authToken === 'string' && pageConfig.authToken ? pageConfig.authToken : null;
@@ -118,27 +81,8 @@
   }
 
   // ---- small DOM helpers (never innerHTML) --------------------------------------------------
-  function el(tag, props, children) {
-    const node = document.createElement(tag);
-    if (props) {
-      for (const [name, value] of Object.entries(props)) {
-        if (value === null || value === undefined || value === false) continue;
-        if (name === 'className') node.className = value;
-        else if (name === 'text') node.textContent = value;
-        else if (name === 'hidden') node.hidden = true;
-        else if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value);
-        else node.setAttribute(name, value === true ? '' : String(value));
-      }
-    }
-    for (const child of children || []) {
-      if (child === null || child === undefined) continue;
-      node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
   function visuallyHidden(text) {
-    return el('span', { className: 'lumo-chat-vh', text });
+    return vh(text, 'lumo-chat-vh');
   }
 
   /** A speech-bubble icon drawn with SVG elements (no image file, no markup string). */
@@ -167,45 +111,11 @@
     return `${prefix}-${uidCounter}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
-  /** Text with https links as <a> elements: built with createElement, scheme checked. */
-  function linkified(text) {
-    const fragment = document.createDocumentFragment();
-    const pattern = /https:\/\/[^\s<>"'`]+/gi;
-    let last = 0;
-    let match;
-    while ((match = pattern.exec(text)) !== null) {
-      let raw = match[0];
-      const trailing = /[.,;:!?)\]}]+$/.exec(raw);
-      if (trailing) raw = raw.slice(0, raw.length - trailing[0].length);
-      let url = null;
-      try {
-        url = new URL(raw);
-      } catch (err) {
-        url = null;
-      }
-      if (!url || url.protocol !== 'https:' || !raw) continue;
-      if (match.index > last) fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
-      const link = el('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer' }, [raw]);
-      link.appendChild(visuallyHidden(' ' + T.newWindow));
-      fragment.appendChild(link);
-      last = match.index + raw.length;
-      pattern.lastIndex = last;
-    }
-    if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
-    return fragment;
-  }
-
-  function timeLabel(iso) {
-    if (!iso) return '';
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return '';
-    return date.toLocaleTimeString('fi-FI', { hour: '2-digit', minute: '2-digit' });
-  }
-
   // ---- persisted state ----------------------------------------------------------------------
   function emptyStore() {
     return {
       v: 1, token: null, owner: null, sessionAt: 0, lastSeenId: 0, messages: [], status: null, contactDismissed: false,
+      maxMessageChars: 0,
     };
   }
 
@@ -305,7 +215,7 @@
   });
 
   const ratingButtons = [1, 2, 3, 4, 5].map((score) =>
-    el('button', { type: 'button', className: 'lumo-chat-rating-button', 'aria-label': T.ratingButton(score) }, [
+    el('button', { type: 'button', className: 'lumo-chat-rating-button', 'aria-label': format(T.ratingButton, { n: score }) }, [
       String(score),
     ])
   );
@@ -368,7 +278,7 @@
     type: 'text',
     className: 'lumo-chat-input',
     autocomplete: 'off',
-    maxlength: String(MAX_MESSAGE_CHARS),
+    maxlength: store.maxMessageChars ? String(store.maxMessageChars) : null, // the service's limit (session_confirm)
     placeholder: T.inputLabel,
     'aria-describedby': ids.privacy,
   });
@@ -428,14 +338,14 @@
   function renderEntry(entry) {
     const sender = ['visitor', 'agent', 'system'].includes(entry.sender) ? entry.sender : 'bot';
     const label = senderLabel(entry);
-    const time = timeLabel(entry.created_at);
+    const time = clockTime(entry.created_at);
     const meta = el('p', { className: 'lumo-chat-meta' }, [
       sender === 'system' ? visuallyHidden(label + ': ') : el('span', { className: 'lumo-chat-sender', text: label }),
       time && sender !== 'system' ? el('span', { className: 'lumo-chat-time' }, [' · ', time]) : null,
       sender === 'visitor' || sender === 'bot' || sender === 'agent' ? visuallyHidden(': ') : null,
     ]);
     const body = el('p', { className: 'lumo-chat-text' });
-    if (sender === 'bot' || sender === 'agent') body.appendChild(linkified(entry.text || ''));
+    if (sender === 'bot' || sender === 'agent') body.appendChild(linkified(entry.text || '', T.newWindow, 'lumo-chat-vh'));
     else body.textContent = entry.text || '';
 
     const note = el('p', { className: 'lumo-chat-delivery', text: metaNote(entry) });
@@ -589,7 +499,7 @@
     badge.textContent = '';
     if (unreadCount > 0) {
       badge.appendChild(el('span', { 'aria-hidden': 'true', text: String(unreadCount) }));
-      badge.appendChild(visuallyHidden(` (${T.unread(unreadCount)})`));
+      badge.appendChild(visuallyHidden(` (${plural(unreadCount, T.unreadOne, T.unreadMany)})`));
       badge.hidden = false;
     } else {
       badge.hidden = true;
@@ -614,10 +524,6 @@
     typingWho = null;
     typingLine.hidden = true;
     typingLine.textContent = '';
-  }
-
-  function setText(node, text) {
-    if (node.textContent !== text) node.textContent = text; // unchanged text is not announced again
   }
 
   function applyStatus(status, fromHistory) {
@@ -775,6 +681,11 @@
       store.token = token;
       store.owner = currentOwner();
       store.sessionAt = Date.now();
+    }
+    const limit = payload && payload.max_message_chars;
+    if (Number.isInteger(limit) && limit > 0) {
+      store.maxMessageChars = limit; // kept for the next page load, before its session is confirmed
+      input.maxLength = limit;
     }
     ready = true;
     save();
@@ -1135,4 +1046,4 @@
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mount);
   else mount();
-})();
+}

@@ -1,0 +1,173 @@
+import { el, str, vh } from '../lib/dom.js';
+import { shortTime } from '../lib/format.js';
+import { api } from './http.js';
+import { renderMine } from './mine.js';
+import { setNoteMode } from './reply.js';
+import { STATE_TEXT, bumpNewest, customerDetail, customerLabel, state, ui } from './state.js';
+import { loadAgents, renderTransferOptions } from './transfer.js';
+import { stopAgentTyping } from './typing.js';
+
+// ---- the open conversation -----------------------------------------------------------------------------
+export function holdsOpen() {
+  const open = state.open;
+  return Boolean(open && state.me && open.brief.state === 'assigned' && open.brief.agent_id === state.me.id);
+}
+
+export async function openConversation(id) {
+  ui.convError.textContent = '';
+  stopAgentTyping();
+  let data;
+  try {
+    data = await api('GET', `/conversations/${encodeURIComponent(id)}`);
+  } catch (err) {
+    ui.convError.textContent = err.message;
+    return;
+  }
+  const messages = Array.isArray(data.messages) ? data.messages : [];
+  state.open = { brief: data.conversation || { id }, messages: [], ids: new Set() };
+  ui.convPlaceholder.hidden = true;
+  ui.convBody.hidden = false;
+  ui.convTyping.hidden = true;
+  ui.replyInput.value = '';
+  setNoteMode(false);
+  ui.convLog.setAttribute('aria-busy', 'true');
+  ui.convLog.textContent = '';
+  for (const message of messages) addMessage(message, false);
+  ui.convLog.removeAttribute('aria-busy');
+  ui.convLog.scrollTop = ui.convLog.scrollHeight;
+  renderBrief();
+  renderMine();
+  markReadSoon();
+  if (holdsOpen()) loadAgents();
+}
+
+export function renderBrief() {
+  const open = state.open;
+  if (!open) return;
+  const brief = open.brief;
+  ui.convTitle.textContent = `Keskustelu: ${customerLabel(brief)}`;
+  const rows = [
+    ['Asiakas', `${customerLabel(brief)} (${customerDetail(brief)})`],
+    [
+      'Tila',
+      `${STATE_TEXT[brief.state] || str(brief.state)}${brief.state === 'assigned' && brief.agent_name ? ': ' + str(brief.agent_name) : ''}`,
+    ],
+    ['Syy', str(brief.reason_text || brief.reason)],
+    ['Aiheet', Array.isArray(brief.intents) ? brief.intents.map(str).join(', ') : ''],
+  ];
+  ui.convBrief.textContent = '';
+  for (const [term, value] of rows) {
+    if (!value) continue;
+    ui.convBrief.appendChild(el('div', {}, [el('dt', { text: term }), el('dd', { text: value })]));
+  }
+  const holds = holdsOpen();
+  ui.convClaim.hidden = brief.state !== 'waiting';
+  for (const control of [
+    ui.replyInput,
+    ui.replySend,
+    ui.noteToggle,
+    ui.cannedSelect,
+    ui.cannedInsert,
+    ui.transferSelect,
+    ui.transferButton,
+    ui.returnButton,
+    ui.closeButton,
+  ]) {
+    control.disabled = !holds;
+  }
+  ui.convReadonly.hidden = holds;
+  renderTransferOptions();
+}
+
+export function senderLabel(message) {
+  if (message.kind === 'note') return `Sisäinen muistiinpano – ${str(message.agent_name) || 'asiakaspalvelija'}`;
+  switch (message.sender) {
+    case 'visitor':
+      return 'Asiakas';
+    case 'agent':
+      return message.agent_name ? `${str(message.agent_name)}, asiakaspalvelija` : 'Asiakaspalvelija';
+    case 'system':
+      return 'Järjestelmä';
+    default:
+      return 'Botti';
+  }
+}
+
+export function messageClass(message) {
+  if (message.kind === 'note') return 'note';
+  return ['visitor', 'agent', 'system'].includes(message.sender) ? message.sender : 'bot';
+}
+
+export function renderMessage(message) {
+  const kind = messageClass(message);
+  const replies = Array.isArray(message.quick_replies) ? message.quick_replies.filter((q) => q && q.title) : [];
+  return el('div', { className: `msg msg--${kind}` }, [
+    el('p', { className: 'msg-meta' }, [
+      el('span', { className: 'msg-sender', text: senderLabel(message) }),
+      message.created_at ? el('span', { className: 'msg-time' }, [' · ', shortTime(message.created_at)]) : null,
+      vh(': '),
+    ]),
+    el('p', { className: 'msg-text', text: shownText(message) }),
+    replies.length
+      ? el('p', { className: 'msg-buttons' }, [
+          el('strong', { text: 'Painikkeet: ' }),
+          replies.map((q) => str(q.title)).join(' · '),
+        ])
+      : null,
+  ]);
+}
+
+/** A visitor's quick-reply payload ("/intent") is shown as the button title the visitor saw. */
+export function shownText(message) {
+  const text = str(message.text);
+  if (message.sender !== 'visitor' || !text.startsWith('/') || !state.open) return text;
+  for (let i = state.open.messages.length - 1; i >= 0; i -= 1) {
+    const replies = state.open.messages[i].quick_replies;
+    const hit = Array.isArray(replies) ? replies.find((q) => q && q.payload === text && q.title) : null;
+    if (hit) return `${str(hit.title)} [painike ${text}]`;
+  }
+  return text;
+}
+
+export function addMessage(message, live) {
+  const open = state.open;
+  if (!open || !message || typeof message !== 'object') return false;
+  bumpNewest(message.id);
+  if (typeof message.id === 'number') {
+    if (open.ids.has(message.id)) return false;
+    open.ids.add(message.id);
+  }
+  open.messages.push(message);
+  const log = ui.convLog;
+  const stick = !live || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  log.appendChild(renderMessage(message));
+  if (stick) log.scrollTop = log.scrollHeight;
+  if (live && message.sender === 'visitor') ui.convTyping.hidden = true;
+  return true;
+}
+
+// Read marks: the newest message of the open conversation, while the console is in view.
+export let readTimer = null;
+export function markReadSoon() {
+  window.clearTimeout(readTimer);
+  readTimer = window.setTimeout(markRead, 500);
+}
+
+export async function markRead() {
+  const open = state.open;
+  if (!open || document.visibilityState !== 'visible' || !document.hasFocus()) return;
+  const newest = open.messages.reduce((max, m) => (typeof m.id === 'number' && m.id > max ? m.id : max), 0);
+  if (!newest || open.readUpTo >= newest) return;
+  const isMine = state.mine.find((c) => c.id === open.brief.id);
+  if (!isMine) return; // read marks matter only for my own conversations
+  try {
+    await api('POST', `/conversations/${encodeURIComponent(open.brief.id)}/read`, { message_id: newest });
+    open.readUpTo = newest;
+    isMine.unread = 0;
+    renderMine();
+  } catch (err) {
+    /* the unread badge simply stays */
+  }
+}
+window.addEventListener('focus', markReadSoon);
+document.addEventListener('visibilitychange', markReadSoon);

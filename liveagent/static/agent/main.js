@@ -1,0 +1,39 @@
+/*
+ * Lumo agent console (agent.html): native ES modules, no framework, no build step.
+ *
+ * Talks only to the agent API of docs/agent-api.md: HTTP JSON under /api/agent (session cookie,
+ * X-CSRF-Token on every non-GET request) and the websocket /api/agent/ws (queue, message, state,
+ * typing, presence events; ping, typing and resume from here). Everything that comes from the
+ * server is put on the page with textContent / createTextNode, never as HTML.
+ * This module starts the page; every view is a module beside it, the shared helpers are in ../lib/.
+ */
+import './alerts.js';
+import './chat.js';
+import './http.js';
+import './mine.js';
+import './presence.js';
+import './queue.js';
+import './reply.js';
+import './session.js';
+import './socket.js';
+import './state.js';
+import './tickets.js';
+import './transfer.js';
+import './typing.js';
+import './views.js';
+import { api } from './http.js';
+import { showLogin, startConsole } from './session.js';
+import { state } from './state.js';
+
+// ---- start ----------------------------------------------------------------------------------------------
+export async function init() {
+  try {
+    const data = await api('GET', '/me');
+    state.csrf = data.csrf_token;
+    await startConsole(data.agent, false);
+  } catch (err) {
+    showLogin(err.status === 401 ? '' : err.message);
+  }
+}
+
+init();

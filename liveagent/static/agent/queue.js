@@ -1,0 +1,142 @@
+import { el, focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { duration } from '../lib/format.js';
+import { alertNewWaiting } from './alerts.js';
+import { openConversation } from './chat.js';
+import { api } from './http.js';
+import { loadMineSoon, upsertMine } from './mine.js';
+import { BASE_TITLE, announce, customerDetail, customerLabel, state, ui } from './state.js';
+import { refreshOpenBrief } from './transfer.js';
+
+// ---- queue ---------------------------------------------------------------------------------------------
+export let queueLoadFailed = false;
+
+export async function loadQueue() {
+  try {
+    const data = await api('GET', '/queue');
+    setQueue(data.conversations || []);
+    if (queueLoadFailed) ui.queueError.textContent = '';
+    queueLoadFailed = false;
+  } catch (err) {
+    ui.queueError.textContent = err.message;
+    queueLoadFailed = true;
+  }
+}
+
+export function withClock(brief) {
+  const copy = Object.assign({}, brief);
+  if (typeof brief.waiting_seconds === 'number') {
+    copy._since = Date.now() - brief.waiting_seconds * 1000; // our clock: no server clock skew
+  } else if (brief.waiting_since) {
+    const since = Date.parse(brief.waiting_since);
+    copy._since = Number.isNaN(since) ? Date.now() : since;
+  } else {
+    copy._since = Date.now();
+  }
+  return copy;
+}
+
+export function setQueue(conversations) {
+  const list = conversations.filter((c) => c && c.id).map(withClock);
+  const fresh = state.queueSeen ? list.filter((c) => !state.queueSeen.has(c.id)) : [];
+  const ids = new Set(list.map((c) => c.id));
+  const left = state.queue.some((c) => !ids.has(c.id));
+  state.queue = list;
+  state.queueSeen = ids;
+  if (left) loadMineSoon(); // maybe claimed in my other tab
+  renderQueue();
+  updateTitle();
+  if (fresh.length) alertNewWaiting(fresh);
+  const open = state.open;
+  if (open && open.brief.state === 'waiting' && !state.queueSeen.has(open.brief.id)) {
+    refreshOpenBrief(); // the chat in preview left the queue: someone claimed it, or the visitor left
+  }
+}
+
+export function updateTitle() {
+  const count = state.queue.length;
+  document.title = count > 0 ? `(${count}) ${BASE_TITLE}` : BASE_TITLE;
+  ui.queueCount.textContent = count > 0 ? `(${count})` : '';
+}
+
+export function renderQueue() {
+  const key = focusKeyInside(ui.queueList);
+  ui.queueList.textContent = '';
+  ui.queueEmpty.hidden = state.queue.length > 0;
+  for (const brief of state.queue) {
+    const headingId = `queue-item-${brief.id}`;
+    const intents = Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
+    const lastMessages = Array.isArray(brief.last_messages) ? brief.last_messages.map(str).filter(Boolean) : [];
+    const item = el('li', { className: 'card queue-item' }, [
+      el('h3', { id: headingId, className: 'card-title' }, [
+        customerLabel(brief),
+        el('span', { className: 'small' }, [` – ${customerDetail(brief)}`]),
+      ]),
+      el('p', { className: 'wait' }, [
+        'Odottanut ',
+        el('span', { className: 'wait-time', dataset: { since: String(brief._since) } }, [
+          duration((Date.now() - brief._since) / 1000),
+        ]),
+      ]),
+      brief.reason_text || brief.reason
+        ? el('p', {}, [el('strong', { text: 'Syy: ' }), str(brief.reason_text || brief.reason)])
+        : null,
+      intents.length ? el('p', {}, [el('strong', { text: 'Aiheet: ' }), intents.join(', ')]) : null,
+      brief.last_message ? el('p', { className: 'quote' }, [el('strong', { text: 'Viimeisin viesti: ' }), str(brief.last_message)]) : null,
+      lastMessages.length && !brief.last_message
+        ? el('div', { className: 'quote' }, [
+            el('strong', { text: 'Viimeiset viestit:' }),
+            el('ul', {}, lastMessages.slice(-3).map((m) => el('li', { text: m }))),
+          ])
+        : null,
+      el('div', { className: 'card-actions' }, [
+        el('button', {
+          type: 'button',
+          'aria-describedby': headingId,
+          dataset: { focusKey: `claim:${brief.id}` },
+          text: 'Ota käsittelyyn',
+          onclick: () => claim(brief.id),
+        }),
+        el('button', {
+          type: 'button',
+          className: 'button-secondary',
+          'aria-describedby': headingId,
+          dataset: { focusKey: `preview:${brief.id}` },
+          text: 'Näytä keskustelu',
+          onclick: () => openConversation(brief.id),
+        }),
+      ]),
+    ]);
+    ui.queueList.appendChild(item);
+  }
+  restoreFocus(ui.queueList, key);
+}
+
+export function tickWaitTimes() {
+  const now = Date.now();
+  for (const node of document.querySelectorAll('.wait-time[data-since]')) {
+    const since = Number(node.dataset.since);
+    if (!Number.isNaN(since)) node.textContent = duration((now - since) / 1000);
+  }
+}
+window.setInterval(tickWaitTimes, 1000);
+
+export async function claim(id, fromConversation) {
+  ui.queueError.textContent = '';
+  ui.convError.textContent = '';
+  try {
+    const brief = await api('POST', `/conversations/${encodeURIComponent(id)}/claim`);
+    upsertMine(brief);
+    state.queue = state.queue.filter((c) => c.id !== id);
+    renderQueue();
+    updateTitle();
+    announce(`Otit käsittelyyn: ${customerLabel(brief)}.`);
+    await openConversation(brief.id || id);
+    ui.replyInput.focus();
+  } catch (err) {
+    // 409 already_claimed / not_waiting: the server's own Finnish message.
+    if (fromConversation) ui.convError.textContent = err.message;
+    else ui.queueError.textContent = err.message;
+    loadQueue();
+    if (state.open && state.open.brief.id === id) refreshOpenBrief();
+  }
+}

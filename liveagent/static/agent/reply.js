@@ -1,0 +1,97 @@
+import { el, str } from '../lib/dom.js';
+import { addMessage, holdsOpen } from './chat.js';
+import { api } from './http.js';
+import { state, ui } from './state.js';
+import { refreshOpenBrief } from './transfer.js';
+import { noteAgentTyping, stopAgentTyping } from './typing.js';
+
+// ---- reply box, notes, canned replies ---------------------------------------------------------------------
+export function setNoteMode(on) {
+  state.noteMode = on;
+  ui.noteToggle.setAttribute('aria-pressed', String(on));
+  ui.replyForm.classList.toggle('reply--note', on);
+  ui.replyLabel.textContent = on ? 'Sisäinen muistiinpano (ei näy asiakkaalle)' : 'Vastaus asiakkaalle';
+  ui.replySend.textContent = on ? 'Tallenna muistiinpano' : 'Lähetä';
+  if (on) stopAgentTyping();
+}
+
+ui.noteToggle.addEventListener('click', () => {
+  setNoteMode(!state.noteMode);
+  ui.replyInput.focus();
+});
+
+ui.replyInput.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !event.isComposing) {
+    event.preventDefault();
+    ui.replyForm.requestSubmit ? ui.replyForm.requestSubmit() : sendReply();
+  }
+});
+
+ui.replyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  sendReply();
+});
+
+export let sending = false;
+export async function sendReply() {
+  const open = state.open;
+  const text = ui.replyInput.value.trim();
+  if (!open || !text || sending) return;
+  if (!holdsOpen()) {
+    ui.convError.textContent = 'Voit vastata vain keskusteluun, joka on sinun käsittelyssäsi.';
+    return;
+  }
+  sending = true;
+  ui.convError.textContent = '';
+  const note = state.noteMode;
+  stopAgentTyping();
+  try {
+    const message = await api('POST', `/conversations/${encodeURIComponent(open.brief.id)}/${note ? 'notes' : 'messages'}`, {
+      text,
+    });
+    if (state.open === open) {
+      if (note && message && !message.kind) message.kind = 'note';
+      addMessage(message, true);
+      ui.convLog.scrollTop = ui.convLog.scrollHeight;
+      if (ui.replyInput.value.trim() === text) ui.replyInput.value = '';
+      // Note mode stays on until the agent turns it off: a second note must not reach the visitor.
+    }
+  } catch (err) {
+    ui.convError.textContent = err.message; // the text stays in the box
+    if (err.status === 403 || err.status === 409) refreshOpenBrief();
+  } finally {
+    sending = false;
+    ui.replyInput.focus();
+  }
+}
+
+export async function loadCanned() {
+  try {
+    const data = await api('GET', '/canned');
+    state.canned = Array.isArray(data.canned) ? data.canned : [];
+  } catch (err) {
+    state.canned = [];
+  }
+  ui.cannedSelect.textContent = '';
+  ui.cannedSelect.appendChild(el('option', { value: '', text: state.canned.length ? 'Valitse valmis vastaus' : 'Ei valmiita vastauksia' }));
+  for (const item of state.canned) {
+    ui.cannedSelect.appendChild(el('option', { value: str(item.id), text: str(item.title) }));
+  }
+}
+
+ui.cannedInsert.addEventListener('click', () => {
+  const item = state.canned.find((c) => str(c.id) === ui.cannedSelect.value);
+  if (!item) {
+    ui.cannedSelect.focus();
+    return;
+  }
+  const input = ui.replyInput;
+  const text = str(item.text);
+  const start = input.selectionStart ?? input.value.length;
+  const end = input.selectionEnd ?? input.value.length;
+  input.value = input.value.slice(0, start) + text + input.value.slice(end);
+  input.focus();
+  const caret = start + text.length;
+  input.setSelectionRange(caret, caret);
+  noteAgentTyping();
+});

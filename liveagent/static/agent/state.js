@@ -1,0 +1,122 @@
+import { str } from '../lib/dom.js';
+
+export const API = '/api/agent';
+export const BASE_TITLE = document.title;
+export const PING_INTERVAL_MS = 30000;
+export const TYPING_IDLE_MS = 3000;
+export const TYPING_REFRESH_MS = 5000;
+export const VISITOR_TYPING_TIMEOUT_MS = 10000;
+export const RECONNECT_MAX_MS = 30000;
+export const POLL_WHILE_OFFLINE_MS = 15000;
+
+export const STATE_TEXT = {
+  bot: 'Botilla',
+  waiting: 'Jonossa',
+  assigned: 'Käsittelyssä',
+  closed: 'Suljettu',
+};
+export const PRESENCE_TEXT = { online: 'Paikalla', away: 'Tauolla', offline: 'Poissa' };
+
+export const $ = (id) => document.getElementById(id);
+export const ui = {
+  sessionBar: $('session-bar'),
+  meName: $('me-name'),
+  presence: $('presence'),
+  sound: $('sound-toggle'),
+  notifyButton: $('notify-button'),
+  notifyState: $('notify-state'),
+  connection: $('connection-state'),
+  logout: $('logout-button'),
+  loginView: $('login-view'),
+  loginForm: $('login-form'),
+  username: $('username'),
+  password: $('password'),
+  loginError: $('login-error'),
+  loginButton: $('login-button'),
+  consoleView: $('console-view'),
+  deniedView: $('denied-view'),
+  deniedTitle: $('denied-title'),
+  deniedEditor: $('denied-editor'),
+  agentOnly: document.querySelectorAll('.agent-only'),
+  viewChats: $('view-chats'),
+  viewTickets: $('view-tickets'),
+  chatsView: $('chats-view'),
+  ticketsView: $('tickets-view'),
+  queueCount: $('queue-count'),
+  queueError: $('queue-error'),
+  queueEmpty: $('queue-empty'),
+  queueList: $('queue-list'),
+  mineEmpty: $('mine-empty'),
+  mineList: $('mine-list'),
+  convTitle: $('conversation-title'),
+  convPlaceholder: $('conversation-placeholder'),
+  convBody: $('conversation-body'),
+  convBrief: $('conversation-brief'),
+  convClaim: $('conversation-claim'),
+  convClaimButton: $('conversation-claim-button'),
+  convLog: $('conversation-log'),
+  convTyping: $('conversation-typing'),
+  convError: $('conversation-error'),
+  convReadonly: $('conversation-readonly'),
+  replyForm: $('reply-form'),
+  noteToggle: $('note-toggle'),
+  cannedSelect: $('canned-select'),
+  cannedInsert: $('canned-insert'),
+  replyLabel: $('reply-label'),
+  replyInput: $('reply-input'),
+  replySend: $('reply-send'),
+  transferSelect: $('transfer-select'),
+  transferButton: $('transfer-button'),
+  returnButton: $('return-button'),
+  closeButton: $('close-button'),
+  ticketsCount: $('tickets-count'),
+  ticketsRefresh: $('tickets-refresh'),
+  ticketsShowHandled: $('tickets-show-handled'),
+  ticketsError: $('tickets-error'),
+  ticketsEmpty: $('tickets-empty'),
+  ticketsList: $('tickets-list'),
+  ticketsMore: $('tickets-more'),
+  announcer: $('announcer'),
+};
+
+export const state = {
+  csrf: null, // kept in memory only
+  me: null,
+  queue: [], // Brief[], oldest first
+  queueSeen: null, // Set of waiting conversation ids already alerted; null before the first snapshot
+  mine: [], // Brief[] assigned to me
+  agents: [],
+  canned: [],
+  tickets: [],
+  ticketsNext: null, // `before` of the next page of tickets (null: no more)
+  ticketsOpen: 0, // unhandled tickets in all, from the service
+  open: null, // {brief, messages: Message[], ids: Set}
+  noteMode: false,
+  newestId: 0, // newest message id seen anywhere: the resume point after a reconnect
+  view: 'chats',
+};
+
+// ---- helpers --------------------------------------------------------------------------------
+export function announce(text) {
+  // Clear first so the same sentence twice is announced twice.
+  ui.announcer.textContent = '';
+  window.setTimeout(() => {
+    ui.announcer.textContent = text;
+  }, 50);
+}
+
+export function customerLabel(brief) {
+  const customer = brief && brief.customer;
+  if (customer && customer.verified && customer.customer_id) return str(customer.customer_id);
+  return 'Tunnistamaton asiakas';
+}
+
+export function customerDetail(brief) {
+  const customer = brief && brief.customer;
+  return customer && customer.verified && customer.customer_id ? 'tunnistettu asiakas' : 'ei tunnistettu';
+}
+
+export function bumpNewest(id) {
+  if (typeof id === 'number' && id > state.newestId) state.newestId = id;
+}
+

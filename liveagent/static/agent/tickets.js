@@ -1,0 +1,118 @@
+import { el, focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { shortTime } from '../lib/format.js';
+import { api } from './http.js';
+import { announce, state, ui } from './state.js';
+
+// ---- tickets -----------------------------------------------------------------------------------------------
+// One page at a time (newest first): a new contact request makes every console re-read the first
+// page only, and re-reads arriving while one is under way are folded into a single one after it.
+export const TICKET_PAGE = 50;
+export let ticketsLoading = null;
+export let ticketsReloadWanted = false;
+
+export function ticketsPath(before) {
+  const params = new URLSearchParams({ limit: String(TICKET_PAGE) });
+  if (!ui.ticketsShowHandled.checked) params.set('unhandled', '1');
+  if (before != null) params.set('before', String(before));
+  return `/tickets?${params}`;
+}
+
+export async function loadTickets() {
+  if (ticketsLoading) {
+    ticketsReloadWanted = true;
+    return ticketsLoading;
+  }
+  ticketsLoading = (async () => {
+    try {
+      const data = await api('GET', ticketsPath(null));
+      state.tickets = Array.isArray(data.tickets) ? data.tickets : [];
+      state.ticketsNext = typeof data.next_before === 'number' ? data.next_before : null;
+      state.ticketsOpen = typeof data.unhandled === 'number' ? data.unhandled : 0;
+      ui.ticketsError.textContent = '';
+    } catch (err) {
+      ui.ticketsError.textContent = err.message;
+    }
+    renderTickets();
+  })();
+  try {
+    await ticketsLoading;
+  } finally {
+    ticketsLoading = null;
+  }
+  if (ticketsReloadWanted) {
+    ticketsReloadWanted = false;
+    await loadTickets();
+  }
+}
+
+export async function loadMoreTickets() {
+  if (state.ticketsNext == null) return;
+  try {
+    const data = await api('GET', ticketsPath(state.ticketsNext));
+    const known = new Set(state.tickets.map((t) => t.id));
+    const more = Array.isArray(data.tickets) ? data.tickets.filter((t) => !known.has(t.id)) : [];
+    state.tickets = state.tickets.concat(more);
+    state.ticketsNext = typeof data.next_before === 'number' ? data.next_before : null;
+    ui.ticketsError.textContent = '';
+  } catch (err) {
+    ui.ticketsError.textContent = err.message;
+  }
+  renderTickets();
+}
+
+export function renderTickets() {
+  const key = focusKeyInside(ui.ticketsList);
+  ui.ticketsCount.textContent = state.ticketsOpen ? `(${state.ticketsOpen})` : '';
+  const shown = ui.ticketsShowHandled.checked ? state.tickets : state.tickets.filter((t) => !t.handled);
+  ui.ticketsEmpty.hidden = shown.length > 0;
+  ui.ticketsMore.hidden = state.ticketsNext == null;
+  ui.ticketsList.textContent = '';
+  for (const ticket of shown) {
+    const headingId = `ticket-${str(ticket.id)}`;
+    const rows = [
+      ['Yhteystieto', str(ticket.contact)],
+      ['Jätetty', shortTime(ticket.created_at)],
+      ['Tila', ticket.handled ? 'Käsitelty' : 'Käsittelemättä'],
+    ];
+    ui.ticketsList.appendChild(
+      el('li', { className: `card ticket${ticket.handled ? ' ticket--handled' : ''}` }, [
+        el('h3', { id: headingId, className: 'card-title', text: str(ticket.name) || 'Nimetön' }),
+        el(
+          'dl',
+          { className: 'brief' },
+          rows.filter(([, v]) => v).map(([t, v]) => el('div', {}, [el('dt', { text: t }), el('dd', { text: v })]))
+        ),
+        el('p', { className: 'msg-text quote', text: str(ticket.message) }),
+        ticket.handled
+          ? null
+          : el('div', { className: 'card-actions' }, [
+              el('button', {
+                type: 'button',
+                'aria-describedby': headingId,
+                dataset: { focusKey: `ticket:${str(ticket.id)}` },
+                text: 'Merkitse käsitellyksi',
+                onclick: () => ticketHandled(ticket),
+              }),
+            ]),
+      ])
+    );
+  }
+  restoreFocus(ui.ticketsList, key);
+}
+
+export async function ticketHandled(ticket) {
+  try {
+    await api('POST', `/tickets/${encodeURIComponent(ticket.id)}/handled`);
+    if (!ticket.handled) state.ticketsOpen = Math.max(0, state.ticketsOpen - 1);
+    ticket.handled = true;
+    renderTickets();
+    announce('Yhteydenottopyyntö merkitty käsitellyksi.');
+    ui.ticketsRefresh.focus();
+  } catch (err) {
+    ui.ticketsError.textContent = err.message;
+  }
+}
+
+ui.ticketsRefresh.addEventListener('click', loadTickets);
+ui.ticketsShowHandled.addEventListener('change', loadTickets);
+ui.ticketsMore.addEventListener('click', loadMoreTickets);

@@ -1,0 +1,14 @@
+import { state, ui } from './state.js';
+import { loadTickets } from './tickets.js';
+
+// ---- views -----------------------------------------------------------------------------------------------
+export function showView(view) {
+  state.view = view;
+  ui.chatsView.hidden = view !== 'chats';
+  ui.ticketsView.hidden = view !== 'tickets';
+  ui.viewChats.setAttribute('aria-pressed', String(view === 'chats'));
+  ui.viewTickets.setAttribute('aria-pressed', String(view === 'tickets'));
+  if (view === 'tickets') loadTickets();
+}
+ui.viewChats.addEventListener('click', () => showView('chats'));
+ui.viewTickets.addEventListener('click', () => showView('tickets'));

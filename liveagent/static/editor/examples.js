@@ -1,0 +1,113 @@
+import { el, str, vh } from '../lib/dom.js';
+import { changeItem, showChangeResult } from './changes.js';
+import { clearFieldError, clearFieldErrors, reportError, showInvalid } from './fields.js';
+import { api, topicPath } from './http.js';
+import { MIN_EXAMPLES, RECOMMENDED_EXAMPLES, clearAlert, exampleKey, lines, list, quoted, setAlert, setStatus, state, ui } from './state.js';
+import { reloadTopic, showConflict } from './topic.js';
+import { loadTopics } from './topics.js';
+
+// ---- examples -----------------------------------------------------------------------------------------------
+export function renderExamples(topic, focusIndex) {
+  const examples = list(topic.examples).map(str);
+  const question = exampleKey(topic.example_question);
+  ui.examplesCount.textContent = `(${examples.length})`;
+  if (examples.length < MIN_EXAMPLES) {
+    ui.examplesAdvice.textContent = `Aiheessa on liian vähän esimerkkejä julkaisuun: lisää vielä vähintään ${
+      MIN_EXAMPLES - examples.length
+    }. Suositus on ainakin ${RECOMMENDED_EXAMPLES} eri tavoin muotoiltua kysymystä.`;
+    ui.examplesAdvice.className = 'small advice advice--warning';
+  } else if (examples.length < RECOMMENDED_EXAMPLES) {
+    ui.examplesAdvice.textContent = `Botti tunnistaa aiheen sitä varmemmin, mitä enemmän erilaisia esimerkkejä on. Suositus on ainakin ${RECOMMENDED_EXAMPLES}.`;
+    ui.examplesAdvice.className = 'small advice';
+  } else {
+    ui.examplesAdvice.textContent = '';
+    ui.examplesAdvice.className = 'small';
+  }
+  ui.examplesList.textContent = '';
+  examples.forEach((example, index) => {
+    const isQuestion = question && exampleKey(example) === question;
+    ui.examplesList.appendChild(
+      el('li', { className: 'example' }, [
+        el('span', { className: 'example-text', text: example }),
+        isQuestion ? el('span', { className: 'tag', text: 'esimerkkikysymys' }) : null,
+        el(
+          'button',
+          {
+            type: 'button',
+            className: 'button-secondary button-small example-remove',
+            dataset: { focusKey: `example:${index}` },
+            onclick: () => removeExample(example, index),
+          },
+          ['Poista', vh(` esimerkki ${quoted(example)}`)]
+        ),
+      ])
+    );
+  });
+  if (typeof focusIndex === 'number') {
+    const buttons = ui.examplesList.querySelectorAll('.example-remove');
+    if (buttons.length) buttons[Math.min(focusIndex, buttons.length - 1)].focus();
+    else ui.examplesNew.focus();
+  }
+}
+
+export async function removeExample(example, index) {
+  const current = state.current;
+  if (!current) return;
+  if (!window.confirm(`Poistetaanko esimerkki ${quoted(example)}?`)) return;
+  clearAlert();
+  try {
+    const result = await api('POST', topicPath(current.topic.name, '/examples/remove'), {
+      example,
+      version: str(current.topic.version),
+    });
+    showChangeResult(ui.examplesResult, result, 'Poistettu');
+    setStatus(`${str(result.summary)}.`);
+    await reloadTopic({ focusExample: index });
+    loadTopics();
+  } catch (err) {
+    if (err.status === 409) showConflict(err.message);
+    else setAlert(err.message);
+  }
+}
+
+ui.examplesNew.addEventListener('input', () => clearFieldError('examples-new'));
+
+ui.examplesForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const current = state.current;
+  if (!current) return;
+  clearFieldErrors('examples');
+  clearAlert();
+  const examples = lines(ui.examplesNew.value);
+  if (!examples.length) {
+    showInvalid([['examples-new', 'Kirjoita vähintään yksi esimerkkikysymys, yksi kysymys per rivi.']]);
+    return;
+  }
+  ui.examplesAdd.disabled = true;
+  try {
+    const result = await api('POST', topicPath(current.topic.name, '/examples'), {
+      examples,
+      version: str(current.topic.version),
+    });
+    ui.examplesNew.value = '';
+    showChangeResult(ui.examplesResult, result, 'Lisätty');
+    setStatus(`${str(result.summary)}. Muutos tulee botin käyttöön, kun julkaiset muutokset.`);
+    await reloadTopic();
+    loadTopics();
+    ui.examplesNew.focus();
+  } catch (err) {
+    if (err.status === 409) showConflict(err.message);
+    else reportError(err, 'examples');
+  } finally {
+    ui.examplesAdd.disabled = false;
+  }
+});
+
+export function renderTopicChanges() {
+  const changes = state.current ? state.current.changes : [];
+  ui.topicChanges.textContent = '';
+  ui.topicChangesEmpty.hidden = changes.length > 0;
+  for (const change of changes) {
+    ui.topicChanges.appendChild(changeItem(change, { prefix: 'topic', headingTag: 'h4', withTopic: false }));
+  }
+}

@@ -1,0 +1,33 @@
+import { focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { changeItem } from './changes.js';
+import { api, editor } from './http.js';
+import { list, setAlert, setStatus, state, ui } from './state.js';
+
+// ---- change history ------------------------------------------------------------------------------------------
+export async function loadChanges() {
+  try {
+    const data = await api('GET', editor('/changes'));
+    state.changes = list(data.changes);
+    for (const change of state.changes) {
+      if (change.agent_name && change.agent_id !== undefined) state.agentNames.set(change.agent_id, str(change.agent_name));
+    }
+  } catch (err) {
+    setAlert(err.message);
+  }
+  renderChanges();
+}
+
+export function renderChanges() {
+  const key = focusKeyInside(ui.changesList);
+  ui.changesList.textContent = '';
+  ui.changesEmpty.hidden = state.changes.length > 0;
+  for (const change of state.changes) {
+    ui.changesList.appendChild(changeItem(change, { prefix: 'log', headingTag: 'h3', withTopic: true }));
+  }
+  restoreFocus(ui.changesList, key);
+}
+
+ui.changesRefresh.addEventListener('click', async () => {
+  await loadChanges();
+  setStatus('Muutoshistoria päivitetty.');
+});

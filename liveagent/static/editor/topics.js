@@ -1,0 +1,70 @@
+import { el, focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { api, editor } from './http.js';
+import { renderMissed } from './missed.js';
+import { MIN_EXAMPLES, counted, folded, list, quoted, setAlert, state, ui } from './state.js';
+import { openTopic } from './topic.js';
+
+// ---- topic list ----------------------------------------------------------------------------------------------
+export function setTopics(topics) {
+  state.topics = list(topics).filter((t) => t && t.name);
+  renderTopicList();
+  renderMissed(); // the topic selects and guesses use the titles
+}
+
+export async function loadTopics() {
+  try {
+    const data = await api('GET', editor('/topics'));
+    setTopics(data.topics);
+  } catch (err) {
+    setAlert(err.message);
+  }
+}
+
+export function renderTopicList() {
+  const key = focusKeyInside(ui.topicList);
+  const query = folded(ui.topicFilter.value.trim());
+  const shown = state.topics.filter(
+    (t) => !query || folded(`${str(t.title)} ${str(t.name)} ${str(t.answer)}`).includes(query)
+  );
+  ui.topicList.textContent = '';
+  const openName = state.panel === 'topic' && state.current ? state.current.topic.name : null;
+  for (const topic of shown) {
+    const count = Number(topic.examples_count) || 0;
+    ui.topicList.appendChild(
+      el('li', {}, [
+        el(
+          'button',
+          {
+            type: 'button',
+            className: 'topic-button',
+            'aria-current': topic.name === openName ? 'true' : null,
+            dataset: { name: str(topic.name), focusKey: `topic:${str(topic.name)}` },
+            onclick: () => openTopic(topic.name, { focus: true }),
+          },
+          [
+            el('span', { className: 'topic-title', text: str(topic.title) || str(topic.name) }),
+            el('span', { className: 'topic-info' }, [
+              el('span', { className: 'topic-name', text: str(topic.name) }),
+              ' · ',
+              counted(count, 'esimerkki', 'esimerkkiä'),
+              count < MIN_EXAMPLES ? el('span', { className: 'topic-warning', text: ' · liian vähän esimerkkejä' }) : null,
+            ]),
+          ]
+        ),
+      ])
+    );
+  }
+  ui.topicsCount.textContent = state.topics.length ? `(${state.topics.length})` : '';
+  if (!state.topics.length) {
+    ui.topicsEmpty.textContent = 'Aiheita ei ole vielä. Luo ensimmäinen aihe Uusi aihe -painikkeella.';
+    ui.topicsEmpty.hidden = false;
+  } else if (!shown.length) {
+    ui.topicsEmpty.textContent = `Yksikään aihe ei vastaa hakua ${quoted(ui.topicFilter.value.trim())}.`;
+    ui.topicsEmpty.hidden = false;
+  } else {
+    ui.topicsEmpty.hidden = true;
+  }
+  restoreFocus(ui.topicList, key);
+}
+
+ui.topicFilter.addEventListener('input', renderTopicList);

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass, field, fields
 from typing import Any, AsyncIterator, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar
 
@@ -81,8 +83,12 @@ class Conversation:
 
 @dataclass(frozen=True)
 class TransitionResult:
+    """What a transition did: the conversation after it, and (when it changed something) before it."""
+
     conversation: Conversation
     changed: bool  # False for an idempotent repeat: nothing was written
+    transition: Optional[Transition] = None
+    previous: Optional[Conversation] = None  # the row the change was planned against (None: no change)
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,11 @@ def _verified_customer(handoff: Optional[Mapping[str, Any]]) -> Optional[str]:
     if customer.get("verified") is True and customer.get("customer_id"):
         return str(customer["customer_id"])
     return None
+
+
+def _json_round_trip(value: Any) -> Any:
+    """``value`` as the JSONText column gives it back (schema.JSONText)."""
+    return None if value is None else json.loads(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 def make_engine(database_url: str = DEFAULT_DATABASE_URL) -> AsyncEngine:
@@ -307,35 +318,45 @@ class Store:
         handoff: Optional[Mapping[str, Any]] = None,
         *,
         now: Optional[dt.datetime] = None,
+        current: Optional[Conversation] = None,
     ) -> TransitionResult:
         """Apply `transition`: the single place where a conversation's state changes.
 
         Optimistic locking: the UPDATE only matches the version that was planned against; when a
         concurrent writer got there first, reload and plan again, so of two simultaneous claims one
-        wins and the other sees "already_claimed". `handoff` is the bot's handoff signal (or just its
-        summary), stored as given; `customer_id` is set from it only when the bot verified the
-        visitor, and cleared otherwise. `agent_id` on the event row is the acting agent, or the agent
-        who held the conversation when no actor is given (e.g. a requeue).
+        wins and the other sees "already_claimed". `current` is the row the caller has just read (the
+        first plan uses it instead of reading it again; a refusal or no-change on it is checked
+        against a fresh read, since only a write proves the version). `handoff` is the bot's handoff
+        signal (or just its summary), stored as given; `customer_id` is set from it only when the bot
+        verified the visitor, and cleared otherwise. `agent_id` on the event row is the acting agent,
+        or the agent who held the conversation when no actor is given (e.g. a requeue). The result
+        carries the conversation after the change, built from what was written (no second read).
         """
         transition = Transition(transition)
-        now = now or self._clock()
+        now = (now or self._clock()).astimezone(dt.timezone.utc)
+        known = current if current is not None and current.id == conversation_id else None
         for _attempt in range(_MAX_ATTEMPTS):
             async with self._writer.begin() as conn:
-                row = await self._load(conn, conversation_id)
-                before = ConversationState(row.state)
-                outcome = plan(before, row.agent_id, transition, agent_id)
-                if outcome is NoChange:
-                    return TransitionResult(_build(Conversation, row), changed=False)
+                row = known if known is not None else _build(Conversation, await self._load(conn, conversation_id))
+                try:
+                    outcome = plan(row.state, row.agent_id, transition, agent_id)
+                except TransitionError:
+                    if known is None:
+                        raise
+                    outcome = None
+                if outcome is None or outcome is NoChange:
+                    if known is not None:  # decided on the caller's copy: decide again on the stored row
+                        known = None
+                        continue
+                    return TransitionResult(row, changed=False, transition=transition)
+                known = None
                 values: Dict[str, Any] = {
                     "state": outcome.state.value,
                     "agent_id": outcome.agent_id,
-                    "version": conversations.c.version + 1,
+                    "version": row.version + 1,
                     "updated_at": now,
+                    "waiting_since": now if outcome.state is ConversationState.WAITING else None,
                 }
-                if outcome.state is ConversationState.WAITING:
-                    values["waiting_since"] = now
-                else:
-                    values["waiting_since"] = None
                 if transition is Transition.ESCALATE:
                     values["escalation_reason"] = reason
                     values["handoff"] = dict(handoff) if handoff is not None else None
@@ -346,19 +367,22 @@ class Store:
                     .values(**values)
                 )
                 if updated.rowcount != 1:
-                    continue  # someone else changed it since we read it: plan again on fresh data
+                    continue  # someone else changed it since it was read: plan again on fresh data
                 await conn.execute(
                     conversation_events.insert().values(
                         conversation_id=conversation_id,
                         transition=transition.value,
-                        from_state=before.value,
+                        from_state=row.state.value,
                         to_state=outcome.state.value,
                         agent_id=agent_id if agent_id is not None else row.agent_id,
                         created_at=now,
                     )
                 )
-                fresh = await self._load(conn, conversation_id)
-            return TransitionResult(_build(Conversation, fresh), changed=True)
+            if "handoff" in values:  # stored as JSON text: hand out what a read would give back
+                values["handoff"] = _json_round_trip(values["handoff"])
+            values["state"] = outcome.state
+            fresh = dataclasses.replace(row, **values)
+            return TransitionResult(fresh, changed=True, transition=transition, previous=row)
         raise ConcurrentUpdate(f"conversation {conversation_id!r} kept changing under {transition.value}")
 
     async def events(self, conversation_id: str) -> List[ConversationEvent]:

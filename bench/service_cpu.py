@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from typing import List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import SECRET, RASA_SECRET, Result, Stack, free_port, message_mix, run_level, wait_http  # noqa: E402
+from bench.load import RASA_SECRET, SECRET, Result, Stack, free_port, message_mix, run_level, wait_http  # noqa: E402
 
 
 async def main_async(args: argparse.Namespace) -> int:

@@ -24,8 +24,16 @@ from liveagent.notify import Emit, Notifier
 from liveagent.presentation import Json
 from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.settings import Settings
-from liveagent.store import (Agent, Conversation, ConversationState, Message, Store, Transition, TransitionError,
-                             TransitionResult)
+from liveagent.store import (
+    Agent,
+    Conversation,
+    ConversationState,
+    Message,
+    Store,
+    Transition,
+    TransitionError,
+    TransitionResult,
+)
 from liveagent.views import Views
 
 logger = logging.getLogger(__name__)

@@ -98,16 +98,17 @@ class Notifier:
             text = copy.text(announcement.status_text) if announcement.status_text else None
             await self.status(conversation, text, **announcement.status_extra)
         if announcement.tell_agent == "holder":
-            self.hub.send(conversation.agent_id, {"type": "state", "conversation": await self.views.brief(conversation)})
+            brief = await self.views.brief(conversation)
+            self.hub.send(conversation.agent_id, {"type": "state", "conversation": brief})
         elif announcement.tell_agent == "previous" and result.previous is not None:
-            self.hub.send(result.previous.agent_id,
-                          {"type": "state", "conversation": await self.views.brief(conversation)})
+            brief = await self.views.brief(conversation)
+            self.hub.send(result.previous.agent_id, {"type": "state", "conversation": brief})
 
     async def broadcast_queue(self, queue: Optional[Sequence[Conversation]] = None) -> None:
         """Every agent gets the queue; everyone waiting learns their new place."""
         waiting = list(queue) if queue is not None else await self.store.queue()
         self.hub.broadcast({"type": "queue", "conversations": await self.views.briefs(waiting)})
-        for conversation, status in zip(waiting, await self.views.waiting_statuses(waiting)):
+        for conversation, status in zip(waiting, await self.views.waiting_statuses(waiting), strict=True):
             await self.emit("status", status, conversation.id)
 
     async def resume_bot(self, conversation_id: str) -> None:

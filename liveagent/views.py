@@ -60,7 +60,8 @@ class Views:
         state = ConversationState(conversation.state)
         if state == ConversationState.WAITING:
             position = await self.store.queue_position(conversation.id) or 1
-            return presentation.status(conversation, position=position, online_agents=len(await self.online_agent_ids()),
+            online = len(await self.online_agent_ids())
+            return presentation.status(conversation, position=position, online_agents=online,
                                        average_handling_minutes=self.average_handling_minutes)
         return presentation.status(conversation, agent_name=await self.agent_name(conversation.agent_id))
 

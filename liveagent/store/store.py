@@ -24,7 +24,7 @@ from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from liveagent.store import migrate
+from liveagent.store import migrate, sqlite_driver
 from liveagent.store.audit import AuditLog
 from liveagent.store.content import ContentLog
 from liveagent.store.logins import LoginFailures
@@ -150,6 +150,11 @@ class Ticket:
 
 T = TypeVar("T")
 
+# The statements of every visitor message, built once (building one costs more than running it on SQLite).
+_FIND_CONVERSATION = sa.select(conversations).where(conversations.c.id == sa.bindparam("conversation_id"))
+_TOUCH_CONVERSATION = conversations.update().where(conversations.c.id == sa.bindparam("conversation_id"))
+_INSERT_MESSAGE = messages.insert()
+
 
 def _build(cls: Type[T], row: Row) -> T:
     values = {f.name: row._mapping[f.name] for f in fields(cls)}  # type: ignore[arg-type]
@@ -198,6 +203,8 @@ def make_engine(database_url: str = DEFAULT_DATABASE_URL) -> AsyncEngine:
         # PRAGMAs for every query (most of the service's ~30 ms per message, measured). A
         # pool keeps them; WAL lets the pooled readers run beside the one writer.
         options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
+        if make_url(database_url).get_driver_name() == "aiosqlite":  # one thread trip per statement, not four
+            options["module"] = sqlite_driver.dbapi()
     else:  # a restarted PostgreSQL leaves dead connections in the pool: test each at checkout
         options = {"pool_pre_ping": True}
     engine = create_async_engine(database_url, **options)
@@ -213,8 +220,12 @@ def make_engine(database_url: str = DEFAULT_DATABASE_URL) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            immediate = connection.get_execution_options().get(_WRITE)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "BEGIN"
+            adapted = connection.connection.dbapi_connection
+            if isinstance(adapted, sqlite_driver.OneTripConnection):
+                adapted.begin_with_next(begin)  # in the same trip as the transaction's first statement
+            else:
+                connection.exec_driver_sql(begin)
 
     return engine
 
@@ -284,14 +295,14 @@ class Store:
     # conversations and the state machine
 
     async def _load(self, conn: AsyncConnection, conversation_id: str) -> Row:
-        row = (await conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id))).first()
+        row = (await conn.execute(_FIND_CONVERSATION, {"conversation_id": conversation_id})).first()
         if row is None:
             raise NotFound(f"conversation {conversation_id!r}")
         return row
 
     async def find_conversation(self, conversation_id: str) -> Optional[Conversation]:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id))).first()
+            row = (await conn.execute(_FIND_CONVERSATION, {"conversation_id": conversation_id})).first()
         return None if row is None else _build(Conversation, row)
 
     async def get_or_create_conversation(
@@ -443,22 +454,13 @@ class Store:
         elif sender == "agent" and kind == "text":
             stamps["last_agent_message_at"] = now
         async with self._writer.begin() as conn:
-            touched = await conn.execute(
-                conversations.update().where(conversations.c.id == conversation_id).values(**stamps)
-            )
+            touched = await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, **stamps})
             if touched.rowcount != 1:
                 raise NotFound(f"conversation {conversation_id!r}")
-            result = await conn.execute(
-                messages.insert().values(
-                    conversation_id=conversation_id,
-                    sender=sender,
-                    kind=kind,
-                    text=text,
-                    payload=payload,
-                    agent_id=agent_id,
-                    created_at=now,
-                )
-            )
+            result = await conn.execute(_INSERT_MESSAGE, {
+                "conversation_id": conversation_id, "sender": sender, "kind": kind, "text": text,
+                "payload": payload, "agent_id": agent_id, "created_at": now,
+            })
             message_id = result.inserted_primary_key[0]
         return Message(message_id, conversation_id, sender, kind, text, payload, agent_id, now)
 

@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load import RASA_SECRET, SECRET, Result, Stack, free_port, message_mix, run_level, wait_http  # noqa: E402
 
-
 PROFILED = """
 import cProfile, sys, time
 from liveagent.__main__ import main
@@ -83,7 +82,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 driver_ms = (time.process_time() - driver_before) * 1000 / answered
                 print(f"{level} visitor(s): {len(result.latencies)} answered, p50 {result.percentile(50):.1f} ms, "
                       f"p95 {result.percentile(95):.1f} ms, errors {result.errors}, empty {result.empty}; "
-                      f"CPU ms per message: service {service_ms:.2f} (event loop {loop_ms:.2f}), driver {driver_ms:.2f}", flush=True)
+                      f"CPU ms per message: service {service_ms:.2f} (event loop {loop_ms:.2f}), "
+                      f"driver {driver_ms:.2f}", flush=True)
             if args.profile:  # SIGINT: Sanic stops, cProfile writes its statistics
                 service.popen.send_signal(signal.SIGINT)
                 service.popen.wait(timeout=30)

@@ -34,7 +34,7 @@ async def create_agent(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     store = await Store.open(settings.database_url)
     try:
-        agent = await store.create_agent(args.username, args.name, password, args.role)
+        agent = await store.agents.create(args.username, args.name, password, args.role)
     except ValueError as error:  # a taken username: said in one line, no traceback
         print(f"Not created: {error}", file=sys.stderr)
         return 1
@@ -59,14 +59,14 @@ async def change_agent(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.command == "set-password":
             assert password is not None
-            agent = await store.set_password(args.username, password)
+            agent = await store.agents.set_password(args.username, password)
             action, done = "agent.password", "New password set"
         elif args.command == "set-role":
-            agent = await store.set_role(args.username, args.role)
+            agent = await store.agents.set_role(args.username, args.role)
             action, done = "agent.role", f"Role set to {args.role}"
         else:
             active = args.command == "activate"
-            agent = await store.set_active(args.username, active)
+            agent = await store.agents.set_active(args.username, active)
             action, done = ("agent.activated", "Activated") if active else ("agent.deactivated", "Deactivated")
         await store.audit.record(action, target=f"agent:{agent.id}", detail={"username": agent.username})
     except NotFound:

@@ -86,7 +86,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
         if settings.demo and settings.demo_password:
             await ensure_demo_agents(app.ctx.store, settings.demo_password)
-        recovered = await app.ctx.store.recover_on_start(dt.datetime.now(dt.timezone.utc))
+        recovered = await app.ctx.store.conversations.recover_on_start(dt.datetime.now(dt.timezone.utc))
         if recovered:
             logger.info("Returned %d chats of offline agents to the queue", recovered)
         app.ctx.editor = EditorService(app.ctx.store, app.ctx.rasa, Path(settings.content_root),
@@ -154,11 +154,11 @@ DEMO_AGENTS = (("aino", "Aino", "agent"), ("ville", "Ville", "supervisor"), ("ee
 
 async def ensure_demo_agents(store: Store, password: str) -> None:
     """Demo mode: the three demo accounts exist (password from LIVEAGENT_DEMO_PASSWORD)."""
-    existing = {agent.username for agent in await store.list_agents()}
+    existing = {agent.username for agent in await store.agents.list()}
     for username, name, role in DEMO_AGENTS:
         if username not in existing:
             with contextlib.suppress(ValueError):  # another replica, starting at the same time, made it
-                await store.create_agent(username, name, password, role)
+                await store.agents.create(username, name, password, role)
 
 
 async def sweep(app: Sanic) -> None:
@@ -172,7 +172,7 @@ async def sweep(app: Sanic) -> None:
         try:
             now = dt.datetime.now(dt.timezone.utc)
             idle = dt.timedelta(seconds=app.ctx.settings.auto_away_seconds)
-            for agent in await app.ctx.store.list_agents(online_only=True):
+            for agent in await app.ctx.store.agents.list(online_only=True):
                 if agent.last_seen_at is not None and now - agent.last_seen_at > idle:
                     await app.ctx.service.set_presence(agent, "away")
             await app.ctx.service.requeue_sweep(now)

@@ -124,7 +124,7 @@ def requires_agent(handler: Callable) -> Callable:
             request.headers.get("X-CSRF-Token", ""), session["csrf"]
         ):
             return error(403, "csrf")
-        agent = await request.app.ctx.store.get_agent(int(session["agent_id"]))
+        agent = await request.app.ctx.store.agents.get(int(session["agent_id"]))
         if agent is None:
             return error(401, "not_logged_in")
         request.ctx.agent = agent

@@ -186,7 +186,7 @@ class ConversationService:
         """Applies ``transition`` (``current``: the row just read, so it is not read again) and,
         when it changed something, has the notifier tell everyone concerned. ``announce=False``
         leaves that to the caller (several transitions announced together)."""
-        result = await self.store.transition(conversation_id, transition, current=current, **details)
+        result = await self.store.conversations.transition(conversation_id, transition, current=current, **details)
         if announce:
             await self.notifier.transitioned(result)
         return result
@@ -208,7 +208,7 @@ class ConversationService:
 
     async def status(self, conversation_id: str) -> Json:
         # Read only: the conversation's row is created by the visitor's first message, not by asking.
-        return await self.views.status(await self.store.find_conversation(conversation_id))
+        return await self.views.status(await self.store.conversations.find(conversation_id))
 
     async def online_agent_ids(self) -> List[int]:
         return await self.views.online_agent_ids()
@@ -234,12 +234,12 @@ class ConversationService:
         spend its own timeout there: its answer would be dropped.) The Socket.IO handler takes its
         place in line before anything that can suspend, so arrival order is kept from the socket on.
         """
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         if conversation.state == ConversationState.CLOSED:
             conversation = (await self._apply(conversation_id, Transition.REOPEN, current=conversation)).conversation
         metadata = self.verified_customer(conversation_id, auth_token)
         if conversation.state != ConversationState.BOT or text == JOIN_QUEUE_PAYLOAD:
-            message = await self.store.add_message(conversation_id, "visitor", "text", text)
+            message = await self.store.messages.add(conversation_id, "visitor", "text", text)
             if text == JOIN_QUEUE_PAYLOAD:
                 await self.escalate(conversation, RASA_UNAVAILABLE, None)
                 return message
@@ -251,7 +251,7 @@ class ConversationService:
             return message
         # The bot answers: the message is stored while Rasa thinks (its reply is stored after it),
         # and "the bot is typing" shows only when the answer takes long enough to notice.
-        stored = asyncio.ensure_future(self.store.add_message(conversation_id, "visitor", "text", text))
+        stored = asyncio.ensure_future(self.store.messages.add(conversation_id, "visitor", "text", text))
         typing = BotTyping(self.emit, conversation_id, self.settings.typing_indicator_delay_seconds)
         try:
             replies = await self.rasa.send(conversation_id, text, metadata)
@@ -291,7 +291,7 @@ class ConversationService:
                 answered = True
                 continue
             if isinstance(custom, dict) and custom.get("contact_request_offer"):
-                current = await self.store.find_conversation(conversation.id)  # an escalation may have moved it
+                current = await self.store.conversations.find(conversation.id)  # an escalation may have moved it
                 await self.notifier.status(current, conversation_id=conversation.id, offer_contact_request=True)
                 answered = True
                 continue
@@ -301,7 +301,7 @@ class ConversationService:
                 continue
             quick_replies = presentation.quick_replies(buttons)
             payload = {"quick_replies": quick_replies} if quick_replies else None
-            message = await self.store.add_message(conversation.id, "bot", "text", text or "", payload)
+            message = await self.store.messages.add(conversation.id, "bot", "text", text or "", payload)
             await self.notifier.message(conversation, message)
             answered = True
         return answered
@@ -314,7 +314,7 @@ class ConversationService:
                 next_open=self.calendar.describe_next_open(now)))
         if not await self.online_agent_ids():
             return Availability(False, "no_agents", copy.text("status.no_agents"))
-        if len(await self.store.queue()) >= self.settings.queue_capacity:
+        if len(await self.store.conversations.queue()) >= self.settings.queue_capacity:
             return Availability(False, "queue_full", copy.text("status.queue_full"))
         return Availability(True, "open")
 
@@ -330,34 +330,34 @@ class ConversationService:
 
     async def visitor_typing(self, conversation_id: str, on: bool) -> None:
         """Tells the agent holding the conversation (if any) that the visitor is typing."""
-        conversation = await self.store.find_conversation(conversation_id)
+        conversation = await self.store.conversations.find(conversation_id)
         if conversation is not None and conversation.agent_id is not None:
             self.hub.send(conversation.agent_id, {"type": "typing", "conversation_id": conversation_id, "on": on})
 
     async def cancel_waiting(self, conversation_id: str) -> None:
-        conversation = await self.store.find_conversation(conversation_id)
+        conversation = await self.store.conversations.find(conversation_id)
         if conversation is None:
             raise TransitionError("not_waiting")  # never written: nothing waits
         await self._apply(conversation_id, Transition.CANCEL, current=conversation)
 
     async def rate(self, conversation_id: str, score: int) -> bool:
         """Stores the visitor's rating; False for a conversation that has no row (nothing to rate)."""
-        if await self.store.find_conversation(conversation_id) is None:
+        if await self.store.conversations.find(conversation_id) is None:
             return False
-        rated = await self.store.set_rating(conversation_id, score)
+        rated = await self.store.conversations.set_rating(conversation_id, score)
         await self.notifier.status(rated, copy.text("status.rating_thanks"))
         return True
 
     async def contact_request(self, conversation_id: str, name: Optional[str], contact: Optional[str],
                               message: Optional[str]) -> bool:
         name, contact, message = (str(v or "").strip()[:500] for v in (name, contact, message))
-        conversation = await self.store.find_conversation(conversation_id)
+        conversation = await self.store.conversations.find(conversation_id)
         if not name or not contact or not message:
             await self.notifier.status(conversation, copy.text("status.contact_request_invalid"),
                                        conversation_id=conversation_id, offer_contact_request=True)
             return False
         # A request from a visitor who never wrote has no conversation row to refer to.
-        await self.store.create_ticket(conversation_id if conversation is not None else None, name, contact, message)
+        await self.store.tickets.create(conversation_id if conversation is not None else None, name, contact, message)
         await self.notifier.status(conversation, copy.text("status.contact_request_received"),
                                    conversation_id=conversation_id)
         self.hub.broadcast({"type": "tickets"})
@@ -377,7 +377,7 @@ class ConversationService:
 
     async def agent_message(self, conversation: Conversation, agent: Agent, text: str) -> Message:
         self._require_holder(conversation, agent)
-        message = await self.store.add_message(conversation.id, "agent", "text", text, agent_id=agent.id)
+        message = await self.store.messages.add(conversation.id, "agent", "text", text, agent_id=agent.id)
         await self.notifier.message(conversation, message)
         try:
             await self.rasa.record_agent_message(conversation.id, text, agent.display_name)
@@ -387,7 +387,7 @@ class ConversationService:
 
     async def note(self, conversation: Conversation, agent: Agent, text: str) -> Message:
         self._require_holder(conversation, agent)
-        message = await self.store.add_message(conversation.id, "agent", "note", text, agent_id=agent.id)
+        message = await self.store.messages.add(conversation.id, "agent", "note", text, agent_id=agent.id)
         await self.notifier.message(conversation, message)
         return message
 
@@ -412,8 +412,8 @@ class ConversationService:
         """Chats whose agent went offline or left the visitor unanswered go back to the queue."""
         now = now or utcnow()
         online = set(await self.online_agent_ids())
-        offline = [a.id for a in await self.store.list_agents() if a.id not in online]
-        stale = await self.store.conversations_needing_requeue(
+        offline = [a.id for a in await self.store.agents.list() if a.id not in online]
+        stale = await self.store.conversations.needing_requeue(
             now, dt.timedelta(seconds=self.settings.unanswered_requeue_seconds), offline)
         results = [await self._apply(c.id, Transition.REQUEUE, current=c, announce=False) for c in stale]
         await self.notifier.transitioned(*results)  # one queue read and broadcast for all of them
@@ -421,7 +421,7 @@ class ConversationService:
 
     async def set_presence(self, agent: Agent, presence: str) -> Agent:
         """Presence change; an agent going offline hands their chats back to the queue."""
-        updated = await self.store.set_presence(agent.id, presence, utcnow())
+        updated = await self.store.agents.set_presence(agent.id, presence, utcnow())
         self.hub.broadcast({"type": "presence", "agent": {"id": updated.id, "display_name": updated.display_name,
                                                           "presence": updated.presence}})
         if presence == "offline":

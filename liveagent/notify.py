@@ -77,7 +77,7 @@ class Notifier:
             return
         queue: Optional[List[Conversation]] = None
         if any(touches_queue(result) for result in changed):
-            queue = await self.store.queue()  # after the transitions: positions as they are now
+            queue = await self.store.conversations.queue()  # after the transitions: positions as they are now
         for result in changed:
             await self._tell(result, queue or [])
         if queue is not None:
@@ -106,7 +106,7 @@ class Notifier:
 
     async def broadcast_queue(self, queue: Optional[Sequence[Conversation]] = None) -> None:
         """Every agent gets the queue; everyone waiting learns their new place."""
-        waiting = list(queue) if queue is not None else await self.store.queue()
+        waiting = list(queue) if queue is not None else await self.store.conversations.queue()
         self.hub.broadcast({"type": "queue", "conversations": await self.views.briefs(waiting)})
         for conversation, status in zip(waiting, await self.views.waiting_statuses(waiting), strict=True):
             await self.emit("status", status, conversation.id)
@@ -135,7 +135,7 @@ class Notifier:
     async def system_message(self, conversation: Conversation, text: str,
                              quick_replies: Optional[List[Json]] = None) -> Message:
         payload = {"quick_replies": quick_replies} if quick_replies else None
-        message = await self.store.add_message(conversation.id, "system", "status", text, payload)
+        message = await self.store.messages.add(conversation.id, "system", "status", text, payload)
         await self.message(conversation, message)
         return message
 

@@ -127,7 +127,7 @@ def requires(right: Right, chat: Optional[Chat] = None) -> Callable[[Callable], 
 async def chat_refusal(request: Request, agent: Any, chat: Chat, conversation_id: str) -> Optional[HTTPResponse]:
     """404 for a conversation that does not exist, 403 for one this agent may not ``chat``; else None."""
     store = request.app.ctx.store
-    conversation = await store.find_conversation(conversation_id)
+    conversation = await store.conversations.find(conversation_id)
     if conversation is None:
         return error(404, "not_found")
     request.ctx.conversation = conversation  # the handler acts on this row (read once per request)
@@ -140,7 +140,7 @@ async def chat_refusal(request: Request, agent: Any, chat: Chat, conversation_id
     # clicked at once; both had it in their queue), never with its content.
     if chat is Chat.CLAIM and state in (ConversationState.WAITING.value, ConversationState.ASSIGNED.value):
         return None
-    if await store.ever_held(conversation_id, agent.id):
+    if await store.conversations.ever_held(conversation_id, agent.id):
         return None
     return error(403, CHAT_REFUSAL)
 
@@ -160,7 +160,7 @@ def socket_requires(right: Right) -> Callable[[Callable], Callable]:
                 await ws.close(code=4403, reason="origin not allowed")
                 return
             session = await load_session(request)  # the session record, not only the cookie
-            agent = await request.app.ctx.store.get_agent(session["agent_id"]) if session else None
+            agent = await request.app.ctx.store.agents.get(session["agent_id"]) if session else None
             if agent is None:
                 await ws.close(code=SESSION_ENDED, reason="not logged in")
                 return

@@ -27,13 +27,13 @@ class Views:
         if agent_id is None:
             return None
         if agent_id not in self._agent_names:
-            agent = await self.store.get_agent(agent_id)
+            agent = await self.store.agents.get(agent_id)
             self._agent_names[agent_id] = agent.display_name if agent else ""
         return self._agent_names[agent_id] or None
 
     async def online_agent_ids(self) -> List[int]:
         """Online accounts that handle chats (an editor's presence never makes a human available)."""
-        return [agent.id for agent in await self.store.list_agents(online_only=True) if may(agent, Right.HANDLE_CHATS)]
+        return [agent.id for agent in await self.store.agents.list(online_only=True) if may(agent, Right.HANDLE_CHATS)]
 
     async def message_json(self, message: Message) -> Json:
         name = await self.agent_name(message.agent_id) if message.sender == "agent" else None
@@ -45,12 +45,12 @@ class Views:
         (``unread``: the agent's counts, when the caller has read them already)."""
         count = 0
         if agent_id is not None:
-            unread = unread if unread is not None else await self.store.unread_counts(agent_id)
+            unread = unread if unread is not None else await self.store.messages.unread_counts(agent_id)
             count = unread.get(conversation.id, 0)
         return presentation.brief(conversation, await self.agent_name(conversation.agent_id), count, utcnow())
 
     async def briefs(self, conversations: Sequence[Conversation], agent_id: Optional[int] = None) -> List[Json]:
-        unread = await self.store.unread_counts(agent_id) if agent_id is not None and conversations else None
+        unread = await self.store.messages.unread_counts(agent_id) if agent_id is not None and conversations else None
         return [await self.brief(c, agent_id, unread) for c in conversations]
 
     async def status(self, conversation: Optional[Conversation]) -> Json:
@@ -59,7 +59,7 @@ class Views:
             return presentation.new_status()
         state = ConversationState(conversation.state)
         if state == ConversationState.WAITING:
-            position = await self.store.queue_position(conversation.id) or 1
+            position = await self.store.conversations.queue_position(conversation.id) or 1
             online = len(await self.online_agent_ids())
             return presentation.status(conversation, position=position, online_agents=online,
                                        average_handling_minutes=self.average_handling_minutes)

@@ -149,7 +149,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationSe
                 after = int(data.get("last_seen_id") or 0)
             except (TypeError, ValueError):
                 after = 0
-            messages = await service.store.messages_after(conversation_id, after, visible_to="visitor")
+            messages = await service.store.messages.after(conversation_id, after, visible_to="visitor")
             history = {"messages": [await service.message_json(m) for m in messages],
                        "status": await service.status(conversation_id)}
         await sio.emit("session_confirm", token, to=sid)  # the token and its history back to back

@@ -49,7 +49,7 @@ def now() -> dt.datetime:
 
 async def _known_agent(request: Request, username: str) -> Any:
     """The agent with this username, for the audit log (None: the typed name is not recorded)."""
-    return next((a for a in await request.app.ctx.store.list_agents() if a.username == username), None)
+    return next((a for a in await request.app.ctx.store.agents.list() if a.username == username), None)
 
 
 def _json_body(request: Request) -> bool:
@@ -100,7 +100,7 @@ async def login(request: Request) -> HTTPResponse:
         response = error(429, "login_delayed")
         response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
         return response
-    agent = await request.app.ctx.store.verify_login(username, password)
+    agent = await request.app.ctx.store.agents.verify_login(username, password)
     if agent is None:
         await backoff.failed(username, address, now())
         known = await _known_agent(request, username)
@@ -149,14 +149,15 @@ async def presence(request: Request) -> HTTPResponse:
 @bp.get("/queue")
 @requires(Right.HANDLE_CHATS)
 async def queue(request: Request) -> HTTPResponse:
-    return json({"conversations": await request.app.ctx.service.briefs(await request.app.ctx.store.queue())})
+    waiting = await request.app.ctx.store.conversations.queue()
+    return json({"conversations": await request.app.ctx.service.briefs(waiting)})
 
 
 @bp.get("/conversations")
 @requires(Right.HANDLE_CHATS)
 async def mine(request: Request) -> HTTPResponse:
     service, agent = request.app.ctx.service, request.ctx.agent
-    conversations = await request.app.ctx.store.assigned_to(agent.id)
+    conversations = await request.app.ctx.store.conversations.assigned_to(agent.id)
     return json({"conversations": await service.briefs(conversations, agent.id)})
 
 
@@ -164,7 +165,7 @@ async def mine(request: Request) -> HTTPResponse:
 @requires(Right.HANDLE_CHATS, chat=Chat.SEE)
 async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     store, service = request.app.ctx.store, request.app.ctx.service
-    messages = await store.messages_after(conversation_id, 0, visible_to="agent")
+    messages = await store.messages.after(conversation_id, 0, visible_to="agent")
     return json({"conversation": await service.brief(request.ctx.conversation, request.ctx.agent.id),
                  "messages": [await service.message_json(m) for m in messages]})
 
@@ -270,20 +271,20 @@ async def read(request: Request, conversation_id: str) -> HTTPResponse:
     message_id = body(request).get("message_id")
     if not row_id(message_id):
         return error(400, "bad_request")
-    await request.app.ctx.store.mark_read(request.ctx.agent.id, conversation_id, message_id)
+    await request.app.ctx.store.messages.mark_read(request.ctx.agent.id, conversation_id, message_id)
     return empty()
 
 
 @bp.get("/agents")
 @requires(Right.HANDLE_CHATS)
 async def agents(request: Request) -> HTTPResponse:
-    return json({"agents": [agent_json(a) for a in await request.app.ctx.store.list_agents()]})
+    return json({"agents": [agent_json(a) for a in await request.app.ctx.store.agents.list()]})
 
 
 @bp.get("/canned")
 @requires(Right.HANDLE_CHATS)
 async def canned(request: Request) -> HTTPResponse:
-    items = await request.app.ctx.store.list_canned_replies()
+    items = await request.app.ctx.store.canned.list()
     return json({"canned": [{"id": c.id, "title": c.title, "text": c.text} for c in items]})
 
 
@@ -303,7 +304,7 @@ async def canned_create(request: Request) -> HTTPResponse:
     values = _canned_input(request)
     if values is None:
         return error(400, "bad_request")
-    item = await request.app.ctx.store.create_canned_reply(*values, updated_by=request.ctx.agent.id)
+    item = await request.app.ctx.store.canned.create(*values, updated_by=request.ctx.agent.id)
     await auditing.record(request, "canned.create", f"canned:{item.id}", {"title": item.title})
     return json({"id": item.id, "title": item.title, "text": item.text}, status=201)
 
@@ -316,7 +317,7 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
         return error(400, "bad_request")
     if not row_id(canned_id):
         return error(404, "not_found")
-    item = await request.app.ctx.store.update_canned_reply(canned_id, *values, updated_by=request.ctx.agent.id)
+    item = await request.app.ctx.store.canned.update(canned_id, *values, updated_by=request.ctx.agent.id)
     if item is None:
         return error(404, "not_found")
     await auditing.record(request, "canned.update", f"canned:{item.id}", {"title": item.title})
@@ -326,7 +327,7 @@ async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
 @bp.delete("/canned/<canned_id:int>")
 @requires(Right.SUPERVISE)
 async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
-    if not row_id(canned_id) or not await request.app.ctx.store.delete_canned_reply(canned_id):
+    if not row_id(canned_id) or not await request.app.ctx.store.canned.delete(canned_id):
         return error(404, "not_found")
     await auditing.record(request, "canned.delete", f"canned:{canned_id}")
     return empty()
@@ -348,19 +349,19 @@ async def tickets(request: Request) -> HTTPResponse:
     if not 1 <= limit <= MAX_TICKET_PAGE or unhandled not in ("0", "1"):
         return error(400, "bad_request")
     store = request.app.ctx.store
-    items, next_before = await store.ticket_page(limit, before, unhandled_only=unhandled == "1")
+    items, next_before = await store.tickets.page(limit, before, unhandled_only=unhandled == "1")
     return json({"tickets": [
         {"id": t.id, "conversation_id": t.conversation_id, "name": t.name, "contact": t.contact,
          "message": t.message, "created_at": t.created_at.isoformat(),
          "handled": t.handled_at is not None} for t in items],
-        "next_before": next_before, "unhandled": await store.count_unhandled_tickets()})
+        "next_before": next_before, "unhandled": await store.tickets.count_unhandled()})
 
 
 @bp.post("/tickets/<ticket_id:int>/handled")
 @requires(Right.HANDLE_CHATS)
 async def ticket_handled(request: Request, ticket_id: int) -> HTTPResponse:
     store = request.app.ctx.store
-    if not row_id(ticket_id) or not await store.mark_ticket_handled(ticket_id, request.ctx.agent.id, now()):
+    if not row_id(ticket_id) or not await store.tickets.mark_handled(ticket_id, request.ctx.agent.id, now()):
         return error(404, "not_found")
     await auditing.record(request, "ticket.handled", f"ticket:{ticket_id}")
     return json({"id": ticket_id, "handled": True})

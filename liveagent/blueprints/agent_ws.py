@@ -27,8 +27,8 @@ async def agent_socket(request: Request, ws: Any) -> None:
     idle = session_idle(app.ctx.settings)
     try:
         service = app.ctx.service
-        await ws.send(json.dumps({"type": "queue", "conversations": await service.briefs(await app.ctx.store.queue())},
-                                 default=str))
+        waiting = await service.briefs(await app.ctx.store.conversations.queue())
+        await ws.send(json.dumps({"type": "queue", "conversations": waiting}, default=str))
         while True:  # Sanic 21.12 websockets are not async-iterable
             raw = await ws.recv()
             if raw is None:
@@ -68,13 +68,13 @@ async def handle(app: Any, agent: Any, raw: Any, client: Any) -> None:
     kind = event.get("type")
     store, service = app.ctx.store, app.ctx.service
     if kind == "ping":
-        await store.touch_agent(agent.id, dt.datetime.now(dt.timezone.utc))
+        await store.agents.touch(agent.id, dt.datetime.now(dt.timezone.utc))
     elif kind == "typing" and isinstance(event.get("conversation_id"), str):
-        conversation = await store.find_conversation(event["conversation_id"])
+        conversation = await store.conversations.find(event["conversation_id"])
         if conversation is not None and conversation.agent_id == agent.id:
             await service.emit("typing", {"who": "agent", "on": bool(event.get("on"))}, conversation.id)
     elif kind == "resume" and isinstance(event.get("after_id"), int):
-        for conversation in await store.assigned_to(agent.id):
-            for message in await store.messages_after(conversation.id, event["after_id"], visible_to="agent"):
+        for conversation in await store.conversations.assigned_to(agent.id):
+            for message in await store.messages.after(conversation.id, event["after_id"], visible_to="agent"):
                 app.ctx.hub.send(agent.id, {"type": "message", "conversation_id": conversation.id,
                                             "message": await service.message_json(message)})

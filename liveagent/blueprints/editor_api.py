@@ -160,7 +160,7 @@ def change_json(change: Any) -> Dict[str, Any]:
 
 async def named_changes(request: Request, topic: Optional[str] = None, limit: int = 100) -> List[Dict[str, Any]]:
     store = request.app.ctx.store
-    names = {agent.id: agent.display_name for agent in await store.list_agents()}
+    names = {agent.id: agent.display_name for agent in await store.agents.list()}
     listed = await store.content.changes(topic=topic, limit=limit)
     return [{**change_json(c), "agent_name": names.get(c.agent_id)} for c in listed]
 

@@ -80,7 +80,7 @@ async def erasure(request: Request) -> HTTPResponse:
     else:
         ids = await store.retention.conversations_of_customer(value)
     for conversation_id in ids:
-        found = await store.find_conversation(conversation_id)
+        found = await store.conversations.find(conversation_id)
         if found is not None and found.state in ACTIVE_STATES:
             return error(409, "erasure_active")
     detail: Dict[str, Any] = {"by": kind,

@@ -1,6 +1,17 @@
-"""Persistence of the live-agent service: the conversation state machine, schema, migrations and Store."""
+"""Persistence of the live-agent service: the conversation state machine, schema, migrations, the
+repositories and the Store that holds them."""
 
+from liveagent.store.engine import DEFAULT_DATABASE_URL, ConcurrentUpdate, NotFound, make_engine
 from liveagent.store.migrate import upgrade
+from liveagent.store.records import (
+    Agent,
+    CannedReply,
+    Conversation,
+    ConversationEvent,
+    Message,
+    Ticket,
+    TransitionResult,
+)
 from liveagent.store.state import (
     ALLOWED,
     Change,
@@ -11,20 +22,7 @@ from liveagent.store.state import (
     TransitionError,
     plan,
 )
-from liveagent.store.store import (
-    DEFAULT_DATABASE_URL,
-    Agent,
-    CannedReply,
-    ConcurrentUpdate,
-    Conversation,
-    ConversationEvent,
-    Message,
-    NotFound,
-    Store,
-    Ticket,
-    TransitionResult,
-    make_engine,
-)
+from liveagent.store.store import Store
 
 __all__ = [
     "ALLOWED",

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actions.privacy import mask_personal_data
+from liveagent.store.engine import Repository, build
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import audit_log
-
-if TYPE_CHECKING:
-    from liveagent.store.store import Writer
 
 MAX_DETAIL_TEXT = 500  # characters of one string in ``detail``
 MAX_PAGE = 200
@@ -48,17 +45,8 @@ def masked(value: Any) -> Any:
     return value
 
 
-def _build(row: Any) -> AuditEntry:
-    return AuditEntry(**{name: row._mapping[name] for name in AuditEntry.__dataclass_fields__})
-
-
 @survives_reconnects
-class AuditLog:
-    def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
-        self._engine = engine
-        self._writer = writer
-        self._clock = clock
-
+class AuditLog(Repository):
     async def record(
         self,
         action: str,
@@ -84,7 +72,7 @@ class AuditLog:
             result = await conn.execute(audit_log.insert().values(**values))
             row = (await conn.execute(
                 sa.select(audit_log).where(audit_log.c.id == result.inserted_primary_key[0]))).one()
-        return _build(row)
+        return build(AuditEntry, row)
 
     async def purge_before(self, cutoff: dt.datetime) -> int:
         """Retention of the log itself (it holds client addresses): entries older than ``cutoff`` go,
@@ -112,4 +100,4 @@ class AuditLog:
         if target:
             query = query.where(audit_log.c.target == target)
         async with self._engine.connect() as conn:
-            return [_build(row) for row in await conn.execute(query)]
+            return [build(AuditEntry, row) for row in await conn.execute(query)]

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence
+from typing import Any, Iterable, List, Optional, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-if TYPE_CHECKING:
-    from liveagent.store.store import Writer
-
+from liveagent.store.engine import Repository, build
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import (
     MISSED_STATUSES,
@@ -78,21 +74,12 @@ class AnsweredQuestion:
     closed_at: dt.datetime
 
 
-def _build(cls: Any, row: Any) -> Any:
-    return cls(**{name: row._mapping[name] for name in cls.__dataclass_fields__})
-
-
 class RunInProgress(RuntimeError):
     """Another publish or rollback is running."""
 
 
 @survives_reconnects
-class ContentLog:
-    def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
-        self._engine = engine
-        self._writer = writer
-        self._clock = clock
-
+class ContentLog(Repository):
     # the change log
 
     async def record_change(self, agent_id: int, topic: str, path: str, summary: str, diff: str) -> ContentChange:
@@ -101,14 +88,14 @@ class ContentLog:
                 agent_id=agent_id, topic=topic, path=path, summary=summary[:500], diff=diff, created_at=self._clock()))
             row = (await conn.execute(sa.select(content_changes).where(
                 content_changes.c.id == result.inserted_primary_key[0]))).one()
-        return _build(ContentChange, row)
+        return build(ContentChange, row)
 
     async def changes(self, topic: Optional[str] = None, limit: int = 100) -> List[ContentChange]:
         query = sa.select(content_changes).order_by(content_changes.c.id.desc()).limit(limit)
         if topic:
             query = query.where(content_changes.c.topic == topic)
         async with self._engine.connect() as conn:
-            return [_build(ContentChange, row) for row in await conn.execute(query)]
+            return [build(ContentChange, row) for row in await conn.execute(query)]
 
     # the missed-messages inbox
 
@@ -119,8 +106,7 @@ class ContentLog:
                 for m in items]
         if not rows:
             return 0
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(missed_messages)
+        insert = self._insert(missed_messages)
         async with self._writer.begin() as conn:
             result = await conn.execute(
                 insert.on_conflict_do_nothing(index_elements=["conversation_id", "event_timestamp"]), rows)
@@ -130,12 +116,12 @@ class ContentLog:
         query = (sa.select(missed_messages).where(missed_messages.c.status == "open")
                  .order_by(missed_messages.c.id.desc()).limit(limit))
         async with self._engine.connect() as conn:
-            return [_build(MissedMessage, row) for row in await conn.execute(query)]
+            return [build(MissedMessage, row) for row in await conn.execute(query)]
 
     async def missed_by_ids(self, ids: Sequence[int]) -> List[MissedMessage]:
         query = sa.select(missed_messages).where(missed_messages.c.id.in_(list(ids))).order_by(missed_messages.c.id)
         async with self._engine.connect() as conn:
-            return [_build(MissedMessage, row) for row in await conn.execute(query)]
+            return [build(MissedMessage, row) for row in await conn.execute(query)]
 
     async def resolve_missed(self, ids: Sequence[int], status: str, agent_id: int,
                              topic: Optional[str] = None) -> int:
@@ -200,7 +186,7 @@ class ContentLog:
                 created_at=self._clock()))
             row = (await conn.execute(sa.select(publish_runs).where(
                 publish_runs.c.id == result.inserted_primary_key[0]))).one()
-        return _build(PublishRun, row)
+        return build(PublishRun, row)
 
     async def update_run(self, run_id: int, **values: Any) -> None:
         if values.get("state") in ("succeeded", "failed"):
@@ -211,7 +197,7 @@ class ContentLog:
     async def runs(self, limit: int = 10) -> List[PublishRun]:
         query = sa.select(publish_runs).order_by(publish_runs.c.id.desc()).limit(limit)
         async with self._engine.connect() as conn:
-            return [_build(PublishRun, row) for row in await conn.execute(query)]
+            return [build(PublishRun, row) for row in await conn.execute(query)]
 
     async def fail_interrupted_runs(self, message: str) -> int:
         """On start: a run still 'running' was cut off by a restart of this service."""

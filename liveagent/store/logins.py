@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from liveagent.store.engine import Repository
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import login_failures
-
-if TYPE_CHECKING:
-    from liveagent.store.store import Writer
 
 
 @dataclass(frozen=True)
@@ -30,16 +26,7 @@ class Failures:
 
 
 @survives_reconnects
-class LoginFailures:
-    def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
-        self._engine = engine
-        self._writer = writer
-        self._clock = clock
-
-    def _insert(self) -> "sa.sql.expression.Insert":
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(login_failures)
-
+class LoginFailures(Repository):
     async def get(self, keys: Iterable[str]) -> Dict[str, Failures]:
         keys = list(keys)
         query = sa.select(login_failures).where(login_failures.c.key.in_(keys))
@@ -53,7 +40,7 @@ class LoginFailures:
         c = login_failures.c
         async with self._writer.begin() as conn:
             for key in keys:
-                insert = self._insert().values(key=key, failures=1, last_failure_at=now, updated_at=now)
+                insert = self._insert(login_failures).values(key=key, failures=1, last_failure_at=now, updated_at=now)
                 fresh = sa.or_(c.last_failure_at.is_(None), c.last_failure_at < now - decay)
                 await conn.execute(insert.on_conflict_do_update(index_elements=[c.key], set_={
                     "failures": sa.case((fresh, 1), else_=c.failures + 1),
@@ -62,7 +49,7 @@ class LoginFailures:
     async def succeed(self, key: str, now: Optional[dt.datetime] = None) -> None:
         """A right password for this key: its failures are forgotten and it is marked known-good."""
         now = now or self._clock()
-        insert = self._insert().values(key=key, failures=0, succeeded_at=now, updated_at=now)
+        insert = self._insert(login_failures).values(key=key, failures=0, succeeded_at=now, updated_at=now)
         async with self._writer.begin() as conn:
             await conn.execute(insert.on_conflict_do_update(index_elements=[login_failures.c.key], set_={
                 "failures": 0, "last_failure_at": None, "succeeded_at": now, "updated_at": now}))

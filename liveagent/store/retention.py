@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from liveagent.store.engine import Repository
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import (
     conversation_events,
@@ -23,9 +24,6 @@ from liveagent.store.schema import (
     read_marks,
     tickets,
 )
-
-if TYPE_CHECKING:
-    from liveagent.store.store import Writer
 
 BATCH = 200  # conversations per delete transaction: short locks, bounded parameter lists
 
@@ -58,12 +56,7 @@ def _expired(cutoff: dt.datetime) -> Any:
 
 
 @survives_reconnects
-class VisitorData:
-    def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
-        self._engine = engine
-        self._writer = writer
-        self._clock = clock
-
+class VisitorData(Repository):
     async def conversations_of_customer(self, customer_id: str) -> List[str]:
         """Conversations in which the bot verified this customer (``conversations.customer_id``)."""
         query = sa.select(conversations.c.id).where(conversations.c.customer_id == customer_id)

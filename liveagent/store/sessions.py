@@ -13,16 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Set
+from typing import Iterable, Optional, Set
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from liveagent.store.engine import Repository
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import SESSION_END_REASONS, agent_sessions, agents
-
-if TYPE_CHECKING:
-    from liveagent.store.store import Writer
 
 KEEP_ENDED = dt.timedelta(days=1)  # ended and expired rows are deleted after this (prune)
 
@@ -32,12 +30,7 @@ def digest(session_id: str) -> str:
 
 
 @survives_reconnects
-class AgentSessions:
-    def __init__(self, engine: AsyncEngine, writer: "Writer", clock: Callable[[], dt.datetime]) -> None:
-        self._engine = engine
-        self._writer = writer
-        self._clock = clock
-
+class AgentSessions(Repository):
     async def start(self, agent_id: int, lifetime: dt.timedelta, now: Optional[dt.datetime] = None) -> str:
         """A new session of ``agent_id``; returns its id (for the cookie only)."""
         now = now or self._clock()

@@ -218,11 +218,11 @@ class RefusingPublisher:
 async def test_after_a_refusal_the_run_shows_its_final_state_and_rollback_follows_the_previous_model(tmp_path):
     from liveagent.editor import EditorService
     from liveagent.store import Store
-    from tests.liveagent.test_store import FAST_HASHER
+    from tests.liveagent.store.common import FAST_HASHER
 
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite", hasher=FAST_HASHER)
     try:
-        agent = await store.create_agent("eeva", "Eeva", "pw-eeva", "editor")
+        agent = await store.agents.create("eeva", "Eeva", "pw-eeva", "editor")
         editor = EditorService(store, None, tmp_path, 60, publisher=RefusingPublisher(tmp_path / "models"))
         (tmp_path / "models").mkdir()
         (tmp_path / "models" / "previous.tar.gz").write_bytes(b"the model before")

@@ -20,7 +20,7 @@ from liveagent.notify import ANNOUNCEMENTS, Notifier
 from liveagent.settings import Settings
 from liveagent.store import Agent, Conversation, ConversationState, Store, Transition, TransitionError
 from liveagent.views import Views
-from tests.liveagent.test_store import FAST_HASHER
+from tests.liveagent.store.common import FAST_HASHER
 
 S, T = ConversationState, Transition
 HANDOFF = {"reason": "visitor_request", "summary": {"intents": ["request_human"], "customer": {"verified": False}}}
@@ -82,13 +82,13 @@ class Desk:
         self.rasa.resumed.clear()
 
     async def agent(self, username: str, display_name: str) -> Agent:
-        agent = await self.store.create_agent(username, display_name, "salasana-pitka", "agent")
-        return await self.store.set_presence(agent.id, "online", dt.datetime.now(dt.timezone.utc))
+        agent = await self.store.agents.create(username, display_name, "salasana-pitka", "agent")
+        return await self.store.agents.set_presence(agent.id, "online", dt.datetime.now(dt.timezone.utc))
 
     async def waiting(self, conversation_id: str) -> Conversation:
-        conversation = await self.store.get_or_create_conversation(conversation_id)
+        conversation = await self.store.conversations.get_or_create(conversation_id)
         await self.service.escalate(conversation, "visitor_request", HANDOFF)
-        found = await self.store.find_conversation(conversation_id)
+        found = await self.store.conversations.find(conversation_id)
         assert found is not None and found.state is S.WAITING
         return found
 
@@ -96,7 +96,7 @@ class Desk:
         return await self.service.claim(await self.waiting(conversation_id), agent)
 
     async def messages(self, conversation_id: str) -> List[str]:
-        return [m.text for m in await self.store.transcript(conversation_id) if m.sender == "system"]
+        return [m.text for m in await self.store.messages.transcript(conversation_id) if m.sender == "system"]
 
 
 @pytest.fixture
@@ -226,26 +226,33 @@ async def test_a_queue_broadcast_reads_the_queue_once(desk):
     for name in ("c1", "c2", "c3"):
         await desk.waiting(name)
     calls: List[str] = []
-    store = desk.store
 
     class Counting:
-        def __getattr__(self, name: str) -> Any:
-            calls.append(name)
-            return getattr(store, name)
+        """The store (or one of its repositories), recording every call made through it."""
 
-    counting: Any = Counting()
+        def __init__(self, target: Any, prefix: str = "") -> None:
+            self.target, self.prefix = target, prefix
+
+        def __getattr__(self, name: str) -> Any:
+            attribute = getattr(self.target, name)
+            if not callable(attribute):
+                return Counting(attribute, f"{name}.")
+            calls.append(self.prefix + name)
+            return attribute
+
+    counting: Any = Counting(desk.store)
     notifier = Notifier(counting, desk.room.emit, desk.hub, desk.rasa, Views(counting, 5))  # type: ignore[arg-type]
     desk.forget()
     await notifier.broadcast_queue()
     assert [s["position"] for _, s, _ in desk.room.emitted] == [1, 2, 3]
-    assert calls == ["queue", "list_agents"]  # no query per waiting visitor
+    assert calls == ["conversations.queue", "agents.list"]  # no query per waiting visitor
 
 
 async def test_an_unchanged_result_tells_nobody(desk):
     aino = await desk.agent("aino", "Aino")
     conversation = await desk.assigned("c1", aino)
     desk.forget()
-    result = await desk.store.transition("c1", T.CLAIM, agent_id=aino.id, current=conversation)
+    result = await desk.store.conversations.transition("c1", T.CLAIM, agent_id=aino.id, current=conversation)
     assert not result.changed
     await desk.service.notifier.transitioned(result)
     assert desk.room.emitted == [] and desk.hub.sent == [] and desk.rasa.resumed == []
@@ -258,8 +265,9 @@ async def test_a_transition_planned_on_a_stale_copy_is_decided_on_the_stored_row
     with pytest.raises(TransitionError) as refused:
         await desk.service.claim(seen, ville)
     assert refused.value.code == "already_claimed"
-    result = await desk.store.transition("c1", T.CLOSE, agent_id=aino.id, current=seen)  # stale version
+    result = await desk.store.conversations.transition("c1", T.CLOSE, agent_id=aino.id, current=seen)  # stale version
     assert result.changed and result.previous.state is S.ASSIGNED and result.conversation.state is S.CLOSED
-    stored = await desk.store.find_conversation("c1")
+    stored = await desk.store.conversations.find("c1")
     assert stored == result.conversation  # what the result says is what a read gives back
-    assert [(e.from_state, e.to_state) for e in await desk.store.events("c1")][-1] == (S.ASSIGNED, S.CLOSED)
+    events = await desk.store.conversations.events("c1")
+    assert (events[-1].from_state, events[-1].to_state) == (S.ASSIGNED, S.CLOSED)

@@ -15,6 +15,7 @@ from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.store import Store
 from liveagent.store import reconnect as reconnect_module
 from tests.integration.conftest import free_port
+from tests.liveagent.databases import postgres_database
 
 
 def fake_rasa(name: str, calls: List[str], delay: float = 0.0) -> web.Application:
@@ -154,20 +155,17 @@ async def test_retrying_gives_up_after_its_time(monkeypatch) -> None:
 @pytest.mark.postgres
 async def test_the_store_survives_its_connections_being_cut(tmp_path) -> None:
     """Every server connection killed (as in a PostgreSQL restart): the next calls still work."""
-    from tests.liveagent.test_store import PG_URL, reset_postgres
-
-    reset_postgres()
-    store = await Store.open(PG_URL)
-    try:
-        conversation = await store.get_or_create_conversation("c" * 32)
-        await store.add_message(conversation.id, "visitor", "text", "ennen katkoa")
-        async with store.engine.connect() as conn:
-            await conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-        await store.add_message(conversation.id, "visitor", "text", "katkon jälkeen")
-        texts = [m.text for m in await store.transcript(conversation.id, visible_to="agent")]
-        assert texts == ["ennen katkoa", "katkon jälkeen"]
-    finally:
-        await store.close()
-        reset_postgres()
+    with postgres_database("replica_clients") as url:
+        store = await Store.open(url)
+        try:
+            conversation = await store.conversations.get_or_create("c" * 32)
+            await store.messages.add(conversation.id, "visitor", "text", "ennen katkoa")
+            async with store.engine.connect() as conn:
+                await conn.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            await store.messages.add(conversation.id, "visitor", "text", "katkon jälkeen")
+            texts = [m.text for m in await store.messages.transcript(conversation.id, visible_to="agent")]
+            assert texts == ["ennen katkoa", "katkon jälkeen"]
+        finally:
+            await store.close()

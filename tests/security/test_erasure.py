@@ -12,7 +12,7 @@ import pytest
 from liveagent.store import Store, Transition
 from tests.integration.conftest import free_port
 from tests.liveagent.conftest import Visitor, escalated
-from tests.liveagent.test_store import FAST_HASHER
+from tests.liveagent.store.common import FAST_HASHER
 
 DONE = "Asiakkaan tiedot poistettiin palvelusta ja botin keskusteluhistoriasta."
 KEPT = ("Asiakkaan tiedot poistettiin palvelusta, mutta botin keskusteluhistoriaan jäi viestejä. "
@@ -99,10 +99,11 @@ async def test_erasure_of_a_customer_covers_all_their_verified_conversations(ser
     store = await Store.open(service.env["LIVEAGENT_DATABASE_URL"], hasher=FAST_HASHER)
     try:
         for conversation_id, customer in (("a" * 32, VERIFIED), ("b" * 32, VERIFIED), ("c" * 32, None)):
-            await store.get_or_create_conversation(conversation_id)
-            await store.transition(conversation_id, Transition.ESCALATE, reason="visitor_request", handoff=customer)
-            await store.add_message(conversation_id, "visitor", "text", "hakemukseni tila?")
-            await store.transition(conversation_id, Transition.CLOSE)
+            await store.conversations.get_or_create(conversation_id)
+            await store.conversations.transition(conversation_id, Transition.ESCALATE, reason="visitor_request",
+                                                 handoff=customer)
+            await store.messages.add(conversation_id, "visitor", "text", "hakemukseni tila?")
+            await store.conversations.transition(conversation_id, Transition.CLOSE)
     finally:
         await store.close()
     ville = await make_agent("ville")

@@ -21,7 +21,7 @@ from liveagent.store import Store, Transition
 from tests.conftest import ROOT
 from tests.integration.conftest import free_port
 from tests.liveagent.conftest import RASA_SECRET, SECRET, wait_http
-from tests.liveagent.test_store import FAST_HASHER
+from tests.liveagent.store.common import FAST_HASHER
 
 OLD, RECENT = "0" * 32, "1" * 32
 
@@ -33,11 +33,12 @@ async def _prepare(database_url: str) -> None:
     try:
         for conversation_id, age in ((OLD, 400), (RECENT, 10)):
             when = now - dt.timedelta(days=age)
-            await store.get_or_create_conversation(conversation_id, now=when)
-            await store.add_message(conversation_id, "visitor", "text", "hetuni on 131052-308T", now=when)
-            await store.transition(conversation_id, Transition.ESCALATE, reason="visitor_request", now=when)
-            await store.transition(conversation_id, Transition.CLOSE, now=when)
-        await store.create_ticket(OLD, "Matti", "040 123 4567", "Soita", now=now - dt.timedelta(days=400))
+            await store.conversations.get_or_create(conversation_id, now=when)
+            await store.messages.add(conversation_id, "visitor", "text", "hetuni on 131052-308T", now=when)
+            await store.conversations.transition(conversation_id, Transition.ESCALATE, reason="visitor_request",
+                                                 now=when)
+            await store.conversations.transition(conversation_id, Transition.CLOSE, now=when)
+        await store.tickets.create(OLD, "Matti", "040 123 4567", "Soita", now=now - dt.timedelta(days=400))
     finally:
         await store.close()
 
@@ -132,8 +133,8 @@ async def old_conversations(tmp_path: Path, count: int) -> Store:
     when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
     for number in range(count):
         conversation_id = f"{number:032x}"
-        await store.get_or_create_conversation(conversation_id, now=when)
-        await store.add_message(conversation_id, "visitor", "text", "hei", now=when)
+        await store.conversations.get_or_create(conversation_id, now=when)
+        await store.messages.add(conversation_id, "visitor", "text", "hei", now=when)
     return store
 
 

@@ -23,6 +23,7 @@ from liveagent.ratelimit import MemoryCounter, RateLimits, SocketLimits
 from liveagent.sessions import SessionSigner
 from liveagent.settings import Settings
 from liveagent.store import Store
+from liveagent.store.engine import Repository
 from liveagent.store.migrate import sync_url
 from liveagent.visitor import register_visitor_handlers
 from tests.conftest import TEST_KEY, make_token
@@ -300,19 +301,22 @@ class FakeSio:
 
 
 class CountingStore:
-    """The real Store, counting every call the service makes to it."""
+    """The real Store, counting every call the service makes to it or its repositories ("messages.add")."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Any, calls: Optional[List[str]] = None, prefix: str = "") -> None:
         self._store = store
-        self.calls: List[str] = []
+        self._prefix = prefix
+        self.calls: List[str] = [] if calls is None else calls
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._store, name)
+        if isinstance(attribute, Repository):
+            return CountingStore(attribute, self.calls, f"{self._prefix}{name}.")
         if not callable(attribute):
             return attribute
 
         def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append(name)
+            self.calls.append(self._prefix + name)
             return attribute(*args, **kwargs)
         return counted
 
@@ -338,7 +342,7 @@ async def test_refused_events_make_no_store_call_and_take_no_lock(tmp_path):
         for _ in range(8):
             await on["user_uttered"]("sid-1", {"message": "moi", "session_id": token})
         accepted = list(store.calls)
-        assert accepted.count("add_message") == 16  # eight messages and their answers
+        assert accepted.count("messages.add") == 16  # eight messages and their answers
         for _ in range(500):
             await on["user_uttered"]("sid-1", {"message": "tulva", "session_id": token})
             await on["visitor_typing"]("sid-1", {"on": True})
@@ -348,7 +352,7 @@ async def test_refused_events_make_no_store_call_and_take_no_lock(tmp_path):
         flood_calls = store.calls[len(accepted):]
         # the buckets' bursts pass (10 typing, 3 ratings, 2 contact requests, 4 more sessions); 2,490 events do not
         assert len(flood_calls) <= 40, flood_calls
-        assert "add_message" not in flood_calls  # not one of the 500 messages
+        assert "messages.add" not in flood_calls  # not one of the 500 messages
         assert len(service.turns) == 0 and service.turns._tails == {}  # no lock or place in line left behind
         notices = [data for event, data, _ in sio.emitted if event == "status" and "state" not in data]
         assert 1 <= len(notices) <= 25  # told once, then at most every few seconds per event
@@ -391,7 +395,7 @@ async def test_open_sockets_per_address_are_capped_and_a_closed_one_frees_its_pl
 async def test_tickets_come_in_pages_newest_first(service, database, make_agent):
     store = await Store.open(database)
     try:
-        created = [await store.create_ticket(None, f"Asiakas {n}", "040 000", "Soittakaa") for n in range(7)]
+        created = [await store.tickets.create(None, f"Asiakas {n}", "040 000", "Soittakaa") for n in range(7)]
     finally:
         await store.close()
     aino = await make_agent("aino")

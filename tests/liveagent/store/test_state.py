@@ -23,7 +23,7 @@ from liveagent.store.state import (
     plan,
 )
 from tests.liveagent.databases import postgres_database
-from tests.liveagent.test_store import FAST_HASHER
+from tests.liveagent.store.common import FAST_HASHER
 
 S, T = ConversationState, Transition
 ANNA, BEN = 1, 2
@@ -176,26 +176,26 @@ class StoreMachine(RuleBasedStateMachine):
             for table in (conversation_events, messages, read_marks, tickets, missed_messages, conversations):
                 await conn.execute(table.delete())
         for conversation_id in CONVERSATION_IDS:
-            await self.store.get_or_create_conversation(conversation_id)
+            await self.store.conversations.get_or_create(conversation_id)
 
     @rule(conversation_id=st.sampled_from(CONVERSATION_IDS), transition=st.sampled_from(list(Transition)),
           who=st.sampled_from([None, 0, 1, 2]))
     def act(self, conversation_id: str, transition: Transition, who: Optional[int]) -> None:
         agent_id = None if who is None else self.agent_ids[who]
-        before = self.run(self.store.find_conversation(conversation_id))
-        events_before = self.run(self.store.events(conversation_id))
+        before = self.run(self.store.conversations.find(conversation_id))
+        events_before = self.run(self.store.conversations.events(conversation_id))
         try:
             expected = plan(before.state, before.agent_id, transition, agent_id)
         except TransitionError as refused:
             expected = refused
         try:
-            result = self.run(self.store.transition(conversation_id, transition, agent_id=agent_id))
+            result = self.run(self.store.conversations.transition(conversation_id, transition, agent_id=agent_id))
         except TransitionError as refused:
             assert isinstance(expected, TransitionError) and refused.code == expected.code in CODES
-            assert self.run(self.store.find_conversation(conversation_id)) == before
-            assert self.run(self.store.events(conversation_id)) == events_before
+            assert self.run(self.store.conversations.find(conversation_id)) == before
+            assert self.run(self.store.conversations.events(conversation_id)) == events_before
             return
-        after, events = result.conversation, self.run(self.store.events(conversation_id))
+        after, events = result.conversation, self.run(self.store.conversations.events(conversation_id))
         if expected is NoChange:
             assert not result.changed and after == before and events == events_before
             return
@@ -210,11 +210,12 @@ class StoreMachine(RuleBasedStateMachine):
     def two_agents_claim_at_once(self, conversation_id: str, first: int, second: int) -> None:
         if first == second:
             return
-        waiting = self.run(self.store.find_conversation(conversation_id)).state is S.WAITING
+        waiting = self.run(self.store.conversations.find(conversation_id)).state is S.WAITING
 
         async def both() -> list:
             return await asyncio.gather(
-                *(self.store.transition(conversation_id, T.CLAIM, agent_id=self.agent_ids[n]) for n in (first, second)),
+                *(self.store.conversations.transition(conversation_id, T.CLAIM, agent_id=self.agent_ids[n])
+                  for n in (first, second)),
                 return_exceptions=True)
 
         outcomes = self.run(both())
@@ -229,8 +230,8 @@ class StoreMachine(RuleBasedStateMachine):
     @invariant()
     def at_most_one_holder_and_every_change_has_its_event(self) -> None:
         for conversation_id in CONVERSATION_IDS:
-            conversation = self.run(self.store.find_conversation(conversation_id))
-            events = self.run(self.store.events(conversation_id))
+            conversation = self.run(self.store.conversations.find(conversation_id))
+            events = self.run(self.store.conversations.events(conversation_id))
             assert (conversation.state is S.ASSIGNED) == (conversation.agent_id is not None)
             assert conversation.version == len(events) >= self.versions[conversation_id]
             self.versions[conversation_id] = conversation.version
@@ -246,7 +247,7 @@ def run_store_machine(database_url: str, examples: int) -> None:
     try:
         store = loop.run_until_complete(Store.open(database_url, hasher=FAST_HASHER))
         try:
-            agent_ids = [loop.run_until_complete(store.create_agent(name, name.title(), f"pw-{name}-123")).id
+            agent_ids = [loop.run_until_complete(store.agents.create(name, name.title(), f"pw-{name}-123")).id
                          for name in AGENT_NAMES]
             run_state_machine_as_test(
                 lambda: StoreMachine(loop, store, agent_ids),

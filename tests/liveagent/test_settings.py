@@ -1,0 +1,21 @@
+"""Settings the service reads from its environment."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_session_settings_and_console_origins():
+    from liveagent.settings import Settings, SettingsError
+
+    base = {"LIVEAGENT_SECRET": "s" * 40, "LUMO_JWT_KEY": "k" * 40, "LUMO_ENV": "demo"}
+    default = Settings.from_env(base)
+    assert (default.session_idle_minutes, default.session_max_hours, default.session_check_seconds) == (30, 10, 5)
+    assert default.console_origins == ("http://localhost:8000",)  # the public URL
+    assert Settings.from_env({**base, "LIVEAGENT_PUBLIC_URL": "https://chat.lumo.example/"}).console_origins == (
+        "https://chat.lumo.example",)
+    listed = Settings.from_env({**base, "LIVEAGENT_CONSOLE_ORIGINS": "https://a.example/, https://b.example"})
+    assert listed.console_origins == ("https://a.example", "https://b.example")
+    for value in ("0", "-1", "soon"):
+        with pytest.raises(SettingsError, match="LIVEAGENT_SESSION_IDLE_MINUTES"):
+            Settings.from_env({**base, "LIVEAGENT_SESSION_IDLE_MINUTES": value})

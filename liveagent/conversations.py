@@ -1,9 +1,10 @@
 """What happens to a conversation: visitor messages, escalation, agents' actions.
 
-Every state change goes through ``Store.transition`` (the one state machine); this module decides
-*when* to call it and tells the parties: visitors through Socket.IO rooms (``emit``), agents
-through the ``AgentHub``. While a conversation is waiting or assigned the bot stays silent, but
-visitor messages still go to Rasa, which records them in its paused tracker.
+Every state change goes through ``Store.transition`` (the one state machine), applied in one
+place (``ConversationService._apply``); this module decides *when*. Who is told what follows from
+the result, in liveagent/notify.py; how it looks, in liveagent/presentation.py. While a
+conversation is waiting or assigned the bot stays silent, but visitor messages still go to Rasa,
+which records them in its paused tracker.
 """
 
 from __future__ import annotations
@@ -12,16 +13,26 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import math
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
-from liveagent import copy
+from liveagent import copy, presentation
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
+from liveagent.notify import Emit, Notifier
+from liveagent.presentation import Json
 from liveagent.rasa_client import RasaClient, RasaUnavailable
-from liveagent.roles import Right, may
 from liveagent.settings import Settings
-from liveagent.store import ConversationState, Store, Transition, TransitionError
+from liveagent.store import (
+    Agent,
+    Conversation,
+    ConversationState,
+    Message,
+    Store,
+    Transition,
+    TransitionError,
+    TransitionResult,
+)
+from liveagent.views import Views
 from lumo_shared.handoff import (
     CONTACT_REQUEST_OFFER_KEY,
     HANDOFF_KEY,
@@ -33,7 +44,6 @@ from lumo_shared.identity import CUSTOMER_METADATA_KEY, sign_customer_id, verify
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[[str, Any, str], Awaitable[None]]
 JOIN_QUEUE_PAYLOAD = "/liveagent_join_queue"
 RASA_UNAVAILABLE = "rasa_unavailable"
 
@@ -81,7 +91,7 @@ class ConversationLocks:
     async def hold(self, conversation_id: str) -> AsyncIterator[None]:
         entry = self._locks.setdefault(conversation_id, [asyncio.Lock(), 0, None])
         task = asyncio.current_task()
-        if entry[2] is task:  # this task holds it already (the visitor handler, then visitor_message)
+        if entry[2] is task:  # this task holds it already
             yield
             return
         entry[1] += 1
@@ -165,115 +175,42 @@ class ConversationService:
         self.hub = hub
         self.calendar = calendar
         self.settings = settings
-        self._agent_names: Dict[int, str] = {}
+        self.views = Views(store, settings.average_handling_minutes)
+        self.notifier = Notifier(store, emit, hub, rasa, self.views)
         self.turns = ConversationLocks()  # visitor messages, one at a time per conversation
 
-    # ---- helpers -------------------------------------------------------------------------
-    async def agent_name(self, agent_id: Optional[int]) -> Optional[str]:
-        if agent_id is None:
-            return None
-        if agent_id not in self._agent_names:
-            agent = await self.store.agents.get(agent_id)
-            self._agent_names[agent_id] = agent.display_name if agent else ""
-        return self._agent_names[agent_id] or None
-
-    async def message_json(self, message: Any) -> Dict[str, Any]:
-        payload = message.payload or {}
-        return {
-            "id": message.id,
-            "sender": message.sender,
-            "kind": message.kind,
-            "text": message.text,
-            "quick_replies": payload.get("quick_replies", []),
-            "agent_name": await self.agent_name(message.agent_id) if message.sender == "agent" else None,
-            "created_at": message.created_at.isoformat(),
-        }
-
-    async def to_visitor(self, conversation_id: str, message: Any) -> None:
-        await self.emit("bot_uttered", await self.message_json(message), conversation_id)
-
-    async def online_agent_ids(self) -> List[int]:
-        """Online accounts that handle chats (an editor's presence never makes a human available)."""
-        return [agent.id for agent in await self.store.agents.list(online_only=True) if may(agent, Right.HANDLE_CHATS)]
-
-    @staticmethod
-    def new_status() -> Dict[str, Any]:
-        """The status of a conversation that has no row yet (the visitor has not written)."""
-        return {"state": ConversationState.BOT.value, "position": None, "wait_minutes": None,
-                "agent_name": None, "text": ""}
-
-    async def status(self, conversation_id: str) -> Dict[str, Any]:
-        # Read only: the conversation's row is created by the visitor's first message, not by asking.
-        conversation = await self.store.conversations.find(conversation_id)
-        result = self.new_status()
-        if conversation is None:
-            return result
-        state = ConversationState(conversation.state)
-        result["state"] = state.value
-        if state == ConversationState.WAITING:
-            position = await self.store.conversations.queue_position(conversation_id) or 1
-            online = max(1, len(await self.online_agent_ids()))
-            wait = max(1, math.ceil(position * self.settings.average_handling_minutes / online))
-            result.update(position=position, wait_minutes=wait)
-            key = "status.waiting_first" if position == 1 else "status.waiting"
-            result["text"] = copy.text(key, position=position, wait_minutes=wait)
-        elif state == ConversationState.ASSIGNED:
-            name = await self.agent_name(conversation.agent_id)
-            result.update(agent_name=name, text=copy.text("status.assigned", agent_name=name))
+    # ---- the one place a transition is applied -------------------------------------------
+    async def _apply(self, conversation_id: str, transition: Transition, *, current: Optional[Conversation] = None,
+                     announce: bool = True, **details: Any) -> TransitionResult:
+        """Applies ``transition`` (``current``: the row just read, so it is not read again) and,
+        when it changed something, has the notifier tell everyone concerned. ``announce=False``
+        leaves that to the caller (several transitions announced together)."""
+        result = await self.store.conversations.transition(conversation_id, transition, current=current, **details)
+        if announce:
+            await self.notifier.transitioned(result)
         return result
 
-    async def send_status(self, conversation_id: str, text: Optional[str] = None, **extra: Any) -> None:
-        status = await self.status(conversation_id)
-        if text is not None:
-            status["text"] = text
-        status.update(extra)
-        await self.emit("status", status, conversation_id)
+    # ---- presentation for the handlers ---------------------------------------------------
+    async def message_json(self, message: Message) -> Json:
+        return await self.views.message_json(message)
 
-    async def system_message(self, conversation_id: str, text: str, quick_replies: Optional[list] = None) -> Any:
-        payload = {"quick_replies": quick_replies} if quick_replies else None
-        message = await self.store.messages.add(conversation_id, "system", "status", text, payload)
-        await self.to_visitor(conversation_id, message)
-        await self.notify_agents_of_message(conversation_id, message)
-        return message
+    async def brief(self, conversation: Conversation, agent_id: Optional[int] = None) -> Json:
+        return await self.views.brief(conversation, agent_id)
 
-    async def notify_agents_of_message(self, conversation_id: str, message: Any) -> None:
-        conversation = await self.store.conversations.find(conversation_id)
-        if conversation is not None and conversation.agent_id is not None:
-            self.hub.send(conversation.agent_id, {"type": "message", "conversation_id": conversation_id,
-                                                  "message": await self.message_json(message)})
+    async def briefs(self, conversations: List[Conversation], agent_id: Optional[int] = None) -> List[Json]:
+        return await self.views.briefs(conversations, agent_id)
 
-    async def broadcast_queue(self) -> None:
-        waiting = await self.store.conversations.queue()
-        self.hub.broadcast({"type": "queue", "conversations": [await self.brief(c) for c in waiting]})
-        # Everyone waiting learns their new position.
-        for conversation in waiting:
-            await self.send_status(conversation.id)
+    @staticmethod
+    def new_status() -> Json:
+        """The status of a conversation that has no row yet (the visitor has not written)."""
+        return presentation.new_status()
 
-    async def brief(self, conversation: Any, agent_id: Optional[int] = None) -> Dict[str, Any]:
-        handoff = conversation.handoff or {}
-        summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
-        waiting_seconds = None
-        if conversation.waiting_since is not None:
-            waiting_seconds = int((utcnow() - conversation.waiting_since).total_seconds())
-        reason = conversation.escalation_reason
-        unread = 0
-        if agent_id is not None:
-            unread = (await self.store.messages.unread_counts(agent_id)).get(conversation.id, 0)
-        return {
-            "id": conversation.id,
-            "state": conversation.state,
-            "agent_id": conversation.agent_id,
-            "agent_name": await self.agent_name(conversation.agent_id),
-            "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
-            "waiting_seconds": waiting_seconds,
-            "reason": reason,
-            "reason_text": copy.lookup(f"reasons.{reason}") or reason,
-            "intents": summary.get("intents", []),
-            "last_messages": summary.get("last_messages", []),
-            "customer": summary.get("customer", {"verified": bool(conversation.customer_id),
-                                                 "customer_id": conversation.customer_id}),
-            "unread": unread,
-        }
+    async def status(self, conversation_id: str) -> Json:
+        # Read only: the conversation's row is created by the visitor's first message, not by asking.
+        return await self.views.status(await self.store.conversations.find(conversation_id))
+
+    async def online_agent_ids(self) -> List[int]:
+        return await self.views.online_agent_ids()
 
     # ---- visitor side --------------------------------------------------------------------
     def verified_customer(self, conversation_id: str, auth_token: Any) -> Dict[str, Any]:
@@ -286,30 +223,26 @@ class ConversationService:
         signed = sign_customer_id(identity.customer_id, conversation_id, self.settings.identity.customer_id_key)
         return {CUSTOMER_METADATA_KEY: signed}
 
-    async def visitor_message(self, conversation_id: str, text: str, auth_token: Any = None) -> Any:
+    async def visitor_message(self, conversation_id: str, text: str, auth_token: Any = None) -> Message:
         """Store the visitor's message and route it by the conversation's state.
 
-        A conversation's messages are handled one at a time, in the order they came: Rasa gets them
-        in the visitor's order and the answers come back in it. (Sent concurrently, a later message
-        could reach Rasa first, and one waiting for Rasa's lock behind a slow turn would spend its
-        own timeout there: its answer would be dropped.) The Socket.IO handler takes the same lock
-        before anything that can suspend, so arrival order is kept from the socket on.
+        The caller holds the conversation's turn (``async with service.turns.line_up(id).hold()``):
+        a conversation's messages are handled one at a time, in the order they came, so Rasa gets
+        them in the visitor's order and the answers come back in it. (Sent concurrently, a later
+        message could reach Rasa first, and one waiting for Rasa's lock behind a slow turn would
+        spend its own timeout there: its answer would be dropped.) The Socket.IO handler takes its
+        place in line before anything that can suspend, so arrival order is kept from the socket on.
         """
-        async with self.turns.hold(conversation_id):
-            return await self._visitor_message(conversation_id, text, auth_token)
-
-    async def _visitor_message(self, conversation_id: str, text: str, auth_token: Any) -> Any:
         conversation = await self.store.conversations.get_or_create(conversation_id)
-        if conversation.state == ConversationState.CLOSED.value:
-            conversation = (await self.store.conversations.transition(conversation_id, Transition.REOPEN)).conversation
-            await self.rasa_resume_quietly(conversation_id)
+        if conversation.state == ConversationState.CLOSED:
+            conversation = (await self._apply(conversation_id, Transition.REOPEN, current=conversation)).conversation
         metadata = self.verified_customer(conversation_id, auth_token)
-        if conversation.state != ConversationState.BOT.value or text == JOIN_QUEUE_PAYLOAD:
+        if conversation.state != ConversationState.BOT or text == JOIN_QUEUE_PAYLOAD:
             message = await self.store.messages.add(conversation_id, "visitor", "text", text)
             if text == JOIN_QUEUE_PAYLOAD:
-                await self.escalate(conversation_id, RASA_UNAVAILABLE, None)
+                await self.escalate(conversation, RASA_UNAVAILABLE, None)
                 return message
-            await self.notify_agents_of_message(conversation_id, message)
+            await self.notifier.message(conversation, message)
             try:  # recorded in Rasa's paused tracker, so the transcript stays whole
                 await self.rasa.record_visitor_message(conversation_id, text, metadata)
             except RasaUnavailable as error:
@@ -325,49 +258,50 @@ class ConversationService:
             logger.warning("Rasa did not answer: %s", error)
             message = await stored
             await typing.stop()
-            await self.offer_queue(conversation_id, copy.text("status.rasa_unavailable"))
+            await self.offer_queue(conversation, copy.text("status.rasa_unavailable"))
             return message
         finally:
             typing.cancel()
         message = await stored
         await typing.stop()
-        if not await self.handle_bot_replies(conversation_id, replies):
+        if not await self.handle_bot_replies(conversation, replies):
             # Rasa ended the turn without a word: a custom action failed (action server down,
             # timed out or erroring; Rasa drops the action's messages) or the bot is paused.
             logger.warning("Rasa answered a visitor message with nothing; apologising")
-            await self.offer_queue(conversation_id, copy.text("status.action_failed"))
+            await self.offer_queue(conversation, copy.text("status.action_failed"))
         return message
 
-    async def offer_queue(self, conversation_id: str, text: str) -> None:
+    async def offer_queue(self, conversation: Conversation, text: str) -> None:
         """``text`` with a "join the queue" button that the service handles itself (no Rasa needed)."""
-        await self.system_message(
-            conversation_id, text,
+        await self.notifier.system_message(
+            conversation, text,
             [{"content_type": "text", "title": copy.text("buttons.join_queue"), "payload": JOIN_QUEUE_PAYLOAD}],
         )
 
-    async def handle_bot_replies(self, conversation_id: str, replies: List[Dict[str, Any]]) -> bool:
-        """Delivers Rasa's answer; False when it had nothing for the visitor."""
+    async def handle_bot_replies(self, conversation: Conversation, replies: List[Dict[str, Any]]) -> bool:
+        """Delivers Rasa's answer to the conversation (in the bot's hands); False when it had nothing
+        for the visitor."""
         answered = False
         for reply in replies:
             custom = reply.get("custom") or {}
             if isinstance(custom, dict) and isinstance(custom.get(HANDOFF_KEY), dict):
                 handoff = custom[HANDOFF_KEY]
-                await self.escalate(conversation_id, str(handoff.get("reason", HandoffReason.VISITOR_REQUEST)), handoff)
+                await self.escalate(conversation, str(handoff.get("reason", HandoffReason.VISITOR_REQUEST)), handoff)
                 answered = True
                 continue
             if isinstance(custom, dict) and custom.get(CONTACT_REQUEST_OFFER_KEY):
-                await self.send_status(conversation_id, offer_contact_request=True)
+                current = await self.store.conversations.find(conversation.id)  # an escalation may have moved it
+                await self.notifier.status(current, conversation_id=conversation.id, offer_contact_request=True)
                 answered = True
                 continue
             text = reply.get("text")
             buttons = reply.get("buttons") or []
             if not text and not buttons:
                 continue
-            quick_replies = [{"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
-                             for b in buttons]
+            quick_replies = presentation.quick_replies(buttons)
             payload = {"quick_replies": quick_replies} if quick_replies else None
-            message = await self.store.messages.add(conversation_id, "bot", "text", text or "", payload)
-            await self.to_visitor(conversation_id, message)
+            message = await self.store.messages.add(conversation.id, "bot", "text", text or "", payload)
+            await self.notifier.message(conversation, message)
             answered = True
         return answered
 
@@ -383,26 +317,15 @@ class ConversationService:
             return Availability(False, AvailabilityReason.QUEUE_FULL, copy.text("status.queue_full"))
         return Availability(True, AvailabilityReason.OPEN)
 
-    async def escalate(self, conversation_id: str, reason: str, handoff: Optional[Dict[str, Any]]) -> None:
+    async def escalate(self, conversation: Conversation, reason: str, handoff: Optional[Dict[str, Any]]) -> None:
         availability = await self.availability()
         if not availability.available:
             # No human can come: the bot must not keep the visitor waiting in silence.
-            await self.rasa_resume_quietly(conversation_id)
-            await self.system_message(conversation_id, availability.text)
-            await self.send_status(conversation_id, availability.text, offer_contact_request=True)
+            await self.notifier.resume_bot(conversation.id)
+            await self.notifier.system_message(conversation, availability.text)
+            await self.notifier.status(conversation, availability.text, offer_contact_request=True)
             return
-        result = await self.store.conversations.transition(
-            conversation_id, Transition.ESCALATE, reason=reason, handoff=handoff
-        )
-        if result.changed:
-            await self.send_status(conversation_id)
-            await self.broadcast_queue()
-
-    async def rasa_resume_quietly(self, conversation_id: str) -> None:
-        try:
-            await self.rasa.resume(conversation_id)
-        except RasaUnavailable as error:
-            logger.warning("Could not resume the bot: %s", error)
+        await self._apply(conversation.id, Transition.ESCALATE, current=conversation, reason=reason, handoff=handoff)
 
     async def visitor_typing(self, conversation_id: str, on: bool) -> None:
         """Tells the agent holding the conversation (if any) that the visitor is typing."""
@@ -411,99 +334,77 @@ class ConversationService:
             self.hub.send(conversation.agent_id, {"type": "typing", "conversation_id": conversation_id, "on": on})
 
     async def cancel_waiting(self, conversation_id: str) -> None:
-        if await self.store.conversations.find(conversation_id) is None:
+        conversation = await self.store.conversations.find(conversation_id)
+        if conversation is None:
             raise TransitionError("not_waiting")  # never written: nothing waits
-        result = await self.store.conversations.transition(conversation_id, Transition.CANCEL)
-        if result.changed:
-            await self.rasa_resume_quietly(conversation_id)
-            await self.system_message(conversation_id, copy.text("status.cancelled"))
-            await self.send_status(conversation_id, copy.text("status.cancelled"))
-            await self.broadcast_queue()
+        await self._apply(conversation_id, Transition.CANCEL, current=conversation)
 
     async def rate(self, conversation_id: str, score: int) -> bool:
         """Stores the visitor's rating; False for a conversation that has no row (nothing to rate)."""
         if await self.store.conversations.find(conversation_id) is None:
             return False
-        await self.store.conversations.set_rating(conversation_id, score)
-        await self.send_status(conversation_id, copy.text("status.rating_thanks"))
+        rated = await self.store.conversations.set_rating(conversation_id, score)
+        await self.notifier.status(rated, copy.text("status.rating_thanks"))
         return True
 
-    async def contact_request(self, conversation_id: str, name: str, contact: str, message: str) -> bool:
+    async def contact_request(self, conversation_id: str, name: Optional[str], contact: Optional[str],
+                              message: Optional[str]) -> bool:
         name, contact, message = (str(v or "").strip()[:500] for v in (name, contact, message))
+        conversation = await self.store.conversations.find(conversation_id)
         if not name or not contact or not message:
-            await self.send_status(conversation_id, copy.text("status.contact_request_invalid"),
-                                   offer_contact_request=True)
+            await self.notifier.status(conversation, copy.text("status.contact_request_invalid"),
+                                       conversation_id=conversation_id, offer_contact_request=True)
             return False
         # A request from a visitor who never wrote has no conversation row to refer to.
-        known = await self.store.conversations.find(conversation_id) is not None
-        await self.store.tickets.create(conversation_id if known else None, name, contact, message)
-        await self.send_status(conversation_id, copy.text("status.contact_request_received"))
+        await self.store.tickets.create(conversation_id if conversation is not None else None, name, contact, message)
+        await self.notifier.status(conversation, copy.text("status.contact_request_received"),
+                                   conversation_id=conversation_id)
         self.hub.broadcast({"type": "tickets"})
         return True
 
-    # ---- agent side ----------------------------------------------------------------------
-    async def claim(self, conversation_id: str, agent: Any) -> Any:
-        result = await self.store.conversations.transition(conversation_id, Transition.CLAIM, agent_id=agent.id)
-        if result.changed:
-            await self.system_message(conversation_id, copy.text("status.assigned", agent_name=agent.display_name))
-            await self.send_status(conversation_id)
-            await self.broadcast_queue()
+    # ---- agent side: ``conversation`` is the row the handler has just read ---------------
+    async def claim(self, conversation: Conversation, agent: Agent) -> Conversation:
+        result = await self._apply(conversation.id, Transition.CLAIM, current=conversation, agent_id=agent.id)
         return result.conversation
 
-    def _require_holder(self, conversation: Any, agent: Any) -> None:
-        if conversation.state != ConversationState.ASSIGNED.value:
+    @staticmethod
+    def _require_holder(conversation: Conversation, agent: Agent) -> None:
+        if conversation.state != ConversationState.ASSIGNED:
             raise TransitionError("not_assigned")
         if conversation.agent_id != agent.id:
             raise TransitionError("not_yours")
 
-    async def agent_message(self, conversation_id: str, agent: Any, text: str) -> Any:
-        conversation = await self.store.conversations.get_or_create(conversation_id)
+    async def agent_message(self, conversation: Conversation, agent: Agent, text: str) -> Message:
         self._require_holder(conversation, agent)
-        message = await self.store.messages.add(conversation_id, "agent", "text", text, agent_id=agent.id)
-        await self.emit("typing", {"who": "agent", "on": False}, conversation_id)
-        await self.to_visitor(conversation_id, message)
-        await self.notify_agents_of_message(conversation_id, message)
+        message = await self.store.messages.add(conversation.id, "agent", "text", text, agent_id=agent.id)
+        await self.notifier.message(conversation, message)
         try:
-            await self.rasa.record_agent_message(conversation_id, text, agent.display_name)
+            await self.rasa.record_agent_message(conversation.id, text, agent.display_name)
         except RasaUnavailable as error:
             logger.warning("Could not record an agent message in Rasa: %s", error)
         return message
 
-    async def note(self, conversation_id: str, agent: Any, text: str) -> Any:
-        conversation = await self.store.conversations.get_or_create(conversation_id)
+    async def note(self, conversation: Conversation, agent: Agent, text: str) -> Message:
         self._require_holder(conversation, agent)
-        message = await self.store.messages.add(conversation_id, "agent", "note", text, agent_id=agent.id)
-        await self.notify_agents_of_message(conversation_id, message)
+        message = await self.store.messages.add(conversation.id, "agent", "note", text, agent_id=agent.id)
+        await self.notifier.message(conversation, message)
         return message
 
-    async def transfer(self, conversation_id: str, agent: Any, to_agent_id: int) -> Any:
-        conversation = await self.store.conversations.get_or_create(conversation_id)
+    async def transfer(self, conversation: Conversation, agent: Agent, to_agent_id: int) -> Conversation:
         self._require_holder(conversation, agent)
         if to_agent_id not in await self.online_agent_ids():
             raise TransitionError("agent_not_online")
-        result = await self.store.conversations.transition(conversation_id, Transition.TRANSFER, agent_id=to_agent_id)
-        name = await self.agent_name(to_agent_id)
-        await self.system_message(conversation_id, copy.text("status.transferred", agent_name=name))
-        await self.send_status(conversation_id)
-        self.hub.send(to_agent_id, {"type": "state", "conversation": await self.brief(result.conversation)})
+        result = await self._apply(conversation.id, Transition.TRANSFER, current=conversation, agent_id=to_agent_id)
         return result.conversation
 
-    async def return_to_bot(self, conversation_id: str, agent: Any) -> Any:
-        conversation = await self.store.conversations.get_or_create(conversation_id)
+    async def return_to_bot(self, conversation: Conversation, agent: Agent) -> Conversation:
         self._require_holder(conversation, agent)
-        result = await self.store.conversations.transition(conversation_id, Transition.RETURN_TO_BOT, agent_id=agent.id)
-        await self.rasa_resume_quietly(conversation_id)
-        await self.system_message(conversation_id, copy.text("status.returned_to_bot"))
-        await self.send_status(conversation_id, copy.text("status.returned_to_bot"))
+        result = await self._apply(conversation.id, Transition.RETURN_TO_BOT, current=conversation, agent_id=agent.id)
         return result.conversation
 
-    async def close(self, conversation_id: str, agent: Any) -> Any:
-        conversation = await self.store.conversations.get_or_create(conversation_id)
+    async def close(self, conversation: Conversation, agent: Agent) -> Conversation:
         self._require_holder(conversation, agent)
-        result = await self.store.conversations.transition(conversation_id, Transition.CLOSE, agent_id=agent.id)
-        await self.rasa_resume_quietly(conversation_id)
-        await self.system_message(conversation_id, copy.text("status.closed"))
-        await self.send_status(conversation_id, copy.text("status.rating_request"), ask_rating=True)
+        result = await self._apply(conversation.id, Transition.CLOSE, current=conversation, agent_id=agent.id)
         return result.conversation
 
     async def requeue_sweep(self, now: Optional[dt.datetime] = None) -> int:
@@ -513,18 +414,11 @@ class ConversationService:
         offline = [a.id for a in await self.store.agents.list() if a.id not in online]
         stale = await self.store.conversations.needing_requeue(
             now, dt.timedelta(seconds=self.settings.unanswered_requeue_seconds), offline)
-        for conversation in stale:
-            previous = conversation.agent_id
-            result = await self.store.conversations.transition(conversation.id, Transition.REQUEUE)
-            if result.changed:
-                position = await self.store.conversations.queue_position(conversation.id) or 1
-                await self.system_message(conversation.id, copy.text("status.requeued", position=position))
-                self.hub.send(previous, {"type": "state", "conversation": await self.brief(result.conversation)})
-        if stale:
-            await self.broadcast_queue()
+        results = [await self._apply(c.id, Transition.REQUEUE, current=c, announce=False) for c in stale]
+        await self.notifier.transitioned(*results)  # one queue read and broadcast for all of them
         return len(stale)
 
-    async def set_presence(self, agent: Any, presence: str) -> Any:
+    async def set_presence(self, agent: Agent, presence: str) -> Agent:
         """Presence change; an agent going offline hands their chats back to the queue."""
         updated = await self.store.agents.set_presence(agent.id, presence, utcnow())
         self.hub.broadcast({"type": "presence", "agent": {"id": updated.id, "display_name": updated.display_name,
@@ -532,5 +426,3 @@ class ConversationService:
         if presence == "offline":
             await self.requeue_sweep()
         return updated
-
-

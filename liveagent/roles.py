@@ -130,6 +130,7 @@ async def chat_refusal(request: Request, agent: Any, chat: Chat, conversation_id
     conversation = await store.conversations.find(conversation_id)
     if conversation is None:
         return error(404, "not_found")
+    request.ctx.conversation = conversation  # the handler acts on this row (read once per request)
     if may(agent, R.SUPERVISE):
         return None
     state = conversation.state

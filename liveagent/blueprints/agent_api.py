@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
-from typing import Any, Dict
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
@@ -13,7 +14,7 @@ from liveagent import auditing
 from liveagent.addresses import request_address
 from liveagent.auth import end_sessions, error, set_cookie, start_session
 from liveagent.roles import Chat, Right, public, requires, rights_of
-from liveagent.store import TransitionError
+from liveagent.store import Agent, Conversation, TransitionError
 from liveagent.validation import row_id, storable
 
 bp = Blueprint("agent_api", url_prefix="/api/agent")
@@ -24,7 +25,7 @@ TRANSITION_STATUS = {"already_claimed": 409, "not_waiting": 409, "not_assigned":
                      "not_yours": 403, "agent_not_online": 409}
 
 
-def agent_json(agent: Any) -> Dict[str, Any]:
+def agent_json(agent: Agent) -> Dict[str, Any]:
     return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
             "role": agent.role, "rights": sorted(right.value for right in rights_of(agent)),
             "presence": agent.presence}
@@ -148,8 +149,8 @@ async def presence(request: Request) -> HTTPResponse:
 @bp.get("/queue")
 @requires(Right.HANDLE_CHATS)
 async def queue(request: Request) -> HTTPResponse:
-    service = request.app.ctx.service
-    return json({"conversations": [await service.brief(c) for c in await request.app.ctx.store.conversations.queue()]})
+    waiting = await request.app.ctx.store.conversations.queue()
+    return json({"conversations": await request.app.ctx.service.briefs(waiting)})
 
 
 @bp.get("/conversations")
@@ -157,61 +158,74 @@ async def queue(request: Request) -> HTTPResponse:
 async def mine(request: Request) -> HTTPResponse:
     service, agent = request.app.ctx.service, request.ctx.agent
     conversations = await request.app.ctx.store.conversations.assigned_to(agent.id)
-    return json({"conversations": [await service.brief(c, agent.id) for c in conversations]})
+    return json({"conversations": await service.briefs(conversations, agent.id)})
 
 
 @bp.get("/conversations/<conversation_id:str>")
 @requires(Right.HANDLE_CHATS, chat=Chat.SEE)
 async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     store, service = request.app.ctx.store, request.app.ctx.service
-    found = await store.conversations.find(conversation_id)
-    if found is None:
-        return error(404, "not_found")
     messages = await store.messages.after(conversation_id, 0, visible_to="agent")
-    return json({"conversation": await service.brief(found, request.ctx.agent.id),
+    return json({"conversation": await service.brief(request.ctx.conversation, request.ctx.agent.id),
                  "messages": [await service.message_json(m) for m in messages]})
 
 
-async def _act(request: Request, conversation_id: str, action: str, *args: Any) -> HTTPResponse:
-    store, service = request.app.ctx.store, request.app.ctx.service
-    if await store.conversations.find(conversation_id) is None:
-        return error(404, "not_found")
-    try:
-        result = await getattr(service, action)(conversation_id, request.ctx.agent, *args)
-    except TransitionError as exc:
-        return transition_error(exc)
-    audited = {"claim": "conversation.claim", "transfer": "conversation.transfer",
-               "return_to_bot": "conversation.return", "close": "conversation.close"}[action]
-    detail = {"to_agent_id": args[0]} if action == "transfer" else None
-    await auditing.record(request, audited, f"conversation:{conversation_id}", detail)
-    return json(await service.brief(result, request.ctx.agent.id))
+def refusals_answered(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+    """A refused transition (``TransitionError``) becomes its HTTP status (``TRANSITION_STATUS``)."""
+
+    @functools.wraps(handler)
+    async def answer(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, *args, **kwargs)
+        except TransitionError as exc:
+            return transition_error(exc)
+
+    return answer
+
+
+async def _acted(request: Request, conversation: Conversation, action: str,
+                 detail: Optional[Dict[str, Any]] = None) -> HTTPResponse:
+    """Audits an agent's action on a conversation and answers with the conversation after it."""
+    await auditing.record(request, action, f"conversation:{conversation.id}", detail)
+    return json(await request.app.ctx.service.brief(conversation, request.ctx.agent.id))
+
+
+# ``request.ctx.conversation``: the row the access check read (roles.requires with ``chat``).
 
 
 @bp.post("/conversations/<conversation_id:str>/claim")
 @requires(Right.HANDLE_CHATS, chat=Chat.CLAIM)
+@refusals_answered
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
-    return await _act(request, conversation_id, "claim")
+    conversation = await request.app.ctx.service.claim(request.ctx.conversation, request.ctx.agent)
+    return await _acted(request, conversation, "conversation.claim")
 
 
 @bp.post("/conversations/<conversation_id:str>/return")
 @requires(Right.HANDLE_CHATS, chat=Chat.ACT)
+@refusals_answered
 async def return_to_bot(request: Request, conversation_id: str) -> HTTPResponse:
-    return await _act(request, conversation_id, "return_to_bot")
+    conversation = await request.app.ctx.service.return_to_bot(request.ctx.conversation, request.ctx.agent)
+    return await _acted(request, conversation, "conversation.return")
 
 
 @bp.post("/conversations/<conversation_id:str>/close")
 @requires(Right.HANDLE_CHATS, chat=Chat.ACT)
+@refusals_answered
 async def close(request: Request, conversation_id: str) -> HTTPResponse:
-    return await _act(request, conversation_id, "close")
+    conversation = await request.app.ctx.service.close(request.ctx.conversation, request.ctx.agent)
+    return await _acted(request, conversation, "conversation.close")
 
 
 @bp.post("/conversations/<conversation_id:str>/transfer")
 @requires(Right.HANDLE_CHATS, chat=Chat.ACT)
+@refusals_answered
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
     to_agent = body(request).get("agent_id")
     if not row_id(to_agent):
         return error(400, "bad_request")
-    return await _act(request, conversation_id, "transfer", to_agent)
+    conversation = await request.app.ctx.service.transfer(request.ctx.conversation, request.ctx.agent, to_agent)
+    return await _acted(request, conversation, "conversation.transfer", {"to_agent_id": to_agent})
 
 
 async def _text(request: Request) -> Any:
@@ -225,34 +239,30 @@ async def _text(request: Request) -> Any:
     return text.strip()
 
 
-async def _post_text(request: Request, conversation_id: str, action: str) -> HTTPResponse:
-    """A reply or an internal note: same checks, different ConversationService call."""
+@bp.post("/conversations/<conversation_id:str>/messages")
+@requires(Right.HANDLE_CHATS, chat=Chat.ACT)
+@refusals_answered
+async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     text = await _text(request)
     if isinstance(text, HTTPResponse):
         return text
-    store, service = request.app.ctx.store, request.app.ctx.service
-    if await store.conversations.find(conversation_id) is None:
-        return error(404, "not_found")
-    try:
-        message = await getattr(service, action)(conversation_id, request.ctx.agent, text)
-    except TransitionError as exc:
-        return transition_error(exc)
-    if action == "note":
-        await auditing.record(request, "conversation.note", f"conversation:{conversation_id}",
-                              {"message_id": message.id, "chars": len(text)})
+    service = request.app.ctx.service
+    message = await service.agent_message(request.ctx.conversation, request.ctx.agent, text)
     return json(await service.message_json(message), status=201)
-
-
-@bp.post("/conversations/<conversation_id:str>/messages")
-@requires(Right.HANDLE_CHATS, chat=Chat.ACT)
-async def reply(request: Request, conversation_id: str) -> HTTPResponse:
-    return await _post_text(request, conversation_id, "agent_message")
 
 
 @bp.post("/conversations/<conversation_id:str>/notes")
 @requires(Right.HANDLE_CHATS, chat=Chat.ACT)
+@refusals_answered
 async def note(request: Request, conversation_id: str) -> HTTPResponse:
-    return await _post_text(request, conversation_id, "note")
+    text = await _text(request)
+    if isinstance(text, HTTPResponse):
+        return text
+    service = request.app.ctx.service
+    message = await service.note(request.ctx.conversation, request.ctx.agent, text)
+    await auditing.record(request, "conversation.note", f"conversation:{conversation_id}",
+                          {"message_id": message.id, "chars": len(text)})
+    return json(await service.message_json(message), status=201)
 
 
 @bp.post("/conversations/<conversation_id:str>/read")
@@ -261,8 +271,6 @@ async def read(request: Request, conversation_id: str) -> HTTPResponse:
     message_id = body(request).get("message_id")
     if not row_id(message_id):
         return error(400, "bad_request")
-    if await request.app.ctx.store.conversations.find(conversation_id) is None:
-        return error(404, "not_found")
     await request.app.ctx.store.messages.mark_read(request.ctx.agent.id, conversation_id, message_id)
     return empty()
 

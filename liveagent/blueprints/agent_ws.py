@@ -27,8 +27,8 @@ async def agent_socket(request: Request, ws: Any) -> None:
     idle = session_idle(app.ctx.settings)
     try:
         service = app.ctx.service
-        await ws.send(json.dumps({"type": "queue", "conversations": [
-            await service.brief(c) for c in await app.ctx.store.conversations.queue()]}, default=str))
+        waiting = await service.briefs(await app.ctx.store.conversations.queue())
+        await ws.send(json.dumps({"type": "queue", "conversations": waiting}, default=str))
         while True:  # Sanic 21.12 websockets are not async-iterable
             raw = await ws.recv()
             if raw is None:

@@ -7,7 +7,9 @@ transaction. Shares the service's engine (``Store.conversations``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import sqlalchemy as sa
@@ -21,6 +23,13 @@ from liveagent.store.schema import agents, conversation_events, conversations
 from liveagent.store.state import ConversationState, NoChange, Transition, TransitionError, plan
 
 _MAX_ATTEMPTS = 20  # optimistic-locking retries; each retry means another writer succeeded
+# Read for every visitor message and transition: built once (building costs more than running it on SQLite).
+_FIND = sa.select(conversations).where(conversations.c.id == sa.bindparam("conversation_id"))
+
+
+def _json_round_trip(value: Any) -> Any:
+    """``value`` as the JSONText column gives it back (schema.JSONText)."""
+    return None if value is None else json.loads(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 def _verified_customer(handoff: Optional[Mapping[str, Any]]) -> Optional[str]:
@@ -41,14 +50,14 @@ class Conversations(Repository):
     """Conversations, their state changes and event trail, the queue and requeueing."""
 
     async def _load(self, conn: AsyncConnection, conversation_id: str) -> Row:
-        row = (await conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id))).first()
+        row = (await conn.execute(_FIND, {"conversation_id": conversation_id})).first()
         if row is None:
             raise NotFound(f"conversation {conversation_id!r}")
         return row
 
     async def find(self, conversation_id: str) -> Optional[Conversation]:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id))).first()
+            row = (await conn.execute(_FIND, {"conversation_id": conversation_id})).first()
         return None if row is None else build(Conversation, row)
 
     async def get_or_create(
@@ -75,35 +84,46 @@ class Conversations(Repository):
         handoff: Optional[Mapping[str, Any]] = None,
         *,
         now: Optional[dt.datetime] = None,
+        current: Optional[Conversation] = None,
     ) -> TransitionResult:
         """Apply `transition`: the single place where a conversation's state changes.
 
         Optimistic locking: the UPDATE only matches the version that was planned against; when a
         concurrent writer got there first, reload and plan again, so of two simultaneous claims one
-        wins and the other sees "already_claimed". `handoff` is the bot's handoff signal (or just its
-        summary), stored as given; `customer_id` is set from it only when the bot verified the
-        visitor, and cleared otherwise. `agent_id` on the event row is the acting agent, or the agent
-        who held the conversation when no actor is given (e.g. a requeue).
+        wins and the other sees "already_claimed". `current` is the row the caller has just read (the
+        first plan uses it instead of reading it again; a refusal or no-change on it is checked
+        against a fresh read, since only a write proves the version). `handoff` is the bot's handoff
+        signal (or just its summary), stored as given; `customer_id` is set from it only when the bot
+        verified the visitor, and cleared otherwise. `agent_id` on the event row is the acting agent,
+        or the agent who held the conversation when no actor is given (e.g. a requeue). The result
+        carries the conversation after the change, built from what was written (no second read;
+        columns no transition writes, such as the message times, are as ``current`` had them).
         """
         transition = Transition(transition)
-        now = now or self._clock()
+        now = (now or self._clock()).astimezone(dt.timezone.utc)
+        known = current if current is not None and current.id == conversation_id else None
         for _attempt in range(_MAX_ATTEMPTS):
             async with self._writer.begin() as conn:
-                row = await self._load(conn, conversation_id)
-                before = ConversationState(row.state)
-                outcome = plan(before, row.agent_id, transition, agent_id)
-                if outcome is NoChange:
-                    return TransitionResult(build(Conversation, row), changed=False)
+                row = known if known is not None else build(Conversation, await self._load(conn, conversation_id))
+                try:
+                    outcome = plan(row.state, row.agent_id, transition, agent_id)
+                except TransitionError:
+                    if known is None:
+                        raise
+                    outcome = None
+                if outcome is None or outcome is NoChange:
+                    if known is not None:  # decided on the caller's copy: decide again on the stored row
+                        known = None
+                        continue
+                    return TransitionResult(row, changed=False, transition=transition)
+                known = None
                 values: Dict[str, Any] = {
                     "state": outcome.state.value,
                     "agent_id": outcome.agent_id,
-                    "version": conversations.c.version + 1,
+                    "version": row.version + 1,
                     "updated_at": now,
+                    "waiting_since": now if outcome.state is ConversationState.WAITING else None,
                 }
-                if outcome.state is ConversationState.WAITING:
-                    values["waiting_since"] = now
-                else:
-                    values["waiting_since"] = None
                 if transition is Transition.ESCALATE:
                     values["escalation_reason"] = reason
                     values["handoff"] = dict(handoff) if handoff is not None else None
@@ -114,19 +134,22 @@ class Conversations(Repository):
                     .values(**values)
                 )
                 if updated.rowcount != 1:
-                    continue  # someone else changed it since we read it: plan again on fresh data
+                    continue  # someone else changed it since it was read: plan again on fresh data
                 await conn.execute(
                     conversation_events.insert().values(
                         conversation_id=conversation_id,
                         transition=transition.value,
-                        from_state=before.value,
+                        from_state=row.state.value,
                         to_state=outcome.state.value,
                         agent_id=agent_id if agent_id is not None else row.agent_id,
                         created_at=now,
                     )
                 )
-                fresh = await self._load(conn, conversation_id)
-            return TransitionResult(build(Conversation, fresh), changed=True)
+            if "handoff" in values:  # stored as JSON text: hand out what a read would give back
+                values["handoff"] = _json_round_trip(values["handoff"])
+            values["state"] = outcome.state
+            fresh = dataclasses.replace(row, **values)
+            return TransitionResult(fresh, changed=True, transition=transition, previous=row)
         raise ConcurrentUpdate(f"conversation {conversation_id!r} kept changing under {transition.value}")
 
     async def events(self, conversation_id: str) -> List[ConversationEvent]:

@@ -24,6 +24,8 @@ from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from liveagent.store.sqlite_driver import OneTripConnection, dbapi
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/liveagent.sqlite"
 SQLITE_POOL_SIZE = 8
 _WRITE = "liveagent_write"  # execution option: on SQLite such transactions start with BEGIN IMMEDIATE
@@ -84,6 +86,8 @@ def make_engine(database_url: str = DEFAULT_DATABASE_URL) -> AsyncEngine:
         # PRAGMAs for every query (most of the service's ~30 ms per message, measured). A
         # pool keeps them; WAL lets the pooled readers run beside the one writer.
         options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
+        if make_url(database_url).get_driver_name() == "aiosqlite":  # one thread trip per statement, not four
+            options["module"] = dbapi()
     else:  # a restarted PostgreSQL leaves dead connections in the pool: test each at checkout
         options = {"pool_pre_ping": True}
     engine = create_async_engine(database_url, **options)
@@ -99,8 +103,12 @@ def make_engine(database_url: str = DEFAULT_DATABASE_URL) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            immediate = connection.get_execution_options().get(_WRITE)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "BEGIN"
+            adapted = connection.connection.dbapi_connection
+            if isinstance(adapted, OneTripConnection):
+                adapted.begin_with_next(begin)  # in the same trip as the transaction's first statement
+            else:
+                connection.exec_driver_sql(begin)
 
     return engine
 

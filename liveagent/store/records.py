@@ -34,8 +34,12 @@ class Conversation:
 
 @dataclass(frozen=True)
 class TransitionResult:
+    """What a transition did: the conversation after it, and (when it changed something) before it."""
+
     conversation: Conversation
     changed: bool  # False for an idempotent repeat: nothing was written
+    transition: Optional[Transition] = None
+    previous: Optional[Conversation] = None  # the row the change was planned against (None: no change)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""How conversations, messages and statuses look to the widget and the agent console (JSON shapes).
+
+Pure functions over the store's dataclasses: what they need that the store must look up (agent
+names, unread counts, queue positions, how many agents are online) is passed in, so they are
+tested without a database. Finnish text comes from the copy file (liveagent/copy.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Dict, List, Optional
+
+from liveagent import copy
+from liveagent.store import Conversation, ConversationState, Message
+
+Json = Dict[str, Any]
+
+
+def message_json(message: Message, agent_name: Optional[str]) -> Json:
+    """A message as the widget and the console show it; ``agent_name`` only for agents' messages."""
+    payload = message.payload or {}
+    return {
+        "id": message.id,
+        "sender": message.sender,
+        "kind": message.kind,
+        "text": message.text,
+        "quick_replies": payload.get("quick_replies", []),
+        "agent_name": agent_name if message.sender == "agent" else None,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def quick_replies(buttons: List[Dict[str, Any]]) -> List[Json]:
+    """Rasa's buttons as the widget's quick replies."""
+    return [{"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
+
+
+def new_status() -> Json:
+    """The status of a conversation that has no row yet (the visitor has not written)."""
+    return {"state": ConversationState.BOT.value, "position": None, "wait_minutes": None,
+            "agent_name": None, "text": ""}
+
+
+def wait_minutes(position: int, online_agents: int, average_handling_minutes: float) -> int:
+    """The visitor's expected wait: the chats ahead of them shared among the agents online."""
+    return max(1, math.ceil(position * average_handling_minutes / max(1, online_agents)))
+
+
+def waiting_status(position: int, online_agents: int, average_handling_minutes: float) -> Json:
+    wait = wait_minutes(position, online_agents, average_handling_minutes)
+    key = "status.waiting_first" if position == 1 else "status.waiting"
+    return {**new_status(), "state": ConversationState.WAITING.value, "position": position, "wait_minutes": wait,
+            "text": copy.text(key, position=position, wait_minutes=wait)}
+
+
+def status(conversation: Optional[Conversation], *, position: Optional[int] = None, online_agents: int = 0,
+           average_handling_minutes: float = 0.0, agent_name: Optional[str] = None) -> Json:
+    """The status line of a conversation: its state, and the queue place and wait, or the agent.
+
+    ``position`` (1-based) and ``online_agents`` matter for a waiting conversation, ``agent_name``
+    for an assigned one.
+    """
+    if conversation is None:
+        return new_status()
+    state = ConversationState(conversation.state)
+    if state == ConversationState.WAITING:
+        return waiting_status(position or 1, online_agents, average_handling_minutes)
+    result = {**new_status(), "state": state.value}
+    if state == ConversationState.ASSIGNED:
+        result.update(agent_name=agent_name, text=copy.text("status.assigned", agent_name=agent_name))
+    return result
+
+
+def brief(conversation: Conversation, agent_name: Optional[str], unread: int, now: dt.datetime) -> Json:
+    """A conversation as the console lists it (queue, own chats, the open chat's header)."""
+    handoff = conversation.handoff or {}
+    summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
+    waiting_seconds = None
+    if conversation.waiting_since is not None:
+        waiting_seconds = int((now - conversation.waiting_since).total_seconds())
+    reason = conversation.escalation_reason
+    return {
+        "id": conversation.id,
+        "state": ConversationState(conversation.state).value,
+        "agent_id": conversation.agent_id,
+        "agent_name": agent_name,
+        "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
+        "waiting_seconds": waiting_seconds,
+        "reason": reason,
+        "reason_text": copy.lookup(f"reasons.{reason}") or reason,
+        "intents": summary.get("intents", []),
+        "last_messages": summary.get("last_messages", []),
+        "customer": summary.get("customer", {"verified": bool(conversation.customer_id),
+                                             "customer_id": conversation.customer_id}),
+        "unread": unread,
+    }

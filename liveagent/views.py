@@ -1,0 +1,74 @@
+"""The presentation's JSON with what it needs from the store: agent names (cached), unread counts,
+queue positions and how many agents are online. The shapes themselves are in liveagent/presentation.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Dict, List, Optional, Sequence
+
+from liveagent import presentation
+from liveagent.presentation import Json
+from liveagent.roles import Right, may
+from liveagent.store import Conversation, ConversationState, Message, Store
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Views:
+    def __init__(self, store: Store, average_handling_minutes: float) -> None:
+        self.store = store
+        self.average_handling_minutes = average_handling_minutes
+        self._agent_names: Dict[int, str] = {}
+
+    async def agent_name(self, agent_id: Optional[int]) -> Optional[str]:
+        """An agent's display name; looked up once per process (names do not change while it runs)."""
+        if agent_id is None:
+            return None
+        if agent_id not in self._agent_names:
+            agent = await self.store.agents.get(agent_id)
+            self._agent_names[agent_id] = agent.display_name if agent else ""
+        return self._agent_names[agent_id] or None
+
+    async def online_agent_ids(self) -> List[int]:
+        """Online accounts that handle chats (an editor's presence never makes a human available)."""
+        return [agent.id for agent in await self.store.agents.list(online_only=True) if may(agent, Right.HANDLE_CHATS)]
+
+    async def message_json(self, message: Message) -> Json:
+        name = await self.agent_name(message.agent_id) if message.sender == "agent" else None
+        return presentation.message_json(message, name)
+
+    async def brief(self, conversation: Conversation, agent_id: Optional[int] = None,
+                    unread: Optional[Dict[str, int]] = None) -> Json:
+        """The console's view of a conversation; with ``agent_id``, that agent's unread count in it
+        (``unread``: the agent's counts, when the caller has read them already)."""
+        count = 0
+        if agent_id is not None:
+            unread = unread if unread is not None else await self.store.messages.unread_counts(agent_id)
+            count = unread.get(conversation.id, 0)
+        return presentation.brief(conversation, await self.agent_name(conversation.agent_id), count, utcnow())
+
+    async def briefs(self, conversations: Sequence[Conversation], agent_id: Optional[int] = None) -> List[Json]:
+        unread = await self.store.messages.unread_counts(agent_id) if agent_id is not None and conversations else None
+        return [await self.brief(c, agent_id, unread) for c in conversations]
+
+    async def status(self, conversation: Optional[Conversation]) -> Json:
+        """The status line of one conversation (its queue place read from the store when it waits)."""
+        if conversation is None:
+            return presentation.new_status()
+        state = ConversationState(conversation.state)
+        if state == ConversationState.WAITING:
+            position = await self.store.conversations.queue_position(conversation.id) or 1
+            online = len(await self.online_agent_ids())
+            return presentation.status(conversation, position=position, online_agents=online,
+                                       average_handling_minutes=self.average_handling_minutes)
+        return presentation.status(conversation, agent_name=await self.agent_name(conversation.agent_id))
+
+    async def waiting_statuses(self, queue: Sequence[Conversation]) -> List[Json]:
+        """The status of every waiting conversation, in queue order, from the one queue read."""
+        if not queue:
+            return []
+        online = len(await self.online_agent_ids())
+        return [presentation.waiting_status(position, online, self.average_handling_minutes)
+                for position in range(1, len(queue) + 1)]

@@ -66,7 +66,7 @@ COMMANDS = {
     "service": [sys.executable, "-m", "liveagent", "serve"],
     "actions": [sys.executable, "-m", "actions.server", "--port", "0"],
     # refused before Rasa is even imported: no model is needed
-    "rasa": [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", "none.tar.gz"],
+    "rasa": [sys.executable, "-m", "rasa_runtime", "--model", "none.tar.gz"],
 }
 
 

@@ -88,7 +88,7 @@ clean:
 	rm -rf models var results .pytest_cache
 
 lint: $(INSTALLED) ## ruff over the project's Python
-	$(VENV)/bin/ruff check actions bench components content liveagent rasa_runtime scripts tests
+	$(VENV)/bin/ruff check actions bench components content liveagent rasa_runtime scripts stack tests
 
 lock: ## re-resolve requirements.txt from requirements.in
 	$(PY) -m pip install --quiet -r requirements.in

@@ -108,6 +108,12 @@ class Process:
     def wait_ready(self, timeout: float = 240) -> None:
         wait_ready([self], timeout)
 
+    def wait(self, timeout: Optional[float] = None) -> int:
+        """Waits until the process exits; returns its exit code (subprocess.TimeoutExpired after ``timeout``)."""
+        if self.popen is None:
+            raise RuntimeError(f"{self.name} was never started")
+        return self.popen.wait(timeout=timeout)
+
     def kill(self) -> None:
         """SIGKILL to the group, then reaped: an abrupt death, as a crash or an OOM kill would be."""
         self.signal(signal.SIGKILL)

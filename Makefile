@@ -23,8 +23,8 @@ run: $(INSTALLED) .env $(MODEL) ## install what is missing, train if needed, sta
 run-prod: $(INSTALLED) .env $(MODEL) $(NGINX) ## production rehearsal: PostgreSQL, Redis, 2 Rasa + 2 service replicas, nginx on :8000
 	$(PY) scripts/prod_stack.py
 
-test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) ## install what is missing and run the whole suite
-	$(PY) -m pytest
+test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) ## install what is missing and run the whole suite (groups side by side)
+	$(PY) scripts/run_tests.py $(PYTEST_ARGS)
 
 install: $(INSTALLED) $(CHROMIUM) $(NGINX) $(VOIKKO_FI)
 

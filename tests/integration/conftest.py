@@ -6,13 +6,14 @@ temporary directory, and is stopped (its whole process group) when its fixture e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -165,12 +166,11 @@ class Service:
             self.process.stop(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def full_stack(tmp_path_factory):
-    """Actions + Rasa + the live-agent service, wired as `make run` wires them (content: a copy)."""
+@contextlib.contextmanager
+def full_stack_running(tmp: Path) -> Iterator[Service]:
+    """Actions + Rasa + the live-agent service in ``tmp``, wired as `make run` wires them (content: a copy)."""
     if not MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
-    tmp = tmp_path_factory.mktemp("full")
     content = content_copy(tmp / "content")
     port = free_port()
     service_url = f"http://127.0.0.1:{port}"
@@ -184,3 +184,10 @@ def full_stack(tmp_path_factory):
     finally:
         service.stop()
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def full_stack(tmp_path_factory) -> Iterator[Service]:
+    """The whole stack the browser tests share (tests that publish a model get their own)."""
+    with full_stack_running(tmp_path_factory.mktemp("full")) as service:
+        yield service

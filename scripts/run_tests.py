@@ -40,6 +40,7 @@ GROUPS: Dict[str, Sequence[str]] = {
     "services": ("tests/production", "tests/liveagent", "tests/security", "tests/actions", "tests/rasa_runtime"),
 }
 LOGS = ROOT / "results" / "tests"
+NOTHING_SELECTED = 5  # pytest's exit code when arguments such as -k select no test of a group
 
 
 def test_paths(tests: Path) -> List[str]:
@@ -107,15 +108,17 @@ def main(argv: Sequence[str]) -> int:
                 print(f"{process.name}: exit code {process.returncode} after {took[process.name]:.0f} s", flush=True)
             time.sleep(0.5)
     finally:
-        stop_all(processes)
+        # SIGINT, as a Ctrl-C: pytest runs its fixtures' teardown, which stops the servers they started
+        stop_all(processes, timeout=120, first_signal=signal.SIGINT)
     if interrupted:
         print("Interrupted; every group stopped.", file=sys.stderr)
         return 130
     codes = {process.name: process.returncode for process in processes}
-    summary = ", ".join(f"{name} {'passed' if codes[name] == 0 else f'FAILED ({codes[name]})'} in {took[name]:.0f} s"
-                        for name in codes)
+    outcome = {0: "passed", NOTHING_SELECTED: "selected no test"}
+    summary = ", ".join(f"{name} {outcome.get(code, f'FAILED (exit code {code})')} in {took[name]:.0f} s"
+                        for name, code in codes.items())
     print(f"\nmake test: {summary}; {time.monotonic() - started:.0f} s in all (logs: {LOGS.relative_to(ROOT)}/)")
-    return 0 if all(code == 0 for code in codes.values()) else 1
+    return 0 if all(code in outcome for code in codes.values()) else 1
 
 
 if __name__ == "__main__":

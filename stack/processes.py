@@ -157,15 +157,15 @@ def wait_ready(processes: Sequence[Process], timeout: float = 240, poll_seconds:
             time.sleep(poll_seconds)
 
 
-def stop_all(processes: Iterable[Process], timeout: float = 20) -> None:
-    """SIGTERM to each running group, wait for all within ``timeout``, SIGKILL what is left.
+def stop_all(processes: Iterable[Process], timeout: float = 20, first_signal: int = signal.SIGTERM) -> None:
+    """SIGTERM (or ``first_signal``) to each running group, wait for all within ``timeout``, SIGKILL what is left.
 
     Processes that were never started or had already exited are skipped (their process group id may
     belong to someone else by now); the groups stopped here lose their leftover children too.
     """
     running_now: List[Process] = [process for process in processes if process.alive()]
     for process in running_now:
-        process.signal(signal.SIGTERM)
+        process.signal(first_signal)
     deadline = time.monotonic() + timeout
     for process in running_now:
         assert process.popen is not None

@@ -12,15 +12,13 @@ password LIVEAGENT_DEMO_PASSWORD in .env (never printed).
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stack.processes import ProcessFailed, running  # noqa: E402
+from stack.processes import supervise  # noqa: E402
 from stack.production import Layout, create_agents, ensure_database, nginx_spec, plan, rehearsal_secrets  # noqa: E402
 
 READY_SECONDS = 300
@@ -47,40 +45,20 @@ def main() -> int:
         print(f"The rehearsal's database is not ready ({layout.pg}): {error}", file=sys.stderr)
         return 1
     processes = plan(layout, env) + [nginx_spec(layout, var / "nginx")]
-    stopping = False
-
-    def on_signal(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        with running(processes, timeout=READY_SECONDS, stop_timeout=20):
-            print(
-                "\n  Lumo production rehearsal is running.\n"
-                f"  Demo site (nginx):  {layout.public_url}/\n"
-                f"  Service replicas:   {', '.join(layout.service_url(i) for i in range(len(layout.services)))}"
-                " (the first also serves the editor)\n"
-                f"  Agents:             {layout.public_url}/agent   users aino, ville (supervisor), eeva (editor),"
-                " password LIVEAGENT_DEMO_PASSWORD in .env\n"
-                "  LUMO_ENV=production: no demo customer login; secrets in var/prod/secrets.env\n"
-                f"  Rasa replicas:      {', '.join(layout.rasa_urls)} (loopback only, JWT)\n"
-                f"  PostgreSQL:         {layout.pg} databases {layout.service_db}, {layout.rasa_db}\n"
-                f"  Redis:              {layout.redis_url}\n"
-                "  Stop:               Ctrl-C\n",
-                flush=True,
-            )
-            while not stopping:
-                for process in processes:
-                    if not process.alive():
-                        print(f"\n{process.name} exited with code {process.returncode}; stopping.", file=sys.stderr)
-                        return 1
-                time.sleep(0.5)
-            return 0
-    except ProcessFailed as error:
-        print(f"\nThe rehearsal did not come up: {error}", file=sys.stderr)
-        return 1
+    banner = (
+        "\n  Lumo production rehearsal is running.\n"
+        f"  Demo site (nginx):  {layout.public_url}/\n"
+        f"  Service replicas:   {', '.join(layout.service_url(i) for i in range(len(layout.services)))}"
+        " (the first also serves the editor)\n"
+        f"  Agents:             {layout.public_url}/agent   users aino, ville (supervisor), eeva (editor),"
+        " password LIVEAGENT_DEMO_PASSWORD in .env\n"
+        "  LUMO_ENV=production: no demo customer login; secrets in var/prod/secrets.env\n"
+        f"  Rasa replicas:      {', '.join(layout.rasa_urls)} (loopback only, JWT)\n"
+        f"  PostgreSQL:         {layout.pg} databases {layout.service_db}, {layout.rasa_db}\n"
+        f"  Redis:              {layout.redis_url}\n"
+        "  Stop:               Ctrl-C\n"
+    )
+    return supervise(processes, banner, "The rehearsal", READY_SECONDS)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ LIVEAGENT_DEMO_PASSWORD in .env, which only its owner can read.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Dict, List
 
@@ -21,7 +19,7 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stack.processes import Process, ProcessFailed, running  # noqa: E402
+from stack.processes import Process, supervise  # noqa: E402
 
 MODEL = ROOT / "models" / "lumo.tar.gz"
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
@@ -65,28 +63,7 @@ def main() -> int:
     env = {**os.environ, **{k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     (ROOT / "var").mkdir(exist_ok=True)
-    interrupted = False
-
-    def on_signal(signum: int, _frame: object) -> None:
-        nonlocal interrupted
-        interrupted = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        with running(processes(env), timeout=READY_SECONDS) as procs:
-            print(banner(), flush=True)
-            while not interrupted:
-                for process in procs:
-                    if not process.alive():
-                        print(f"\n{process.name} exited with code {process.returncode}; stopping.", file=sys.stderr)
-                        return 1
-                time.sleep(0.5)
-            print("\nStopping...", flush=True)
-            return 0
-    except ProcessFailed as error:
-        print(f"\nThe stack did not come up: {error}; see the output above.", file=sys.stderr)
-        return 1
+    return supervise(processes(env), banner(), "The stack", READY_SECONDS)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -190,3 +191,32 @@ def running(processes: Sequence[Process], timeout: float = 240, stop_timeout: fl
         yield processes
     finally:
         stop_all(list(reversed(processes)), stop_timeout)
+
+
+def supervise(processes: Sequence[Process], banner: str, what: str, ready_timeout: float = 240) -> int:
+    """`make run` and `make run-prod`: start ``processes``, print ``banner`` once every one is ready, keep
+    them until Ctrl-C (SIGINT), SIGTERM or the exit of any of them, then stop them all. Returns the exit code."""
+    stopping = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with running(processes, timeout=ready_timeout):
+            print(banner, flush=True)
+            while not stopping:
+                for process in processes:
+                    if not process.alive():
+                        print(f"\n{process.name} exited with code {process.returncode}; stopping.", file=sys.stderr)
+                        return 1
+                time.sleep(0.5)
+            print("\nStopping...", flush=True)
+            return 0
+    except ProcessFailed as error:
+        print(f"\n{what} did not come up: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

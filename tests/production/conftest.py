@@ -123,8 +123,10 @@ class Production:
         wait_ready([process], timeout=240)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def production(tmp_path_factory) -> Production:
+    """The rehearsal's processes for one module (test_replicas.py): stopped when it ends, not at the end of
+    the whole run (its services sweep every second)."""
     if not prod_stack.MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
     fresh_databases()

@@ -12,8 +12,9 @@ finish well before one. The groups share nothing a test needs for itself:
 Each group has its own pytest temporary directory and cache; free ports come from the kernel
 (stack.processes.free_port). Every directory with tests must be in exactly one group (checked at
 start, so a new directory is never silently left out). Each group's output goes to
-results/tests/<group>.log and is printed when the group ends; the exit code is 0 only when every
-group passed. Arguments are passed to every group's pytest (e.g. `-x`, `-k name`, `--durations=40`);
+results/tests/<group>.log and is printed when the group ends (each test's time is in
+results/tests/<group>.xml, JUnit); the exit code is 0 only when every group passed. Arguments are
+passed to every group's pytest (e.g. `-x`, `-k name`, `--durations=40`);
 `--serial` runs the groups one after the other (to measure a group alone).
 
 Usage: python scripts/run_tests.py [--serial] [pytest arguments]
@@ -66,7 +67,7 @@ def check_groups(groups: Dict[str, Sequence[str]], paths: Sequence[str]) -> List
 
 def group_process(name: str, members: Sequence[str], pytest_args: Sequence[str], temp: Path) -> Process:
     command = [sys.executable, "-m", "pytest", *members, f"--basetemp={temp / name}",
-               "-o", f"cache_dir=.pytest_cache/{name}", *pytest_args]
+               "-o", f"cache_dir=.pytest_cache/{name}", f"--junitxml={LOGS / name}.xml", *pytest_args]
     return Process(f"tests:{name}", command, dict(os.environ), log=LOGS / f"{name}.log")
 
 

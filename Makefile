@@ -26,8 +26,8 @@ run: $(INSTALLED) .env $(MODEL) $(WIDGET) ## install what is missing, train if n
 run-prod: $(INSTALLED) .env $(MODEL) $(NGINX) $(WIDGET) ## production rehearsal: PostgreSQL, Redis, 2 Rasa + 2 service replicas, nginx on :8000
 	$(PY) scripts/prod_stack.py
 
-test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) $(WIDGET) ## install what is missing and run the whole suite
-	$(PY) -m pytest
+test: $(INSTALLED) $(MODEL) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) $(WIDGET) ## install what is missing and run the whole suite (groups side by side)
+	$(PY) scripts/run_tests.py $(PYTEST_ARGS)
 
 install: $(INSTALLED) $(CHROMIUM) $(NGINX) $(VOIKKO_FI) $(NODE_TOOLS)
 
@@ -103,7 +103,7 @@ clean:
 	rm -rf models var results .pytest_cache
 
 lint: $(INSTALLED) ## ruff over the project's Python
-	$(VENV)/bin/ruff check actions bench components content liveagent lumo_shared rasa_runtime scripts tests
+	$(VENV)/bin/ruff check actions bench components content liveagent lumo_shared rasa_runtime scripts stack tests
 
 lock: ## re-resolve requirements.txt from requirements.in
 	$(PY) -m pip install --quiet -r requirements.in

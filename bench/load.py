@@ -4,7 +4,7 @@ Targets (issue 5), on the same machine in the same run:
 - plain: `rasa run` (REST channel) serving a model trained with Rasa's default configuration
   (bench/configs/rasa_default.yml: default pipeline AND default policies) on our data, with our
   action server;
-- full: widget protocol (Socket.IO) -> live-agent service -> our Rasa (scripts/rasa_server.py) ->
+- full: widget protocol (Socket.IO) -> live-agent service -> our Rasa (python -m rasa_runtime) ->
   action server, as `make run` wires them;
 - direct: the same Rasa of ours over its REST channel, without the service: full - direct is what
   the service's hop costs.
@@ -49,6 +49,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.nlu_eval import HELDOUT, HELDOUT_TYPOS, load_examples  # noqa: E402
 from bench.report import write_section  # noqa: E402
+from stack.processes import Process, free_port, start, stop_all  # noqa: E402
+from stack.processes import wait_ready as wait_until_ready  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CHARTS = ROOT / "bench" / "charts"
@@ -67,60 +69,42 @@ KINDS = ("plain", "direct", "full")
 # -- processes ---------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
+def rss_mb(process: Process) -> Tuple[float, float]:
+    """(current, peak) resident memory in MB, from /proc."""
+    values = {}
+    try:
+        with open(f"/proc/{process.pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                key, _, rest = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    values[key] = int(rest.split()[0]) / 1024
+    except OSError:
+        return 0.0, 0.0
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+
+def tensorflow_loaded(process: Process) -> bool:
+    """Whether TensorFlow's libraries are mapped into the process."""
+    try:
+        with open(f"/proc/{process.pid}/maps", encoding="ascii", errors="replace") as handle:
+            return any("site-packages/tensorflow/" in line for line in handle)
+    except OSError:
+        return False
 
 
-@dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen
-    started: float
-
-    def rss_mb(self) -> Tuple[float, float]:
-        """(current, peak) resident memory in MB, from /proc."""
-        values = {}
-        try:
-            with open(f"/proc/{self.popen.pid}/status", encoding="ascii") as handle:
-                for line in handle:
-                    key, _, rest = line.partition(":")
-                    if key in ("VmRSS", "VmHWM"):
-                        values[key] = int(rest.split()[0]) / 1024
-        except OSError:
-            return 0.0, 0.0
-        return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
-
-    def tensorflow_loaded(self) -> bool:
-        """Whether TensorFlow's libraries are mapped into the process."""
-        try:
-            with open(f"/proc/{self.popen.pid}/maps", encoding="ascii", errors="replace") as handle:
-                return any("site-packages/tensorflow/" in line for line in handle)
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the process (all its threads), from /proc."""
-        try:
-            with open(f"/proc/{self.popen.pid}/stat", encoding="ascii") as handle:
-                fields = handle.read().rpartition(")")[2].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(process: Process) -> float:
+    """User + system CPU time of the process (all its threads), from /proc."""
+    try:
+        with open(f"/proc/{process.pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Stack:
+    """The benchmark's processes (stack/processes.py), each logging to the run's temporary directory."""
+
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.procs: List[Process] = []
@@ -130,37 +114,19 @@ class Stack:
                     "RASA_JWT_SECRET": RASA_SECRET, "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
                     "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
-    def start(self, name: str, command: List[str], env: Optional[Dict[str, str]] = None) -> Process:
-        log = (self.tmp / f"{name}.log").open("w")
-        popen = subprocess.Popen(command, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
-                                 stderr=subprocess.STDOUT)
-        process = Process(name, popen, time.monotonic())
+    def start(self, name: str, command: List[str], env: Optional[Dict[str, str]] = None,
+              ready_url: Optional[str] = None) -> Process:
+        process = start(name, command, {**self.env, **(env or {})}, ready_url, self.tmp / f"{name}.log")
         self.procs.append(process)
         return process
 
     def stop(self) -> None:
-        for process in self.procs:
-            if process.popen.poll() is None:
-                process.popen.terminate()
-        for process in self.procs:
-            try:
-                process.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.popen.kill()
+        stop_all(self.procs)
 
 
-async def wait_http(url: str, process: Process, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.popen.poll() is not None:
-                raise RuntimeError(f"{process.name} exited; see its log")
-            try:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)):
-                    return
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-                await asyncio.sleep(0.3)
-    raise RuntimeError(f"{url} not ready")
+async def wait_ready(process: Process, timeout: float = 300) -> None:
+    """Until the process answers its ready URL (in a thread: the event loop keeps running)."""
+    await asyncio.to_thread(wait_until_ready, [process], timeout)
 
 
 def endpoints_file(tmp: Path, actions_port: int) -> Path:
@@ -221,8 +187,8 @@ async def footprint(url: str, process: Process, texts: List[str]) -> Footprint:
                     answered += response.status == 200
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
                 pass
-    rss, peak = process.rss_mb()
-    return Footprint(start_seconds, rss, peak, process.tensorflow_loaded(), len(texts), answered)
+    rss, peak = rss_mb(process)
+    return Footprint(start_seconds, rss, peak, tensorflow_loaded(process), len(texts), answered)
 
 
 # -- drivers ---------------------------------------------------------------------------------------------
@@ -477,7 +443,7 @@ async def first_answer(kind: str, url: str, process: Process) -> float:
     while time.monotonic() < deadline:
         result = await run_level(kind, url, 1, 0.01, ["moi"])
         if result.latencies:
-            return time.monotonic() - process.started
+            return time.monotonic() - process.started_at
         await asyncio.sleep(0.5)
     raise RuntimeError(f"{kind}: no answer")
 
@@ -553,8 +519,9 @@ async def main_async(args: argparse.Namespace) -> int:
         stack = Stack(tmp)
         try:
             actions_port, plain_port, rasa_port, service_port = (free_port() for _ in range(4))
-            actions = stack.start("actions", [sys.executable, "-m", "actions.server", "--port", str(actions_port)])
-            await wait_http(f"http://127.0.0.1:{actions_port}/health", actions)
+            actions = stack.start("actions", [sys.executable, "-m", "actions.server", "--port", str(actions_port)],
+                                  ready_url=f"http://127.0.0.1:{actions_port}/health")
+            await wait_ready(actions)
             endpoints = str(endpoints_file(tmp, actions_port))
             plain_url = f"http://127.0.0.1:{plain_port}"
             distinct_texts = footprint_texts(args.footprint_messages)
@@ -567,11 +534,11 @@ async def main_async(args: argparse.Namespace) -> int:
                 print(footprints["plain"].line("plain rasa run"), flush=True)
                 if args.footprint_only:
                     plain.stop()  # the next start-up gets the machine to itself
-            rasa = stack.start("rasa", [sys.executable, "scripts/rasa_server.py", "--model", str(OURS), "--port",
+            rasa = stack.start("rasa", [sys.executable, "-m", "rasa_runtime", "--model", str(OURS), "--port",
                                         str(rasa_port), "--interface", "127.0.0.1", "--endpoints", endpoints],
                                dict(item.split("=", 1) for item in args.rasa_env))
             footprints["ours"] = await footprint(f"http://127.0.0.1:{rasa_port}", rasa, distinct_texts)
-            print(footprints["ours"].line("our Rasa (scripts/rasa_server.py)"), flush=True)
+            print(footprints["ours"].line("our Rasa (python -m rasa_runtime)"), flush=True)
             if args.footprint_only:
                 return 0
             service_url = f"http://127.0.0.1:{service_port}"
@@ -584,8 +551,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
                 "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_LIMIT_SESSION_REQUESTS": "0",
                 "LIVEAGENT_MAX_SOCKETS_PER_ADDRESS": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
-            })
-            await wait_http(f"{service_url}/health", service)
+            }, ready_url=f"{service_url}/health")
+            await wait_ready(service)
             full_start = await first_answer("full", service_url, service)
 
             results: Dict[Tuple[str, int], Result] = {}
@@ -595,15 +562,15 @@ async def main_async(args: argparse.Namespace) -> int:
                     if kind not in args.kinds:
                         continue
                     print(f"{kind}: {level} visitors for {args.seconds:.0f} s ...", flush=True)
-                    before = {p.name: p.cpu_seconds() for p in stack.procs}
+                    before = {p.name: cpu_seconds(p) for p in stack.procs}
                     driver_before = time.process_time()
                     results[(kind, level)] = result = await run_level(kind, url, level, args.seconds, texts)
-                    result.cpu = {p.name: p.cpu_seconds() - before[p.name] for p in stack.procs}
+                    result.cpu = {p.name: cpu_seconds(p) - before[p.name] for p in stack.procs}
                     result.cpu["driver"] = time.process_time() - driver_before
             to_agent, to_visitor = Result(), Result()
             if args.relay_chats:
                 to_agent, to_visitor = await relay(service_url, args.relay_chats)
-            memory = {p.name: p.rss_mb() for p in stack.procs}
+            memory = {p.name: rss_mb(p) for p in stack.procs}
         finally:
             stack.stop()
 
@@ -661,7 +628,7 @@ async def main_async(args: argparse.Namespace) -> int:
         f"{args.footprint_messages} distinct messages sent one after another (issue 12: at most 800 MB, "
         "first answer within 20 s):",
         footprints["plain"].line("plain rasa run (default config)"),
-        footprints["ours"].line("our Rasa (scripts/rasa_server.py)"),
+        footprints["ours"].line("our Rasa (python -m rasa_runtime)"),
         f"- the service: first answer through it {full_start:.1f} s after its start", train_line, "",
         *charts(levels, results), "", summary,
     ])

@@ -1,7 +1,7 @@
 """Train and publish: validate -> train -> regression gate -> load into the running Rasa, or nothing.
 
 The running bot is touched only in the last step and only after every gate passed: Rasa loads the
-candidate model (`PUT /model`; scripts/rasa_server.py loads it in a worker thread, so visitors are
+candidate model (`PUT /model`; rasa_runtime/model_loading.py loads it in a worker thread, so visitors are
 answered by the old model until the swap) and only then do the files move:
 
     models/lumo.tar.gz       the model that answers visitors (and that a restart loads)

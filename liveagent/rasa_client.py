@@ -121,7 +121,7 @@ class RasaClient:
     async def load_model(self, model_path: str, timeout_seconds: float = 300.0) -> None:
         """Have every Rasa replica answer with the model file at ``model_path`` (a path on Rasa's machine).
 
-        Rasa keeps answering with the old model until the new one is loaded (scripts/rasa_server.py).
+        Rasa keeps answering with the old model until the new one is loaded (rasa_runtime/model_loading.py).
         The replicas load one after the other, so at least one keeps serving at full speed.
         """
         for base in self._bases:

@@ -7,7 +7,7 @@ default). A hung action server would hold the turn for five minutes; after one m
 expires, the conversation's next message runs at the same time, both write the tracker and one
 turn is lost.
 
-Here the call gives up after RASA_ACTION_TIMEOUT_SECONDS (scripts/rasa_server.py; default 3.5 s,
+Here the call gives up after RASA_ACTION_TIMEOUT_SECONDS (python -m rasa_runtime; default 3.5 s,
 above the action's own 3 s bound on the accounts backend so that its own apology wins). Rasa then
 does what it does with any failed action: the action's events are dropped, the turn ends and the
 REST channel answers with no messages, which the live-agent service turns into an apology and a

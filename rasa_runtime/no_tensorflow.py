@@ -8,7 +8,7 @@ Rasa 3.6 imports TensorFlow at module level whether or not a model uses it: `ras
 (bench/REPORT.md, "Load"), for nothing: our graph (components/linear_classifier.py, MemoizationPolicy,
 RulePolicy) never calls it.
 
-`install()` runs before Rasa is imported (scripts/rasa_server.py) and puts stand-ins into
+`install()` runs before Rasa is imported (rasa_runtime/__main__.py) and puts stand-ins into
 `sys.modules` for `tensorflow` (the submodules Rasa imports) and for Rasa's own neural-network
 modules (`rasa.utils.tensorflow.models`, `layers`, `rasa_layers`). Their names can be looked up,
 used in annotations and subclassed, which is all module-level code does with them: Rasa's recipe
@@ -16,7 +16,7 @@ validator, which every model load runs, imports DIETClassifier, ResponseSelector
 compare classes, so those modules still have to import. Calling or instantiating a stand-in raises
 `TensorFlowNotLoaded`, and so does loading a model whose prediction graph has a TensorFlow component
 (DIET, ResponseSelector, TED, UnexpecTED, ConveRT, language-model featurizer): it fails with a
-message that says why, at start-up (scripts/rasa_server.py then exits: Rasa itself would log the
+message that says why, at start-up (python -m rasa_runtime then exits: Rasa itself would log the
 error and serve without a model) or on `PUT /model`, instead of half working. Keras and
 TensorFlow's add-on packages refuse to import with the same error.
 
@@ -68,7 +68,7 @@ MESSAGE = (
     "Our config (config.yml) has no TensorFlow component; a model that uses DIETClassifier, "
     "ResponseSelector, TEDPolicy, UnexpecTEDIntentPolicy, ConveRTFeaturizer or "
     "LanguageModelFeaturizer cannot run here. Retrain with config.yml, or remove "
-    "no_tensorflow.install() from scripts/rasa_server.py if TensorFlow components are wanted again."
+    "no_tensorflow.install() from rasa_runtime/__main__.py if TensorFlow components are wanted again."
 )
 
 
@@ -121,7 +121,7 @@ def tensorflow_components_in_archive(model_path: str) -> list[str]:
     """Rasa's TensorFlow components in a model archive's prediction graph, read from its metadata.
 
     For start-up: Rasa logs a model that fails to load and serves without one, which visitors would
-    only notice as silence; scripts/rasa_server.py refuses to start instead.
+    only notice as silence; python -m rasa_runtime refuses to start instead.
     """
     import json
     import tarfile

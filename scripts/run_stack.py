@@ -10,60 +10,38 @@ LIVEAGENT_DEMO_PASSWORD in .env, which only its owner can read.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Dict, List
 
 from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from stack.processes import Process, supervise  # noqa: E402
+
 MODEL = ROOT / "models" / "lumo.tar.gz"
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 SERVICE_PORT = int(os.environ.get("LIVEAGENT_PORT", "8000"))
+READY_SECONDS = 180
 
 
-def processes() -> Dict[str, List[str]]:
-    return {
+def processes(env: Dict[str, str]) -> List[Process]:
+    """The stack in start order, each writing to this terminal."""
+    return [
         # rasa_sdk's app behind ACTION_SERVER_TOKEN on loopback (actions/server.py), without the Rasa
         # CLI (`rasa run actions` takes twice the memory).
-        "actions": [sys.executable, "-m", "actions.server", "--port", str(ACTIONS_PORT)],
-        "rasa": [
-            sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(MODEL),
-            "--port", str(RASA_PORT), "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
-            "--credentials", "credentials.yml",
-        ],
-        "liveagent": [sys.executable, "-m", "liveagent", "serve"],
-    }
-
-
-def wait_ready(url: str, deadline: float, procs: Dict[str, subprocess.Popen]) -> bool:
-    while time.monotonic() < deadline:
-        if any(proc.poll() is not None for proc in procs.values()):
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except OSError:
-            time.sleep(0.5)
-    return False
-
-
-def stop(procs: Dict[str, subprocess.Popen]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        Process("actions", [sys.executable, "-m", "actions.server", "--port", str(ACTIONS_PORT)], env,
+                f"http://127.0.0.1:{ACTIONS_PORT}/health"),
+        Process("rasa", [sys.executable, "-m", "rasa_runtime", "--model", str(MODEL), "--port", str(RASA_PORT),
+                         "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
+                         "--credentials", "credentials.yml"],
+                env, f"http://127.0.0.1:{RASA_PORT}/"),
+        Process("liveagent", [sys.executable, "-m", "liveagent", "serve"], env,
+                f"http://127.0.0.1:{SERVICE_PORT}/health"),
+    ]
 
 
 def banner() -> str:
@@ -83,41 +61,9 @@ def banner() -> str:
 
 def main() -> int:
     env = {**os.environ, **{k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}}
-    os.environ.update(env)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     (ROOT / "var").mkdir(exist_ok=True)
-    procs: Dict[str, subprocess.Popen] = {}
-    interrupted = False
-
-    def on_signal(signum: int, _frame: object) -> None:
-        nonlocal interrupted
-        interrupted = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        for name, command in processes().items():
-            procs[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 180
-        ready = all(
-            wait_ready(url, deadline, procs)
-            for url in (f"http://127.0.0.1:{ACTIONS_PORT}/health", f"http://127.0.0.1:{RASA_PORT}/",
-                        f"http://127.0.0.1:{SERVICE_PORT}/health")
-        )
-        if not ready:
-            print("\nThe stack did not come up; see the output above.", file=sys.stderr)
-            return 1
-        print(banner(), flush=True)
-        while not interrupted:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(f"\n{name} exited with code {proc.returncode}; stopping.", file=sys.stderr)
-                    return 1
-            time.sleep(0.5)
-        print("\nStopping...", flush=True)
-        return 0
-    finally:
-        stop(procs)
+    return supervise(processes(env), banner(), "The stack", READY_SECONDS)
 
 
 if __name__ == "__main__":

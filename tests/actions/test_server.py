@@ -19,8 +19,8 @@ from typing import Any, Dict, Optional, Tuple
 
 import pytest
 
+from stack.processes import ProcessFailed, free_port, start
 from tests.conftest import ROOT
-from tests.integration.conftest import free_port
 
 TOKEN = "action-server-token-for-the-tests-0123456789"
 MAX_BODY = 64 * 1024
@@ -39,26 +39,16 @@ def server_env(**overrides: str) -> Dict[str, str]:
 def server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("action-server") / "actions.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "actions.server", "--port", str(port), "--actions", "tests.actions.server_test_actions"],
-        cwd=ROOT, env=server_env(), stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"action server exited:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"action server not up:\n{log.read_text()}")
-            time.sleep(0.2)
+    process = start("actions", [sys.executable, "-m", "actions.server", "--port", str(port), "--actions",
+                                "tests.actions.server_test_actions"], server_env(), f"{url}/health", log)
+    try:
+        process.wait_ready(60)
+    except ProcessFailed as error:
+        process.stop()
+        pytest.fail(str(error))
     yield url, port, log
-    proc.terminate()
-    proc.wait(timeout=10)
+    process.stop(timeout=10)
 
 
 def call(url: str, path: str, body: Optional[bytes] = None, token: Optional[str] = TOKEN,

@@ -1,45 +1,29 @@
-"""Real Rasa server and action server processes on free loopback ports."""
+"""Real Rasa server and action server processes on free loopback ports (run by stack/processes.py).
+
+Every stack has its own ports, tracker database, accounts database and log files under the test's
+temporary directory, and is stopped (its whole process group) when its fixture ends.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
+from stack.processes import Process, free_port, stop_all, wait_ready
 from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY, content_copy
 
+__all__ = ["free_port"]  # tests.liveagent and tests.security import it from here
 MODEL = ROOT / "models" / "lumo.tar.gz"
-BIN = Path(sys.executable).parent
 ACTION_SERVER_TOKEN = "integration-action-server-token-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+READY_SECONDS = 240
 
 
 @dataclass
@@ -47,7 +31,11 @@ class Stack:
     rasa_url: str
     actions_url: str
     logs: Dict[str, Path]
-    env: Optional[Dict[str, str]] = None
+    env: Dict[str, str]
+    processes: Dict[str, Process] = field(default_factory=dict)  # "actions", "rasa"
+
+    def stop(self) -> None:
+        stop_all(reversed(list(self.processes.values())))
 
     def send(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -89,13 +77,8 @@ def endpoints_yml(actions_port: int, tracker_db: Path) -> str:
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n")
 
 
-def start_actions(port: int, env: Dict[str, str], log: Path) -> subprocess.Popen:
-    """The action server as `make run` starts it (python -m actions.server), on ``port``."""
-    return subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT)
-
-
-def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]] = None) -> tuple:
+def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]] = None) -> Stack:
+    """The action server and Rasa as `make run` starts them, on free ports; returns once both answer."""
     actions_port, rasa_port = free_port(), free_port()
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text(endpoints_yml(actions_port, tmp / "rasa-tracker.sqlite"))
@@ -111,33 +94,24 @@ def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]
         "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
         **(extra_env or {}),
     }
-    logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}
-    actions = start_actions(actions_port, env, logs["actions"])
-    rasa = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(MODEL),
-         "--port", str(rasa_port), "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-         "--credentials", str(ROOT / "credentials.yml")],
-        cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
-    )
-    stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", logs)
+    stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}",
+                  {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}, env)
+    stack.processes = {
+        "actions": Process("actions", [sys.executable, "-m", "actions.server", "--port", str(actions_port)], env,
+                           f"{stack.actions_url}/health", stack.logs["actions"]),
+        "rasa": Process("rasa", [sys.executable, "-m", "rasa_runtime", "--model", str(MODEL), "--port", str(rasa_port),
+                                 "--interface", "127.0.0.1", "--endpoints", str(endpoints),
+                                 "--credentials", str(ROOT / "credentials.yml")],
+                        env, f"{stack.rasa_url}/", stack.logs["rasa"]),
+    }
     try:
-        wait_for(f"{stack.actions_url}/health", actions, logs["actions"])
-        wait_for(f"{stack.rasa_url}/", rasa, logs["rasa"])
-    except Exception:
-        stop([actions, rasa])
+        for process in stack.processes.values():
+            process.start()
+        wait_ready(list(stack.processes.values()), READY_SECONDS)
+    except BaseException:
+        stack.stop()
         raise
-    stack.env = env
-    return stack, [actions, rasa]
-
-
-def stop(procs: List[subprocess.Popen]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return stack
 
 
 @pytest.fixture(scope="session")
@@ -146,9 +120,9 @@ def stack(tmp_path_factory) -> Stack:
     if not MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
     tmp = tmp_path_factory.mktemp("stack")
-    running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite")
+    running = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite")
     yield running
-    stop(procs)
+    running.stop()
 
 
 def service_env(running: Stack, port: int, tmp: Path, content: Path) -> Dict[str, str]:
@@ -168,18 +142,39 @@ def service_env(running: Stack, port: int, tmp: Path, content: Path) -> Dict[str
     }
 
 
-@pytest.fixture(scope="session")
-def full_stack(tmp_path_factory):
-    """Actions + Rasa + the live-agent service, wired as `make run` wires them (content: a copy)."""
-    from tests.liveagent.conftest import Service
+@dataclass
+class Service:
+    """The live-agent service as a real process (python -m liveagent serve) in front of a Stack."""
 
+    url: str
+    rasa_url: str
+    env: Dict[str, str]
+    tmp: Path
+    process: Optional[Process] = None
+
+    @property
+    def origin(self) -> str:
+        return self.url
+
+    def start(self) -> None:
+        self.process = Process("liveagent", [sys.executable, "-m", "liveagent", "serve"], self.env,
+                               f"{self.url}/health", self.tmp / "service.log").start()
+        self.process.wait_ready(60)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop(timeout=10)
+
+
+@contextlib.contextmanager
+def full_stack_running(tmp: Path) -> Iterator[Service]:
+    """Actions + Rasa + the live-agent service in ``tmp``, wired as `make run` wires them (content: a copy)."""
     if not MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
-    tmp = tmp_path_factory.mktemp("full")
     content = content_copy(tmp / "content")
     port = free_port()
     service_url = f"http://127.0.0.1:{port}"
-    running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
+    running = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
     env = {**service_env(running, port, tmp, content), "LIVEAGENT_HARVEST_IDLE_SECONDS": "1",
            "LIVEAGENT_SWEEP_SECONDS": "1"}
     service = Service(service_url, running.rasa_url, env, tmp)
@@ -188,4 +183,11 @@ def full_stack(tmp_path_factory):
         yield service
     finally:
         service.stop()
-        stop(procs)
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def full_stack(tmp_path_factory) -> Iterator[Service]:
+    """The whole stack the browser tests share (tests that publish a model get their own)."""
+    with full_stack_running(tmp_path_factory.mktemp("full")) as service:
+        yield service

@@ -79,7 +79,7 @@ def test_action_server_takes_rasas_token_only(stack):
 
 
 def test_rasa_refuses_bodies_far_below_sanics_default(stack):
-    """Sanic's default limit is 100 MB; our Rasa takes 1 MB (scripts/rasa_server.py)."""
+    """Sanic's default limit is 100 MB; our Rasa takes 1 MB (rasa_runtime/__main__.py)."""
     body = json.dumps({"sender": "iso", "message": "a" * (2 * 1024 * 1024)}).encode()
     request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", data=body,
                                      headers={"Content-Type": "application/json"})

@@ -1,7 +1,8 @@
 """An editor adds a topic in the browser, publishes it, and the widget answers a new wording of it.
 
 Real everything: chromium, the live-agent service, Rasa (the new model is trained, gated by the
-regression tests and hot-loaded for real), the action server. The content is a copy (full_stack).
+regression tests and hot-loaded for real), the action server. The content is a copy, and the stack is
+this module's own: the models published here never reach another module's tests.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
+from tests.integration.conftest import Service, full_stack_running
 from tests.integration.test_browser_loop import SCREENSHOTS, browser, send, serious  # noqa: F401 - fixture
 from tests.liveagent.conftest import DEMO_PASSWORD
 
@@ -52,6 +55,13 @@ LOGIN_PROBLEMS_AS_LOGIN = [
 # (docs/nlu.md, "The publish gate"), not asserted here: on a busy shared machine a publish takes longer,
 # and a timed test would fail for that alone. The elapsed time is printed.
 PUBLISH_TIMEOUT_SECONDS = 600
+
+
+@pytest.fixture(scope="module")
+def full_stack(tmp_path_factory) -> Iterator[Service]:
+    """A stack of this module's own (the tests below publish into it, in order)."""
+    with full_stack_running(tmp_path_factory.mktemp("editor")) as service:
+        yield service
 
 
 def warm_e5_cache(full_stack) -> None:

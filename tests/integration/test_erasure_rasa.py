@@ -1,4 +1,4 @@
-"""Erasure on the real Rasa server (scripts/rasa_server.py with rasa_runtime/erasure.py):
+"""Erasure on the real Rasa server (python -m rasa_runtime with rasa_runtime/erasure.py):
 `DELETE /conversations/<id>/tracker` deletes one conversation and nothing else, takes the API's JWT,
 and is what the service's client (liveagent/rasa_client.py) calls."""
 

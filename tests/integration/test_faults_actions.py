@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -27,17 +26,9 @@ import pytest
 
 from liveagent import copy
 from liveagent.conversations import JOIN_QUEUE_PAYLOAD
+from stack.processes import Process
 from tests.conftest import content_copy, make_token
-from tests.integration.conftest import (
-    MODEL,
-    Stack,
-    free_port,
-    service_env,
-    start_actions,
-    start_stack,
-    stop,
-    wait_for,
-)
+from tests.integration.conftest import MODEL, Service, Stack, free_port, service_env, start_stack
 from tests.integration.test_conversations import faq_answer
 from tests.production.ledger import Ledger
 
@@ -52,32 +43,31 @@ ACCOUNT_ANSWER = "Aino, hakemuksesi (asumistuki) on käsittelyssä."
 @dataclass
 class Faults:
     stack: Stack
-    service: Any  # tests.liveagent.conftest.Service
-    actions: subprocess.Popen
-    actions_port: int
+    service: Service
     tmp: Path
 
+    @property
+    def actions(self) -> Process:
+        return self.stack.processes["actions"]
+
     def kill_actions(self) -> None:
-        self.actions.send_signal(signal.SIGKILL)
-        self.actions.wait(timeout=10)
+        self.actions.kill()
 
     def restart_actions(self) -> None:
-        assert self.stack.env is not None
-        self.actions = start_actions(self.actions_port, self.stack.env, self.stack.logs["actions"])
-        wait_for(f"{self.stack.actions_url}/health", self.actions, self.stack.logs["actions"], timeout=60)
+        """The same command, port, environment and log as before."""
+        self.actions.start()
+        self.actions.wait_ready(timeout=60)
 
     def heal(self) -> None:
         """A running, responsive action server (after a test that failed half-way)."""
-        if self.actions.poll() is None:
-            self.actions.send_signal(signal.SIGCONT)
+        if self.actions.alive():
+            self.actions.signal(signal.SIGCONT)
         else:
             self.restart_actions()
 
 
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory):
-    from tests.liveagent.conftest import Service
-
     if not MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
     tmp = tmp_path_factory.mktemp("faults")
@@ -86,18 +76,17 @@ def faults(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:  # start_stack builds on os.environ: timeouts at their defaults
         for name in ("RASA_ACTION_TIMEOUT_SECONDS", "LIVEAGENT_RASA_TIMEOUT_SECONDS", "TICKET_LOCK_LIFETIME"):
             patch.delenv(name, raising=False)
-        running, procs = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
+        running = start_stack(tmp, f"sqlite:///{tmp}/accounts.sqlite", {"LUMO_LIVEAGENT_URL": service_url})
     env = service_env(running, port, tmp, content_copy(tmp / "content"))
     service = Service(service_url, running.rasa_url, env, tmp)
-    faults = Faults(running, service, procs[0], int(running.actions_url.rsplit(":", 1)[1]), tmp)
+    faults = Faults(running, service, tmp)
     try:
         service.start()
         yield faults
     finally:
         service.stop()
-        if faults.actions.poll() is None:
-            faults.actions.send_signal(signal.SIGCONT)
-        stop([faults.actions, procs[1]])
+        faults.actions.signal(signal.SIGCONT)  # a frozen process would not see SIGTERM until thawed
+        running.stop()
 
 
 @pytest.fixture
@@ -261,7 +250,7 @@ async def test_frozen_action_server_loses_and_reorders_no_turn(healthy):
         await conversation.say("miten mä kirjaudun asiointipalveluun", bot_text(faq_answer("login")))
         await conversation.wait_answers(1, 15)
 
-        faults.actions.send_signal(signal.SIGSTOP)  # the action call hangs: slower than any timeout
+        faults.actions.signal(signal.SIGSTOP)  # the action call hangs: slower than any timeout
         frozen = await conversation.say(ACCOUNT, apology)
         await asyncio.sleep(0.5)  # the visitor does not wait for the answer
         await conversation.say("miten lähetän liitteet", bot_text(faq_answer("attachments")))
@@ -272,14 +261,14 @@ async def test_frozen_action_server_loses_and_reorders_no_turn(healthy):
         assert waited < 5
         await conversation.wait_answers(4, 15)
 
-        faults.actions.send_signal(signal.SIGCONT)  # it now finishes the call Rasa gave up on
+        faults.actions.signal(signal.SIGCONT)  # it now finishes the call Rasa gave up on
         await asyncio.sleep(1.0)
         await conversation.say(ACCOUNT, bot_text(ACCOUNT_ANSWER, prefix=True))
         await conversation.say("milloin rahat tulee tilille", bot_text(faq_answer("payment_dates")))
         await conversation.wait_answers(6, 15)
         await conversation.settle_and_count()
     finally:
-        faults.actions.send_signal(signal.SIGCONT)
+        faults.actions.signal(signal.SIGCONT)
         await conversation.close()
     print(f"test took {time.monotonic() - started:.1f} s")
 

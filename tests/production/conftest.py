@@ -1,6 +1,6 @@
 """The production profile for real: two Rasa replicas, two service replicas, PostgreSQL and Redis.
 
-The processes are the ones `make run-prod` starts (scripts/prod_stack.py ``plan``), on free ports,
+The processes are the ones `make run-prod` starts (stack/production.py ``plan``), on free ports,
 with their own PostgreSQL databases and Redis database, so nothing of a developer's rehearsal is
 touched. PostgreSQL or Redis being down fails these tests; .ci/run starts both.
 """
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +22,10 @@ import psycopg2
 import pytest
 import redis
 
-from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY, content_copy
-from tests.integration.conftest import free_port
+from stack import production as prod_stack
+from stack.processes import Process, free_port, stop_all, wait_ready
+from tests.conftest import CUSTOMER_ID_KEY, TEST_KEY, content_copy
 from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Agent, Visitor
-
-_spec = importlib.util.spec_from_file_location("prod_stack", ROOT / "scripts" / "prod_stack.py")
-prod_stack = sys.modules.setdefault("prod_stack", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(prod_stack)
 
 SERVICE_DB, RASA_DB = "lumo_prodtest", "lumo_prodtest_rasa"
 REDIS_DB = 7
@@ -104,7 +99,7 @@ class Endpoint:
 @dataclass
 class Production:
     layout: Any
-    specs: Dict[str, Any]
+    specs: Dict[str, Process]
     logs: Path
 
     def replica(self, index: int) -> Endpoint:
@@ -122,14 +117,16 @@ class Production:
 
     def start_again(self, name: str) -> None:
         """Starts the process ``name`` (killed by the test) again and waits until it is ready."""
-        spec = self.specs[name]
-        spec.kill()
-        spec.start()
-        prod_stack.wait_ready([spec], timeout=240)
+        process = self.specs[name]
+        process.kill()
+        process.start()
+        wait_ready([process], timeout=240)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def production(tmp_path_factory) -> Production:
+    """The rehearsal's processes for one module (test_replicas.py): stopped when it ends, not at the end of
+    the whole run (its services sweep every second)."""
     if not prod_stack.MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
     fresh_databases()
@@ -156,15 +153,14 @@ def production(tmp_path_factory) -> Production:
         "LIVEAGENT_SWEEP_SECONDS": "1", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "30",
     }
     prod_stack.create_agents({**env, "LIVEAGENT_DATABASE_URL": layout.service_database_url}, DEMO_PASSWORD)
-    specs = prod_stack.plan(layout, env, logs=tmp) + [prod_stack.nginx_spec(layout, tmp / "nginx")]
+    processes = prod_stack.plan(layout, env, logs=tmp) + [prod_stack.nginx_spec(layout, tmp / "nginx")]
     try:
-        for spec in specs:
-            spec.start()
-        prod_stack.wait_ready(specs, timeout=420)
-        yield Production(layout, {spec.name: spec for spec in specs}, tmp)
+        for process in processes:
+            process.start()
+        wait_ready(processes, timeout=420)
+        yield Production(layout, {process.name: process for process in processes}, tmp)
     finally:
-        for spec in reversed(specs):
-            spec.stop()
+        stop_all(reversed(processes))
 
 
 @dataclass

@@ -34,6 +34,8 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 import websockets
 
+from stack.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "rehearsal.conf.template"
 LIMIT = 64 * 1024  # liveagent Settings.request_max_bytes
@@ -163,12 +165,6 @@ def find_nginx() -> Optional[str]:
     return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
          if os.access(p, os.X_OK)), None)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, what: str, seconds: float = 20) -> None:

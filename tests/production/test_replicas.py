@@ -10,7 +10,6 @@ replica kill at the very end.
 from __future__ import annotations
 
 import asyncio
-import signal
 from typing import Tuple
 
 import pytest
@@ -184,7 +183,7 @@ async def test_service_restart_during_an_agent_chat_loses_nothing(production: Pr
         visitor, conversation = await claimed_chat(production, console)
         ledger = Ledger("service-restart")
         await exchange(ledger, visitor, console, conversation, rounds=4)
-        production.specs["liveagent-1"].kill(signal.SIGKILL)
+        production.specs["liveagent-1"].kill()
         for index in range(5):  # the agent keeps writing while the visitor's replica is down
             response = await console.agent.call("POST", f"/conversations/{conversation}/messages",
                                                 {"text": ledger.new("agent", "visitor", f"odotatko {index}")})
@@ -216,7 +215,7 @@ async def test_killing_one_rasa_replica_leaves_the_other_answering(production: P
 
     for visitor in visitors:
         await ask(visitor, questions[0])
-    production.specs["rasa-1"].kill(signal.SIGKILL)
+    production.specs["rasa-1"].kill()
     for round_ in range(3):
         for visitor, question in zip(visitors, questions, strict=True):
             text = ledger.new("visitor", "bot", question)

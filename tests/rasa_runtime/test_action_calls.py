@@ -121,7 +121,7 @@ def test_our_rasa_refuses_an_api_token_in_urls(flag, tmp_path):
            "TF_CPP_MIN_LOG_LEVEL": "2",
            "ACTION_SERVER_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false"}
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", str(tmp_path / "none.tar.gz"),
+        [sys.executable, "-m", "rasa_runtime", "--model", str(tmp_path / "none.tar.gz"),
          "--port", str(free_port()), "--interface", "127.0.0.1", *flag],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0

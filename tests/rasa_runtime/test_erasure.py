@@ -69,7 +69,7 @@ class Api:
 
 @contextlib.asynccontextmanager
 async def serving(store: TrackerStore, monkeypatch) -> AsyncIterator[Api]:
-    """Rasa's app as scripts/rasa_server.py builds it (api_auth and erasure installed) over an agent
+    """Rasa's app as python -m rasa_runtime builds it (api_auth and erasure installed) over an agent
     whose tracker store is ``store``, with ERASED and KEPT in it."""
     monkeypatch.setattr(Authentication, "_decode", Authentication._decode)
     monkeypatch.setattr(rasa.server, "create_app", rasa.server.create_app)

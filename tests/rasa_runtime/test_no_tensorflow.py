@@ -98,7 +98,7 @@ def test_the_server_refuses_to_start_with_a_tensorflow_model(tmp_path):
     model = archive_with(tmp_path, ["rasa.nlu.classifiers.diet_classifier.DIETClassifier",
                                     "rasa.core.policies.rule_policy.RulePolicy"])
     assert no_tensorflow.tensorflow_components_in_archive(model) == ["DIETClassifier"]
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", model],
+    result = subprocess.run([sys.executable, "-m", "rasa_runtime", "--model", model],
                             cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={"PATH": "/usr/bin:/bin", "LUMO_ENV": "demo", "RASA_JWT_SECRET": "x" * 32})
     assert result.returncode == 1

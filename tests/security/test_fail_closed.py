@@ -1,7 +1,7 @@
 """Fail closed: LUMO_ENV missing means production, and production refuses demo conveniences and weak settings.
 
 Each process is started for real (`python -m liveagent serve`, `python -m actions.server`,
-scripts/rasa_server.py) with one bad setting in an otherwise good production environment: it must
+python -m rasa_runtime) with one bad setting in an otherwise good production environment: it must
 exit with code 2 and an English message that names what to set, without a traceback. The service
 that does start in production has no demo token route, no demo agents and only Secure cookies.
 """
@@ -66,7 +66,7 @@ COMMANDS = {
     "service": [sys.executable, "-m", "liveagent", "serve"],
     "actions": [sys.executable, "-m", "actions.server", "--port", "0"],
     # refused before Rasa is even imported: no model is needed
-    "rasa": [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--model", "none.tar.gz"],
+    "rasa": [sys.executable, "-m", "rasa_runtime", "--model", "none.tar.gz"],
 }
 
 

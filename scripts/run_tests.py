@@ -1,0 +1,126 @@
+"""`make test`: the whole suite as independent groups, run side by side by stack/processes.py.
+
+The machine has two cores and most of the suite's time is spent waiting on real servers (Rasa,
+the action server, the live-agent service, chromium, nginx, PostgreSQL), so two pytest processes
+finish well before one. The groups share nothing a test needs for itself:
+
+- "models": everything that loads the trained model or starts Rasa (integration, NLU regression,
+  content publishing, components) and works on SQLite files of its own;
+- "services": everything that uses PostgreSQL or Redis (tests/production restarts both, so no other
+  group may use them meanwhile), the live-agent service, the action server and the Rasa patches.
+
+Each group has its own pytest temporary directory and cache; free ports come from the kernel
+(stack.processes.free_port). Every directory with tests must be in exactly one group (checked at
+start, so a new directory is never silently left out). Each group's output goes to
+results/tests/<group>.log and is printed when the group ends (each test's time is in
+results/tests/<group>.xml, JUnit); the exit code is 0 only when every group passed. Arguments are
+passed to every group's pytest (e.g. `-x`, `-k name`, `--durations=40`);
+`--serial` runs the groups one after the other (to measure a group alone).
+
+Usage: python scripts/run_tests.py [--serial] [pytest arguments]
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stack.processes import Process, stop_all  # noqa: E402
+
+GROUPS: Dict[str, Sequence[str]] = {
+    "models": ("tests/integration", "tests/nlu", "tests/content", "tests/components", "tests/privacy_ner",
+               "tests/stack", "tests/test_project.py"),
+    "services": ("tests/production", "tests/liveagent", "tests/security", "tests/actions", "tests/rasa_runtime"),
+}
+LOGS = ROOT / "results" / "tests"
+NOTHING_SELECTED = 5  # pytest's exit code when arguments such as -k select no test of a group
+
+
+def test_paths(tests: Path) -> List[str]:
+    """Every directory or top-level module of ``tests`` that holds tests (relative to the checkout)."""
+    found = []
+    for entry in sorted(tests.iterdir()):
+        if entry.is_dir() and any(entry.rglob("test_*.py")):
+            found.append(f"tests/{entry.name}")
+        elif entry.is_file() and entry.name.startswith("test_") and entry.suffix == ".py":
+            found.append(f"tests/{entry.name}")
+    return found
+
+
+def check_groups(groups: Dict[str, Sequence[str]], paths: Sequence[str]) -> List[str]:
+    """What is wrong with ``groups``: tests in no group, in two, or paths that do not exist."""
+    assigned = [path for members in groups.values() for path in members]
+    problems = [f"{path} is in no test group (scripts/run_tests.py GROUPS)" for path in paths if path not in assigned]
+    problems += [f"{path} is in more than one test group" for path in sorted(set(assigned))
+                 if assigned.count(path) > 1]
+    problems += [f"{path} has no tests" for path in assigned if path not in paths]
+    return problems
+
+
+def group_process(name: str, members: Sequence[str], pytest_args: Sequence[str], temp: Path) -> Process:
+    command = [sys.executable, "-m", "pytest", *members, f"--basetemp={temp / name}",
+               "-o", f"cache_dir=.pytest_cache/{name}", f"--junitxml={LOGS / name}.xml", *pytest_args]
+    return Process(f"tests:{name}", command, dict(os.environ), log=LOGS / f"{name}.log")
+
+
+def main(argv: Sequence[str]) -> int:
+    serial = "--serial" in argv
+    pytest_args = [arg for arg in argv if arg != "--serial"]
+    problems = check_groups(GROUPS, test_paths(ROOT / "tests"))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    LOGS.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix="lumo-tests-"))
+    processes = [group_process(name, members, pytest_args, temp) for name, members in GROUPS.items()]
+    for process in processes:
+        assert process.log is not None
+        process.log.write_text("", encoding="utf-8")
+    started = time.monotonic()
+    took: Dict[str, float] = {}
+    interrupted = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        to_start = list(processes)
+        running: List[Process] = []
+        while (to_start or running) and not interrupted:
+            while to_start and not (serial and running):
+                process = to_start.pop(0)
+                print(f"{process.name}: pytest {' '.join(process.command[3:])}", flush=True)
+                running.append(process.start())
+            for process in [process for process in running if not process.alive()]:
+                running.remove(process)
+                took[process.name] = time.monotonic() - process.started_at
+                print(process.log_tail(chars=10**9), flush=True)
+                print(f"{process.name}: exit code {process.returncode} after {took[process.name]:.0f} s", flush=True)
+            time.sleep(0.5)
+    finally:
+        # SIGINT, as a Ctrl-C: pytest runs its fixtures' teardown, which stops the servers they started
+        stop_all(processes, timeout=120, first_signal=signal.SIGINT)
+    if interrupted:
+        print("Interrupted; every group stopped.", file=sys.stderr)
+        return 130
+    codes = {process.name: process.returncode for process in processes}
+    outcome = {0: "passed", NOTHING_SELECTED: "selected no test"}
+    summary = ", ".join(f"{name} {outcome.get(code, f'FAILED (exit code {code})')} in {took[name]:.0f} s"
+                        for name, code in codes.items())
+    print(f"\nmake test: {summary}; {time.monotonic() - started:.0f} s in all (logs: {LOGS.relative_to(ROOT)}/)")
+    return 0 if all(code in outcome for code in codes.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

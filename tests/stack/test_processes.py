@@ -1,0 +1,119 @@
+"""stack/processes.py, the one process runner: ready when the URL answers, fast failure with the log's
+tail, stopping a whole process group (children too); and `make test`'s groups cover every test."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from stack.processes import Process, ProcessFailed, free_port, start, stop_all, wait_ready
+from tests.conftest import ROOT
+
+
+def python(code: str) -> list:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only its zombie (its parent has not reaped it yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def wait_for_file(path: Path, seconds: float = 20) -> str:
+    deadline = time.monotonic() + seconds
+    while not (path.exists() and path.read_text()):
+        assert time.monotonic() < deadline, f"{path} was not written"
+        time.sleep(0.05)
+    return path.read_text()
+
+
+def test_ready_once_the_url_answers_and_stopped_after(tmp_path):
+    port = free_port()
+    server = start("http", [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                   {"PATH": "/usr/bin"}, f"http://127.0.0.1:{port}/", tmp_path / "http.log", cwd=tmp_path)
+    try:
+        server.wait_ready(30)
+        assert server.alive()
+    finally:
+        server.stop(timeout=10)
+    assert not server.alive() and server.returncode is not None
+
+
+def test_a_process_that_exits_fails_the_wait_at_once_with_its_log(tmp_path):
+    crashing = Process("crashing", python("import sys; print('listening failed: address in use'); sys.exit(3)"),
+                       {}, f"http://127.0.0.1:{free_port()}/", tmp_path / "crashing.log")
+    waiting = Process("waiting", python("import time; time.sleep(60)"), {}, f"http://127.0.0.1:{free_port()}/")
+    started = time.monotonic()
+    try:
+        for process in (waiting, crashing):
+            process.start()
+        with pytest.raises(ProcessFailed) as failed:
+            wait_ready([waiting, crashing], timeout=120)
+    finally:
+        stop_all([waiting, crashing], timeout=5)
+    assert time.monotonic() - started < 30
+    assert "crashing exited with code 3 before waiting was ready" in str(failed.value)
+    assert "listening failed: address in use" in str(failed.value)
+
+
+def test_a_process_not_ready_in_time_is_named(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/"
+    slow = start("slow", python("import time; time.sleep(60)"), {}, url, tmp_path / "slow.log")
+    try:
+        with pytest.raises(ProcessFailed, match=f"slow not ready at {url} after 1 s"):
+            slow.wait_ready(1)
+    finally:
+        slow.stop(timeout=5)
+
+
+def test_stopping_takes_the_whole_group_also_what_ignores_sigterm(tmp_path):
+    """The parent dies on SIGTERM; its child ignores it and would be left behind without the group's kill."""
+    child_pid = tmp_path / "child.pid"
+    parent = start("parent", python(f"""
+        import subprocess, sys, time
+        subprocess.Popen([sys.executable, "-c", "import os, signal, time; "
+                          "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                          "open({str(child_pid)!r}, 'w').write(str(os.getpid())); time.sleep(300)"])
+        time.sleep(300)
+    """), {}, log=tmp_path / "parent.log")
+    pid = int(wait_for_file(child_pid))
+    parent.stop(timeout=5)
+    deadline = time.monotonic() + 10
+    while not gone(pid):
+        assert time.monotonic() < deadline, "the child outlived its stopped parent"
+        time.sleep(0.05)
+
+
+def test_stopping_kills_a_process_that_ignores_sigterm(tmp_path):
+    ready = tmp_path / "ready"
+    stubborn = start("stubborn", python(f"""
+        import signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        open({str(ready)!r}, "w").write("yes")
+        time.sleep(300)
+    """), {}, log=tmp_path / "stubborn.log")
+    wait_for_file(ready)
+    started = time.monotonic()
+    stubborn.stop(timeout=1)
+    assert not stubborn.alive() and stubborn.returncode == -9
+    assert time.monotonic() - started < 10
+
+
+def test_make_test_groups_cover_every_test_directory_once():
+    spec = importlib.util.spec_from_file_location("run_tests", ROOT / "scripts" / "run_tests.py")
+    run_tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_tests)
+    paths = run_tests.test_paths(ROOT / "tests")
+    assert "tests/integration" in paths and "tests/stack" in paths
+    assert run_tests.check_groups(run_tests.GROUPS, paths) == []
+    assert run_tests.check_groups({"a": ["tests/x"], "b": ["tests/x", "tests/y"]}, ["tests/x", "tests/z"]) == [
+        "tests/z is in no test group (scripts/run_tests.py GROUPS)", "tests/x is in more than one test group",
+        "tests/y has no tests"]

@@ -38,7 +38,8 @@ from stack.processes import Process, stop_all  # noqa: E402
 GROUPS: Dict[str, Sequence[str]] = {
     "models": ("tests/integration", "tests/nlu", "tests/content", "tests/components", "tests/privacy_ner",
                "tests/stack", "tests/test_project.py"),
-    "services": ("tests/production", "tests/liveagent", "tests/security", "tests/actions", "tests/rasa_runtime"),
+    "services": ("tests/production", "tests/liveagent", "tests/security", "tests/actions", "tests/rasa_runtime",
+                 "tests/lumo_shared", "tests/test_architecture.py"),
 }
 LOGS = ROOT / "results" / "tests"
 NOTHING_SELECTED = 5  # pytest's exit code when arguments such as -k select no test of a group

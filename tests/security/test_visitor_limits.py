@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import aiohttp
@@ -328,7 +329,8 @@ async def test_refused_events_make_no_store_call_and_take_no_lock(tmp_path):
     sio = FakeSio()
     service = ConversationService(store, SilentRasa(), sio.emit, AgentHub(),  # type: ignore[arg-type]
                                   ServiceCalendar(settings.service_hours, True), settings)
-    register_visitor_handlers(sio, service, settings, RateLimits(settings, MemoryCounter()))  # type: ignore[arg-type]
+    register_visitor_handlers(sio, SimpleNamespace(service=service, limits=RateLimits(settings, MemoryCounter())),  # type: ignore[arg-type]
+                              settings)
     on = sio.handlers
     try:
         await on["connect"]("sid-1", {"REMOTE_ADDR": "203.0.113.9"})

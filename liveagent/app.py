@@ -109,6 +109,10 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         app.ctx.sweeper = asyncio.create_task(sweep(app))
         app.ctx.session_watch = asyncio.create_task(agent_ws.watch_sessions(app))
 
+    @app.before_server_stop
+    async def stop_socketio(app: Sanic, _loop: Any) -> None:
+        await sio.shutdown()  # its background task ends before the server goes (python-socketio's advice)
+
     @app.after_server_stop
     async def close_resources(app: Sanic, _loop: Any) -> None:
         for task in (app.ctx.sweeper, app.ctx.session_watch):

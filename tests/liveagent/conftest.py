@@ -11,6 +11,8 @@ import asyncio
 import logging
 import os
 import subprocess
+import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -21,12 +23,13 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar
 import aiohttp
 import pytest
 import socketio
+from pytest_asyncio import is_async_test
 from sanic import Sanic
 from sanic.server.async_server import AsyncioServer
 
 from liveagent.app import create_app
 from liveagent.settings import Settings
-from tests.conftest import CUSTOMER_ID_KEY, TEST_KEY
+from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY
 from tests.liveagent import fake_rasa
 from tests.ports import free_port
 
@@ -69,6 +72,27 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -
         return await asyncio.wait_for(until_true(), timeout)
     except asyncio.TimeoutError:
         raise AssertionError(f"condition not reached within {timeout}s") from None
+
+
+async def first_event(events: List[tuple], arrived: asyncio.Event, name: str,
+                      predicate: Callable[[Any], bool] = lambda data: True, timeout: float = 8.0,
+                      since: int = 0) -> Any:
+    """The first ``(name, data)`` of ``events`` from index ``since`` on whose data matches ``predicate``,
+    awaited: ``arrived`` is set by whoever appends to ``events`` (a Socket.IO client's recorder)."""
+    async def first_match() -> Any:
+        seen = since
+        while True:
+            arrived.clear()
+            for event, data in events[seen:]:
+                if event == name and predicate(data):
+                    return data
+            seen = max(seen, len(events))
+            await arrived.wait()
+
+    try:
+        return await asyncio.wait_for(first_match(), timeout)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"no {name} matching within {timeout}s; got {events}") from None
 
 
 class ServiceLog(logging.FileHandler):
@@ -142,6 +166,12 @@ class Service:
         assert self.fake_rasa is not None
         return self.fake_rasa.log()
 
+    async def command(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        """``python -m liveagent <args>`` with the service's environment (its database), as an operator runs
+        it beside the running service; in a thread, so the service goes on answering meanwhile."""
+        return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "liveagent", *args], cwd=ROOT,
+                                       env={**self.env, **env}, capture_output=True, text=True, timeout=120)
+
 
 @pytest.fixture
 def service_env() -> Dict[str, str]:
@@ -165,18 +195,71 @@ def service_environment(url: str, rasa_url: str, database: Path, extra: Dict[str
     }
 
 
-@pytest.fixture
-async def service(tmp_path, service_env):
+async def open_service(tmp_path: Path, service_env: Dict[str, str]) -> Service:
+    """The fake Rasa and the service, started in the running loop on free ports."""
     rasa_port, port = free_port(), free_port()
     url, rasa_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{rasa_port}"
     env = service_environment(url, rasa_url, tmp_path / "liveagent.sqlite", service_env)
     svc = Service(url, rasa_url, env, tmp_path, fake_rasa=await fake_rasa.serve(rasa_port, RASA_SECRET))
     try:
         await svc.start()
-        yield svc
-    finally:
+    except BaseException:
+        await close_service(svc)
+        raise
+    return svc
+
+
+async def close_service(svc: Service) -> None:
+    try:
         await svc.stop()
-        await svc.fake_rasa.stop()
+    finally:
+        if svc.fake_rasa is not None:
+            await svc.fake_rasa.stop()
+
+
+class LoopThread:
+    """An event loop in a thread of its own, for a service that must answer while the test's thread blocks."""
+
+    def __enter__(self) -> "LoopThread":
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="service-loop", daemon=True)
+        self.thread.start()
+        return self
+
+    async def run(self, coroutine: Awaitable[T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+
+    def __exit__(self, *_exc: Any) -> None:
+        async def cancel_the_rest() -> None:
+            rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in rest:
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(cancel_the_rest(), self.loop).result(timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=30)
+        self.loop.close()
+
+
+@pytest.fixture
+async def service(request, tmp_path, service_env):
+    """The service for this test. An async test gets it in its own event loop; a test written with a
+    blocking client (the sync Playwright API, requests) blocks that loop while it runs, so it gets the
+    service in a loop of its own thread instead."""
+    if is_async_test(request.node):
+        svc = await open_service(tmp_path, service_env)
+        try:
+            yield svc
+        finally:
+            await close_service(svc)
+        return
+    with LoopThread() as thread:
+        svc = await thread.run(open_service(tmp_path, service_env))
+        try:
+            yield svc
+        finally:
+            await thread.run(close_service(svc))
 
 
 @dataclass
@@ -227,20 +310,7 @@ class Visitor:
 
     async def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 8.0, since: int = 0) -> Any:
         """The first ``name`` event matching ``predicate`` among the events from index ``since`` on."""
-        async def first_match() -> Any:
-            seen = since
-            while True:
-                self.arrived.clear()
-                for event, data in self.events[seen:]:
-                    if event == name and predicate(data):
-                        return data
-                seen = max(seen, len(self.events))
-                await self.arrived.wait()
-
-        try:
-            return await asyncio.wait_for(first_match(), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"no {name} matching within {timeout}s; got {self.events}") from None
+        return await first_event(self.events, self.arrived, name, predicate, timeout, since)
 
     def received(self, name: str) -> List[Any]:
         return [data for event, data in self.events if event == name]

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.store import Store
 from liveagent.store import reconnect as reconnect_module
-from tests.integration.conftest import free_port
+from tests.ports import free_port
 
 
 def fake_rasa(name: str, calls: List[str], delay: float = 0.0) -> web.Application:

@@ -10,9 +10,9 @@ from typing import Any, Dict
 import pytest
 
 from liveagent.store import Store, Transition
-from tests.integration.conftest import free_port
 from tests.liveagent.conftest import Visitor, escalated
 from tests.liveagent.test_store import FAST_HASHER
+from tests.ports import free_port
 
 DONE = "Asiakkaan tiedot poistettiin palvelusta ja botin keskusteluhistoriasta."
 KEPT = ("Asiakkaan tiedot poistettiin palvelusta, mutta botin keskusteluhistoriaan jäi viestejä. "

@@ -20,8 +20,8 @@ import pytest
 from actions import settings as action_settings
 from actions.clients import accounts_backend
 from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY
-from tests.integration.conftest import free_port
 from tests.liveagent.conftest import DEMO_PASSWORD, RASA_SECRET, SECRET
+from tests.ports import free_port
 
 ACTION_TOKEN = "fail-closed-action-server-token-0123456789"
 # A production environment every process accepts; each case below spoils one thing in it.
@@ -149,10 +149,9 @@ def service_env() -> Dict[str, str]:
     return {**GOOD, "LIVEAGENT_DEMO_PASSWORD": ""}
 
 
-def create_agent(service, username: str, password: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "liveagent", "create-agent", "--username", username, "--name",
-                           username.title(), "--password-env", "AGENT_PASSWORD"], cwd=ROOT,
-                          env={**service.env, "AGENT_PASSWORD": password}, capture_output=True, text=True, timeout=120)
+async def create_agent(service, username: str, password: str) -> None:
+    done = await service.command("create-agent", "--username", username, "--name", username.title(),
+                                 "--password-env", "AGENT_PASSWORD", AGENT_PASSWORD=password)
     assert done.returncode == 0, done.stderr
     assert password not in done.stdout + done.stderr
 
@@ -165,7 +164,7 @@ async def test_production_has_no_demo_tokens_no_demo_agents_and_only_secure_cook
         async with session.post(f"{service.url}/api/agent/login",
                                 json={"username": "aino", "password": DEMO_PASSWORD}) as response:
             assert response.status == 401  # no demo agents
-    create_agent(service, "helmi", "helmi-password-0123")
+    await create_agent(service, "helmi", "helmi-password-0123")
     async with aiohttp.ClientSession(headers=headers) as session:
         async with session.post(f"{service.url}/api/agent/login",
                                 json={"username": "helmi", "password": "helmi-password-0123"}) as response:
@@ -227,7 +226,7 @@ def test_an_empty_audience_or_issuer_never_switches_its_check_off(empty):
 
 async def test_in_production_the_console_socket_needs_the_secure_cookie_sent_over_a_secure_origin(service):
     """Production cookies are Secure: a client sends them only to an https/wss origin (here loopback stands in)."""
-    create_agent(service, "helmi", "helmi-password-0123")
+    await create_agent(service, "helmi", "helmi-password-0123")
     ws_url = service.url.replace("http", "ws", 1) + "/api/agent/ws"
     first_frames = {}
     for name, secure_origins in (("https and wss", [service.url, ws_url]), ("plain http", None)):

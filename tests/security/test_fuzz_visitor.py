@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from liveagent.validation import storable
+from tests.liveagent.conftest import first_event
 
 MAX_CHARS = 2000
 OWN_SESSION = "<own session>"  # replaced by the example's real session token
@@ -77,21 +78,18 @@ class Channel:
         self.url = url
         self.client = socketio.AsyncClient(reconnection=False)
         self.events: List[tuple] = []
+        self.arrived = asyncio.Event()
         for name in ("session_confirm", "history", "status", "bot_uttered"):
             self.client.on(name, self._recorder(name))
 
     def _recorder(self, name: str):
         async def record(data: Any = None) -> None:
             self.events.append((name, data))
+            self.arrived.set()
         return record
 
     async def next(self, name: str, after: int) -> Any:
-        for _ in range(200):
-            found = [data for event, data in self.events[after:] if event == name]
-            if found:
-                return found[0]
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no {name}")
+        return await first_event(self.events, self.arrived, name, timeout=10, since=after)
 
     async def new_session(self, token: Optional[str] = None, last_seen_id: int = 0) -> Dict[str, Any]:
         mark = len(self.events)

@@ -12,6 +12,7 @@ operation.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -227,7 +228,9 @@ async def test_schemathesis_finds_nothing_wrong_with_the_http_api(service, visit
     assert response.status == 201
 
     schema = schemathesis.openapi.from_path(SPEC)
-    register_sessions(schema, {"supervisor": login(service, "ville"), "editor": login(service, "eeva")})
+    # The fuzzing's clients block (requests): they run in a thread while this loop serves the service.
+    register_sessions(schema, {"supervisor": await asyncio.to_thread(login, service, "ville"),
+                               "editor": await asyncio.to_thread(login, service, "eeva")})
     browser = requests.Session()
     browser.headers["Origin"] = service.url  # the console's own page
     operations = {(op.method.upper(), op.path): op for op in (r.ok() for r in schema.get_all_operations())}
@@ -247,7 +250,7 @@ async def test_schemathesis_finds_nothing_wrong_with_the_http_api(service, visit
                     runs.append((key, mode, {"path_parameters": {"conversation_id": real}}))
     for key, mode, overrides in runs:
         seen: Set[int] = set()
-        found = fuzz(operations[key], browser, service.url, mode, seen, **overrides)
+        found = await asyncio.to_thread(fuzz, operations[key], browser, service.url, mode, seen, **overrides)
         if mode is GenerationMode.POSITIVE:
             statuses[key] |= seen
         if found is not None:

@@ -19,9 +19,9 @@ from liveagent.rasa_client import RasaUnavailable
 from liveagent.retention import RetentionSchedule, purge
 from liveagent.store import Store, Transition
 from tests.conftest import ROOT
-from tests.integration.conftest import free_port
 from tests.liveagent.conftest import RASA_SECRET, SECRET, wait_http
 from tests.liveagent.test_store import FAST_HASHER
+from tests.ports import free_port
 
 OLD, RECENT = "0" * 32, "1" * 32
 

@@ -27,7 +27,7 @@ from liveagent.store import Store
 from liveagent.store.migrate import sync_url
 from liveagent.visitor import register_visitor_handlers
 from tests.conftest import TEST_KEY, make_token
-from tests.liveagent.conftest import SECRET, escalated
+from tests.liveagent.conftest import SECRET, escalated, first_event
 from tests.liveagent.databases import postgres_database
 
 TOO_MANY_SESSIONS = "Chat-yhteyttä avataan uudelleen liian usein. Odota hetki ja yritä uudelleen."
@@ -73,12 +73,14 @@ class Raw:
         self.service = service
         self.client = socketio.AsyncClient(reconnection=False)
         self.events: List[tuple] = []
+        self.arrived = asyncio.Event()
         for name in ("session_confirm", "history", "status", "bot_uttered", "typing"):
             self.client.on(name, self._recorder(name))
 
     def _recorder(self, name: str):
         async def record(data: Any = None) -> None:
             self.events.append((name, data))
+            self.arrived.set()
         return record
 
     async def connect(self) -> "Raw":
@@ -96,12 +98,7 @@ class Raw:
         return {"token": await self.next("session_confirm", mark), "history": await self.next("history", mark)}
 
     async def next(self, name: str, after: int = 0, predicate=lambda data: True) -> Any:
-        for _ in range(200):
-            for event, data in self.events[after:]:
-                if event == name and predicate(data):
-                    return data
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no {name} after {after}: {self.events}")
+        return await first_event(self.events, self.arrived, name, predicate, timeout=10, since=after)
 
     def received(self, name: str) -> List[Any]:
         return [data for event, data in self.events if event == name]

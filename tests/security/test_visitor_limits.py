@@ -27,7 +27,7 @@ from liveagent.store import Store
 from liveagent.store.migrate import sync_url
 from liveagent.visitor import register_visitor_handlers
 from tests.conftest import TEST_KEY, make_token
-from tests.liveagent.conftest import SECRET, escalated, first_event
+from tests.liveagent.conftest import SECRET, escalated, eventually, first_event
 from tests.liveagent.databases import postgres_database
 
 TOO_MANY_SESSIONS = "Chat-yhteyttä avataan uudelleen liian usein. Odota hetki ja yritä uudelleen."
@@ -370,16 +370,14 @@ async def test_open_sockets_per_address_are_capped_and_a_closed_one_frees_its_pl
                               wait_timeout=5)
     assert errors == [{"message": TOO_MANY_SOCKETS, "data": {"error": "rate_limited"}}]
     await kept.pop().client.disconnect()
-    for _attempt in range(50):  # the service learns of the closed socket a moment later
+    async def reconnected() -> Optional[Raw]:  # the service learns of the closed socket a moment later
         again = Raw(service)
         try:
-            await again.connect()
-            break
+            return await again.connect()
         except socketio.exceptions.ConnectionError:
-            await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("a closed socket's place was never freed")
-    kept.append(again)
+            return None
+
+    kept.append(await eventually(reconnected, timeout=5))  # else a closed socket's place was never freed
     for visitor in kept:
         await visitor.client.disconnect()
 

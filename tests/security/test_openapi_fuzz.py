@@ -39,7 +39,7 @@ from liveagent.auth import COOKIE
 from liveagent.settings import Settings
 from tests.conftest import ROOT, content_copy
 from tests.liveagent.conftest import DEMO_PASSWORD, escalated
-from tests.liveagent.databases import postgres_database
+from tests.liveagent.databases import service_database
 
 SPEC = ROOT / "liveagent" / "openapi.yml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -143,13 +143,7 @@ def test_the_routers_own_refusals_are_api_errors(service):
 # -- fuzzing the running service --------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_env(request):
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database("openapi") as url:  # 32-bit integer columns: out-of-range ids fail differently
-        yield {"LIVEAGENT_DATABASE_URL": url}
+database_env = service_database("openapi")  # 32-bit integer columns: out-of-range ids fail differently
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from liveagent.store.schema import ROLES
 from tests.conftest import content_copy
 from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
 from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor, escalated
-from tests.liveagent.databases import postgres_database
+from tests.liveagent.databases import service_database
 
 PUBLIC = None
 SESSION, CHATS_RIGHT, SUPERVISE, EDIT = "session", "handle_chats", "supervise", "edit_content"
@@ -155,13 +155,7 @@ def test_the_table_of_rights():
 # -- the matrix against the real service -------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_env(request):
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database("roles") as url:
-        yield {"LIVEAGENT_DATABASE_URL": url}
+database_env = service_database("roles")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from liveagent.auth import COOKIE
 from tests.liveagent.conftest import DEMO_PASSWORD, Service
-from tests.liveagent.databases import postgres_database
+from tests.liveagent.databases import service_database
 from tests.ports import free_port
 
 EVIL = "https://evil.example"
@@ -29,13 +29,7 @@ DELAYED = {"error": "login_delayed",
 NO_WATCH = {"LIVEAGENT_SESSION_CHECK_SECONDS": "3600", "LIVEAGENT_TRUSTED_PROXIES": "127.0.0.1"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request):
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database("security_sessions") as url:
-        yield {"LIVEAGENT_DATABASE_URL": url}
+database = service_database("security_sessions", "database")
 
 
 @pytest.fixture

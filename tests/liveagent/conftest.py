@@ -13,8 +13,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,20 +37,6 @@ DEMO_PASSWORD = "demo-password-for-tests"
 # The service's own log lines (what its process would print), not those of the tests' clients.
 SERVICE_LOGGERS = ("liveagent", "sanic", "socketio.server", "engineio.server", "asyncio", "sqlalchemy", "aiosqlite")
 T = TypeVar("T")
-
-
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    """For a server in another process: until ``url`` answers (the process's log if it exits first)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"exited {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} not ready:\n{log.read_text()[-3000:]}")
 
 
 async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:

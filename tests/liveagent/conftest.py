@@ -27,8 +27,10 @@ from sanic.server.async_server import AsyncioServer
 
 from liveagent.app import create_app
 from liveagent.settings import Settings
+from liveagent.store import Store
 from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY
 from tests.liveagent import fake_rasa
+from tests.liveagent.test_store import FAST_HASHER
 from tests.ports import free_port
 
 SECRET = "service-secret-for-tests-0123456789-abcdefghijklmnop"
@@ -93,7 +95,8 @@ class Service:
     """The service as ``python -m liveagent serve`` would run it with ``env``, served in this event loop.
 
     ``stop()`` and ``start()`` restart it on the same port and database, as a new app (nothing in memory
-    survives, as across a process restart)."""
+    survives, as across a process restart). Its store is the real one, but hashes passwords with cheap
+    parameters (FAST_HASHER): the demo agents and every login would otherwise cost a second of CPU each."""
 
     url: str
     rasa_url: str
@@ -103,6 +106,7 @@ class Service:
     app: Optional[Sanic] = None
     server: Optional[AsyncioServer] = None
     log: Optional[ServiceLog] = None
+    store: Optional[Store] = None
 
     @property
     def origin(self) -> str:
@@ -114,7 +118,8 @@ class Service:
         logging.getLogger().addHandler(self.log)
         settings = Settings.from_env(self.env)
         Sanic.test_mode = True  # several apps in one process: Sanic's start-up rewrites keep the originals
-        self.app = create_app(settings, name=f"liveagent_{uuid.uuid4().hex}")
+        self.store = await Store.open(settings.database_url, hasher=FAST_HASHER)
+        self.app = create_app(settings, name=f"liveagent_{uuid.uuid4().hex}", store=self.store)
         # Listening from here on; nobody is told the address before the listeners below have run.
         server = await self.app.create_server(settings.host, settings.port, return_asyncio_server=True,
                                               access_log=False)
@@ -140,8 +145,11 @@ class Service:
                     websocket.fail_connection(code=1001)
                 else:
                     connection.abort()
-            await server.after_stop()  # the database and Rasa's session close here
+            await server.after_stop()  # Rasa's session and Redis close here
         finally:
+            if self.store is not None:
+                await self.store.close()
+                self.store = None
             if self.log is not None:
                 logging.getLogger().removeHandler(self.log)
                 self.log.close()

@@ -8,6 +8,7 @@ reach it over real local HTTP and websockets; the fake Rasa is tests/liveagent/f
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import subprocess
@@ -16,7 +17,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar, Union
 
 import aiohttp
 import pytest
@@ -41,16 +42,19 @@ SERVICE_LOGGERS = ("liveagent", "sanic", "socketio.server", "engineio.server", "
 T = TypeVar("T")
 
 
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
-    """The first truthy result of ``check``; AssertionError after ``timeout`` seconds. For conditions no
-    event announces to the test (a row written by a sweep): asked again at once, then less and less often
-    (at most every 0.1 s), so a quick condition is seen at once and a slow one does not keep the CPU busy."""
+async def eventually(check: Callable[[], Union[T, Awaitable[T]]], timeout: float = 10.0) -> T:
+    """The first truthy result of ``check`` (a function, or a coroutine function); AssertionError after
+    ``timeout`` seconds. For conditions no event announces to the test (a row written by a sweep): asked
+    again at once, then less and less often (at most every 0.1 s), so a quick condition is seen at once
+    and a slow one does not keep the CPU busy."""
     async def until_true() -> T:
         pause = 0.005
         while True:
-            result = await check()
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
             if result:
-                return result
+                return result  # type: ignore[return-value]
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.1)
 

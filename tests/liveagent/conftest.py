@@ -17,7 +17,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar, Union
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar, Union
 
 import aiohttp
 import pytest
@@ -83,6 +83,27 @@ async def first_event(events: List[tuple], arrived: asyncio.Event, name: str,
         return await asyncio.wait_for(first_match(), timeout)
     except asyncio.TimeoutError:
         raise AssertionError(f"no {name} matching within {timeout}s; got {events}") from None
+
+
+class RecordingClient:
+    """A raw Socket.IO client recording every event of ``names`` in order; a wait ends when one arrives."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: List[tuple] = []
+        self.arrived = asyncio.Event()
+        for name in names:
+            self.client.on(name, self._recorder(name))
+
+    def _recorder(self, name: str) -> Callable[..., Awaitable[None]]:
+        async def record(data: Any = None) -> None:
+            self.events.append((name, data))
+            self.arrived.set()
+        return record
+
+    async def next(self, name: str, after: int = 0, predicate: Callable[[Any], bool] = lambda data: True) -> Any:
+        """The first ``name`` event from index ``after`` on that matches ``predicate`` (10 s at most)."""
+        return await first_event(self.events, self.arrived, name, predicate, timeout=10, since=after)
 
 
 class ServiceLog(logging.FileHandler):
@@ -393,3 +414,11 @@ async def stored(agent: Agent, conversation_id: str, text: str) -> None:
         return text in [m["text"] for m in detail["messages"]]
 
     await eventually(seen)
+
+
+async def system_answer(visitors, text: str, timeout: float = 5) -> Tuple[Visitor, Dict[str, Any]]:
+    """A new visitor says ``text``; the service's own answer (sender "system") to it."""
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say(text)
+    return visitor, await visitor.wait_for("bot_uttered", lambda d: d["sender"] == "system", timeout=timeout)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import content_copy
-from tests.liveagent.conftest import eventually
+from tests.liveagent.conftest import Visitor, eventually
 
 
 @pytest.fixture
@@ -107,14 +107,7 @@ async def test_missed_messages_are_collected_grouped_and_turned_into_a_topic(mak
 
 
 async def test_dismissed_messages_leave_the_inbox(make_agent, service):
-    from tests.liveagent.conftest import Visitor
-
-    visitor = Visitor(service)
-    await visitor.connect()
-    await visitor.say("onks teillä pysäkkejä lähellä")
-    await visitor.wait_for("bot_uttered")
-    eeva = await make_agent("eeva", online=False)
-    found = await eventually(lambda: _groups(eeva))
+    eeva, found = await in_the_inbox(service, make_agent, "onks teillä pysäkkejä lähellä")
     response = await call(eeva, "POST", "/missed/dismiss", {"ids": found[0]["ids"]})
     assert (await response.json())["dismissed"] == 1
     assert await _groups(eeva) == []
@@ -122,6 +115,16 @@ async def test_dismissed_messages_leave_the_inbox(make_agent, service):
 
 async def _groups(agent):
     return (await (await call(agent, "GET", "/missed")).json())["groups"]
+
+
+async def in_the_inbox(service, make_agent, text: str):
+    """A visitor's message the bot did not understand, as the editor Eeva finds it: (eeva, inbox groups)."""
+    visitor = Visitor(service)
+    await visitor.connect()
+    await visitor.say(text)
+    await visitor.wait_for("bot_uttered")
+    eeva = await make_agent("eeva", online=False)
+    return eeva, await eventually(lambda: _groups(eeva))
 
 
 async def test_a_closed_agent_chat_offers_its_question_and_answer_as_a_draft(make_agent, visitors):
@@ -168,14 +171,8 @@ async def test_a_publish_with_content_errors_fails_in_finnish_and_the_model_stay
 
 
 async def test_inbox_messages_the_topic_already_has_are_marked_handled(make_agent, service):
-    from tests.liveagent.conftest import Visitor
-
-    visitor = Visitor(service)
-    await visitor.connect()
-    await visitor.say("onks pysäkkejä lähellä")
-    await visitor.wait_for("bot_uttered")
-    eeva = await make_agent("eeva", online=False)
-    group = (await eventually(lambda: _groups(eeva)))[0]
+    eeva, groups = await in_the_inbox(service, make_agent, "onks pysäkkejä lähellä")
+    group = groups[0]
     version = (await (await call(eeva, "GET", "/topics/contact")).json())["topic"]["version"]
     added = await call(eeva, "POST", "/topics/contact/examples", {"examples": group["texts"], "version": version})
     assert added.status == 200

@@ -10,7 +10,7 @@ import socketio
 from actions.identity import verify_customer_id
 from actions.settings import Settings as ActionSettings
 from tests.conftest import CUSTOMER_ID_KEY, OTHER_KEY, make_token
-from tests.liveagent.conftest import escalated, eventually
+from tests.liveagent.conftest import escalated, eventually, system_answer
 
 
 async def test_whole_loop_bot_queue_agent_and_back(service, visitors, make_agent):
@@ -136,10 +136,7 @@ async def test_the_typing_indicator_shows_only_for_a_slow_answer(service, visito
 
 async def test_silent_rasa_gets_a_finnish_message_and_the_queue(service, visitors, make_agent):
     await make_agent("aino")
-    visitor = await visitors()
-    await visitor.connect()
-    await visitor.say("hiljaa")
-    message = await visitor.wait_for("bot_uttered", lambda d: d["sender"] == "system", timeout=6)
+    visitor, message = await system_answer(visitors, "hiljaa", timeout=6)
     assert message["text"] == "Pahoittelut, botti ei juuri nyt vastaa. Voit jäädä jonoon odottamaan asiakaspalvelijaa."
     [button] = message["quick_replies"]
     await visitor.say(button["payload"])

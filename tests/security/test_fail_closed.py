@@ -8,7 +8,6 @@ that does start in production has no demo token route, no demo agents and only S
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pytest
 
 from actions import settings as action_settings
 from actions.clients import accounts_backend
-from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY
+from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY, load_script, run_ensure_env
 from tests.liveagent.conftest import DEMO_PASSWORD, RASA_SECRET, SECRET
 from tests.ports import free_port
 
@@ -111,13 +110,8 @@ def test_the_good_production_settings_are_accepted_by_every_process_reader():
 
 def test_make_runs_env_is_demo_and_production_refuses_it(tmp_path, monkeypatch, capsys):
     """scripts/ensure_env.py writes LUMO_ENV=demo and demo keys; the same file with LUMO_ENV=production is refused."""
-    spec = importlib.util.spec_from_file_location("ensure_env", ROOT / "scripts" / "ensure_env.py")
-    ensure_env = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ensure_env)
-    (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setattr(ensure_env, "ROOT", tmp_path)
-    assert ensure_env.main() == 0
-    values = ensure_env.parse((tmp_path / ".env").read_text(encoding="utf-8").splitlines())
+    values = run_ensure_env(tmp_path, monkeypatch)
+    ensure_env = load_script("ensure_env")
     assert ensure_env.parse((ROOT / ".env.example").read_text(encoding="utf-8").splitlines())["LUMO_ENV"] == \
         "production"  # copied by hand, the example fails closed
     assert values["LUMO_ENV"] == "demo"
@@ -130,9 +124,7 @@ def test_make_runs_env_is_demo_and_production_refuses_it(tmp_path, monkeypatch, 
 
 
 def test_make_run_does_not_print_the_demo_password(monkeypatch):
-    spec = importlib.util.spec_from_file_location("run_stack", ROOT / "scripts" / "run_stack.py")
-    run_stack = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(run_stack)
+    run_stack = load_script("run_stack")
     monkeypatch.setenv("LIVEAGENT_DEMO_PASSWORD", "the-demo-password-0123")
     banner = run_stack.banner()
     assert "the-demo-password-0123" not in banner

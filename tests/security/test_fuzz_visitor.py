@@ -8,16 +8,14 @@ a Finnish status line); what is stored is exactly what was sent (trimmed of surr
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import pytest
-import socketio
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from liveagent.validation import storable
-from tests.liveagent.conftest import first_event
+from tests.liveagent.conftest import RecordingClient
 
 MAX_CHARS = 2000
 OWN_SESSION = "<own session>"  # replaced by the example's real session token
@@ -71,25 +69,12 @@ def expected_outcome(payload: Any, token: str) -> Optional[str]:
     return "stored"
 
 
-class Channel:
+class Channel(RecordingClient):
     """One visitor connection that records everything and can wait for a history answer."""
 
     def __init__(self, url: str) -> None:
+        super().__init__(("session_confirm", "history", "status", "bot_uttered"))
         self.url = url
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.events: List[tuple] = []
-        self.arrived = asyncio.Event()
-        for name in ("session_confirm", "history", "status", "bot_uttered"):
-            self.client.on(name, self._recorder(name))
-
-    def _recorder(self, name: str):
-        async def record(data: Any = None) -> None:
-            self.events.append((name, data))
-            self.arrived.set()
-        return record
-
-    async def next(self, name: str, after: int) -> Any:
-        return await first_event(self.events, self.arrived, name, timeout=10, since=after)
 
     async def new_session(self, token: Optional[str] = None, last_seen_id: int = 0) -> Dict[str, Any]:
         mark = len(self.events)

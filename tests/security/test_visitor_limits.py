@@ -27,7 +27,7 @@ from liveagent.store import Store
 from liveagent.store.migrate import sync_url
 from liveagent.visitor import register_visitor_handlers
 from tests.conftest import TEST_KEY, make_token
-from tests.liveagent.conftest import SECRET, escalated, eventually, first_event
+from tests.liveagent.conftest import SECRET, RecordingClient, escalated, eventually
 from tests.liveagent.databases import postgres_database
 
 TOO_MANY_SESSIONS = "Chat-yhteyttä avataan uudelleen liian usein. Odota hetki ja yritä uudelleen."
@@ -66,22 +66,12 @@ def count(database: str, query: str) -> Any:
         engine.dispose()
 
 
-class Raw:
+class Raw(RecordingClient):
     """A raw Socket.IO visitor that records every event and can call events with an acknowledgement."""
 
     def __init__(self, service) -> None:
+        super().__init__(("session_confirm", "history", "status", "bot_uttered", "typing"))
         self.service = service
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.events: List[tuple] = []
-        self.arrived = asyncio.Event()
-        for name in ("session_confirm", "history", "status", "bot_uttered", "typing"):
-            self.client.on(name, self._recorder(name))
-
-    def _recorder(self, name: str):
-        async def record(data: Any = None) -> None:
-            self.events.append((name, data))
-            self.arrived.set()
-        return record
 
     async def connect(self) -> "Raw":
         await self.client.connect(self.service.url, headers={"Origin": self.service.url}, transports=["websocket"],
@@ -96,9 +86,6 @@ class Raw:
         mark = len(self.events)
         await self.call("session_request", {"session_id": token, "auth_token": auth, "last_seen_id": last_seen_id})
         return {"token": await self.next("session_confirm", mark), "history": await self.next("history", mark)}
-
-    async def next(self, name: str, after: int = 0, predicate=lambda data: True) -> Any:
-        return await first_event(self.events, self.arrived, name, predicate, timeout=10, since=after)
 
     def received(self, name: str) -> List[Any]:
         return [data for event, data in self.events if event == name]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import content_copy
-from tests.liveagent.conftest import Visitor, eventually
+from tests.liveagent.conftest import VALIDATION_SECONDS, Visitor, eventually
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ async def test_a_publish_with_content_errors_fails_in_finnish_and_the_model_stay
         runs = (await (await call(eeva, "GET", "/runs")).json())["runs"]
         return runs[0] if runs[0]["state"] != "running" else None
 
-    run = await eventually(finished, timeout=30)
+    run = await eventually(finished, timeout=VALIDATION_SECONDS)
     assert run["state"] == "failed" and run["stage"] == "validate"
     assert "korjattava ennen julkaisua" in run["message"]
     assert any("faq/pysakointi" in line for line in run["details"])

@@ -9,7 +9,7 @@ import pytest
 
 from liveagent.auditing import ACTIONS
 from tests.conftest import content_copy
-from tests.liveagent.conftest import Visitor, escalated, eventually
+from tests.liveagent.conftest import VALIDATION_SECONDS, Visitor, escalated, eventually
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ async def test_agent_and_editor_actions_are_audited(service, visitors, make_agen
         runs = (await (await editor_call(eeva, "GET", "/runs")).json())["runs"]
         return runs[0]["state"] != "running"
 
-    await eventually(publish_ended, timeout=30)
+    await eventually(publish_ended, timeout=VALIDATION_SECONDS)
     assert (await editor_call(eeva, "POST", "/rollback")).status == 202
     assert (await aino.call("POST", "/logout")).status == 204
 

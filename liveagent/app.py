@@ -1,7 +1,12 @@
 """create_app(settings) -> Sanic: the live-agent service, wired together in one place.
 
-Resources (database, Rasa HTTP session) open in ``before_server_start`` and close in
-``after_server_stop``; nothing connects at import time.
+Everything is registered when the app is built: routes, the visitor's Socket.IO handlers (they reach
+the service through ``app.ctx`` when an event comes), middleware and error handlers. Only what needs the
+running loop opens in ``before_server_start`` and closes in ``after_server_stop``: the database, the
+HTTP session to Rasa, Redis, and the services built on them. Nothing connects at import time.
+
+The store, the Rasa client and the agent hub can be passed in (tests pass fakes, or real ones they
+open themselves); what is passed in is the caller's to open and close.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
-def create_app(settings: Settings, name: str = "liveagent", store: Optional[Store] = None) -> Sanic:
+def create_app(settings: Settings, name: str = "liveagent", store: Optional[Store] = None,
+               rasa: Optional[RasaClient] = None, hub: Optional[AgentHub] = None) -> Sanic:
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
     app.config.WEBSOCKET_MAX_SIZE = settings.request_max_bytes
@@ -49,11 +55,13 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     # Payloads there are signed with a key derived from LIVEAGENT_SECRET; others are dropped.
     key = fanout_key(settings.session_secret)
     manager = RedisSocketManager(settings.redis_url, key) if settings.redis_url else None
-    app.ctx.hub = RedisAgentHub(settings.redis_url, key) if settings.redis_url else AgentHub()
+    own_hub = hub is None
+    app.ctx.hub = hub or (RedisAgentHub(settings.redis_url, key) if settings.redis_url else AgentHub())
     sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins),
                                max_http_buffer_size=settings.request_max_bytes, client_manager=manager)
     sio.attach(app, socketio_path="socket.io")
     app.ctx.sio = sio
+    register_visitor_handlers(sio, app.ctx, settings)  # app.ctx.service and .limits exist once started
 
     async def emit(event: str, data: Any, room: str) -> None:
         await sio.emit(event, data, room=room)
@@ -76,10 +84,14 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         if manager is not None:
             sio.manager_initialized = True  # now, not at the first visitor: emits must fan out from the start
             manager.initialize()
-            app.ctx.hub.start()
-        rasa_urls = settings.rasa_urls or (settings.rasa_url,)
-        app.ctx.rasa = RasaClient(rasa_urls, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
-        await app.ctx.rasa.open()
+            if own_hub:
+                app.ctx.hub.start()
+        if rasa is None:
+            rasa_urls = settings.rasa_urls or (settings.rasa_url,)
+            app.ctx.rasa = RasaClient(rasa_urls, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
+            await app.ctx.rasa.open()
+        else:
+            app.ctx.rasa = rasa
         app.ctx.retention = RetentionSchedule(app.ctx.store, app.ctx.rasa, settings.retention_days,
                                               audit_retention_days=settings.audit_retention_days)
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
@@ -93,10 +105,13 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
                                        settings.harvest_idle_seconds)
         if settings.content_replica:  # publish runs cut off by a restart are this replica's own
             await app.ctx.editor.start()
-        register_visitor_handlers(sio, app.ctx.service, settings, app.ctx.limits)
         app.ctx.lease = RedisLease(settings.redis_url, "lumo:sweep") if settings.redis_url else None
         app.ctx.sweeper = asyncio.create_task(sweep(app))
         app.ctx.session_watch = asyncio.create_task(agent_ws.watch_sessions(app))
+
+    @app.before_server_stop
+    async def stop_socketio(app: Sanic, _loop: Any) -> None:
+        await sio.shutdown()  # its background task ends before the server goes (python-socketio's advice)
 
     @app.after_server_stop
     async def close_resources(app: Sanic, _loop: Any) -> None:
@@ -107,10 +122,12 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         await app.ctx.editor.stop()
         if app.ctx.lease is not None:
             await app.ctx.lease.close()
-        await app.ctx.rasa.close()
+        if rasa is None:
+            await app.ctx.rasa.close()
         await app.ctx.limits.close()
         if manager is not None:
-            await app.ctx.hub.stop()
+            if own_hub:
+                await app.ctx.hub.stop()
             await manager.close()
         if store is None:
             await app.ctx.store.close()

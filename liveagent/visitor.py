@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Protocol, cast
 
 import socketio
 
 from liveagent import copy
 from liveagent.addresses import environ_address
 from liveagent.conversations import ConversationService
-from liveagent.ratelimit import MemoryCounter, RateLimits, SocketCounts, SocketLimits
+from liveagent.ratelimit import RateLimits, SocketCounts, SocketLimits
 from liveagent.sessions import ANONYMOUS, SessionSigner
 from liveagent.settings import Settings
 from liveagent.store import TransitionError
@@ -55,12 +55,30 @@ def identity_token(value: Any) -> Optional[str]:
     return value
 
 
-def register_visitor_handlers(sio: socketio.AsyncServer, service: ConversationService, settings: Settings,
-                              limits: Optional[RateLimits] = None,
+class VisitorContext(Protocol):
+    """Where the handlers find the conversation service and the shared limits when an event comes
+    (the app's ``app.ctx``: both are made when the server starts, after the handlers are registered)."""
+
+    service: ConversationService
+    limits: RateLimits
+
+
+class _AtCallTime:
+    """``ctx.<name>``, looked up at each use: the handlers can be registered before it exists."""
+
+    def __init__(self, ctx: VisitorContext, name: str) -> None:
+        self._ctx, self._name = ctx, name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(getattr(self._ctx, self._name), attribute)
+
+
+def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, settings: Settings,
                               per_socket: Optional[SocketLimits] = None) -> SocketCounts:
     """Installs the handlers; returns the count of open connections per address (for tests and health)."""
     signer = SessionSigner(settings.session_secret, settings.visitor_session_hours * 3600)
-    limits = limits or RateLimits(settings, MemoryCounter())
+    service = cast(ConversationService, _AtCallTime(ctx, "service"))
+    limits = cast(RateLimits, _AtCallTime(ctx, "limits"))
     per_socket = per_socket or SocketLimits()
     sockets = SocketCounts(settings.max_sockets_per_address)
     connections: Dict[str, Connection] = {}

@@ -170,13 +170,19 @@ def content_copy(target: Path, model: Optional[bytes] = None) -> Path:
     return target
 
 
-def run_ensure_env(tmp_path: Path, monkeypatch) -> dict:
-    """Runs scripts/ensure_env.py (what `make run` does) in ``tmp_path``; returns the .env it wrote."""
+def load_script(name: str) -> Any:
+    """scripts/<name>.py as a module of its own (the scripts are run as files, not imported as a package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("ensure_env", ROOT / "scripts" / "ensure_env.py")
-    ensure_env = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ensure_env)
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_ensure_env(tmp_path: Path, monkeypatch) -> dict:
+    """Runs scripts/ensure_env.py (what `make run` does) in ``tmp_path``; returns the .env it wrote."""
+    ensure_env = load_script("ensure_env")
     (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setattr(ensure_env, "ROOT", tmp_path)
     assert ensure_env.main() == 0

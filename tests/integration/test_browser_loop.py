@@ -169,7 +169,8 @@ def test_cross_origin_page_cannot_open_the_chat(full_stack, browser, tmp_path):
 
     (tmp_path / "index.html").write_text(
         f'<!doctype html><html lang="en"><head><title>Toinen sivusto</title></head><body><main><h1>x</h1></main>'
-        f'<script src="{full_stack.url}/static/dist/widget.js" data-server="{full_stack.url}" defer></script></body></html>'
+        f'<script src="{full_stack.url}/static/dist/widget.js" data-server="{full_stack.url}" defer></script>'
+        '</body></html>'
     )
     port = free_port()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from typing import Any, Callable, Dict, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -41,3 +41,18 @@ def postgres_database(name: str) -> Iterator[str]:
         with engine.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         engine.dispose()
+
+
+def service_database(name: str, fixture_name: str = "database_env") -> Callable[..., Any]:
+    """A fixture ``fixture_name`` for the service's environment, over both backends: SQLite (``{}``: the
+    service fixture's own file) and a PostgreSQL database ``name`` of its own (marked ``postgres``)."""
+
+    @pytest.fixture(name=fixture_name, params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+    def database(request: Any) -> Iterator[Dict[str, str]]:
+        if request.param == "sqlite":
+            yield {}
+            return
+        with postgres_database(name) as url:
+            yield {"LIVEAGENT_DATABASE_URL": url}
+
+    return database

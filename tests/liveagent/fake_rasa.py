@@ -18,21 +18,26 @@ tracker store can neither delete nor replace (Mongo; SQL without rasa_runtime): 
 and PUT keeps the events. GET /_log returns what was received ("erased": deleted conversations,
 "replaced": PUT ones). Requests to the HTTP API (tracker, model) must carry a Bearer JWT.
 
-Run: python tests/liveagent/fake_rasa.py PORT JWT_SECRET
+In the tests it runs in the test's own event loop (``await serve(port, secret)``); as a process:
+python tests/liveagent/fake_rasa.py PORT JWT_SECRET
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Dict
 
 import jwt
 from aiohttp import web
 
 HANDOFF_TEXT = "Siirrän keskustelun asiakaspalvelijalle."
+LOG = web.AppKey("log", Callable[[], Dict[str, Any]])  # what GET /_log answers
 
 
 def parse(text: str) -> dict:
@@ -145,11 +150,14 @@ def make_app(jwt_secret: str) -> web.Application:
         paused.discard(sender)
         return web.Response(status=204)
 
+    def received() -> Dict[str, Any]:
+        return {"log": log, "paused": sorted(paused), "models": models, "erased": erased, "replaced": replaced}
+
     async def get_log(request: web.Request) -> web.Response:
-        return web.json_response({"log": log, "paused": sorted(paused), "models": models, "erased": erased,
-                                  "replaced": replaced})
+        return web.json_response(received())
 
     app = web.Application()
+    app[LOG] = received
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_post("/conversations/{sender}/tracker/events", events)
     app.router.add_put("/conversations/{sender}/tracker/events", replace_events)
@@ -158,6 +166,29 @@ def make_app(jwt_secret: str) -> web.Application:
     app.router.add_put("/model", load_model)
     app.router.add_get("/_log", get_log)
     return app
+
+
+@dataclass
+class RunningFakeRasa:
+    """The fake Rasa served in the current event loop."""
+
+    app: web.Application
+    runner: web.AppRunner
+
+    def log(self) -> Dict[str, Any]:
+        """What GET /_log would answer (read directly: the caller may be the loop that serves it)."""
+        return json.loads(json.dumps(self.app[LOG]()))
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve(port: int, jwt_secret: str) -> RunningFakeRasa:
+    app = make_app(jwt_secret)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)  # a "hiljaa" answer is not awaited
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return RunningFakeRasa(app, runner)
 
 
 if __name__ == "__main__":

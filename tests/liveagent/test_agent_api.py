@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from tests.liveagent.conftest import escalated
+from tests.liveagent.conftest import escalated, stored
 
 
 async def test_notes_stay_internal_and_unread_counts_move(service, visitors, make_agent):
@@ -16,7 +14,7 @@ async def test_notes_stay_internal_and_unread_counts_move(service, visitors, mak
     note = await response.json()
     assert note["kind"] == "note"
     await visitor.say("onko teillä jo tietoa")
-    await asyncio.sleep(0.5)
+    await stored(aino, conversation_id, "onko teillä jo tietoa")
     assert all(m["text"] != "Tarkista liitteet" for m in visitor.messages())
     mine = await (await aino.call("GET", "/conversations")).json()
     assert mine["conversations"][0]["unread"] >= 1

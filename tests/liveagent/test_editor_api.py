@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import pytest
 
 from tests.conftest import content_copy
+from tests.liveagent.conftest import VALIDATION_SECONDS, Visitor, eventually
 
 
 @pytest.fixture
@@ -25,16 +24,6 @@ def service_env(content_root):
 async def call(agent, method: str, path: str, json: Any = None):
     return await agent.session.request(method, f"{agent.service.url}/api/editor{path}", json=json,
                                        headers={"X-CSRF-Token": agent.csrf})
-
-
-async def until(check, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached")
 
 
 async def test_only_editors_and_supervisors_may_edit_and_changes_need_csrf(make_agent):
@@ -103,7 +92,7 @@ async def test_missed_messages_are_collected_grouped_and_turned_into_a_topic(mak
         found = (await (await call(eeva, "GET", "/missed")).json())["groups"]
         return found if sum(g["count"] for g in found) == 3 else None
 
-    found = await until(groups)
+    found = await eventually(groups)
     parking = next(g for g in found if "toimiston" in g["representative"])
     assert parking["count"] >= 2
     assert parking["reasons"][0]["label"] == "Botti ei ymmärtänyt"
@@ -118,14 +107,7 @@ async def test_missed_messages_are_collected_grouped_and_turned_into_a_topic(mak
 
 
 async def test_dismissed_messages_leave_the_inbox(make_agent, service):
-    from tests.liveagent.conftest import Visitor
-
-    visitor = Visitor(service)
-    await visitor.connect()
-    await visitor.say("onks teillä pysäkkejä lähellä")
-    await visitor.wait_for("bot_uttered")
-    eeva = await make_agent("eeva", online=False)
-    found = await until(lambda: _groups(eeva))
+    eeva, found = await in_the_inbox(service, make_agent, "onks teillä pysäkkejä lähellä")
     response = await call(eeva, "POST", "/missed/dismiss", {"ids": found[0]["ids"]})
     assert (await response.json())["dismissed"] == 1
     assert await _groups(eeva) == []
@@ -135,13 +117,23 @@ async def _groups(agent):
     return (await (await call(agent, "GET", "/missed")).json())["groups"]
 
 
+async def in_the_inbox(service, make_agent, text: str):
+    """A visitor's message the bot did not understand, as the editor Eeva finds it: (eeva, inbox groups)."""
+    visitor = Visitor(service)
+    await visitor.connect()
+    await visitor.say(text)
+    await visitor.wait_for("bot_uttered")
+    eeva = await make_agent("eeva", online=False)
+    return eeva, await eventually(lambda: _groups(eeva))
+
+
 async def test_a_closed_agent_chat_offers_its_question_and_answer_as_a_draft(make_agent, visitors):
-    from tests.liveagent.conftest import escalated
+    from tests.liveagent.conftest import escalated, stored
 
     aino = await make_agent("aino")
     visitor, conversation_id = await escalated(visitors)
     await visitor.say("Saako toimistolle tuoda koiran?")
-    await asyncio.sleep(0.3)
+    await stored(aino, conversation_id, "Saako toimistolle tuoda koiran?")
     assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
     assert (await aino.call("POST", f"/conversations/{conversation_id}/messages",
                             {"text": "Avustajakoirat ovat tervetulleita, muut lemmikit eivät."})).status == 201
@@ -164,7 +156,7 @@ async def test_a_publish_with_content_errors_fails_in_finnish_and_the_model_stay
         runs = (await (await call(eeva, "GET", "/runs")).json())["runs"]
         return runs[0] if runs[0]["state"] != "running" else None
 
-    run = await until(finished, timeout=30)
+    run = await eventually(finished, timeout=VALIDATION_SECONDS)
     assert run["state"] == "failed" and run["stage"] == "validate"
     assert "korjattava ennen julkaisua" in run["message"]
     assert any("faq/pysakointi" in line for line in run["details"])
@@ -174,19 +166,13 @@ async def test_a_publish_with_content_errors_fails_in_finnish_and_the_model_stay
     assert findings[0]["severity"] == "virhe" and findings[0]["path"] == "data/faq/pysakointi.yml"
     nothing = await call(eeva, "POST", "/rollback")
     assert nothing.status == 202
-    run = await until(finished)
+    run = await eventually(finished)
     assert run["state"] == "failed" and "Edellistä mallia ei ole" in run["message"]
 
 
 async def test_inbox_messages_the_topic_already_has_are_marked_handled(make_agent, service):
-    from tests.liveagent.conftest import Visitor
-
-    visitor = Visitor(service)
-    await visitor.connect()
-    await visitor.say("onks pysäkkejä lähellä")
-    await visitor.wait_for("bot_uttered")
-    eeva = await make_agent("eeva", online=False)
-    group = (await until(lambda: _groups(eeva)))[0]
+    eeva, groups = await in_the_inbox(service, make_agent, "onks pysäkkejä lähellä")
+    group = groups[0]
     version = (await (await call(eeva, "GET", "/topics/contact")).json())["topic"]["version"]
     added = await call(eeva, "POST", "/topics/contact/examples", {"examples": group["texts"], "version": version})
     assert added.status == 200

@@ -7,14 +7,12 @@ import asyncio
 
 from liveagent import copy
 from liveagent.conversations import JOIN_QUEUE_PAYLOAD, ConversationLocks
+from tests.liveagent.conftest import system_answer
 
 
 async def test_an_empty_answer_becomes_an_apology_with_the_queue(service, visitors, make_agent):
     await make_agent("aino")
-    visitor = await visitors()
-    await visitor.connect()
-    await visitor.say("tyhjä vastaus")
-    message = await visitor.wait_for("bot_uttered", lambda d: d["sender"] == "system", timeout=5)
+    visitor, message = await system_answer(visitors, "tyhjä vastaus")
     assert message["text"] == copy.text("status.action_failed")
     assert message["quick_replies"] == [{"content_type": "text", "title": copy.text("buttons.join_queue"),
                                          "payload": JOIN_QUEUE_PAYLOAD}]

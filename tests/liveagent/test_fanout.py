@@ -16,6 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from liveagent.fanout import RedisAgentHub, RedisLease, fanout_key, sign
+from tests.liveagent.conftest import eventually
 
 pytestmark = pytest.mark.redis
 REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -56,20 +57,13 @@ def connect(hub: RedisAgentHub, agent_id: int) -> FakeSocket:
     return socket
 
 
-async def eventually(predicate, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
-
-
 async def test_an_event_reaches_the_agent_on_the_other_replica_once(replicas) -> None:
     (a, b), _, _ = replicas
     on_a, on_b = connect(a, 1), connect(b, 1)
     other_agent = connect(b, 2)
     for n in range(20):
         a.send(1, {"type": "message", "n": n})
-    await eventually(lambda: len(on_b.sent) == 20)
+    await eventually(lambda: len(on_b.sent) == 20, timeout=5)
     await asyncio.sleep(0.3)  # nothing more arrives: the publisher skips its own events
     assert [e["n"] for e in on_a.sent] == list(range(20))
     assert [e["n"] for e in on_b.sent] == list(range(20))  # in order, once
@@ -81,7 +75,7 @@ async def test_broadcasts_reach_every_replica_once(replicas) -> None:
     sockets = [connect(a, 1), connect(b, 2), connect(b, 3)]
     b.broadcast({"type": "queue", "conversations": []})
     a.broadcast({"type": "presence"}, only={3})
-    await eventually(lambda: len(sockets[2].sent) == 2)
+    await eventually(lambda: len(sockets[2].sent) == 2, timeout=5)
     await asyncio.sleep(0.3)
     assert [e["type"] for e in sockets[0].sent] == ["queue"]
     assert [e["type"] for e in sockets[1].sent] == ["queue"]
@@ -101,7 +95,7 @@ async def test_foreign_payloads_on_the_channel_are_ignored(replicas) -> None:
     await client.publish(channel, b"not json")
     await client.publish(channel, json.dumps({"op": "send", "agent_id": 1, "event": "not a dict"}))
     a.send(1, {"type": "after"})
-    await eventually(lambda: len(socket.sent) == 1)
+    await eventually(lambda: len(socket.sent) == 1, timeout=5)
     assert socket.sent == [{"type": "after"}]
 
 
@@ -123,7 +117,7 @@ async def test_forged_and_unsigned_events_are_dropped_and_counted_without_their_
         for payload in payloads:
             await client.publish(channel, payload)
         a.send(1, {"type": "after"})
-        await eventually(lambda: len(socket.sent) == 1)
+        await eventually(lambda: len(socket.sent) == 1, timeout=5)
     assert socket.sent == [{"type": "after"}]
     assert b.transport.dropped == len(payloads)
     assert "Dropped" in caplog.text and "040" not in caplog.text and "Soita" not in caplog.text
@@ -135,7 +129,7 @@ async def test_a_genuine_signed_event_is_delivered(replicas) -> None:
     socket = connect(b, 1)
     await client.publish(channel, sign(KEY, channel, json.dumps({"op": "send", "agent_id": 1, "host_id": "x",
                                                                  "event": {"type": "signed"}})))
-    await eventually(lambda: socket.sent == [{"type": "signed"}])
+    await eventually(lambda: socket.sent == [{"type": "signed"}], timeout=5)
     assert b.transport.dropped == 0
 
 
@@ -144,9 +138,9 @@ async def test_a_lost_subscription_makes_local_consoles_catch_up(replicas) -> No
     (a, b), client, _ = replicas
     socket = connect(b, 1)
     await client.client_kill_filter(_type="pubsub")  # every subscription drops, as in a Redis restart
-    await eventually(lambda: {"type": "resync"} in socket.sent)
+    await eventually(lambda: {"type": "resync"} in socket.sent, timeout=5)
     a.send(1, {"type": "message", "n": 1})
-    await eventually(lambda: {"type": "message", "n": 1} in socket.sent)
+    await eventually(lambda: {"type": "message", "n": 1} in socket.sent, timeout=5)
 
 
 async def test_one_replica_holds_the_sweep_lease_until_it_lapses() -> None:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.store import Store
 from liveagent.store import reconnect as reconnect_module
-from tests.integration.conftest import free_port
+from stack.processes import free_port
 from tests.liveagent.databases import postgres_database
 
 

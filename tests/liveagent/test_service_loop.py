@@ -10,7 +10,7 @@ import socketio
 from lumo_shared.identity import verify_customer_id
 from lumo_shared.settings import IdentitySettings
 from tests.conftest import CUSTOMER_ID_KEY, OTHER_KEY, make_token
-from tests.liveagent.conftest import escalated
+from tests.liveagent.conftest import escalated, eventually, system_answer
 
 
 async def test_whole_loop_bot_queue_agent_and_back(service, visitors, make_agent):
@@ -53,8 +53,13 @@ async def test_whole_loop_bot_queue_agent_and_back(service, visitors, make_agent
     assert agent_reply["text"] == "Hei, Aino täällä." and agent_reply["agent_name"] == "Aino"
 
     await visitor.say("kiitos, onko hakemukseni käsitelty?")
-    await asyncio.sleep(0.5)
-    log = service.rasa_log()
+
+    async def recorded_in_rasa():
+        log = service.rasa_log()
+        return log if any(e["kind"] == "event" and e["event"].get("text") == "kiitos, onko hakemukseni käsitelty?"
+                          for e in log["log"][conversation_id]) else None
+
+    log = await eventually(recorded_in_rasa)
     agent_events = [e["event"] for e in log["log"][conversation_id] if e["kind"] == "event"]
     # Still recorded in Rasa's transcript, as an event: no NLU runs on it while the bot is paused.
     recorded = [e for e in agent_events if e.get("event") == "user"]
@@ -131,10 +136,7 @@ async def test_the_typing_indicator_shows_only_for_a_slow_answer(service, visito
 
 async def test_silent_rasa_gets_a_finnish_message_and_the_queue(service, visitors, make_agent):
     await make_agent("aino")
-    visitor = await visitors()
-    await visitor.connect()
-    await visitor.say("hiljaa")
-    message = await visitor.wait_for("bot_uttered", lambda d: d["sender"] == "system", timeout=6)
+    visitor, message = await system_answer(visitors, "hiljaa", timeout=6)
     assert message["text"] == "Pahoittelut, botti ei juuri nyt vastaa. Voit jäädä jonoon odottamaan asiakaspalvelijaa."
     [button] = message["quick_replies"]
     await visitor.say(button["payload"])
@@ -146,8 +148,7 @@ async def test_reconnecting_visitor_gets_exactly_what_it_missed(service, visitor
     aino = await make_agent("aino")
     visitor, conversation_id = await escalated(visitors)
     assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
-    await visitor.wait_for("status", lambda d: d["state"] == "assigned")
-    await asyncio.sleep(0.3)
+    await visitor.wait_for("status", lambda d: d["state"] == "assigned")  # after the "joined" message
     token, seen = visitor.token, visitor.last_seen_id
     await visitor.close()
 
@@ -171,8 +172,8 @@ async def test_restart_during_agent_chat_loses_and_duplicates_nothing(service, v
     token, seen = visitor.token, visitor.last_seen_id
     await visitor.close()
 
-    service.stop()
-    service.start()
+    await service.stop()
+    await service.start()
 
     aino_again = await make_agent("aino")  # the agent logs in again and comes back online
     response = await aino_again.call("GET", f"/conversations/{conversation_id}")

@@ -11,6 +11,7 @@ from liveagent.hub import AgentHub
 from liveagent.ratelimit import Bucket, TokenBuckets
 from liveagent.sessions import SessionSigner
 from liveagent.settings import ServiceHours, Settings, SettingsError
+from tests.liveagent.conftest import eventually
 
 HELSINKI = dt.timezone(dt.timedelta(hours=2))  # winter time
 
@@ -82,7 +83,7 @@ async def test_hub_delivers_in_order_to_every_socket_of_an_agent():
     hub.send(1, {"n": 1})
     hub.send(1, {"n": 2})
     hub.broadcast({"n": 3}, only={2})
-    await asyncio.sleep(0.05)
+    await eventually(lambda: len(first.sent) == len(second.sent) == 2 and len(other.sent) == 1)
     assert first.sent == second.sent == [{"n": 1}, {"n": 2}]
     assert other.sent == [{"n": 3}]
     hub.unregister(clients[0])

@@ -3,14 +3,13 @@ from where; only supervisors read it (GET /api/agent/audit, newest first, paged)
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, List, Tuple
 
 import pytest
 
 from liveagent.auditing import ACTIONS
 from tests.conftest import content_copy
-from tests.liveagent.conftest import Visitor, escalated
+from tests.liveagent.conftest import VALIDATION_SECONDS, Visitor, escalated, eventually
 
 
 @pytest.fixture
@@ -82,11 +81,11 @@ async def test_agent_and_editor_actions_are_audited(service, visitors, make_agen
                                                         "examples": ["voiko pysäköidä"]})).status == 201
     assert (await editor_call(eeva, "POST", "/missed/dismiss", {"ids": [12345]})).status == 200
     assert (await editor_call(eeva, "POST", "/publish")).status == 202
-    for _ in range(100):  # the publish fails at validation (one example); then a rollback may start
+    async def publish_ended() -> bool:  # it fails at validation (one example); then a rollback may start
         runs = (await (await editor_call(eeva, "GET", "/runs")).json())["runs"]
-        if runs[0]["state"] != "running":
-            break
-        await asyncio.sleep(0.2)
+        return runs[0]["state"] != "running"
+
+    await eventually(publish_ended, timeout=VALIDATION_SECONDS)
     assert (await editor_call(eeva, "POST", "/rollback")).status == 202
     assert (await aino.call("POST", "/logout")).status == 204
 

@@ -10,7 +10,7 @@ from typing import Any, Dict
 import pytest
 
 from liveagent.store import Store, Transition
-from tests.integration.conftest import free_port
+from stack.processes import free_port
 from tests.liveagent.conftest import Visitor, escalated
 from tests.liveagent.store.common import FAST_HASHER
 

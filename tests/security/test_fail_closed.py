@@ -8,7 +8,6 @@ that does start in production has no demo token route, no demo agents and only S
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,8 +18,8 @@ import pytest
 
 from actions import settings as action_settings
 from actions.clients import accounts_backend
-from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY
-from tests.integration.conftest import free_port
+from stack.processes import free_port
+from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY, load_script, run_ensure_env
 from tests.liveagent.conftest import DEMO_PASSWORD, RASA_SECRET, SECRET
 
 ACTION_TOKEN = "fail-closed-action-server-token-0123456789"
@@ -111,13 +110,8 @@ def test_the_good_production_settings_are_accepted_by_every_process_reader():
 
 def test_make_runs_env_is_demo_and_production_refuses_it(tmp_path, monkeypatch, capsys):
     """scripts/ensure_env.py writes LUMO_ENV=demo and demo keys; the same file with LUMO_ENV=production is refused."""
-    spec = importlib.util.spec_from_file_location("ensure_env", ROOT / "scripts" / "ensure_env.py")
-    ensure_env = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ensure_env)
-    (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setattr(ensure_env, "ROOT", tmp_path)
-    assert ensure_env.main() == 0
-    values = ensure_env.parse((tmp_path / ".env").read_text(encoding="utf-8").splitlines())
+    values = run_ensure_env(tmp_path, monkeypatch)
+    ensure_env = load_script("ensure_env")
     assert ensure_env.parse((ROOT / ".env.example").read_text(encoding="utf-8").splitlines())["LUMO_ENV"] == \
         "production"  # copied by hand, the example fails closed
     assert values["LUMO_ENV"] == "demo"
@@ -130,9 +124,7 @@ def test_make_runs_env_is_demo_and_production_refuses_it(tmp_path, monkeypatch, 
 
 
 def test_make_run_does_not_print_the_demo_password(monkeypatch):
-    spec = importlib.util.spec_from_file_location("run_stack", ROOT / "scripts" / "run_stack.py")
-    run_stack = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(run_stack)
+    run_stack = load_script("run_stack")
     monkeypatch.setenv("LIVEAGENT_DEMO_PASSWORD", "the-demo-password-0123")
     banner = run_stack.banner()
     assert "the-demo-password-0123" not in banner
@@ -149,10 +141,9 @@ def service_env() -> Dict[str, str]:
     return {**GOOD, "LIVEAGENT_DEMO_PASSWORD": ""}
 
 
-def create_agent(service, username: str, password: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "liveagent", "create-agent", "--username", username, "--name",
-                           username.title(), "--password-env", "AGENT_PASSWORD"], cwd=ROOT,
-                          env={**service.env, "AGENT_PASSWORD": password}, capture_output=True, text=True, timeout=120)
+async def create_agent(service, username: str, password: str) -> None:
+    done = await service.command("create-agent", "--username", username, "--name", username.title(),
+                                 "--password-env", "AGENT_PASSWORD", AGENT_PASSWORD=password)
     assert done.returncode == 0, done.stderr
     assert password not in done.stdout + done.stderr
 
@@ -165,7 +156,7 @@ async def test_production_has_no_demo_tokens_no_demo_agents_and_only_secure_cook
         async with session.post(f"{service.url}/api/agent/login",
                                 json={"username": "aino", "password": DEMO_PASSWORD}) as response:
             assert response.status == 401  # no demo agents
-    create_agent(service, "helmi", "helmi-password-0123")
+    await create_agent(service, "helmi", "helmi-password-0123")
     async with aiohttp.ClientSession(headers=headers) as session:
         async with session.post(f"{service.url}/api/agent/login",
                                 json={"username": "helmi", "password": "helmi-password-0123"}) as response:
@@ -228,7 +219,7 @@ def test_an_empty_audience_or_issuer_never_switches_its_check_off(empty):
 
 async def test_in_production_the_console_socket_needs_the_secure_cookie_sent_over_a_secure_origin(service):
     """Production cookies are Secure: a client sends them only to an https/wss origin (here loopback stands in)."""
-    create_agent(service, "helmi", "helmi-password-0123")
+    await create_agent(service, "helmi", "helmi-password-0123")
     ws_url = service.url.replace("http", "ws", 1) + "/api/agent/ws"
     first_frames = {}
     for name, secure_origins in (("https and wss", [service.url, ws_url]), ("plain http", None)):

@@ -8,15 +8,14 @@ a Finnish status line); what is stored is exactly what was sent (trimmed of surr
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import pytest
-import socketio
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from liveagent.validation import storable
+from tests.liveagent.conftest import RecordingClient
 
 MAX_CHARS = 2000
 OWN_SESSION = "<own session>"  # replaced by the example's real session token
@@ -70,33 +69,18 @@ def expected_outcome(payload: Any, token: str) -> Optional[str]:
     return "stored"
 
 
-class Channel:
+class Channel(RecordingClient):
     """One visitor connection that records everything and can wait for a history answer."""
 
     def __init__(self, url: str) -> None:
+        super().__init__(("session_confirm", "history", "status", "bot_uttered"))
         self.url = url
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.events: List[tuple] = []
-        for name in ("session_confirm", "history", "status", "bot_uttered"):
-            self.client.on(name, self._recorder(name))
-
-    def _recorder(self, name: str):
-        async def record(data: Any = None) -> None:
-            self.events.append((name, data))
-        return record
-
-    async def next(self, name: str, after: int) -> Any:
-        for _ in range(200):
-            found = [data for event, data in self.events[after:] if event == name]
-            if found:
-                return found[0]
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no {name}")
 
     async def new_session(self, token: Optional[str] = None, last_seen_id: int = 0) -> Dict[str, Any]:
         mark = len(self.events)
         await self.client.emit("session_request", {"session_id": token, "last_seen_id": last_seen_id})
-        return {"token": (await self.next("session_confirm", mark))["session_id"], "history": await self.next("history", mark)}
+        confirmed = await self.next("session_confirm", mark)
+        return {"token": confirmed["session_id"], "history": await self.next("history", mark)}
 
 
 @settings(max_examples=60, deadline=None,

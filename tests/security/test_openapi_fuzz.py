@@ -12,6 +12,7 @@ operation.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -38,7 +39,7 @@ from liveagent.auth import COOKIE
 from liveagent.settings import Settings
 from tests.conftest import ROOT, content_copy
 from tests.liveagent.conftest import DEMO_PASSWORD, escalated
-from tests.liveagent.databases import postgres_database
+from tests.liveagent.databases import service_database
 
 SPEC = ROOT / "liveagent" / "openapi.yml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -142,13 +143,7 @@ def test_the_routers_own_refusals_are_api_errors(service):
 # -- fuzzing the running service --------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_env(request):
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database("openapi") as url:  # 32-bit integer columns: out-of-range ids fail differently
-        yield {"LIVEAGENT_DATABASE_URL": url}
+database_env = service_database("openapi")  # 32-bit integer columns: out-of-range ids fail differently
 
 
 @pytest.fixture
@@ -227,7 +222,9 @@ async def test_schemathesis_finds_nothing_wrong_with_the_http_api(service, visit
     assert response.status == 201
 
     schema = schemathesis.openapi.from_path(SPEC)
-    register_sessions(schema, {"supervisor": login(service, "ville"), "editor": login(service, "eeva")})
+    # The fuzzing's clients block (requests): they run in a thread while this loop serves the service.
+    register_sessions(schema, {"supervisor": await asyncio.to_thread(login, service, "ville"),
+                               "editor": await asyncio.to_thread(login, service, "eeva")})
     browser = requests.Session()
     browser.headers["Origin"] = service.url  # the console's own page
     operations = {(op.method.upper(), op.path): op for op in (r.ok() for r in schema.get_all_operations())}
@@ -247,7 +244,7 @@ async def test_schemathesis_finds_nothing_wrong_with_the_http_api(service, visit
                     runs.append((key, mode, {"path_parameters": {"conversation_id": real}}))
     for key, mode, overrides in runs:
         seen: Set[int] = set()
-        found = fuzz(operations[key], browser, service.url, mode, seen, **overrides)
+        found = await asyncio.to_thread(fuzz, operations[key], browser, service.url, mode, seen, **overrides)
         if mode is GenerationMode.POSITIVE:
             statuses[key] |= seen
         if found is not None:

@@ -3,11 +3,9 @@ service's own log lines see it masked (identity codes, IBANs, phone numbers, e-m
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
-import time
 import uuid
 from typing import Any, List
 
@@ -17,7 +15,7 @@ from sanic import Sanic
 from liveagent.app import create_app
 from liveagent.settings import Settings
 from tests.conftest import ROOT, content_copy
-from tests.liveagent.conftest import Visitor, escalated
+from tests.liveagent.conftest import Visitor, escalated, eventually
 
 HETU, IBAN, PHONE, EMAIL = "131052-308T", "FI21 1234 5600 0007 85", "040 123 4567", "matti.meikalainen@example.com"
 RAW = (HETU, IBAN, PHONE, EMAIL, "1234 5600", "meikalainen@")
@@ -42,16 +40,6 @@ def editor_get_paths() -> List[str]:
     return paths
 
 
-async def until(check, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached")
-
-
 async def test_agents_see_the_real_text_and_editors_only_masked(service, visitors, make_agent):
     aino = await make_agent("aino")
     visitor, conversation_id = await escalated(visitors)
@@ -62,7 +50,7 @@ async def test_agents_see_the_real_text_and_editors_only_masked(service, visitor
         detail = await (await aino.call("GET", f"/conversations/{conversation_id}")).json()
         return VISITOR_TEXT in [m["text"] for m in detail["messages"]]
 
-    await until(agent_sees_it)
+    await eventually(agent_sees_it)
     assert (await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": AGENT_TEXT})).status == 201
     assert (await aino.call("POST", f"/conversations/{conversation_id}/close")).status == 200
 
@@ -78,12 +66,12 @@ async def test_agents_see_the_real_text_and_editors_only_masked(service, visitor
         assert response.status == 200, (path, response.status)
         return await response.text()
 
-    answered = await until(lambda: _json(eeva, "/api/editor/answered", "answered"))
+    answered = await eventually(lambda: _json(eeva, "/api/editor/answered", "answered"))
     assert answered[0]["question"] == ("Hetuni on [henkilötunnus], tili [tilinumero], soita [puhelinnumero] "
                                        "tai [sähköposti]")
     assert answered[0]["answer"] == ("Soitan numeroon [puhelinnumero] ja lähetän vahvistuksen osoitteeseen "
                                      "[sähköposti].")
-    groups = await until(lambda: _json(eeva, "/api/editor/missed", "groups"))
+    groups = await eventually(lambda: _json(eeva, "/api/editor/missed", "groups"))
     assert any("pysäkki, hetuni [henkilötunnus] ja sposti [sähköposti]" in t for g in groups for t in g["texts"])
     for path in editor_get_paths():
         body = await editor(path)

@@ -16,8 +16,8 @@ import socketio
 from liveagent.addresses import client_address, limit_key
 from liveagent.ratelimit import PREFIX, MemoryCounter, RateLimits, RedisCounter
 from liveagent.settings import Settings, SettingsError
-from tests.integration.conftest import free_port
-from tests.liveagent.conftest import DEMO_PASSWORD, Service
+from stack.processes import free_port
+from tests.liveagent.conftest import DEMO_PASSWORD, Service, first_event
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TOO_MANY_LOGINS = "Liian monta yritystä samasta verkosta. Odota hetki ja yritä uudelleen."
@@ -166,18 +166,22 @@ async def visitor(service, forwarded_for: Optional[str] = None) -> Dict[str, Any
     """A raw Socket.IO visitor; returns its client, token and received events."""
     client = socketio.AsyncClient(reconnection=False)
     events: List[tuple] = []
+    arrived = asyncio.Event()
+
+    def recorder(name: str):
+        def record(data: Any = None) -> None:
+            events.append((name, data))
+            arrived.set()
+        return record
+
     for name in ("session_confirm", "status", "bot_uttered", "history", "connect_error"):
-        client.on(name, lambda data=None, name=name: events.append((name, data)))
+        client.on(name, recorder(name))
     headers = {"Origin": service.url}
     if forwarded_for:
         headers["X-Forwarded-For"] = forwarded_for
     await client.connect(service.url, headers=headers, transports=["websocket"], wait_timeout=5)
     await client.emit("session_request", {})
-    for _ in range(100):
-        if any(name == "session_confirm" for name, _ in events):
-            break
-        await asyncio.sleep(0.05)
-    token = next(data["session_id"] for name, data in events if name == "session_confirm")
+    token = (await first_event(events, arrived, "session_confirm", timeout=5))["session_id"]
     return {"client": client, "token": token, "events": events}
 
 
@@ -220,7 +224,7 @@ async def test_two_replicas_with_redis_share_the_login_limit(service, tmp_path):
     address, another = unique_address(), unique_address()
     client = aioredis.from_url(REDIS_URL)
     try:
-        other.start()
+        await other.start()
         async with aiohttp.ClientSession() as session:
             statuses = [(await login(session, url, address)).status
                         for url in (service.url, other.url, service.url, other.url)]
@@ -229,6 +233,6 @@ async def test_two_replicas_with_redis_share_the_login_limit(service, tmp_path):
             assert (await login(session, other.url, another)).status == 401
         assert await client.exists(f"{PREFIX}login:{limit_key(address)}")
     finally:
-        other.stop()
+        await other.stop()
         await client.delete(*(f"{PREFIX}login:{limit_key(a)}" for a in (address, another)))
         await client.close()

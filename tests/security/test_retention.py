@@ -18,9 +18,10 @@ import pytest
 from liveagent.rasa_client import RasaUnavailable
 from liveagent.retention import RetentionSchedule, purge
 from liveagent.store import Store, Transition
+from stack.processes import free_port
 from tests.conftest import ROOT
-from tests.integration.conftest import free_port
-from tests.liveagent.conftest import RASA_SECRET, SECRET, wait_http
+from tests.liveagent import fake_rasa
+from tests.liveagent.conftest import RASA_SECRET, SECRET, eventually
 from tests.liveagent.store.common import FAST_HASHER
 
 OLD, RECENT = "0" * 32, "1" * 32
@@ -51,7 +52,7 @@ def prepare(database_url: str) -> None:
 @pytest.fixture
 def service_env(tmp_path):
     prepare(f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite")  # the database the service fixture uses
-    return {"LIVEAGENT_RETENTION_DAYS": "30", "LIVEAGENT_SWEEP_SECONDS": "0.3"}
+    return {"LIVEAGENT_RETENTION_DAYS": "30", "LIVEAGENT_SWEEP_SECONDS": "0.2"}
 
 
 async def test_the_sweep_deletes_what_is_older_than_the_retention_period_once_a_day(service, make_agent):
@@ -60,11 +61,8 @@ async def test_the_sweep_deletes_what_is_older_than_the_retention_period_once_a_
     async def retention_runs():
         return (await (await ville.call("GET", "/audit?action=retention")).json())["entries"]
 
-    for _ in range(100):
-        if await retention_runs():
-            break
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(1.5)  # several more sweeps
+    await eventually(retention_runs)
+    await asyncio.sleep(1.0)  # several more sweeps: the behaviour under test is that none of them purges again
     runs = await retention_runs()
     assert len(runs) == 1 and runs[0]["actor"] is None
     assert runs[0]["detail"] == {"days": 30, "conversations": 1, "messages": 1, "events": 2, "read_marks": 0,
@@ -75,7 +73,7 @@ async def test_the_sweep_deletes_what_is_older_than_the_retention_period_once_a_
     assert (await ville.call("GET", f"/conversations/{RECENT}")).status == 200
 
 
-def test_the_retention_command_deletes_now_and_says_how_much(tmp_path: Path):
+async def test_the_retention_command_deletes_now_and_says_how_much(tmp_path: Path):
     url = f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite"
     prepare(url)
     port = free_port()
@@ -84,28 +82,24 @@ def test_the_retention_command_deletes_now_and_says_how_much(tmp_path: Path):
            "RASA_JWT_SECRET": RASA_SECRET, "LIVEAGENT_RASA_URL": f"http://127.0.0.1:{port}",
            "LIVEAGENT_RASA_TIMEOUT_SECONDS": "2"}
 
-    def retention() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "liveagent", "retention"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+    async def retention() -> subprocess.CompletedProcess:  # in a thread: this loop serves the fake Rasa
+        return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "liveagent", "retention"], cwd=ROOT,
+                                       env=env, capture_output=True, text=True, timeout=120)
 
-    unreachable = retention()  # nothing answers on the port yet: everything is kept
+    unreachable = await retention()  # nothing answers on the port yet: everything is kept
     assert unreachable.returncode == 1 and "Rasa could not be reached" in unreachable.stderr
     assert unreachable.stdout.startswith("Deleted 0 conversations")
-    log = tmp_path / "rasa.log"
-    rasa = subprocess.Popen([sys.executable, str(ROOT / "tests" / "liveagent" / "fake_rasa.py"), str(port),
-                             RASA_SECRET], stdout=log.open("w"), stderr=subprocess.STDOUT)
+    rasa = await fake_rasa.serve(port, RASA_SECRET)
     try:
-        wait_http(f"http://127.0.0.1:{port}/_log", rasa, log)
-        result = retention()
+        result = await retention()
         assert result.returncode == 0, result.stderr
         assert result.stdout == ("Deleted 1 conversation closed or idle for more than 30 days (1 message, 2 state "
                                  "events, 0 read marks, 0 inbox entries) and 1 contact request; Rasa deleted "
                                  "1 tracker; 0 audit entries older than 730 days deleted.\n")
-        again = retention()
+        again = await retention()
         assert again.stdout.startswith("Deleted 0 conversations") and again.returncode == 0
     finally:
-        rasa.kill()
-        rasa.wait(timeout=10)
+        await rasa.stop()
 
 
 class StubRasa:

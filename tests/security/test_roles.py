@@ -15,8 +15,6 @@ import asyncio
 import concurrent.futures
 import json
 import re
-import subprocess
-import sys
 import uuid
 from typing import Any, Dict, Optional, Tuple
 
@@ -31,10 +29,10 @@ from liveagent.app import create_app
 from liveagent.auth import COOKIE
 from liveagent.settings import Settings
 from liveagent.store.schema import ROLES
-from tests.conftest import ROOT, content_copy
+from tests.conftest import content_copy
 from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
 from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor, escalated
-from tests.liveagent.databases import postgres_database
+from tests.liveagent.databases import service_database
 
 PUBLIC = None
 SESSION, CHATS_RIGHT, SUPERVISE, EDIT = "session", "handle_chats", "supervise", "edit_content"
@@ -157,13 +155,7 @@ def test_the_table_of_rights():
 # -- the matrix against the real service -------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_env(request):
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database("roles") as url:
-        yield {"LIVEAGENT_DATABASE_URL": url}
+database_env = service_database("roles")
 
 
 @pytest.fixture
@@ -173,12 +165,10 @@ def service_env(tmp_path, database_env):
             "LIVEAGENT_SWEEP_SECONDS": "3600", **database_env}
 
 
-def create_agent(service, username: str, name: str, role: str) -> None:
+async def create_agent(service, username: str, name: str, role: str) -> None:
     """An account made the way an operator makes one (`python -m liveagent create-agent`)."""
-    env = {**service.env, "NEW_AGENT_PASSWORD": DEMO_PASSWORD}
-    result = subprocess.run([sys.executable, "-m", "liveagent", "create-agent", "--username", username,
-                             "--name", name, "--role", role, "--password-env", "NEW_AGENT_PASSWORD"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = await service.command("create-agent", "--username", username, "--name", name, "--role", role,
+                                   "--password-env", "NEW_AGENT_PASSWORD", NEW_AGENT_PASSWORD=DEMO_PASSWORD)
     assert result.returncode == 0, result.stderr
 
 
@@ -237,7 +227,7 @@ class Matrix:
 
 
 async def test_every_route_answers_every_caller_as_the_table_says(service, visitors, make_agent):
-    create_agent(service, "aada", "Aada", "agent")
+    await create_agent(service, "aada", "Aada", "agent")
     callers = {"anonymous": await make_agent(), "aino": await make_agent("aino"),
                "aada": await make_agent("aada"), "ville": await make_agent("ville"),
                "eeva": await make_agent("eeva", online=False)}
@@ -319,7 +309,7 @@ async def test_an_editor_cannot_act_as_an_agent(service, visitors, make_agent):
 
 
 async def test_agents_see_the_chats_they_held_and_the_queue_only(service, visitors, make_agent):
-    create_agent(service, "aada", "Aada", "agent")
+    await create_agent(service, "aada", "Aada", "agent")
     aino, aada = await make_agent("aino"), await make_agent("aada")
     _visitor, conversation_id = await escalated(visitors)
     preview = await aada.call("GET", f"/conversations/{conversation_id}")  # in the queue: a preview

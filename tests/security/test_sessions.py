@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from typing import Any, Dict, Optional
 
 import aiohttp
 import pytest
 
 from liveagent.auth import COOKIE
-from tests.conftest import ROOT
-from tests.integration.conftest import free_port
+from stack.processes import free_port
 from tests.liveagent.conftest import DEMO_PASSWORD, Service
-from tests.liveagent.databases import postgres_database
+from tests.liveagent.databases import service_database
 
 EVIL = "https://evil.example"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -32,13 +29,7 @@ DELAYED = {"error": "login_delayed",
 NO_WATCH = {"LIVEAGENT_SESSION_CHECK_SECONDS": "3600", "LIVEAGENT_TRUSTED_PROXIES": "127.0.0.1"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request):
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database("security_sessions") as url:
-        yield {"LIVEAGENT_DATABASE_URL": url}
+database = service_database("security_sessions", "database")
 
 
 @pytest.fixture
@@ -93,10 +84,9 @@ async def login(service, username: str, password: str = DEMO_PASSWORD, address: 
             return response.status, body, response.headers
 
 
-def operator(service, *args: str, **env: str) -> str:
+async def operator(service, *args: str, **env: str) -> str:
     """``python -m liveagent <args>`` against the service's database, as an operator runs it."""
-    done = subprocess.run([sys.executable, "-m", "liveagent", *args], cwd=ROOT, env={**service.env, **env},
-                          capture_output=True, text=True, timeout=120)
+    done = await service.command(*args, **env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -139,7 +129,7 @@ async def test_password_role_change_and_deactivation_end_every_session(service, 
         assert await close_code(ws) == 4401
 
     aino, cookie, ws = await logged_in_with_a_socket()
-    out = operator(service, "set-password", "--username", "aino", "--password-env", "NEW_PASSWORD",
+    out = await operator(service, "set-password", "--username", "aino", "--password-env", "NEW_PASSWORD",
                    NEW_PASSWORD="a-new-password-123")
     assert "every session of the agent has ended" in out
     await ended(cookie, ws)
@@ -150,17 +140,17 @@ async def test_password_role_change_and_deactivation_end_every_session(service, 
     assert (await aino.login("aino", "a-new-password-123")).status == 200
     cookie, ws = cookie_of(aino), await open_socket(service, aino)
     # (to supervisor: an editor's socket would be refused anyway, test_roles.py)
-    operator(service, "set-role", "--username", "aino", "--role", "supervisor")
+    await operator(service, "set-role", "--username", "aino", "--role", "supervisor")
     await ended(cookie, ws)
     assert (await aino.login("aino", "a-new-password-123")).status == 200
     assert (await (await aino.call("GET", "/me")).json())["agent"]["role"] == "supervisor"
 
     cookie, ws = cookie_of(aino), await open_socket(service, aino)
-    operator(service, "deactivate", "--username", "aino")
+    await operator(service, "deactivate", "--username", "aino")
     await ended(cookie, ws)
     # the right password of a deactivated agent gets the answer of a wrong one
     assert (await login(service, "aino", "a-new-password-123"))[:2] == (401, WRONG)
-    operator(service, "activate", "--username", "aino")
+    await operator(service, "activate", "--username", "aino")
     assert (await login(service, "aino", "a-new-password-123"))[0] == 200
 
     for action in ("agent.password", "agent.role", "agent.deactivated", "agent.activated"):
@@ -189,12 +179,12 @@ async def test_logout_on_one_replica_closes_the_agents_socket_on_another(service
     first = Service(service.url, service.rasa_url, env, tmp_path / "first")
     other = Service(f"http://127.0.0.1:{port}", service.rasa_url, {**env, "LIVEAGENT_PORT": str(port)},
                     tmp_path / "other")
-    service.stop()  # restarted with Redis
+    await service.stop()  # restarted with Redis
     first.tmp.mkdir()
     other.tmp.mkdir()
     try:
-        first.start()
-        other.start()
+        await first.start()
+        await other.start()
         aino = await make_agent("aino", online=False)
         async with aiohttp.ClientSession(cookie_jar=aino.session.cookie_jar) as there:
             ws = await there.ws_connect(other.url.replace("http", "ws") + "/api/agent/ws",
@@ -203,8 +193,8 @@ async def test_logout_on_one_replica_closes_the_agents_socket_on_another(service
             assert (await aino.call("POST", "/logout")).status == 204  # on the first replica
             assert await close_code(ws) == 4401
     finally:
-        other.stop()
-        first.stop()
+        await other.stop()
+        await first.stop()
 
 
 # login: JSON only, from the console's own pages

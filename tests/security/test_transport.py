@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import socketio
 
 from liveagent.auth import COOKIE
-from tests.liveagent.conftest import DEMO_PASSWORD, escalated
+from tests.liveagent.conftest import DEMO_PASSWORD, escalated, eventually, stored
 
 EVIL = "https://evil.example"
 STATIC = Path(__file__).resolve().parents[2] / "liveagent" / "static"
@@ -91,11 +90,10 @@ async def test_a_socket_io_frame_over_the_limit_closes_only_that_connection(serv
     visitor = await visitors()
     await visitor.connect()
     await visitor.client.emit("user_uttered", {"message": "x" * 100_000, "session_id": visitor.token})
-    for _ in range(50):
-        if not visitor.client.connected:
-            break
-        await asyncio.sleep(0.1)
-    assert not visitor.client.connected
+    async def closed() -> bool:
+        return not visitor.client.connected
+
+    await eventually(closed, timeout=5)
     again = await visitors()
     await again.connect(visitor.token)  # the visitor reconnects to the same conversation and carries on
     await again.say("jatketaan")
@@ -135,11 +133,7 @@ async def test_markup_is_stored_and_returned_verbatim_as_text(service, visitors,
     visitor, conversation_id = await escalated(visitors)
     assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
     await visitor.say(MARKUP)
-    for _ in range(50):  # until the agent sees it
-        messages = (await (await aino.call("GET", f"/conversations/{conversation_id}")).json())["messages"]
-        if any(m["text"] == MARKUP for m in messages):
-            break
-        await asyncio.sleep(0.1)
+    await stored(aino, conversation_id, MARKUP)
     response = await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Vastaus " + MARKUP})
     assert response.status == 201
     await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Vastaus " + MARKUP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import aiohttp
@@ -28,7 +29,7 @@ from liveagent.store.migrate import sync_url
 from liveagent.visitor import register_visitor_handlers
 from lumo_shared.settings import IdentitySettings
 from tests.conftest import TEST_KEY, make_token
-from tests.liveagent.conftest import SECRET, escalated
+from tests.liveagent.conftest import SECRET, RecordingClient, escalated, eventually
 from tests.liveagent.databases import postgres_database
 
 TOO_MANY_SESSIONS = "Chat-yhteyttä avataan uudelleen liian usein. Odota hetki ja yritä uudelleen."
@@ -67,20 +68,12 @@ def count(database: str, query: str) -> Any:
         engine.dispose()
 
 
-class Raw:
+class Raw(RecordingClient):
     """A raw Socket.IO visitor that records every event and can call events with an acknowledgement."""
 
     def __init__(self, service) -> None:
+        super().__init__(("session_confirm", "history", "status", "bot_uttered", "typing"))
         self.service = service
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.events: List[tuple] = []
-        for name in ("session_confirm", "history", "status", "bot_uttered", "typing"):
-            self.client.on(name, self._recorder(name))
-
-    def _recorder(self, name: str):
-        async def record(data: Any = None) -> None:
-            self.events.append((name, data))
-        return record
 
     async def connect(self) -> "Raw":
         await self.client.connect(self.service.url, headers={"Origin": self.service.url}, transports=["websocket"],
@@ -94,15 +87,8 @@ class Raw:
                       last_seen_id: int = 0) -> Dict[str, Any]:
         mark = len(self.events)
         await self.call("session_request", {"session_id": token, "auth_token": auth, "last_seen_id": last_seen_id})
-        return {"token": (await self.next("session_confirm", mark))["session_id"], "history": await self.next("history", mark)}
-
-    async def next(self, name: str, after: int = 0, predicate=lambda data: True) -> Any:
-        for _ in range(200):
-            for event, data in self.events[after:]:
-                if event == name and predicate(data):
-                    return data
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no {name} after {after}: {self.events}")
+        confirmed = await self.next("session_confirm", mark)
+        return {"token": confirmed["session_id"], "history": await self.next("history", mark)}
 
     def received(self, name: str) -> List[Any]:
         return [data for event, data in self.events if event == name]
@@ -333,7 +319,8 @@ async def test_refused_events_make_no_store_call_and_take_no_lock(tmp_path):
     sio = FakeSio()
     service = ConversationService(store, SilentRasa(), sio.emit, AgentHub(),  # type: ignore[arg-type]
                                   ServiceCalendar(settings.service_hours, True), settings)
-    register_visitor_handlers(sio, service, settings, RateLimits(settings, MemoryCounter()))  # type: ignore[arg-type]
+    register_visitor_handlers(sio, SimpleNamespace(service=service, limits=RateLimits(settings, MemoryCounter())),  # type: ignore[arg-type]
+                              settings)
     on = sio.handlers
     try:
         await on["connect"]("sid-1", {"REMOTE_ADDR": "203.0.113.9"})
@@ -376,16 +363,14 @@ async def test_open_sockets_per_address_are_capped_and_a_closed_one_frees_its_pl
                               wait_timeout=5)
     assert errors == [{"message": TOO_MANY_SOCKETS, "data": {"error": "rate_limited"}}]
     await kept.pop().client.disconnect()
-    for _attempt in range(50):  # the service learns of the closed socket a moment later
+    async def reconnected() -> Optional[Raw]:  # the service learns of the closed socket a moment later
         again = Raw(service)
         try:
-            await again.connect()
-            break
+            return await again.connect()
         except socketio.exceptions.ConnectionError:
-            await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("a closed socket's place was never freed")
-    kept.append(again)
+            return None
+
+    kept.append(await eventually(reconnected, timeout=5))  # else a closed socket's place was never freed
     for visitor in kept:
         await visitor.client.disconnect()
 

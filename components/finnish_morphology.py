@@ -1,7 +1,8 @@
 """Finnish word normalisation: spoken forms, missing ä/ö, dictionary lemmas, stems.
 
 Visitors type everyday Finnish: "onks mun hakemus kasitelty". The dictionary (Voikko's
-morphology, shipped inside the ``pyvoikko`` wheel) knows "käsitelty" but not "kasitelty", and
+morphology: Debian's libvoikko1 and voikko-fi, through the ``voikko`` ctypes binding; the pure-Python
+``pyvoikko`` took 60 times the CPU, docs/nlu.md) knows "käsitelty" but not "kasitelty", and
 no spoken forms. This module maps a surface word to a single lemma key in four steps:
 
 1. spoken form table (``resources/colloquial_fi.yml``): "onks" -> "onko";

@@ -25,8 +25,9 @@ unchanged:
 
 Training is deterministic: examples are sorted before fitting and the solver (newton-cg) has no
 randomness, so the same data gives the same weights bit for bit (tested). The sentence model's solver
-starts from the word model's weights (zero for the e5 columns), which saves it a third of its work. Prediction is a sparse matrix product and a
-softmax in NumPy; the model is stored as plain arrays (``.npz``, no pickle) and JSON.
+starts from the word model's weights (zero for the e5 columns), which saves it about a fifth of its
+work. Prediction is a sparse matrix product and a softmax in NumPy; the model is stored as plain
+arrays (``.npz``, no pickle) and JSON.
 """
 
 from __future__ import annotations

@@ -75,8 +75,10 @@ $(INSTALLED): requirements.txt
 
 train: $(MODEL) ## train only when data, domain, config or components changed
 
-$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
-	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name lumo
+# rasa_runtime.train: `rasa train` without TensorFlow (our graph has no neural model); the tokenizer
+# analyses words with Voikko's C library (libvoikko1 + voikko-fi).
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS) | $(VOIKKO_FI)
+	$(PY) -m rasa_runtime.train --config config.yml --domain domain.yml --data data --out models --fixed-model-name lumo
 	@touch $@
 
 validate: $(INSTALLED) ## rasa data validate + editors' content checks (Finnish report)

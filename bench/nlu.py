@@ -48,6 +48,8 @@ TARGETS = {"held-out phrasings": 0.960, "typos / no ä-ö": 0.951, "out-of-scope
 PARSE_MS_TARGET, CLASSIFY_MS_TARGET, TRAIN_S_TARGET = 15.0, 1.0, 60.0
 CLASSIFIER_NODES = ("LinearClassifier", "DIETClassifier", "ResponseSelector", "LogisticRegressionClassifier")
 RASA = Path(sys.executable).parent / "rasa"
+TENSORFLOW_COMPONENTS = ("DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy",
+                         "ConveRTFeaturizer", "LanguageModelFeaturizer")
 
 
 def ours() -> dict:
@@ -86,6 +88,15 @@ def variant(kind: str) -> dict:
     return config
 
 
+def uses_tensorflow(config: dict) -> bool:
+    """Whether a config names one of Rasa's TensorFlow components, or leaves its pipeline to Rasa, whose default
+    pipeline has DIET and the ResponseSelector."""
+    if not config.get("pipeline"):
+        return True
+    return any(str(component.get("name")) in TENSORFLOW_COMPONENTS
+               for component in [*(config.get("pipeline") or []), *(config.get("policies") or [])])
+
+
 def train(name: str, config: dict, workdir: Path) -> Tuple[Path, float]:
     config_path = workdir / f"{name}.yml"
     config_path.write_text(yaml.safe_dump({**config, "policies": None}, allow_unicode=True))
@@ -93,8 +104,10 @@ def train(name: str, config: dict, workdir: Path) -> Tuple[Path, float]:
     # No training cache and no e5 cache: every pipeline trains from scratch, so training times compare.
     env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0", "LUMO_E5_CACHE": str(workdir / f"{name}-e5.sqlite")}
     with open(workdir / f"{name}.log", "wb") as log:
+        # Ours trains as `make train` does, without TensorFlow (rasa_runtime/train.py); Rasa's default needs it.
+        entry = [sys.executable, "-m", "rasa_runtime.train"] if not uses_tensorflow(config) else [str(RASA), "train"]
         result = subprocess.run(
-            [str(RASA), "train", "nlu", "--config", str(config_path), "--nlu", "data",
+            [*entry, "nlu", "--config", str(config_path), "--nlu", "data",
              "--domain", "domain.yml", "--out", str(workdir), "--fixed-model-name", name],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )

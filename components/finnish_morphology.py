@@ -1,7 +1,8 @@
 """Finnish word normalisation: spoken forms, missing ä/ö, dictionary lemmas, stems.
 
 Visitors type everyday Finnish: "onks mun hakemus kasitelty". The dictionary (Voikko's
-morphology, shipped inside the ``pyvoikko`` wheel) knows "käsitelty" but not "kasitelty", and
+morphology: Debian's libvoikko1 and voikko-fi, through the ``voikko`` ctypes binding; the pure-Python
+``pyvoikko`` took 60 times the CPU, docs/nlu.md) knows "käsitelty" but not "kasitelty", and
 no spoken forms. This module maps a surface word to a single lemma key in four steps:
 
 1. spoken form table (``resources/colloquial_fi.yml``): "onks" -> "onko";
@@ -22,8 +23,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional
 
 import Stemmer
 import yaml
@@ -146,15 +148,26 @@ class FinnishLemmatizer:
 
 
 @functools.lru_cache(maxsize=1)
-def _voikko_analyser():  # type: ignore[no-untyped-def]
-    """Load Voikko's Finnish morphology once per process (about a second)."""
-    import pyvoikko
+def _voikko_analyser() -> Callable[[str], List[str]]:
+    """Base forms of a word from Debian's libvoikko (C) and its voikko-fi dictionary, loaded once per process.
+
+    Through the ``voikko`` ctypes binding. A libvoikko handle must not be used by two threads at once (Rasa's
+    server parses batches in a worker thread), hence the lock; one analysis takes tens of microseconds.
+    """
+    from voikko import libvoikko
+
+    try:
+        handle = libvoikko.Voikko("fi")
+    except (OSError, libvoikko.VoikkoException) as error:
+        raise RuntimeError(
+            "Voikko's Finnish dictionary is not available: install Debian's libvoikko1 and voikko-fi "
+            f"(`make install` does) ({error})"
+        ) from error
+    lock = threading.Lock()
 
     def analyse(word: str) -> List[str]:
-        return [
-            analysis.BASEFORM
-            for analysis in pyvoikko.analyse(word)
-            if getattr(analysis, "BASEFORM", None)
-        ]
+        with lock:
+            analyses = handle.analyze(word)
+        return [analysis["BASEFORM"] for analysis in analyses if analysis.get("BASEFORM")]
 
     return analyse

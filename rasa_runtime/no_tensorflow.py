@@ -25,7 +25,8 @@ TensorFlow (thinc, which spaCy runs on, imports `tensorflow.experimental.dlpack`
 installed. spaCy itself is imported only when a config uses a spaCy component (Rasa's spaCy
 components import it when they load their model).
 
-`rasa train` and `rasa test` are separate processes and keep the real TensorFlow.
+Training installs the same stand-ins (`python -m rasa_runtime.train`, rasa_runtime/train.py: `make
+train`, bench/nlu.py for our pipeline); `rasa test` keeps the real TensorFlow.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from liveagent.store import Store
 from stack.processes import free_port
 from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY
 from tests.liveagent import fake_rasa
-from tests.liveagent.test_store import FAST_HASHER
+from tests.liveagent.store.common import FAST_HASHER
 
 SECRET = "service-secret-for-tests-0123456789-abcdefghijklmnop"
 RASA_SECRET = "rasa-jwt-secret-for-tests-0123456789"

@@ -72,7 +72,7 @@ def _texts(value: Any) -> List[str]:
 
 
 def _ids(value: Any) -> List[int]:
-    value = value or []
+    """A list of row ids (null, 0 or "" are not an empty list: the client sent something else)."""
     if not isinstance(value, list) or len(value) > MAX_IDS or not all(
         row_id(v) for v in value
     ):
@@ -114,7 +114,7 @@ async def update_answer(request: Request, name: str) -> HTTPResponse:
 @content_errors
 async def add_examples(request: Request, name: str) -> HTTPResponse:
     data = body(request)
-    examples, missed_ids = _texts(data["examples"]), _ids(data.get("missed_ids"))
+    examples, missed_ids = _texts(data["examples"]), _ids(data.get("missed_ids", []))
     result = await request.app.ctx.editor.add_examples(
         request.ctx.agent, name, examples, _text(data["version"]), missed_ids)
     await auditing.record(request, "content.examples_added", f"topic:{name}",
@@ -139,7 +139,7 @@ async def remove_example(request: Request, name: str) -> HTTPResponse:
 @content_errors
 async def create_topic(request: Request) -> HTTPResponse:
     data = body(request)
-    name, missed_ids = _text(data["name"]), _ids(data.get("missed_ids"))
+    name, missed_ids = _text(data["name"]), _ids(data.get("missed_ids", []))
     result = await request.app.ctx.editor.create_topic(
         request.ctx.agent, name, _text(data["title"]), _text(data["answer"]), _texts(data["examples"]), missed_ids)
     await auditing.record(request, "content.topic_created", f"topic:{name}", {"summary": result["summary"]})

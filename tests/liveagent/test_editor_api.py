@@ -224,3 +224,13 @@ async def test_after_a_refusal_the_run_shows_its_final_state_and_rollback_follow
         assert (await editor.runs())["can_rollback"] is False
     finally:
         await store.close()
+
+
+async def test_ids_that_are_not_a_list_are_refused_not_taken_for_none(make_agent, service):
+    """Found by the schemathesis fuzz test: `{"ids": null}` (or 0, "", {}) was read as an empty list."""
+    editor = await make_agent("eeva", online=False)
+    for ids in (None, 0, "", {}, False):
+        response = await call(editor, "POST", "/missed/dismiss", {"ids": ids})
+        assert response.status == 400, ids
+    response = await call(editor, "POST", "/missed/dismiss", {"ids": []})
+    assert response.status == 200 and (await response.json()) == {"dismissed": 0}

@@ -246,8 +246,9 @@ class LoopThread:
         self.thread.start()
         return self
 
-    async def run(self, coroutine: Awaitable[T]) -> T:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+    def call(self, coroutine: Awaitable[T], timeout: float = 120) -> T:
+        """Runs ``coroutine`` in the thread's loop and waits for it, from a thread with no loop of its own."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=timeout)
 
     def __exit__(self, *_exc: Any) -> None:
         async def cancel_the_rest() -> None:
@@ -263,23 +264,30 @@ class LoopThread:
 
 
 @pytest.fixture
-async def service(request, tmp_path, service_env):
+async def async_service(tmp_path, service_env):
+    """The service in the test's own event loop (async tests; use `service`)."""
+    svc = await open_service(tmp_path, service_env)
+    try:
+        yield svc
+    finally:
+        await close_service(svc)
+
+
+@pytest.fixture
+def service(request, tmp_path, service_env):
     """The service for this test. An async test gets it in its own event loop; a test written with a
     blocking client (the sync Playwright API, requests) blocks that loop while it runs, so it gets the
-    service in a loop of its own thread instead."""
+    service in a loop of its own thread instead. This fixture is not async itself: with the sync
+    Playwright API active, no event loop may be started in the test's thread (pytest-asyncio would)."""
     if is_async_test(request.node):
-        svc = await open_service(tmp_path, service_env)
-        try:
-            yield svc
-        finally:
-            await close_service(svc)
+        yield request.getfixturevalue("async_service")
         return
     with LoopThread() as thread:
-        svc = await thread.run(open_service(tmp_path, service_env))
+        svc = thread.call(open_service(tmp_path, service_env))
         try:
             yield svc
         finally:
-            await thread.run(close_service(svc))
+            thread.call(close_service(svc))
 
 
 @dataclass

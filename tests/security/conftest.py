@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.liveagent.conftest import make_agent, service, service_env, visitors  # noqa: F401 - fixtures
+from tests.liveagent.conftest import async_service, make_agent, service, service_env, visitors  # noqa: F401 - fixtures

@@ -87,7 +87,7 @@ def load_labelled(path: Path = LABELLED) -> List[Sentence]:
 
 
 # --- the address regex ---------------------------------------------------------------------------
-# The address pattern the project masks with (actions/privacy.py).
+# The address pattern the project masks with (lumo_shared/privacy.py).
 
 
 def regex_addresses(text: str) -> List[Span]:

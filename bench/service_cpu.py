@@ -26,7 +26,7 @@ from typing import List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import RASA_SECRET, SECRET, Result, Stack, free_port, message_mix, run_level, wait_http  # noqa: E402
+from bench.load import RASA_SECRET, SECRET, Result, Stack, cpu_seconds, free_port, message_mix, run_level, wait_ready  # noqa: E402
 
 PROFILED = """
 import cProfile, sys, time
@@ -55,8 +55,9 @@ async def main_async(args: argparse.Namespace) -> int:
         try:
             rasa_port, service_port = free_port(), free_port()
             rasa = stack.start("fake-rasa", [sys.executable, str(ROOT / "tests" / "liveagent" / "fake_rasa.py"),
-                                             str(rasa_port), RASA_SECRET])
-            await wait_http(f"http://127.0.0.1:{rasa_port}/_log", rasa)
+                                             str(rasa_port), RASA_SECRET],
+                               ready_url=f"http://127.0.0.1:{rasa_port}/_log")
+            await wait_ready(rasa)
             command = [sys.executable, "-m", "liveagent", "serve"]
             if args.profile:  # the event loop's thread, by its own CPU time (not wall-clock, not other threads')
                 command = [sys.executable, "-c", PROFILED, args.profile]
@@ -69,15 +70,15 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
                 "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_LIMIT_SESSION_REQUESTS": "0",
                 "LIVEAGENT_MAX_SOCKETS_PER_ADDRESS": "0",
-            })
-            await wait_http(f"{url}/health", service)
+            }, ready_url=f"{url}/health")
+            await wait_ready(service)
             await run_level("full", url, 1, 3, texts)  # warm-up: imports, pools, first queries
             for level in levels:
-                before, driver_before = service.cpu_seconds(), time.process_time()
+                before, driver_before = cpu_seconds(service), time.process_time()
                 loop_before = main_thread_seconds(service.popen.pid)
                 result: Result = await run_level("full", url, level, args.seconds, texts)
                 answered = max(1, len(result.latencies))
-                service_ms = (service.cpu_seconds() - before) * 1000 / answered
+                service_ms = (cpu_seconds(service) - before) * 1000 / answered
                 loop_ms = (main_thread_seconds(service.popen.pid) - loop_before) * 1000 / answered
                 driver_ms = (time.process_time() - driver_before) * 1000 / answered
                 print(f"{level} visitor(s): {len(result.latencies)} answered, p50 {result.percentile(50):.1f} ms, "

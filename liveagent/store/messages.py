@@ -6,7 +6,7 @@ Shares the service's engine (``Store.messages``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -14,16 +14,28 @@ from liveagent.store.engine import NotFound, Repository, build, one_of
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.records import JsonObject, Message
 from liveagent.store.schema import KINDS, SENDERS, conversations, messages, read_marks
+from liveagent.store.sqlite_driver import OneTripConnection, Prepared, RowcountMismatch
 from liveagent.store.state import ConversationState
 
 # The statements of every visitor message, built once (building one costs more than running it on SQLite).
 _TOUCH_CONVERSATION = conversations.update().where(conversations.c.id == sa.bindparam("conversation_id"))
 _INSERT_MESSAGE = messages.insert()
+_MESSAGE_COLUMNS = ("conversation_id", "sender", "kind", "text", "payload", "agent_id", "created_at")
 
 
 @survives_reconnects
 class Messages(Repository):
     """The messages of conversations and the agents' read marks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepared: Dict[Tuple[str, ...], Prepared] = {}  # SQLite: the statements of `add`, by columns
+
+    def _prepare(self, statement: Any, keys: Tuple[str, ...]) -> Prepared:
+        prepared = self._prepared.get(keys)
+        if prepared is None:
+            prepared = self._prepared[keys] = Prepared(statement, self._engine.dialect, keys)
+        return prepared
 
     async def add(
         self,
@@ -48,15 +60,25 @@ class Messages(Repository):
             stamps["last_visitor_message_at"] = now
         elif sender == "agent" and kind == "text":
             stamps["last_agent_message_at"] = now
+        row = {"conversation_id": conversation_id, "sender": sender, "kind": kind, "text": text,
+               "payload": payload, "agent_id": agent_id, "created_at": now}
         async with self._writer.begin() as conn:
-            touched = await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, **stamps})
-            if touched.rowcount != 1:
-                raise NotFound(f"conversation {conversation_id!r}")
-            result = await conn.execute(_INSERT_MESSAGE, {
-                "conversation_id": conversation_id, "sender": sender, "kind": kind, "text": text,
-                "payload": payload, "agent_id": agent_id, "created_at": now,
-            })
-            message_id = result.inserted_primary_key[0]
+            driver = conn.sync_connection.connection.dbapi_connection
+            if isinstance(driver, OneTripConnection):  # SQLite: the whole transaction in one trip
+                touch = self._prepare(_TOUCH_CONVERSATION, tuple(stamps))
+                insert = self._prepare(_INSERT_MESSAGE, _MESSAGE_COLUMNS)
+                try:
+                    _, message_id = await driver.run_transaction([
+                        (touch.sql, touch.parameters({"conversation_id": conversation_id, **stamps}), 1),
+                        (insert.sql, insert.parameters(row), None),
+                    ])
+                except RowcountMismatch:
+                    raise NotFound(f"conversation {conversation_id!r}") from None
+            else:
+                touched = await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, **stamps})
+                if touched.rowcount != 1:
+                    raise NotFound(f"conversation {conversation_id!r}")
+                message_id = (await conn.execute(_INSERT_MESSAGE, row)).inserted_primary_key[0]
         return Message(message_id, conversation_id, sender, kind, text, payload, agent_id, now)
 
     async def after(

@@ -9,7 +9,9 @@ answered by the old model until the swap) and only then do the files move:
     models/candidates/       trained, not (yet) published
 
 Training and testing run in subprocesses, so the caller's event loop (the live-agent service)
-stays free and never imports TensorFlow. One publish at a time per machine (a file lock).
+stays free and never imports Rasa's training code. Training is `python -m rasa_runtime.train`, the
+same path as `make train`: it refuses another Rasa release (rasa_runtime/version.py) and needs no
+TensorFlow. One publish at a time per machine (a file lock).
 Used by the editor view (liveagent/blueprints/editor_api.py) and by `make publish`.
 """
 
@@ -160,8 +162,9 @@ class Publisher:
         self.root = root
         self.loader = loader
         self.files = ModelFiles(models_dir or root / "models")
+        # the interpreter of the subprocesses: `-m rasa_runtime.train` trains, `-m content.regression` tests
         self.python = python or sys.executable
-        self.rasa = rasa or str(Path(self.python).parent / "rasa")
+        self.rasa = rasa or str(Path(self.python).parent / "rasa")  # only for `rasa data validate`
         self._lock_path = self.files.dir / ".publish.lock"
 
     # -- the one-at-a-time lock ------------------------------------------------------------------
@@ -241,8 +244,8 @@ class Publisher:
         async with stage.ticking():
             # `rasa data validate` has just passed: Rasa need not validate the same files again.
             process = await asyncio.create_subprocess_exec(
-                self.rasa, "train", "--skip-validation", "--config", "config.yml", "--domain", "domain.yml",
-                "--data", "data", "--out", str(candidate.parent),
+                self.python, "-m", "rasa_runtime.train", "--skip-validation", "--config", "config.yml",
+                "--domain", "domain.yml", "--data", "data", "--out", str(candidate.parent),
                 "--fixed-model-name", candidate.name[: -len(".tar.gz")],
                 cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=self._env(),
             )
@@ -256,7 +259,7 @@ class Publisher:
             await _read_lines(process.stdout, on_line)
             code = await process.wait()
         if code != 0 or not candidate.exists():
-            logger.warning("rasa train exited with %s:\n%s", code, "\n".join(tail))
+            logger.warning("rasa_runtime.train exited with %s:\n%s", code, "\n".join(tail))
             raise PublishFailed("train", copy.text("failed.train"))
         await stage.finish()
 

@@ -1,51 +1,29 @@
 """`python -m rasa_runtime [rasa run arguments]`: `rasa run` with its JWT secret taken from the
 environment, batched NLU and off-loop model loads.
 
-It refuses to start (exit 2) on a Rasa release other than RASA_VERSION: every module of this
-package patches Rasa internals of that release. Rasa 3.6 reads `--jwt-secret` only as a command-line
-argument, which every local user can see in `ps`. This entry point builds Rasa's argv inside the
-process from RASA_JWT_SECRET, so the secret never appears in the process list. It also installs
-rasa_runtime: concurrent messages are parsed in one NLU batch off the event loop (batching.py),
-`PUT /model` loads the new model in a worker thread (model_loading.py), memory only loading needed
-goes back to the system (memory.py) and calls to the action server give up after
-RASA_ACTION_TIMEOUT_SECONDS (default 3.5), well inside the conversation lock (action_calls.py).
-The API takes the JWT in the Authorization header only: `--auth-token` (a token in the URL) is
-refused, and so is every invalid JWT, with 401 (api_auth.py). `DELETE /conversations/<id>/tracker`
-deletes a conversation from the tracker store, for erasure and retention (erasure.py). TensorFlow is
-never imported: our graph has no neural model, and Rasa would otherwise load it (~420 MB, ~10 s of
-start-up) for nothing (no_tensorflow.py).
+It refuses to start (exit 2) on a Rasa release other than RASA_VERSION: every module of this package
+patches Rasa internals of that release (version.py, shared with rasa_runtime.train). Rasa 3.6 reads
+`--jwt-secret` only as a command-line argument, which every local user can see in `ps`. This entry
+point builds Rasa's argv inside the process from RASA_JWT_SECRET, so the secret never appears in the
+process list. It also installs rasa_runtime: concurrent messages are parsed in one NLU batch off the
+event loop (batching.py), `PUT /model` loads the new model in a worker thread (model_loading.py),
+memory only loading needed goes back to the system (memory.py) and calls to the action server give
+up after RASA_ACTION_TIMEOUT_SECONDS (default 3.5), well inside the conversation lock
+(action_calls.py). The API takes the JWT in the Authorization header only: `--auth-token` (a token
+in the URL) is refused, and so is every invalid JWT, with 401 (api_auth.py).
+`DELETE /conversations/<id>/tracker` deletes a conversation from the tracker store, for erasure and
+retention (erasure.py). TensorFlow is never imported: our graph has no neural model, and Rasa would
+otherwise load it (~420 MB, ~10 s of start-up) for nothing (no_tensorflow.py).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from importlib import metadata
-from typing import Optional
 
-from rasa_runtime import RASA_VERSION
+from rasa_runtime.version import installed_rasa_version, version_check
 
 RASA_REQUEST_MAX_BYTES = 1024 * 1024
-
-
-def installed_rasa_version() -> Optional[str]:
-    """The installed Rasa release, read from its package metadata (without importing Rasa)."""
-    try:
-        return metadata.version("rasa")
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def version_check(installed: Optional[str]) -> None:
-    """Exit 2 with an English message unless ``installed`` is the release the patches were written for."""
-    if installed == RASA_VERSION:
-        return
-    found = f"Rasa {installed} is installed" if installed else "Rasa is not installed"
-    print(f"Rasa server not started: {found}, but rasa_runtime patches Rasa {RASA_VERSION} internals "
-          f"(batching, model loading, action calls, API auth, erasure, no TensorFlow). Install "
-          f"rasa=={RASA_VERSION} (requirements.txt), or re-check every patch in rasa_runtime/ against the new "
-          "release and then change RASA_VERSION in rasa_runtime/__init__.py.", file=sys.stderr)
-    sys.exit(2)
 
 
 def production_check() -> None:

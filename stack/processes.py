@@ -181,13 +181,23 @@ def stop_all(processes: Iterable[Process], timeout: float = 20, first_signal: in
             os.killpg(process.pid, signal.SIGKILL)
 
 
-@contextlib.contextmanager
-def running(processes: Sequence[Process], timeout: float = 240, stop_timeout: float = 20):
-    """Starts ``processes`` in order, waits until all are ready, yields them, stops them (reverse order)."""
+def start_all(processes: Sequence[Process], timeout: float = 240, stop_timeout: float = 20) -> None:
+    """Starts ``processes`` in order and returns once all are ready; when one fails to start or to come up
+    (or the wait is interrupted), stops every one of them (reverse order) and raises."""
     try:
         for process in processes:
             process.start()
         wait_ready(processes, timeout)
+    except BaseException:
+        stop_all(list(reversed(processes)), stop_timeout)
+        raise
+
+
+@contextlib.contextmanager
+def running(processes: Sequence[Process], timeout: float = 240, stop_timeout: float = 20):
+    """Starts ``processes`` in order, waits until all are ready, yields them, stops them (reverse order)."""
+    start_all(processes, timeout, stop_timeout)
+    try:
         yield processes
     finally:
         stop_all(list(reversed(processes)), stop_timeout)

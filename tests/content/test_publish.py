@@ -1,7 +1,8 @@
 """Publishing's orchestration: the gates decide, the running bot is touched last, failures say what to fix.
 
-`rasa` and the regression run are stand-in executables at the subprocess boundary (the real ones are
-exercised by the browser test, which publishes a new topic for real). The validation is real.
+`rasa data validate`, `python -m rasa_runtime.train` and the regression run are stand-in executables at the
+subprocess boundary (the real ones are exercised by the browser test, which publishes a new topic for real).
+The editors' checks are real.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import stat
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import pytest
 
@@ -59,15 +60,26 @@ def project(tmp_path) -> Path:
     return content_copy(tmp_path / "project", model=b"model-in-use")
 
 
-def fake_rasa(tmp_path: Path, train_exit: int = 0) -> str:
-    """`rasa data validate` is clean; `rasa train` prints what Rasa 3.6 prints for this pipeline (the
-    hooks' component lines; no epochs any more) and writes the model."""
-    return executable(tmp_path / "rasa", f"""
-import sys, pathlib
+def fake_rasa(tmp_path: Path) -> str:
+    """`rasa data validate` is clean; the executable is used for nothing else (training is rasa_runtime.train)."""
+    return executable(tmp_path / "rasa", """
+import sys
+sys.exit(0 if sys.argv[1:3] == ["data", "validate"] else 3)
+""")
+
+
+def fake_python(tmp_path: Path, report: Optional[dict], train_exit: int = 0) -> str:
+    """Stands in for the interpreter of publishing's two subprocesses.
+
+    `python -m rasa_runtime.train ARGS` prints what Rasa 3.6 prints for this pipeline (the hooks' component
+    lines; no epochs any more) and writes the model. `python -m content.regression CANDIDATE --content ROOT
+    [--baseline MODEL]` records its arguments, reports its progress on stderr and prints the gate's JSON
+    report (``report`` None: it fails without one). Anything else exits 3."""
+    return executable(tmp_path / "python", f"""
+import json, pathlib, sys
 args = sys.argv[1:]
-if args[:2] == ["data", "validate"]:
-    sys.exit(0)
-if args[0] == "train":
+if args[:2] == ["-m", "rasa_runtime.train"]:
+    args = args[2:]
     assert "--skip-validation" in args  # publishing has just validated
     out = pathlib.Path(args[args.index("--out") + 1]); name = args[args.index("--fixed-model-name") + 1]
     hooks = "2026-12-03 21:43:04 INFO     rasa.engine.training.hooks  - "
@@ -80,19 +92,15 @@ if args[0] == "train":
         out.mkdir(parents=True, exist_ok=True); (out / (name + ".tar.gz")).write_bytes(b"new-model")
         print(f"Your Rasa model is trained and saved at '{{out / (name + '.tar.gz')}}'.")
     sys.exit({train_exit})
-sys.exit(3)
-""")
-
-
-def fake_python(tmp_path: Path, report: dict) -> str:
-    """Stands in for `python -m content.regression CANDIDATE --content ROOT [--baseline MODEL]`: reports its
-    progress on stderr, prints the gate's JSON report and records its arguments."""
-    return executable(tmp_path / "python", f"""
-import json, pathlib, sys
-pathlib.Path({str(tmp_path / "regression-args.json")!r}).write_text(json.dumps(sys.argv[1:]))
+if args[:2] != ["-m", "content.regression"]:
+    sys.exit(3)
+pathlib.Path({str(tmp_path / "regression-args.json")!r}).write_text(json.dumps(args))
+report = {json.dumps(json.dumps(report))}
+if report == "null":
+    sys.exit(1)
 for step in ("candidate_loaded", "candidate_scored", "baseline_loaded", "baseline_scored", "stories"):
     print("PROGRESS " + step, file=sys.stderr, flush=True)
-print({json.dumps(json.dumps(report))})
+print(report)
 """)
 
 
@@ -108,8 +116,8 @@ class Loader:
         self.loaded.append(model_path)
 
 
-def publisher(project: Path, tmp_path: Path, loader: Loader, report: dict = PASSING, train_exit: int = 0):
-    return Publisher(project, loader, python=fake_python(tmp_path, report), rasa=fake_rasa(tmp_path, train_exit))
+def publisher(project: Path, tmp_path: Path, loader: Loader, report: Optional[dict] = PASSING, train_exit: int = 0):
+    return Publisher(project, loader, python=fake_python(tmp_path, report, train_exit), rasa=fake_rasa(tmp_path))
 
 
 async def run(pub: Publisher) -> List[Progress]:
@@ -185,10 +193,8 @@ async def test_without_a_model_in_use_a_missed_target_refuses_with_the_messages(
 
 
 async def test_a_broken_gate_run_is_a_failure_not_a_pass(project, tmp_path):
-    pub = Publisher(project, Loader(), python=executable(tmp_path / "python", "import sys; sys.exit(1)"),
-                    rasa=fake_rasa(tmp_path))
     with pytest.raises(PublishFailed) as failure:
-        await run(pub)
+        await run(publisher(project, tmp_path, Loader(), report=None))
     assert failure.value.stage == "test" and failure.value.details == []
 
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from stack.processes import Process, free_port, stop_all, wait_ready
+from stack.processes import Process, free_port, start_all, stop_all
 from tests.conftest import CUSTOMER_ID_KEY, ROOT, TEST_KEY, content_copy
 
 __all__ = ["free_port"]  # tests.liveagent and tests.security import it from here
@@ -104,13 +104,7 @@ def start_stack(tmp: Path, accounts_url: str, extra_env: Optional[Dict[str, str]
                                  "--credentials", str(ROOT / "credentials.yml")],
                         env, f"{stack.rasa_url}/", stack.logs["rasa"]),
     }
-    try:
-        for process in stack.processes.values():
-            process.start()
-        wait_ready(list(stack.processes.values()), READY_SECONDS)
-    except BaseException:
-        stack.stop()
-        raise
+    start_all(list(stack.processes.values()), READY_SECONDS)
     return stack
 
 

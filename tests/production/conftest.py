@@ -23,9 +23,9 @@ import pytest
 import redis
 
 from stack import production as prod_stack
-from stack.processes import Process, free_port, stop_all, wait_ready
+from stack.processes import Process, free_port, running, wait_ready
 from tests.conftest import CUSTOMER_ID_KEY, TEST_KEY, content_copy
-from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Agent, Visitor
+from tests.liveagent.conftest import DEMO_PASSWORD, SECRET, Agent, Visitor, eventually
 
 SERVICE_DB, RASA_DB = "lumo_prodtest", "lumo_prodtest_rasa"
 REDIS_DB = 7
@@ -154,13 +154,8 @@ def production(tmp_path_factory) -> Production:
     }
     prod_stack.create_agents({**env, "LIVEAGENT_DATABASE_URL": layout.service_database_url}, DEMO_PASSWORD)
     processes = prod_stack.plan(layout, env, logs=tmp) + [prod_stack.nginx_spec(layout, tmp / "nginx")]
-    try:
-        for process in processes:
-            process.start()
-        wait_ready(processes, timeout=420)
+    with running(processes, timeout=420):
         yield Production(layout, {process.name: process for process in processes}, tmp)
-    finally:
-        stop_all(reversed(processes))
 
 
 @dataclass
@@ -218,13 +213,12 @@ class Console:
         return list(shown.values())
 
     async def wait_for(self, predicate, timeout: float = 15.0) -> Dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event in list(self.events):
-                if predicate(event):
-                    return event
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no matching agent event within {timeout}s; got {self.events[-10:]}")
+        """The first event so far or to come that matches ``predicate``."""
+        try:
+            return await eventually(lambda: next((event for event in list(self.events) if predicate(event)), None),
+                                    timeout)
+        except AssertionError:
+            raise AssertionError(f"no matching agent event within {timeout}s; got {self.events[-10:]}") from None
 
     async def close(self) -> None:
         if self._task is not None:

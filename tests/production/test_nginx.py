@@ -3,11 +3,11 @@
 The template is rendered into a fresh directory under /tmp, two stand-in replicas (small aiohttp
 servers that answer every request with their own name and accept websocket upgrades) start on free
 ports, and nginx runs in the foreground as a subprocess (as `nobody` when the tests run as root, so
-the non-root layout is exercised too). Checked through nginx: Socket.IO stickiness by the
-lumo_route cookie, new clients spread over both replicas, /editor and /api/editor/ only on replica 1,
-413 above the service's 64 KB limit, X-Forwarded-For replaced, websocket upgrades on /socket.io/
-and /api/agent/ws, retries only for requests that are safe to repeat, failover when a replica is
-down and failback when it returns.
+the non-root layout is exercised too); stack/processes.py starts, waits for and stops all three.
+Checked through nginx: Socket.IO stickiness by the lumo_route cookie, new clients spread over both
+replicas, /editor and /api/editor/ only on replica 1, 413 above the service's 64 KB limit,
+X-Forwarded-For replaced, websocket upgrades on /socket.io/ and /api/agent/ws, retries only for
+requests that are safe to repeat, failover when a replica is down and failback when it returns.
 
 Needs the `nginx` binary (Debian package nginx; the Makefile installs it). Installs nothing.
 """
@@ -20,8 +20,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import string
 import subprocess
 import sys
@@ -34,7 +32,7 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 import websockets
 
-from stack.processes import free_port
+from stack.processes import Process, free_port, stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "rehearsal.conf.template"
@@ -110,8 +108,8 @@ class Stack:
     port: int
     upstream_ports: Dict[str, int]
     script: Path
-    upstreams: Dict[str, subprocess.Popen] = field(default_factory=dict)
-    nginx: Optional[subprocess.Popen] = None
+    upstreams: Dict[str, Process] = field(default_factory=dict)
+    nginx: Optional[Process] = None
 
     def request(self, method: str, path: str, body: Optional[bytes] = None, route: Optional[str] = None,
                 headers: Optional[Dict[str, str]] = None) -> Response:
@@ -151,34 +149,18 @@ class Stack:
 
     def start_upstream(self, name: str) -> None:
         port = self.upstream_ports[name]
-        self.upstreams[name] = subprocess.Popen([sys.executable, str(self.script), name, str(port)],
-                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_for_port(port, self.upstreams[name], f"stand-in replica {name}")
+        self.upstreams[name] = Process(name, [sys.executable, str(self.script), name, str(port)], dict(os.environ),
+                                       f"http://127.0.0.1:{port}/health", self.prefix / f"{name}.log").start()
+        self.upstreams[name].wait_ready(20)
 
     def stop_upstream(self, name: str) -> None:
-        proc = self.upstreams.pop(name)
-        proc.kill()
-        proc.wait(timeout=10)
+        self.upstreams.pop(name).kill()
 
 
 def find_nginx() -> Optional[str]:
     return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
          if os.access(p, os.X_OK)), None)
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            pytest.fail(f"{what} exited with code {proc.returncode}:\n{err}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"{what} did not listen on 127.0.0.1:{port} within {seconds:.0f} s")
 
 
 def render(prefix: Path, port: int, service_1: int, service_2: int) -> Path:
@@ -217,19 +199,13 @@ def stack():
         command = [*run_as, nginx, "-p", str(prefix), "-e", "stderr", "-c", str(conf)]
         check = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
         assert check.returncode == 0, f"nginx -t rejected the rendered template:\n{check.stderr}"
-        stack.nginx = subprocess.Popen([*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE)
-        wait_for_port(stack.port, stack.nginx, "nginx")
+        # ready once a request through it reaches a replica (as stack/production.py's nginx_spec)
+        stack.nginx = Process("nginx", [*command, "-g", "daemon off;"], dict(os.environ),
+                              f"http://127.0.0.1:{stack.port}/health", prefix / "nginx.out").start()
+        stack.nginx.wait_ready(20)
         yield stack
     finally:
-        if stack.nginx is not None and stack.nginx.poll() is None:
-            stack.nginx.send_signal(signal.SIGTERM)
-            try:
-                stack.nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                stack.nginx.kill()
-        for name in list(stack.upstreams):
-            stack.stop_upstream(name)
+        stop_all([process for process in (stack.nginx, *stack.upstreams.values()) if process is not None], 10)
         shutil.rmtree(prefix, ignore_errors=True)
 
 
@@ -347,6 +323,6 @@ def test_failover_when_a_replica_is_down_and_failback_when_it_returns(stack):
     while stack.request("GET", "/socket.io/?EIO=4&transport=polling", route=cookie).upstream != "service-2":
         assert time.monotonic() < deadline, "service-2 did not get its clients back after it returned"
         time.sleep(1)
-    assert stack.nginx.poll() is None
+    assert stack.nginx.alive()
     log = (stack.prefix / "logs" / "access.log").read_text(encoding="utf-8")
     assert "sid=" not in log and "lumo_route" not in log, "query strings or cookies in the access log"

@@ -59,3 +59,21 @@ def test_a_config_with_a_tensorflow_component_is_refused_with_the_reason(tmp_pat
     assert "TensorFlow is not loaded" in result.stdout + result.stderr
     assert "DIETClassifier" in result.stdout + result.stderr
     assert not (tmp_path / "tiny.tar.gz").exists()
+
+
+def test_make_train_refuses_another_rasa_release_before_importing_it(tmp_path):
+    """What `make train` runs, with package metadata ahead of the real Rasa's saying 3.7.0 is installed."""
+    dist = tmp_path / "site" / "rasa-3.7.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: rasa\nVersion: 3.7.0\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "rasa_runtime.train", "--config", "config.yml", "--domain", "domain.yml",
+         "--data", "data", "--out", str(tmp_path), "--fixed-model-name", "refused"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path / "site"), "HOME": str(tmp_path)},
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("Rasa training not started: Rasa 3.7.0 is installed, but rasa_runtime patches "
+                                  "Rasa 3.6.21 internals")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "refused.tar.gz").exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.processes import Process, ProcessFailed, free_port, start, stop_all, wait_ready
+from stack.processes import Process, ProcessFailed, free_port, start, start_all, stop_all, wait_ready
 from tests.conftest import ROOT
 
 
@@ -62,6 +62,21 @@ def test_a_process_that_exits_fails_the_wait_at_once_with_its_log(tmp_path):
     assert time.monotonic() - started < 30
     assert "crashing exited with code 3 before waiting was ready" in str(failed.value)
     assert "listening failed: address in use" in str(failed.value)
+
+
+def test_starting_a_group_that_does_not_come_up_stops_the_ones_already_running(tmp_path):
+    """What the test stacks rely on: a failed start leaves no server of the group behind."""
+    port = free_port()
+    server = Process("http", [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                     {"PATH": "/usr/bin"}, f"http://127.0.0.1:{port}/", tmp_path / "http.log", cwd=tmp_path)
+    crashing = Process("crashing", python("import sys; sys.exit(3)"), {}, f"http://127.0.0.1:{free_port()}/",
+                       tmp_path / "crashing.log")
+    try:
+        with pytest.raises(ProcessFailed, match="crashing exited with code 3"):
+            start_all([server, crashing], timeout=60, stop_timeout=5)
+        assert server.popen is not None and not server.alive()
+    finally:
+        stop_all([server, crashing], timeout=5)
 
 
 def test_a_process_not_ready_in_time_is_named(tmp_path):

@@ -1,4 +1,4 @@
-import { el, focusKeyInside, restoreFocus, str, vh } from '../lib/dom.js';
+import { el, redrawList, str, vh } from '../lib/dom.js';
 import { openConversation, renderBrief } from './chat.js';
 import { api } from './http.js';
 import { customerLabel, state, ui } from './state.js';
@@ -41,10 +41,7 @@ export function upsertMine(brief) {
 }
 
 export function renderMine() {
-  const key = focusKeyInside(ui.mineList);
-  ui.mineList.textContent = '';
-  ui.mineEmpty.hidden = state.mine.length > 0;
-  for (const brief of state.mine) {
+  redrawList(ui.mineList, ui.mineEmpty, state.mine, (brief) => {
     const isOpen = state.open && state.open.brief.id === brief.id;
     const unread = typeof brief.unread === 'number' ? brief.unread : 0;
     const button = el(
@@ -68,7 +65,6 @@ export function renderMine() {
         brief.reason_text ? el('span', { className: 'mine-last', text: str(brief.reason_text) }) : null,
       ]
     );
-    ui.mineList.appendChild(el('li', {}, [button]));
-  }
-  restoreFocus(ui.mineList, key);
+    return el('li', {}, [button]);
+  });
 }

@@ -1,4 +1,4 @@
-import { el, focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { el, redrawList, str } from '../lib/dom.js';
 import { duration } from '../lib/format.js';
 import { alertNewWaiting } from './alerts.js';
 import { openConversation } from './chat.js';
@@ -59,14 +59,11 @@ export function updateTitle() {
 }
 
 export function renderQueue() {
-  const key = focusKeyInside(ui.queueList);
-  ui.queueList.textContent = '';
-  ui.queueEmpty.hidden = state.queue.length > 0;
-  for (const brief of state.queue) {
+  redrawList(ui.queueList, ui.queueEmpty, state.queue, (brief) => {
     const headingId = `queue-item-${brief.id}`;
     const intents = Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
     const lastMessages = Array.isArray(brief.last_messages) ? brief.last_messages.map(str).filter(Boolean) : [];
-    const item = el('li', { className: 'card queue-item' }, [
+    return el('li', { className: 'card queue-item' }, [
       el('h3', { id: headingId, className: 'card-title' }, [
         customerLabel(brief),
         el('span', { className: 'small' }, [` – ${customerDetail(brief)}`]),
@@ -106,9 +103,7 @@ export function renderQueue() {
         }),
       ]),
     ]);
-    ui.queueList.appendChild(item);
-  }
-  restoreFocus(ui.queueList, key);
+  });
 }
 
 export function tickWaitTimes() {

@@ -1,11 +1,12 @@
 import { str } from '../lib/dom.js';
+import { AGENT_API } from '../lib/session.js';
 import { beep, notify } from './alerts.js';
 import { addMessage, markReadSoon, renderBrief } from './chat.js';
 import { api } from './http.js';
 import { loadMine, loadMineSoon, renderMine, upsertMine } from './mine.js';
 import { loadQueue, renderQueue, setQueue, updateTitle } from './queue.js';
 import { loggedOut } from './session.js';
-import { API, PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, PRESENCE_TEXT, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, customerLabel, state, ui } from './state.js';
+import { PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, PRESENCE_TEXT, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, customerLabel, state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
 import { refreshOpenBrief, renderTransferOptions } from './transfer.js';
 
@@ -55,7 +56,7 @@ export function catchUp() {
 export function connectSocket() {
   if (!socketWanted || socket) return;
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${scheme}//${window.location.host}${API}/ws`);
+  const ws = new WebSocket(`${scheme}//${window.location.host}${AGENT_API}/ws`);
   socket = ws;
   ws.addEventListener('open', () => {
     if (socket !== ws) return;

@@ -1,4 +1,4 @@
-import { el, str, vh } from '../lib/dom.js';
+import { el, redrawList, str, vh } from '../lib/dom.js';
 import { changeItem, showChangeResult } from './changes.js';
 import { clearFieldError, clearFieldErrors, reportError, showInvalid } from './fields.js';
 import { api, topicPath } from './http.js';
@@ -105,9 +105,7 @@ ui.examplesForm.addEventListener('submit', async (event) => {
 
 export function renderTopicChanges() {
   const changes = state.current ? state.current.changes : [];
-  ui.topicChanges.textContent = '';
-  ui.topicChangesEmpty.hidden = changes.length > 0;
-  for (const change of changes) {
-    ui.topicChanges.appendChild(changeItem(change, { prefix: 'topic', headingTag: 'h4', withTopic: false }));
-  }
+  redrawList(ui.topicChanges, ui.topicChangesEmpty, changes, (change) =>
+    changeItem(change, { prefix: 'topic', headingTag: 'h4', withTopic: false })
+  );
 }

@@ -1,4 +1,4 @@
-import { el, focusKeyInside, restoreFocus, str, vh } from '../lib/dom.js';
+import { el, redrawList, str, vh } from '../lib/dom.js';
 import { loadAnswered } from './answered.js';
 import { api, editor, topicPath } from './http.js';
 import { openNewTopic } from './newtopic.js';
@@ -55,10 +55,7 @@ export function guessText(group) {
 
 export function renderMissed() {
   updateMissedCount();
-  const key = focusKeyInside(ui.missedList);
-  ui.missedList.textContent = '';
-  ui.missedEmpty.hidden = state.missed.length > 0;
-  state.missed.forEach((group, index) => {
+  redrawList(ui.missedList, ui.missedEmpty, state.missed, (group, index) => {
     const gkey = groupKey(group);
     const base = `missed-${index}`;
     const titleId = `${base}-title`;
@@ -152,9 +149,8 @@ export function renderMissed() {
       ])
     );
     item.appendChild(errorLine);
-    ui.missedList.appendChild(item);
+    return item;
   });
-  restoreFocus(ui.missedList, key);
 }
 
 /** Removes a handled group and puts focus on the next one (or the heading). */

@@ -1,7 +1,7 @@
 import { el, str } from '../lib/dom.js';
 import { dateTime } from '../lib/format.js';
+import { sessionElements, sessionState } from '../lib/session.js';
 
-export const AGENT_API = '/api/agent';
 export const EDITOR_API = '/api/editor';
 export const MAX_ANSWER_CHARS = 700; // content.checks.MAX_ANSWER_CHARS
 export const MAX_TITLE_CHARS = 60; // content.repository.MAX_TITLE_CHARS
@@ -27,19 +27,8 @@ export const RUN_STAGE = {
 };
 
 export const $ = (id) => document.getElementById(id);
-export const ui = {
-  sessionBar: $('session-bar'),
-  meName: $('me-name'),
-  logout: $('logout-button'),
+export const ui = Object.assign(sessionElements(), {
   main: $('main'),
-  loginView: $('login-view'),
-  loginForm: $('login-form'),
-  username: $('username'),
-  password: $('password'),
-  loginError: $('login-error'),
-  loginButton: $('login-button'),
-  deniedView: $('denied-view'),
-  deniedTitle: $('denied-title'),
   deniedMessage: $('denied-message'),
   editorView: $('editor-view'),
   status: $('editor-status'),
@@ -131,11 +120,9 @@ export const ui = {
   publishResult: $('publish-result'),
   runsEmpty: $('runs-empty'),
   runsList: $('runs-list'),
-};
+});
 
-export const state = {
-  csrf: null, // kept in memory only
-  me: null,
+export const state = sessionState({
   view: 'topics',
   topics: [], // [{name, title, path, examples_count, answer}]
   current: null, // {topic, changes} of the open topic
@@ -153,7 +140,7 @@ export const state = {
   shownRunId: null, // the finished run whose result is shown
   findingsRequest: 0, // only the latest findings request may change the checks panel
   pollTimer: null,
-};
+});
 
 // ---- helpers --------------------------------------------------------------------------------
 export function list(value) {

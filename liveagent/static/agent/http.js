@@ -1,12 +1,20 @@
 import { AGENT_API, sessionClient } from '../lib/session.js';
 import { loggedOut } from './session.js';
-import { state } from './state.js';
+import { copy, state } from './state.js';
 
 // ---- HTTP ----------------------------------------------------------------------------------------
+// The copy is read when a request fails: main.js has filled it before the first request.
 export const request = sessionClient(
   state,
-  { network: 'Palvelimeen ei saatu yhteyttä. Yritä uudelleen.', failed: 'Pyyntö epäonnistui ({status}).' },
-  () => loggedOut('Istuntosi on päättynyt. Kirjaudu uudelleen.')
+  {
+    get network() {
+      return copy.network;
+    },
+    get failed() {
+      return copy.requestFailed;
+    },
+  },
+  () => loggedOut(copy.sessionEnded)
 );
 
 /** The agent API (docs/agent-api.md): `path` under /api/agent; JSON back, or ApiError. */

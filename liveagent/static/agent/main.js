@@ -21,13 +21,15 @@ import './tickets.js';
 import './transfer.js';
 import './typing.js';
 import './views.js';
+import { loadCopy } from '../lib/copy.js';
 import { resumeSession } from '../lib/session.js';
 import { request } from './http.js';
 import { showLogin, startConsole } from './session.js';
-import { state } from './state.js';
+import { copy, state } from './state.js';
 
 // ---- start ----------------------------------------------------------------------------------------------
 export async function init() {
+  Object.assign(copy, await loadCopy('agent')); // every text the modules set comes from it
   await resumeSession({ state, request, start: startConsole, showLogin });
 }
 

@@ -1,7 +1,8 @@
 import { el, redrawList, str, vh } from '../lib/dom.js';
+import { plural } from '../lib/format.js';
 import { openConversation, renderBrief } from './chat.js';
 import { api } from './http.js';
-import { customerLabel, state, ui } from './state.js';
+import { copy, customerLabel, state, ui } from './state.js';
 
 // ---- my conversations ---------------------------------------------------------------------------------
 export async function loadMine() {
@@ -58,7 +59,7 @@ export function renderMine() {
         unread > 0
           ? el('span', { className: 'badge' }, [
               el('span', { 'aria-hidden': 'true', text: String(unread) }),
-              vh(unread === 1 ? ' (1 lukematon viesti)' : ` (${unread} lukematonta viestiä)`),
+              vh(` ${plural(unread, copy.unreadOne, copy.unreadMany)}`),
             ])
           : null,
         brief.last_message ? el('span', { className: 'mine-last', text: str(brief.last_message) }) : null,

@@ -5,7 +5,7 @@ import { loadMine } from './mine.js';
 import { loadQueue } from './queue.js';
 import { loadCanned } from './reply.js';
 import { startSocket, stopSocket } from './socket.js';
-import { $, BASE_TITLE, PRESENCE_TEXT, state, ui } from './state.js';
+import { $, BASE_TITLE, PRESENCES, copy, state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
 import { loadAgents } from './transfer.js';
 import { showView } from './views.js';
@@ -36,14 +36,14 @@ bindLoginForm({
   state,
   login: (username, password) => api('POST', '/login', { username, password }),
   start: startConsole,
-  missing: () => 'Kirjoita käyttäjätunnus ja salasana.',
+  missing: () => copy.loginMissing,
   beforeSubmit: unlockAudio, // the log-in is the user gesture that lets the console beep
 });
 
 bindLogoutButton({
   ui,
   logout: () => api('POST', '/logout'),
-  loggedOut: () => loggedOut('Kirjauduit ulos.'),
+  loggedOut: () => loggedOut(copy.loggedOut),
 });
 
 // The server decides (docs/agent-api.md, rights); the console only stops offering what would be refused.
@@ -76,7 +76,7 @@ export async function startConsole(agent, focusMain) {
   ui.sessionBar.hidden = false;
   for (const node of ui.agentOnly) node.hidden = false;
   ui.meName.textContent = agentLabel(agent);
-  ui.presence.value = agent.presence in PRESENCE_TEXT ? agent.presence : 'offline';
+  ui.presence.value = PRESENCES.includes(agent.presence) ? agent.presence : 'offline';
   updateNotifyUi();
   showView('chats');
   if (focusMain) $('main').focus();

@@ -9,13 +9,10 @@ export const VISITOR_TYPING_TIMEOUT_MS = 10000;
 export const RECONNECT_MAX_MS = 30000;
 export const POLL_WHILE_OFFLINE_MS = 15000;
 
-export const STATE_TEXT = {
-  bot: 'Botilla',
-  waiting: 'Jonossa',
-  assigned: 'Käsittelyssä',
-  closed: 'Suljettu',
-};
-export const PRESENCE_TEXT = { online: 'Paikalla', away: 'Tauolla', offline: 'Poissa' };
+export const PRESENCES = ['online', 'away', 'offline'];
+
+// The console's Finnish copy (copy/agent.fi.json): read once by main.js before the page starts.
+export const copy = {};
 
 export const $ = (id) => document.getElementById(id);
 export const ui = Object.assign(sessionElements(), {
@@ -95,12 +92,12 @@ export function announce(text) {
 export function customerLabel(brief) {
   const customer = brief && brief.customer;
   if (customer && customer.verified && customer.customer_id) return str(customer.customer_id);
-  return 'Tunnistamaton asiakas';
+  return copy.customerUnknown;
 }
 
 export function customerDetail(brief) {
   const customer = brief && brief.customer;
-  return customer && customer.verified && customer.customer_id ? 'tunnistettu asiakas' : 'ei tunnistettu';
+  return customer && customer.verified && customer.customer_id ? copy.customerVerified : copy.customerUnverified;
 }
 
 export function bumpNewest(id) {

@@ -1,7 +1,7 @@
 import { el, redrawList, str } from '../lib/dom.js';
 import { shortTime } from '../lib/format.js';
 import { api } from './http.js';
-import { announce, state, ui } from './state.js';
+import { announce, copy, state, ui } from './state.js';
 
 // ---- tickets -----------------------------------------------------------------------------------------------
 // One page at a time (newest first): a new contact request makes every console re-read the first
@@ -67,12 +67,12 @@ export function renderTickets() {
   redrawList(ui.ticketsList, ui.ticketsEmpty, shown, (ticket) => {
     const headingId = `ticket-${str(ticket.id)}`;
     const rows = [
-      ['Yhteystieto', str(ticket.contact)],
-      ['Jätetty', shortTime(ticket.created_at)],
-      ['Tila', ticket.handled ? 'Käsitelty' : 'Käsittelemättä'],
+      [copy.ticketContact, str(ticket.contact)],
+      [copy.ticketCreated, shortTime(ticket.created_at)],
+      [copy.state, ticket.handled ? copy.ticketHandled : copy.ticketUnhandled],
     ];
     return el('li', { className: `card ticket${ticket.handled ? ' ticket--handled' : ''}` }, [
-      el('h3', { id: headingId, className: 'card-title', text: str(ticket.name) || 'Nimetön' }),
+      el('h3', { id: headingId, className: 'card-title', text: str(ticket.name) || copy.ticketNoName }),
       el(
         'dl',
         { className: 'brief' },
@@ -86,7 +86,7 @@ export function renderTickets() {
               type: 'button',
               'aria-describedby': headingId,
               dataset: { focusKey: `ticket:${str(ticket.id)}` },
-              text: 'Merkitse käsitellyksi',
+              text: copy.markHandled,
               onclick: () => ticketHandled(ticket),
             }),
           ]),
@@ -100,7 +100,7 @@ export async function ticketHandled(ticket) {
     if (!ticket.handled) state.ticketsOpen = Math.max(0, state.ticketsOpen - 1);
     ticket.handled = true;
     renderTickets();
-    announce('Yhteydenottopyyntö merkitty käsitellyksi.');
+    announce(copy.markedHandled);
     ui.ticketsRefresh.focus();
   } catch (err) {
     ui.ticketsError.textContent = err.message;

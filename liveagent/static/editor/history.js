@@ -1,7 +1,7 @@
 import { redrawList, str } from '../lib/dom.js';
 import { changeItem } from './changes.js';
 import { api, editor } from './http.js';
-import { list, setAlert, setStatus, state, ui } from './state.js';
+import { copy, list, setAlert, setStatus, state, ui } from './state.js';
 
 // ---- change history ------------------------------------------------------------------------------------------
 export async function loadChanges() {
@@ -25,5 +25,5 @@ export function renderChanges() {
 
 ui.changesRefresh.addEventListener('click', async () => {
   await loadChanges();
-  setStatus('Muutoshistoria päivitetty.');
+  setStatus(copy.changesRefreshed);
 });

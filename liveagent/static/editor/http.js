@@ -1,16 +1,21 @@
 import { sessionClient } from '../lib/session.js';
 import { loggedOut } from './session.js';
-import { EDITOR_API, state } from './state.js';
+import { EDITOR_API, copy, state } from './state.js';
 
 // ---- HTTP ----------------------------------------------------------------------------------------
+// The copy is read when a request fails: main.js has filled it before the first request.
 export const request = sessionClient(
   state,
   {
-    network: 'Palvelimeen ei saatu yhteyttä. Tarkista verkkoyhteys ja yritä uudelleen.',
-    failed: 'Pyyntö epäonnistui (virhe {status}).',
+    get network() {
+      return copy.network;
+    },
+    get failed() {
+      return copy.requestFailed;
+    },
   },
   () => {
-    if (state.me) loggedOut('Istuntosi on päättynyt. Kirjaudu uudelleen.');
+    if (state.me) loggedOut(copy.sessionEnded);
   }
 );
 

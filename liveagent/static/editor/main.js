@@ -29,11 +29,13 @@ import { loadCopy } from '../lib/copy.js';
 import { resumeSession } from '../lib/session.js';
 import { request } from './http.js';
 import { showLogin, startEditor } from './session.js';
-import { state, widgetCopy } from './state.js';
+import { copy, state, widgetCopy } from './state.js';
 
 // ---- start ----------------------------------------------------------------------------------------------
 export async function init() {
-  Object.assign(widgetCopy, await loadCopy('widget'));
+  const [own, widget] = await Promise.all([loadCopy('editor'), loadCopy('widget')]);
+  Object.assign(copy, own); // every text the modules set comes from it
+  Object.assign(widgetCopy, widget);
   await resumeSession({ state, request, start: startEditor, showLogin });
 }
 

@@ -2,7 +2,7 @@ import { AGENT_API, agentLabel, bindLoginForm, bindLogoutButton } from '../lib/s
 import { api, editor } from './http.js';
 import { loadMissed } from './missed.js';
 import { hideProgress, loadRuns, showRunResult } from './publish.js';
-import { clearAlert, setAlert, state, ui } from './state.js';
+import { clearAlert, copy, setAlert, state, ui } from './state.js';
 import { showPanel } from './topic.js';
 import { setTopics } from './topics.js';
 import { confirmDiscard } from './unsaved.js';
@@ -58,13 +58,13 @@ bindLoginForm({
   state,
   login: (username, password) => api('POST', `${AGENT_API}/login`, { username, password }),
   start: startEditor,
-  missing: () => 'Kirjoita käyttäjätunnus ja salasana.',
+  missing: () => copy.loginMissing,
 });
 
 bindLogoutButton({
   ui,
   logout: () => api('POST', `${AGENT_API}/logout`),
-  loggedOut: () => loggedOut('Kirjauduit ulos.'),
+  loggedOut: () => loggedOut(copy.loggedOut),
   mayLeave: confirmDiscard,
 });
 

@@ -1,5 +1,5 @@
 import { el, str } from '../lib/dom.js';
-import { dateTime } from '../lib/format.js';
+import { dateTime, format } from '../lib/format.js';
 import { sessionElements, sessionState } from '../lib/session.js';
 
 export const EDITOR_API = '/api/editor';
@@ -11,20 +11,11 @@ export const NAME_PATTERN = /^[a-z][a-z0-9_]{1,39}$/; // content.repository.NAME
 export const POLL_MS = 2000;
 export const MISSED_TEXTS_SHOWN = 10;
 
-// What the visitor widget shows (its copy, copy/widget.fi.json: read when the page starts), and the
-// bot's "did you mean" line that offers topics by their title (domain.yml: utter_ask_rephrase).
+// The editor's Finnish copy (copy/editor.fi.json; its `rephrase` is the bot's "did you mean" line that
+// offers topics by their title, domain.yml: utter_ask_rephrase) and what the visitor widget shows
+// (copy/widget.fi.json): both read once by main.js before the page starts.
+export const copy = {};
 export const widgetCopy = {};
-export const REPHRASE_TEXT = 'En ihan ymmärtänyt. Tarkoititko jotain näistä?';
-
-export const RUN_KIND = { publish: 'Julkaisu', rollback: 'Palautus' };
-export const RUN_STATE = { running: 'Käynnissä', succeeded: 'Onnistui', failed: 'Epäonnistui' };
-export const RUN_STAGE = {
-  validate: 'sisällön tarkistus',
-  train: 'mallin koulutus',
-  test: 'testaus',
-  load: 'käyttöönotto',
-  done: 'valmis',
-};
 
 export const $ = (id) => document.getElementById(id);
 export const ui = Object.assign(sessionElements(), {
@@ -152,12 +143,8 @@ export function charCount(text) {
   return Array.from(text).length;
 }
 
-export function counted(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 export function quoted(text) {
-  return `”${text}”`;
+  return format(copy.quoted, { text });
 }
 
 /** Lower case without accents: "paivays" finds "päiväys". */

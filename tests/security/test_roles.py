@@ -428,6 +428,7 @@ def test_a_previewed_chat_that_another_agent_claims_leaves_the_console(service, 
     page.goto(f"{service.url}/agent")
     console_login(page, "aino")
     page.locator("#presence").select_option("online")
+    expect(page.locator("#announcer")).to_have_text("Tilasi: Paikalla.")  # the service has her online
     expect(page.locator("#connection-state")).to_have_text("")
 
     async def escalate() -> str:

@@ -1,5 +1,6 @@
 import { str } from '../lib/dom.js';
-import { announce, customerLabel, state, ui } from './state.js';
+import { format } from '../lib/format.js';
+import { announce, copy, customerLabel, state, ui } from './state.js';
 
 // ---- alerts: sound, title, notification --------------------------------------------------------
 export let audioContext = null;
@@ -43,13 +44,13 @@ export function notificationsSupported() {
 export function updateNotifyUi() {
   if (!notificationsSupported()) {
     ui.notifyButton.hidden = true;
-    ui.notifyState.textContent = 'Selain ei tue ilmoituksia.';
+    ui.notifyState.textContent = copy.notifyUnsupported;
     return;
   }
   const permission = window.Notification.permission;
   ui.notifyButton.hidden = permission !== 'default';
   ui.notifyState.textContent =
-    permission === 'granted' ? 'Ilmoitukset käytössä.' : permission === 'denied' ? 'Ilmoitukset estetty selaimessa.' : '';
+    permission === 'granted' ? copy.notifyGranted : permission === 'denied' ? copy.notifyDenied : '';
 }
 
 ui.notifyButton.addEventListener('click', async () => {
@@ -79,10 +80,10 @@ export function notify(title, body) {
 export function alertNewWaiting(fresh) {
   beep();
   const first = fresh[0];
-  const text =
-    fresh.length === 1
-      ? `Uusi asiakas jonossa: ${customerLabel(first)}${first.reason_text ? ' – ' + str(first.reason_text) : ''}.`
-      : `${fresh.length} uutta asiakasta jonossa.`;
-  announce(`${text} Jonossa yhteensä ${state.queue.length}.`);
-  notify('Uusi asiakas jonossa', text);
+  let text;
+  if (fresh.length > 1) text = format(copy.newWaitingMany, { n: fresh.length });
+  else if (!first.reason_text) text = format(copy.newWaitingOne, { customer: customerLabel(first) });
+  else text = format(copy.newWaitingOneReason, { customer: customerLabel(first), reason: str(first.reason_text) });
+  announce(format(copy.newWaitingTotal, { alert: text, total: state.queue.length }));
+  notify(copy.newWaitingTitle, text);
 }

@@ -1,9 +1,9 @@
 import { el, str, vh } from '../lib/dom.js';
-import { shortTime } from '../lib/format.js';
+import { format, shortTime } from '../lib/format.js';
 import { api } from './http.js';
 import { renderMine } from './mine.js';
 import { setNoteMode } from './reply.js';
-import { STATE_TEXT, bumpNewest, customerDetail, customerLabel, state, ui } from './state.js';
+import { bumpNewest, copy, customerDetail, customerLabel, state, ui } from './state.js';
 import { loadAgents, renderTransferOptions } from './transfer.js';
 import { stopAgentTyping } from './typing.js';
 
@@ -45,15 +45,18 @@ export function renderBrief() {
   const open = state.open;
   if (!open) return;
   const brief = open.brief;
-  ui.convTitle.textContent = `Keskustelu: ${customerLabel(brief)}`;
+  ui.convTitle.textContent = format(copy.conversationOf, { customer: customerLabel(brief) });
+  const stateText = copy.states[brief.state] || str(brief.state);
   const rows = [
-    ['Asiakas', `${customerLabel(brief)} (${customerDetail(brief)})`],
+    [copy.customer, `${customerLabel(brief)} (${customerDetail(brief)})`],
     [
-      'Tila',
-      `${STATE_TEXT[brief.state] || str(brief.state)}${brief.state === 'assigned' && brief.agent_name ? ': ' + str(brief.agent_name) : ''}`,
+      copy.state,
+      brief.state === 'assigned' && brief.agent_name
+        ? format(copy.stateWithAgent, { state: stateText, agent: str(brief.agent_name) })
+        : stateText,
     ],
-    ['Syy', str(brief.reason_text || brief.reason)],
-    ['Aiheet', Array.isArray(brief.intents) ? brief.intents.map(str).join(', ') : ''],
+    [copy.reason, str(brief.reason_text || brief.reason)],
+    [copy.intents, Array.isArray(brief.intents) ? brief.intents.map(str).join(', ') : ''],
   ];
   ui.convBrief.textContent = '';
   for (const [term, value] of rows) {
@@ -80,16 +83,16 @@ export function renderBrief() {
 }
 
 export function senderLabel(message) {
-  if (message.kind === 'note') return `Sisäinen muistiinpano – ${str(message.agent_name) || 'asiakaspalvelija'}`;
+  if (message.kind === 'note') return format(copy.senderNote, { agent: str(message.agent_name) || copy.agentLower });
   switch (message.sender) {
     case 'visitor':
-      return 'Asiakas';
+      return copy.senderVisitor;
     case 'agent':
-      return message.agent_name ? `${str(message.agent_name)}, asiakaspalvelija` : 'Asiakaspalvelija';
+      return message.agent_name ? format(copy.senderAgentNamed, { agent: str(message.agent_name) }) : copy.senderAgent;
     case 'system':
-      return 'Järjestelmä';
+      return copy.senderSystem;
     default:
-      return 'Botti';
+      return copy.senderBot;
   }
 }
 
@@ -110,7 +113,7 @@ export function renderMessage(message) {
     el('p', { className: 'msg-text', text: shownText(message) }),
     replies.length
       ? el('p', { className: 'msg-buttons' }, [
-          el('strong', { text: 'Painikkeet: ' }),
+          el('strong', { text: `${copy.buttons}: ` }),
           replies.map((q) => str(q.title)).join(' · '),
         ])
       : null,
@@ -124,7 +127,7 @@ export function shownText(message) {
   for (let i = state.open.messages.length - 1; i >= 0; i -= 1) {
     const replies = state.open.messages[i].quick_replies;
     const hit = Array.isArray(replies) ? replies.find((q) => q && q.payload === text && q.title) : null;
-    if (hit) return `${str(hit.title)} [painike ${text}]`;
+    if (hit) return format(copy.quickReplyShown, { title: str(hit.title), payload: text });
   }
   return text;
 }

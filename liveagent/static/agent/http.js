@@ -1,17 +1,23 @@
-import { jsonClient } from '../lib/api.js';
+import { AGENT_API, sessionClient } from '../lib/session.js';
 import { loggedOut } from './session.js';
-import { API, state } from './state.js';
+import { copy, state } from './state.js';
 
 // ---- HTTP ----------------------------------------------------------------------------------------
-export const request = jsonClient({
-  loginUrl: `${API}/login`,
-  meUrl: `${API}/me`,
-  csrf: { get: () => state.csrf, set: (token) => { state.csrf = token; } },
-  text: { network: 'Palvelimeen ei saatu yhteyttä. Yritä uudelleen.', failed: 'Pyyntö epäonnistui ({status}).' },
-  onUnauthorized: () => loggedOut('Istuntosi on päättynyt. Kirjaudu uudelleen.'),
-});
+// The copy is read when a request fails: main.js has filled it before the first request.
+export const request = sessionClient(
+  state,
+  {
+    get network() {
+      return copy.network;
+    },
+    get failed() {
+      return copy.requestFailed;
+    },
+  },
+  () => loggedOut(copy.sessionEnded)
+);
 
 /** The agent API (docs/agent-api.md): `path` under /api/agent; JSON back, or ApiError. */
 export function api(method, path, body) {
-  return request(method, API + path, body);
+  return request(method, AGENT_API + path, body);
 }

@@ -21,19 +21,16 @@ import './tickets.js';
 import './transfer.js';
 import './typing.js';
 import './views.js';
-import { api } from './http.js';
+import { loadCopy } from '../lib/copy.js';
+import { resumeSession } from '../lib/session.js';
+import { request } from './http.js';
 import { showLogin, startConsole } from './session.js';
-import { state } from './state.js';
+import { copy, state } from './state.js';
 
 // ---- start ----------------------------------------------------------------------------------------------
 export async function init() {
-  try {
-    const data = await api('GET', '/me');
-    state.csrf = data.csrf_token;
-    await startConsole(data.agent, false);
-  } catch (err) {
-    showLogin(err.status === 401 ? '' : err.message);
-  }
+  Object.assign(copy, await loadCopy('agent')); // every text the modules set comes from it
+  await resumeSession({ state, request, start: startConsole, showLogin });
 }
 
 init();

@@ -1,7 +1,8 @@
-import { el, focusKeyInside, restoreFocus, str, vh } from '../lib/dom.js';
+import { el, redrawList, str, vh } from '../lib/dom.js';
+import { plural } from '../lib/format.js';
 import { openConversation, renderBrief } from './chat.js';
 import { api } from './http.js';
-import { customerLabel, state, ui } from './state.js';
+import { copy, customerLabel, state, ui } from './state.js';
 
 // ---- my conversations ---------------------------------------------------------------------------------
 export async function loadMine() {
@@ -41,10 +42,7 @@ export function upsertMine(brief) {
 }
 
 export function renderMine() {
-  const key = focusKeyInside(ui.mineList);
-  ui.mineList.textContent = '';
-  ui.mineEmpty.hidden = state.mine.length > 0;
-  for (const brief of state.mine) {
+  redrawList(ui.mineList, ui.mineEmpty, state.mine, (brief) => {
     const isOpen = state.open && state.open.brief.id === brief.id;
     const unread = typeof brief.unread === 'number' ? brief.unread : 0;
     const button = el(
@@ -61,14 +59,13 @@ export function renderMine() {
         unread > 0
           ? el('span', { className: 'badge' }, [
               el('span', { 'aria-hidden': 'true', text: String(unread) }),
-              vh(unread === 1 ? ' (1 lukematon viesti)' : ` (${unread} lukematonta viestiä)`),
+              vh(` ${plural(unread, copy.unreadOne, copy.unreadMany)}`),
             ])
           : null,
         brief.last_message ? el('span', { className: 'mine-last', text: str(brief.last_message) }) : null,
         brief.reason_text ? el('span', { className: 'mine-last', text: str(brief.reason_text) }) : null,
       ]
     );
-    ui.mineList.appendChild(el('li', {}, [button]));
-  }
-  restoreFocus(ui.mineList, key);
+    return el('li', {}, [button]);
+  });
 }

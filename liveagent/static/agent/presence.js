@@ -1,6 +1,7 @@
+import { format } from '../lib/format.js';
 import { api } from './http.js';
 import { loadMine } from './mine.js';
-import { PRESENCE_TEXT, announce, state, ui } from './state.js';
+import { announce, copy, state, ui } from './state.js';
 
 // ---- presence ---------------------------------------------------------------------------------------------
 ui.presence.addEventListener('change', async () => {
@@ -10,7 +11,7 @@ ui.presence.addEventListener('change', async () => {
     const agent = await api('PUT', '/presence', { presence: wanted });
     state.me = Object.assign({}, state.me, agent);
     ui.presence.value = state.me.presence;
-    announce(`Tilasi: ${PRESENCE_TEXT[state.me.presence] || state.me.presence}.`);
+    announce(format(copy.presenceSet, { presence: copy.presences[state.me.presence] || state.me.presence }));
     if (state.me.presence === 'offline') loadMine();
   } catch (err) {
     ui.presence.value = previous;

@@ -1,10 +1,10 @@
-import { el, focusKeyInside, restoreFocus, str } from '../lib/dom.js';
-import { duration } from '../lib/format.js';
+import { el, redrawList, str } from '../lib/dom.js';
+import { duration, format } from '../lib/format.js';
 import { alertNewWaiting } from './alerts.js';
 import { openConversation } from './chat.js';
 import { api } from './http.js';
 import { loadMineSoon, upsertMine } from './mine.js';
-import { BASE_TITLE, announce, customerDetail, customerLabel, state, ui } from './state.js';
+import { BASE_TITLE, announce, copy, customerDetail, customerLabel, state, ui } from './state.js';
 import { refreshOpenBrief } from './transfer.js';
 
 // ---- queue ---------------------------------------------------------------------------------------------
@@ -23,16 +23,16 @@ export async function loadQueue() {
 }
 
 export function withClock(brief) {
-  const copy = Object.assign({}, brief);
+  const timed = Object.assign({}, brief);
   if (typeof brief.waiting_seconds === 'number') {
-    copy._since = Date.now() - brief.waiting_seconds * 1000; // our clock: no server clock skew
+    timed._since = Date.now() - brief.waiting_seconds * 1000; // our clock: no server clock skew
   } else if (brief.waiting_since) {
     const since = Date.parse(brief.waiting_since);
-    copy._since = Number.isNaN(since) ? Date.now() : since;
+    timed._since = Number.isNaN(since) ? Date.now() : since;
   } else {
-    copy._since = Date.now();
+    timed._since = Date.now();
   }
-  return copy;
+  return timed;
 }
 
 export function setQueue(conversations) {
@@ -59,32 +59,31 @@ export function updateTitle() {
 }
 
 export function renderQueue() {
-  const key = focusKeyInside(ui.queueList);
-  ui.queueList.textContent = '';
-  ui.queueEmpty.hidden = state.queue.length > 0;
-  for (const brief of state.queue) {
+  redrawList(ui.queueList, ui.queueEmpty, state.queue, (brief) => {
     const headingId = `queue-item-${brief.id}`;
     const intents = Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
     const lastMessages = Array.isArray(brief.last_messages) ? brief.last_messages.map(str).filter(Boolean) : [];
-    const item = el('li', { className: 'card queue-item' }, [
+    return el('li', { className: 'card queue-item' }, [
       el('h3', { id: headingId, className: 'card-title' }, [
         customerLabel(brief),
         el('span', { className: 'small' }, [` – ${customerDetail(brief)}`]),
       ]),
       el('p', { className: 'wait' }, [
-        'Odottanut ',
+        `${copy.waited} `,
         el('span', { className: 'wait-time', dataset: { since: String(brief._since) } }, [
           duration((Date.now() - brief._since) / 1000),
         ]),
       ]),
       brief.reason_text || brief.reason
-        ? el('p', {}, [el('strong', { text: 'Syy: ' }), str(brief.reason_text || brief.reason)])
+        ? el('p', {}, [el('strong', { text: `${copy.reason}: ` }), str(brief.reason_text || brief.reason)])
         : null,
-      intents.length ? el('p', {}, [el('strong', { text: 'Aiheet: ' }), intents.join(', ')]) : null,
-      brief.last_message ? el('p', { className: 'quote' }, [el('strong', { text: 'Viimeisin viesti: ' }), str(brief.last_message)]) : null,
+      intents.length ? el('p', {}, [el('strong', { text: `${copy.intents}: ` }), intents.join(', ')]) : null,
+      brief.last_message
+        ? el('p', { className: 'quote' }, [el('strong', { text: `${copy.lastMessage}: ` }), str(brief.last_message)])
+        : null,
       lastMessages.length && !brief.last_message
         ? el('div', { className: 'quote' }, [
-            el('strong', { text: 'Viimeiset viestit:' }),
+            el('strong', { text: `${copy.lastMessages}:` }),
             el('ul', {}, lastMessages.slice(-3).map((m) => el('li', { text: m }))),
           ])
         : null,
@@ -93,7 +92,7 @@ export function renderQueue() {
           type: 'button',
           'aria-describedby': headingId,
           dataset: { focusKey: `claim:${brief.id}` },
-          text: 'Ota käsittelyyn',
+          text: copy.claim,
           onclick: () => claim(brief.id),
         }),
         el('button', {
@@ -101,14 +100,12 @@ export function renderQueue() {
           className: 'button-secondary',
           'aria-describedby': headingId,
           dataset: { focusKey: `preview:${brief.id}` },
-          text: 'Näytä keskustelu',
+          text: copy.preview,
           onclick: () => openConversation(brief.id),
         }),
       ]),
     ]);
-    ui.queueList.appendChild(item);
-  }
-  restoreFocus(ui.queueList, key);
+  });
 }
 
 export function tickWaitTimes() {
@@ -129,7 +126,7 @@ export async function claim(id, fromConversation) {
     state.queue = state.queue.filter((c) => c.id !== id);
     renderQueue();
     updateTitle();
-    announce(`Otit käsittelyyn: ${customerLabel(brief)}.`);
+    announce(format(copy.claimed, { customer: customerLabel(brief) }));
     await openConversation(brief.id || id);
     ui.replyInput.focus();
   } catch (err) {

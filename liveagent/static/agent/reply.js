@@ -1,7 +1,7 @@
 import { el, str } from '../lib/dom.js';
 import { addMessage, holdsOpen } from './chat.js';
 import { api } from './http.js';
-import { state, ui } from './state.js';
+import { copy, state, ui } from './state.js';
 import { refreshOpenBrief } from './transfer.js';
 import { noteAgentTyping, stopAgentTyping } from './typing.js';
 
@@ -10,8 +10,8 @@ export function setNoteMode(on) {
   state.noteMode = on;
   ui.noteToggle.setAttribute('aria-pressed', String(on));
   ui.replyForm.classList.toggle('reply--note', on);
-  ui.replyLabel.textContent = on ? 'Sisäinen muistiinpano (ei näy asiakkaalle)' : 'Vastaus asiakkaalle';
-  ui.replySend.textContent = on ? 'Tallenna muistiinpano' : 'Lähetä';
+  ui.replyLabel.textContent = on ? copy.replyLabelNote : copy.replyLabel;
+  ui.replySend.textContent = on ? copy.sendNote : copy.send;
   if (on) stopAgentTyping();
 }
 
@@ -38,7 +38,7 @@ export async function sendReply() {
   const text = ui.replyInput.value.trim();
   if (!open || !text || sending) return;
   if (!holdsOpen()) {
-    ui.convError.textContent = 'Voit vastata vain keskusteluun, joka on sinun käsittelyssäsi.';
+    ui.convError.textContent = copy.notYours;
     return;
   }
   sending = true;
@@ -73,7 +73,7 @@ export async function loadCanned() {
     state.canned = [];
   }
   ui.cannedSelect.textContent = '';
-  ui.cannedSelect.appendChild(el('option', { value: '', text: state.canned.length ? 'Valitse valmis vastaus' : 'Ei valmiita vastauksia' }));
+  ui.cannedSelect.appendChild(el('option', { value: '', text: state.canned.length ? copy.cannedChoose : copy.cannedNone }));
   for (const item of state.canned) {
     ui.cannedSelect.appendChild(el('option', { value: str(item.id), text: str(item.title) }));
   }

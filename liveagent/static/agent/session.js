@@ -1,11 +1,11 @@
-import { str } from '../lib/dom.js';
+import { agentLabel, bindLoginForm, bindLogoutButton } from '../lib/session.js';
 import { unlockAudio, updateNotifyUi } from './alerts.js';
 import { api } from './http.js';
 import { loadMine } from './mine.js';
 import { loadQueue } from './queue.js';
 import { loadCanned } from './reply.js';
 import { startSocket, stopSocket } from './socket.js';
-import { $, BASE_TITLE, PRESENCE_TEXT, state, ui } from './state.js';
+import { $, BASE_TITLE, PRESENCES, copy, state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
 import { loadAgents } from './transfer.js';
 import { showView } from './views.js';
@@ -31,39 +31,19 @@ export function loggedOut(message) {
   showLogin(message);
 }
 
-ui.loginForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  unlockAudio();
-  const username = ui.username.value.trim();
-  const password = ui.password.value;
-  if (!username || !password) {
-    ui.loginError.textContent = 'Kirjoita käyttäjätunnus ja salasana.';
-    (username ? ui.password : ui.username).focus();
-    return;
-  }
-  ui.loginButton.disabled = true;
-  ui.loginError.textContent = '';
-  try {
-    const data = await api('POST', '/login', { username, password });
-    state.csrf = data.csrf_token;
-    ui.password.value = '';
-    await startConsole(data.agent, true);
-  } catch (err) {
-    ui.loginError.textContent = err.message;
-    ui.password.value = '';
-    ui.password.focus();
-  } finally {
-    ui.loginButton.disabled = false;
-  }
+bindLoginForm({
+  ui,
+  state,
+  login: (username, password) => api('POST', '/login', { username, password }),
+  start: startConsole,
+  missing: () => copy.loginMissing,
+  beforeSubmit: unlockAudio, // the log-in is the user gesture that lets the console beep
 });
 
-ui.logout.addEventListener('click', async () => {
-  try {
-    await api('POST', '/logout');
-  } catch (err) {
-    /* logged out anyway */
-  }
-  loggedOut('Kirjauduit ulos.');
+bindLogoutButton({
+  ui,
+  logout: () => api('POST', '/logout'),
+  loggedOut: () => loggedOut(copy.loggedOut),
 });
 
 // The server decides (docs/agent-api.md, rights); the console only stops offering what would be refused.
@@ -77,7 +57,7 @@ export function showDenied(agent) {
   ui.consoleView.hidden = true;
   ui.sessionBar.hidden = false;
   for (const node of ui.agentOnly) node.hidden = true;
-  ui.meName.textContent = `${str(agent.display_name)} (${str(agent.username)})`;
+  ui.meName.textContent = agentLabel(agent);
   ui.deniedEditor.hidden = !hasRight(agent, 'edit_content');
   ui.deniedView.hidden = false;
   ui.deniedTitle.focus();
@@ -95,8 +75,8 @@ export async function startConsole(agent, focusMain) {
   ui.consoleView.hidden = false;
   ui.sessionBar.hidden = false;
   for (const node of ui.agentOnly) node.hidden = false;
-  ui.meName.textContent = `${str(agent.display_name)} (${str(agent.username)})`;
-  ui.presence.value = agent.presence in PRESENCE_TEXT ? agent.presence : 'offline';
+  ui.meName.textContent = agentLabel(agent);
+  ui.presence.value = PRESENCES.includes(agent.presence) ? agent.presence : 'offline';
   updateNotifyUi();
   showView('chats');
   if (focusMain) $('main').focus();

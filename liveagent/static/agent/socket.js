@@ -1,11 +1,13 @@
 import { str } from '../lib/dom.js';
+import { format } from '../lib/format.js';
+import { AGENT_API } from '../lib/session.js';
 import { beep, notify } from './alerts.js';
 import { addMessage, markReadSoon, renderBrief } from './chat.js';
 import { api } from './http.js';
 import { loadMine, loadMineSoon, renderMine, upsertMine } from './mine.js';
 import { loadQueue, renderQueue, setQueue, updateTitle } from './queue.js';
 import { loggedOut } from './session.js';
-import { API, PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, PRESENCE_TEXT, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, customerLabel, state, ui } from './state.js';
+import { PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, copy, customerLabel, state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
 import { refreshOpenBrief, renderTransferOptions } from './transfer.js';
 
@@ -55,17 +57,17 @@ export function catchUp() {
 export function connectSocket() {
   if (!socketWanted || socket) return;
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${scheme}//${window.location.host}${API}/ws`);
+  const ws = new WebSocket(`${scheme}//${window.location.host}${AGENT_API}/ws`);
   socket = ws;
   ws.addEventListener('open', () => {
     if (socket !== ws) return;
     const reconnect = everConnected;
     everConnected = true;
     reconnectAttempt = 0;
-    ui.connection.textContent = reconnect ? 'Yhteys palautui.' : '';
+    ui.connection.textContent = reconnect ? copy.reconnected : '';
     if (reconnect) {
       window.setTimeout(() => {
-        if (ui.connection.textContent === 'Yhteys palautui.') ui.connection.textContent = '';
+        if (ui.connection.textContent === copy.reconnected) ui.connection.textContent = '';
       }, 5000);
     }
     lastPing = 0;
@@ -91,7 +93,7 @@ export function connectSocket() {
       return;
     }
     ui.connection.textContent =
-      event.code === 4403 ? 'Yhteys estettiin: sivun osoite ei ole sallittu.' : 'Yhteys katkesi. Yhdistetään uudelleen…';
+      event.code === 4403 ? copy.socketForbidden : copy.disconnected;
     scheduleReconnect();
   });
 }
@@ -110,7 +112,7 @@ export async function checkSession() {
     state.csrf = data.csrf_token;
     scheduleReconnect();
   } catch (err) {
-    if (err.status === 401) loggedOut('Istuntosi on päättynyt. Kirjaudu uudelleen.');
+    if (err.status === 401) loggedOut(copy.sessionEnded);
     else scheduleReconnect();
   }
 }
@@ -167,7 +169,7 @@ export function onMessageEvent(conversationId, message) {
     return;
   }
   if (message.sender === 'visitor') {
-    announce(`Uusi viesti: ${mine ? customerLabel(mine) : 'asiakas'}.`);
+    announce(format(copy.newMessage, { customer: mine ? customerLabel(mine) : copy.customerLower }));
     loadMineSoon(); // unread counts come from the server
   } else {
     renderMine();
@@ -181,8 +183,8 @@ export function onStateEvent(brief) {
   const isMine = brief.state === 'assigned' && state.me && brief.agent_id === state.me.id;
   if (isMine && !wasMine) {
     beep();
-    announce(`Sinulle siirrettiin keskustelu: ${customerLabel(brief)}.`);
-    notify('Sinulle siirrettiin keskustelu', customerLabel(brief));
+    announce(format(copy.transferredToYou, { customer: customerLabel(brief) }));
+    notify(copy.transferredToYouTitle, customerLabel(brief));
   }
   if (state.open && state.open.brief.id === brief.id) {
     state.open.brief = Object.assign({}, state.open.brief, brief);
@@ -204,7 +206,7 @@ export function onPresenceEvent(agent) {
   if (state.me && agent.id === state.me.id && agent.presence && agent.presence !== state.me.presence) {
     state.me = Object.assign({}, state.me, { presence: agent.presence });
     ui.presence.value = agent.presence;
-    announce(`Tilasi vaihtui: ${PRESENCE_TEXT[agent.presence] || str(agent.presence)}.`);
+    announce(format(copy.presenceChanged, { presence: copy.presences[agent.presence] || str(agent.presence) }));
     if (agent.presence === 'offline') loadMine();
   }
 }

@@ -1,6 +1,6 @@
 import { str } from '../lib/dom.js';
+import { sessionElements, sessionState } from '../lib/session.js';
 
-export const API = '/api/agent';
 export const BASE_TITLE = document.title;
 export const PING_INTERVAL_MS = 30000;
 export const TYPING_IDLE_MS = 3000;
@@ -9,33 +9,19 @@ export const VISITOR_TYPING_TIMEOUT_MS = 10000;
 export const RECONNECT_MAX_MS = 30000;
 export const POLL_WHILE_OFFLINE_MS = 15000;
 
-export const STATE_TEXT = {
-  bot: 'Botilla',
-  waiting: 'Jonossa',
-  assigned: 'Käsittelyssä',
-  closed: 'Suljettu',
-};
-export const PRESENCE_TEXT = { online: 'Paikalla', away: 'Tauolla', offline: 'Poissa' };
+export const PRESENCES = ['online', 'away', 'offline'];
+
+// The console's Finnish copy (copy/agent.fi.json): read once by main.js before the page starts.
+export const copy = {};
 
 export const $ = (id) => document.getElementById(id);
-export const ui = {
-  sessionBar: $('session-bar'),
-  meName: $('me-name'),
+export const ui = Object.assign(sessionElements(), {
   presence: $('presence'),
   sound: $('sound-toggle'),
   notifyButton: $('notify-button'),
   notifyState: $('notify-state'),
   connection: $('connection-state'),
-  logout: $('logout-button'),
-  loginView: $('login-view'),
-  loginForm: $('login-form'),
-  username: $('username'),
-  password: $('password'),
-  loginError: $('login-error'),
-  loginButton: $('login-button'),
   consoleView: $('console-view'),
-  deniedView: $('denied-view'),
-  deniedTitle: $('denied-title'),
   deniedEditor: $('denied-editor'),
   agentOnly: document.querySelectorAll('.agent-only'),
   viewChats: $('view-chats'),
@@ -77,11 +63,9 @@ export const ui = {
   ticketsList: $('tickets-list'),
   ticketsMore: $('tickets-more'),
   announcer: $('announcer'),
-};
+});
 
-export const state = {
-  csrf: null, // kept in memory only
-  me: null,
+export const state = sessionState({
   queue: [], // Brief[], oldest first
   queueSeen: null, // Set of waiting conversation ids already alerted; null before the first snapshot
   mine: [], // Brief[] assigned to me
@@ -94,7 +78,7 @@ export const state = {
   noteMode: false,
   newestId: 0, // newest message id seen anywhere: the resume point after a reconnect
   view: 'chats',
-};
+});
 
 // ---- helpers --------------------------------------------------------------------------------
 export function announce(text) {
@@ -108,12 +92,12 @@ export function announce(text) {
 export function customerLabel(brief) {
   const customer = brief && brief.customer;
   if (customer && customer.verified && customer.customer_id) return str(customer.customer_id);
-  return 'Tunnistamaton asiakas';
+  return copy.customerUnknown;
 }
 
 export function customerDetail(brief) {
   const customer = brief && brief.customer;
-  return customer && customer.verified && customer.customer_id ? 'tunnistettu asiakas' : 'ei tunnistettu';
+  return customer && customer.verified && customer.customer_id ? copy.customerVerified : copy.customerUnverified;
 }
 
 export function bumpNewest(id) {

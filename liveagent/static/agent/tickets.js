@@ -1,7 +1,7 @@
-import { el, focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { el, redrawList, str } from '../lib/dom.js';
 import { shortTime } from '../lib/format.js';
 import { api } from './http.js';
-import { announce, state, ui } from './state.js';
+import { announce, copy, state, ui } from './state.js';
 
 // ---- tickets -----------------------------------------------------------------------------------------------
 // One page at a time (newest first): a new contact request makes every console re-read the first
@@ -61,43 +61,37 @@ export async function loadMoreTickets() {
 }
 
 export function renderTickets() {
-  const key = focusKeyInside(ui.ticketsList);
   ui.ticketsCount.textContent = state.ticketsOpen ? `(${state.ticketsOpen})` : '';
   const shown = ui.ticketsShowHandled.checked ? state.tickets : state.tickets.filter((t) => !t.handled);
-  ui.ticketsEmpty.hidden = shown.length > 0;
   ui.ticketsMore.hidden = state.ticketsNext == null;
-  ui.ticketsList.textContent = '';
-  for (const ticket of shown) {
+  redrawList(ui.ticketsList, ui.ticketsEmpty, shown, (ticket) => {
     const headingId = `ticket-${str(ticket.id)}`;
     const rows = [
-      ['Yhteystieto', str(ticket.contact)],
-      ['Jätetty', shortTime(ticket.created_at)],
-      ['Tila', ticket.handled ? 'Käsitelty' : 'Käsittelemättä'],
+      [copy.ticketContact, str(ticket.contact)],
+      [copy.ticketCreated, shortTime(ticket.created_at)],
+      [copy.state, ticket.handled ? copy.ticketHandled : copy.ticketUnhandled],
     ];
-    ui.ticketsList.appendChild(
-      el('li', { className: `card ticket${ticket.handled ? ' ticket--handled' : ''}` }, [
-        el('h3', { id: headingId, className: 'card-title', text: str(ticket.name) || 'Nimetön' }),
-        el(
-          'dl',
-          { className: 'brief' },
-          rows.filter(([, v]) => v).map(([t, v]) => el('div', {}, [el('dt', { text: t }), el('dd', { text: v })]))
-        ),
-        el('p', { className: 'msg-text quote', text: str(ticket.message) }),
-        ticket.handled
-          ? null
-          : el('div', { className: 'card-actions' }, [
-              el('button', {
-                type: 'button',
-                'aria-describedby': headingId,
-                dataset: { focusKey: `ticket:${str(ticket.id)}` },
-                text: 'Merkitse käsitellyksi',
-                onclick: () => ticketHandled(ticket),
-              }),
-            ]),
-      ])
-    );
-  }
-  restoreFocus(ui.ticketsList, key);
+    return el('li', { className: `card ticket${ticket.handled ? ' ticket--handled' : ''}` }, [
+      el('h3', { id: headingId, className: 'card-title', text: str(ticket.name) || copy.ticketNoName }),
+      el(
+        'dl',
+        { className: 'brief' },
+        rows.filter(([, v]) => v).map(([t, v]) => el('div', {}, [el('dt', { text: t }), el('dd', { text: v })]))
+      ),
+      el('p', { className: 'msg-text quote', text: str(ticket.message) }),
+      ticket.handled
+        ? null
+        : el('div', { className: 'card-actions' }, [
+            el('button', {
+              type: 'button',
+              'aria-describedby': headingId,
+              dataset: { focusKey: `ticket:${str(ticket.id)}` },
+              text: copy.markHandled,
+              onclick: () => ticketHandled(ticket),
+            }),
+          ]),
+    ]);
+  });
 }
 
 export async function ticketHandled(ticket) {
@@ -106,7 +100,7 @@ export async function ticketHandled(ticket) {
     if (!ticket.handled) state.ticketsOpen = Math.max(0, state.ticketsOpen - 1);
     ticket.handled = true;
     renderTickets();
-    announce('Yhteydenottopyyntö merkitty käsitellyksi.');
+    announce(copy.markedHandled);
     ui.ticketsRefresh.focus();
   } catch (err) {
     ui.ticketsError.textContent = err.message;

@@ -1,9 +1,10 @@
 import { el, str } from '../lib/dom.js';
+import { format } from '../lib/format.js';
 import { addMessage, renderBrief } from './chat.js';
 import { api } from './http.js';
 import { renderMine, upsertMine } from './mine.js';
 import { claim } from './queue.js';
-import { announce, state, ui } from './state.js';
+import { announce, copy, state, ui } from './state.js';
 import { stopAgentTyping } from './typing.js';
 
 // ---- transfer, return, close ---------------------------------------------------------------------------------
@@ -25,7 +26,7 @@ export function renderTransferOptions() {
   );
   ui.transferSelect.textContent = '';
   ui.transferSelect.appendChild(
-    el('option', { value: '', text: others.length ? 'Valitse asiakaspalvelija' : 'Ei muita paikalla olevia' })
+    el('option', { value: '', text: others.length ? copy.transferChoose : copy.transferNone })
   );
   for (const agent of others) {
     ui.transferSelect.appendChild(el('option', { value: str(agent.id), text: str(agent.display_name || agent.username) }));
@@ -56,22 +57,22 @@ export async function conversationAction(path, body, done) {
 ui.transferButton.addEventListener('click', () => {
   const agentId = Number(ui.transferSelect.value);
   if (!ui.transferSelect.value || Number.isNaN(agentId)) {
-    ui.convError.textContent = 'Valitse asiakaspalvelija, jolle keskustelu siirretään.';
+    ui.convError.textContent = copy.transferMissing;
     ui.transferSelect.focus();
     return;
   }
   const name = ui.transferSelect.selectedOptions[0] ? ui.transferSelect.selectedOptions[0].textContent : '';
-  conversationAction('transfer', { agent_id: agentId }, `Keskustelu siirretty: ${name}.`);
+  conversationAction('transfer', { agent_id: agentId }, format(copy.transferred, { agent: name }));
 });
 
 ui.returnButton.addEventListener('click', () => {
-  if (!window.confirm('Palautetaanko keskustelu botille?')) return;
-  conversationAction('return', undefined, 'Keskustelu palautettu botille.');
+  if (!window.confirm(copy.returnConfirm)) return;
+  conversationAction('return', undefined, copy.returned);
 });
 
 ui.closeButton.addEventListener('click', () => {
-  if (!window.confirm('Suljetaanko keskustelu? Asiakasta pyydetään arvioimaan palvelu.')) return;
-  conversationAction('close', undefined, 'Keskustelu suljettu.');
+  if (!window.confirm(copy.closeConfirm)) return;
+  conversationAction('close', undefined, copy.closed);
 });
 
 ui.convClaimButton.addEventListener('click', () => {
@@ -83,7 +84,7 @@ export function closeOpen(message) {
   state.open = null;
   ui.convBody.hidden = true;
   ui.convPlaceholder.hidden = false;
-  ui.convTitle.textContent = 'Keskustelu';
+  ui.convTitle.textContent = copy.conversation;
   ui.convLog.textContent = '';
   renderMine();
   announce(message);

@@ -1,7 +1,8 @@
-import { el, focusKeyInside, restoreFocus, str, vh } from '../lib/dom.js';
+import { el, redrawList, str, vh } from '../lib/dom.js';
+import { format } from '../lib/format.js';
 import { api, editor } from './http.js';
 import { openNewTopic } from './newtopic.js';
-import { lines, list, quoted, setAlert, state, timeElement, ui } from './state.js';
+import { MIN_EXAMPLES, copy, lines, list, quoted, setAlert, state, timeElement, ui } from './state.js';
 
 // ---- what the agents answered ------------------------------------------------------------------------------------
 export async function loadAnswered() {
@@ -15,35 +16,28 @@ export async function loadAnswered() {
 }
 
 export function renderAnswered() {
-  const key = focusKeyInside(ui.answeredList);
-  ui.answeredList.textContent = '';
-  ui.answeredEmpty.hidden = state.answered.length > 0;
-  state.answered.forEach((item, index) => {
+  redrawList(ui.answeredList, ui.answeredEmpty, state.answered, (item, index) => {
     const titleId = `answered-${index}-title`;
-    ui.answeredList.appendChild(
-      el('li', { className: 'card answered' }, [
-        el('h3', { id: titleId, className: 'card-title' }, [vh('Kysymys: '), quoted(str(item.question))]),
-        el('p', { className: 'small' }, ['Suljettu ', timeElement(item.closed_at)]),
-        el('p', { className: 'answered-label', text: 'Asiakaspalvelijan vastaus:' }),
-        el('blockquote', { className: 'answered-answer', text: str(item.answer) }),
-        el('div', { className: 'card-actions' }, [
-          el('button', {
-            type: 'button',
-            className: 'button-secondary answered-draft',
-            'aria-describedby': titleId,
-            dataset: { focusKey: `answered:${str(item.conversation_id)}:${index}` },
-            text: 'Tee aiheluonnos',
-            onclick: () =>
-              openNewTopic({
-                examples: lines(item.question),
-                answer: str(item.answer),
-                origin:
-                  'Luonnos asiakaspalvelijan vastauksesta. Muokkaa vastaus sellaiseksi, että se sopii kaikille kysyjille, ja poista asiakkaan omat tiedot. Lisää myös esimerkkikysymyksiä, vähintään 10.',
-              }),
-          }),
-        ]),
-      ])
-    );
+    return el('li', { className: 'card answered' }, [
+      el('h3', { id: titleId, className: 'card-title' }, [vh(`${copy.question}: `), quoted(str(item.question))]),
+      el('p', { className: 'small' }, [`${copy.closedAt} `, timeElement(item.closed_at)]),
+      el('p', { className: 'answered-label', text: copy.agentAnswer }),
+      el('blockquote', { className: 'answered-answer', text: str(item.answer) }),
+      el('div', { className: 'card-actions' }, [
+        el('button', {
+          type: 'button',
+          className: 'button-secondary answered-draft',
+          'aria-describedby': titleId,
+          dataset: { focusKey: `answered:${str(item.conversation_id)}:${index}` },
+          text: copy.draftTopic,
+          onclick: () =>
+            openNewTopic({
+              examples: lines(item.question),
+              answer: str(item.answer),
+              origin: format(copy.answeredOrigin, { min: MIN_EXAMPLES }),
+            }),
+        }),
+      ]),
+    ]);
   });
-  restoreFocus(ui.answeredList, key);
 }

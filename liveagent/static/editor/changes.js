@@ -1,5 +1,6 @@
 import { el, str, vh } from '../lib/dom.js';
-import { agentName, timeElement, topicByName, topicLabel } from './state.js';
+import { format } from '../lib/format.js';
+import { agentName, copy, timeElement, topicByName, topicLabel } from './state.js';
 import { openTopicFromElsewhere } from './topic.js';
 
 // ---- diffs and change lists -------------------------------------------------------------------------------
@@ -19,10 +20,7 @@ export function diffBlock(diff) {
 }
 
 export function diffLegend() {
-  return el('p', {
-    className: 'small',
-    text: 'Rivit, jotka alkavat plusmerkillä (+), lisättiin tiedostoon; miinusmerkillä (-) alkavat poistettiin.',
-  });
+  return el('p', { className: 'small', text: copy.diffLegend });
 }
 
 /** Summary and diff of a change just made (PUT/POST answer). */
@@ -30,12 +28,12 @@ export function showChangeResult(container, result, heading) {
   container.textContent = '';
   container.appendChild(el('p', {}, [el('strong', { text: `${heading}: ` }), str(result.summary)]));
   container.appendChild(
-    el('p', { className: 'small', text: 'Muutos tulee botin käyttöön, kun julkaiset muutokset (Julkaisu).' })
+    el('p', { className: 'small', text: copy.changePublishNote })
   );
   if (result.diff) {
     container.appendChild(
       el('details', { className: 'diff-details', open: true }, [
-        el('summary', { text: 'Muutos tiedostossa' }),
+        el('summary', { text: copy.changeInFile }),
         diffLegend(),
         diffBlock(result.diff),
       ])
@@ -55,12 +53,12 @@ export function changeItem(change, options) {
   const headingId = `change-${options.prefix}-${str(change.id)}`;
   const topicExists = change.topic && topicByName(change.topic);
   const facts = [
-    ['Aika', timeElement(change.created_at)],
-    ['Tekijä', who || null],
-    options.withTopic ? ['Aihe', change.topic ? topicLabel(change.topic) : null] : null,
+    [copy.changeTime, timeElement(change.created_at)],
+    [copy.changeAuthor, who || null],
+    options.withTopic ? [copy.topic, change.topic ? topicLabel(change.topic) : null] : null,
   ].filter((row) => row && row[1]);
   return el('li', { className: 'card change' }, [
-    el(headingTag, { id: headingId, className: 'card-title', text: str(change.summary) || 'Muutos' }),
+    el(headingTag, { id: headingId, className: 'card-title', text: str(change.summary) || copy.changeUntitled }),
     el(
       'dl',
       { className: 'brief' },
@@ -68,7 +66,7 @@ export function changeItem(change, options) {
     ),
     change.diff
       ? el('details', { className: 'diff-details' }, [
-          el('summary', {}, ['Näytä muutos', vh(`: ${str(change.summary)}`), change.path ? ` (${str(change.path)})` : '']),
+          el('summary', {}, [copy.showChange, vh(`: ${str(change.summary)}`), change.path ? ` (${str(change.path)})` : '']),
           diffLegend(),
           diffBlock(change.diff),
         ])
@@ -80,7 +78,7 @@ export function changeItem(change, options) {
             className: 'button-secondary',
             'aria-describedby': headingId,
             dataset: { focusKey: `open:${str(change.id)}` },
-            text: `Avaa aihe ${str(topicExists.title)}`,
+            text: format(copy.openTopic, { title: str(topicExists.title) }),
             onclick: () => openTopicFromElsewhere(change.topic),
           }),
         ])

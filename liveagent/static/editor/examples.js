@@ -1,8 +1,9 @@
-import { el, str, vh } from '../lib/dom.js';
+import { el, redrawList, str, vh } from '../lib/dom.js';
+import { format } from '../lib/format.js';
 import { changeItem, showChangeResult } from './changes.js';
 import { clearFieldError, clearFieldErrors, reportError, showInvalid } from './fields.js';
 import { api, topicPath } from './http.js';
-import { MIN_EXAMPLES, RECOMMENDED_EXAMPLES, clearAlert, exampleKey, lines, list, quoted, setAlert, setStatus, state, ui } from './state.js';
+import { MIN_EXAMPLES, RECOMMENDED_EXAMPLES, clearAlert, copy, exampleKey, lines, list, quoted, setAlert, setStatus, state, ui } from './state.js';
 import { reloadTopic, showConflict } from './topic.js';
 import { loadTopics } from './topics.js';
 
@@ -12,12 +13,13 @@ export function renderExamples(topic, focusIndex) {
   const question = exampleKey(topic.example_question);
   ui.examplesCount.textContent = `(${examples.length})`;
   if (examples.length < MIN_EXAMPLES) {
-    ui.examplesAdvice.textContent = `Aiheessa on liian vähän esimerkkejä julkaisuun: lisää vielä vähintään ${
-      MIN_EXAMPLES - examples.length
-    }. Suositus on ainakin ${RECOMMENDED_EXAMPLES} eri tavoin muotoiltua kysymystä.`;
+    ui.examplesAdvice.textContent = format(copy.examplesTooFew, {
+      missing: MIN_EXAMPLES - examples.length,
+      recommended: RECOMMENDED_EXAMPLES,
+    });
     ui.examplesAdvice.className = 'small advice advice--warning';
   } else if (examples.length < RECOMMENDED_EXAMPLES) {
-    ui.examplesAdvice.textContent = `Botti tunnistaa aiheen sitä varmemmin, mitä enemmän erilaisia esimerkkejä on. Suositus on ainakin ${RECOMMENDED_EXAMPLES}.`;
+    ui.examplesAdvice.textContent = format(copy.examplesFew, { recommended: RECOMMENDED_EXAMPLES });
     ui.examplesAdvice.className = 'small advice';
   } else {
     ui.examplesAdvice.textContent = '';
@@ -29,7 +31,7 @@ export function renderExamples(topic, focusIndex) {
     ui.examplesList.appendChild(
       el('li', { className: 'example' }, [
         el('span', { className: 'example-text', text: example }),
-        isQuestion ? el('span', { className: 'tag', text: 'esimerkkikysymys' }) : null,
+        isQuestion ? el('span', { className: 'tag', text: copy.exampleQuestionTag }) : null,
         el(
           'button',
           {
@@ -38,7 +40,7 @@ export function renderExamples(topic, focusIndex) {
             dataset: { focusKey: `example:${index}` },
             onclick: () => removeExample(example, index),
           },
-          ['Poista', vh(` esimerkki ${quoted(example)}`)]
+          [copy.remove, vh(` ${format(copy.removeExample, { example: quoted(example) })}`)]
         ),
       ])
     );
@@ -53,14 +55,14 @@ export function renderExamples(topic, focusIndex) {
 export async function removeExample(example, index) {
   const current = state.current;
   if (!current) return;
-  if (!window.confirm(`Poistetaanko esimerkki ${quoted(example)}?`)) return;
+  if (!window.confirm(format(copy.removeExampleConfirm, { example: quoted(example) }))) return;
   clearAlert();
   try {
     const result = await api('POST', topicPath(current.topic.name, '/examples/remove'), {
       example,
       version: str(current.topic.version),
     });
-    showChangeResult(ui.examplesResult, result, 'Poistettu');
+    showChangeResult(ui.examplesResult, result, copy.removed);
     setStatus(`${str(result.summary)}.`);
     await reloadTopic({ focusExample: index });
     loadTopics();
@@ -80,7 +82,7 @@ ui.examplesForm.addEventListener('submit', async (event) => {
   clearAlert();
   const examples = lines(ui.examplesNew.value);
   if (!examples.length) {
-    showInvalid([['examples-new', 'Kirjoita vähintään yksi esimerkkikysymys, yksi kysymys per rivi.']]);
+    showInvalid([['examples-new', copy.examplesNone]]);
     return;
   }
   ui.examplesAdd.disabled = true;
@@ -90,8 +92,8 @@ ui.examplesForm.addEventListener('submit', async (event) => {
       version: str(current.topic.version),
     });
     ui.examplesNew.value = '';
-    showChangeResult(ui.examplesResult, result, 'Lisätty');
-    setStatus(`${str(result.summary)}. Muutos tulee botin käyttöön, kun julkaiset muutokset.`);
+    showChangeResult(ui.examplesResult, result, copy.added);
+    setStatus(format(copy.changeReady, { summary: str(result.summary) }));
     await reloadTopic();
     loadTopics();
     ui.examplesNew.focus();
@@ -105,9 +107,7 @@ ui.examplesForm.addEventListener('submit', async (event) => {
 
 export function renderTopicChanges() {
   const changes = state.current ? state.current.changes : [];
-  ui.topicChanges.textContent = '';
-  ui.topicChangesEmpty.hidden = changes.length > 0;
-  for (const change of changes) {
-    ui.topicChanges.appendChild(changeItem(change, { prefix: 'topic', headingTag: 'h4', withTopic: false }));
-  }
+  redrawList(ui.topicChanges, ui.topicChangesEmpty, changes, (change) =>
+    changeItem(change, { prefix: 'topic', headingTag: 'h4', withTopic: false })
+  );
 }

@@ -1,4 +1,5 @@
-import { $, MAX_ANSWER_CHARS, MAX_TITLE_CHARS, charCount, setAlert } from './state.js';
+import { format } from '../lib/format.js';
+import { $, MAX_ANSWER_CHARS, MAX_TITLE_CHARS, charCount, copy, setAlert } from './state.js';
 
 // ---- field errors -------------------------------------------------------------------------------------
 // Which control the API's `field` is about, per form. Each control has an error line <id>-error.
@@ -47,30 +48,26 @@ export function reportError(err, form) {
 export function showInvalid(problems) {
   if (!problems.length) return false;
   for (const [controlId, message] of problems) fieldError(controlId, message);
-  setAlert(
-    problems.length === 1
-      ? problems[0][1]
-      : `Lomakkeessa on ${problems.length} korjattavaa kohtaa. Ohjeet näkyvät kenttien alla.`
-  );
+  setAlert(problems.length === 1 ? problems[0][1] : format(copy.formProblems, { n: problems.length }));
   $(problems[0][0]).focus();
   return true;
 }
 
 export function answerProblems(controlId, text) {
   const clean = text.trim();
-  if (!clean) return [[controlId, 'Vastaus puuttuu. Kirjoita vastaus, jonka botti antaa tähän aiheeseen.']];
+  if (!clean) return [[controlId, copy.answerMissing]];
   const n = charCount(clean);
   if (n > MAX_ANSWER_CHARS) {
-    return [[controlId, `Vastaus on ${n} merkkiä pitkä; chat-ikkunaan mahtuu enintään ${MAX_ANSWER_CHARS} merkkiä. Lyhennä vastausta.`]];
+    return [[controlId, format(copy.answerTooLong, { n, max: MAX_ANSWER_CHARS })]];
   }
   return [];
 }
 
 export function titleProblems(controlId, title) {
-  if (!title) return [[controlId, 'Otsikko puuttuu. Kirjoita aiheelle lyhyt otsikko; asiakas näkee sen ehdotuspainikkeessa.']];
+  if (!title) return [[controlId, copy.titleMissing]];
   const n = charCount(title);
   if (n > MAX_TITLE_CHARS) {
-    return [[controlId, `Otsikko on ${n} merkkiä pitkä; painikkeeseen mahtuu enintään ${MAX_TITLE_CHARS} merkkiä. Lyhennä otsikkoa.`]];
+    return [[controlId, format(copy.titleTooLong, { n, max: MAX_TITLE_CHARS })]];
   }
   return [];
 }

@@ -1,6 +1,7 @@
 import { el, str } from '../lib/dom.js';
+import { format, plural } from '../lib/format.js';
 import { api, editor, request } from './http.js';
-import { counted, list, state, topicByName, ui } from './state.js';
+import { copy, list, state, topicByName, ui } from './state.js';
 import { openTopicFromElsewhere } from './topic.js';
 
 // ---- findings --------------------------------------------------------------------------------------------------
@@ -9,7 +10,7 @@ import { openTopicFromElsewhere } from './topic.js';
 export async function loadFindings() {
   const request = ++state.findingsRequest;
   ui.findingsSummary.className = 'findings-summary';
-  ui.findingsSummary.textContent = 'Tarkistetaan sisältöä…';
+  ui.findingsSummary.textContent = copy.findingsChecking;
   ui.findingsRefresh.disabled = true;
   try {
     const data = await api('GET', editor('/findings'));
@@ -22,7 +23,7 @@ export async function loadFindings() {
     renderFindings();
   } catch (err) {
     if (request !== state.findingsRequest) return;
-    ui.findingsSummary.textContent = `Tarkistusta ei saatu tehtyä: ${err.message}`;
+    ui.findingsSummary.textContent = format(copy.findingsFailed, { error: err.message });
   } finally {
     if (request === state.findingsRequest) ui.findingsRefresh.disabled = false;
   }
@@ -37,13 +38,15 @@ export function renderFindings() {
   const errors = state.findings.filter((f) => f.severity === 'virhe').length;
   const warnings = state.findings.length - errors;
   if (!state.findings.length) {
-    ui.findingsSummary.textContent = 'Ei huomautettavaa. Sisältö on valmis julkaistavaksi.';
-  } else if (errors) {
-    ui.findingsSummary.textContent = `${counted(errors, 'virhe', 'virhettä')}${
-      warnings ? ` ja ${counted(warnings, 'varoitus', 'varoitusta')}` : ''
-    }. Virheet on korjattava ennen julkaisua; varoitukset kannattaa tarkistaa.`;
+    ui.findingsSummary.textContent = copy.findingsNone;
   } else {
-    ui.findingsSummary.textContent = `${counted(warnings, 'varoitus', 'varoitusta')}. Varoitukset eivät estä julkaisua, mutta ne kannattaa tarkistaa.`;
+    const counts = {
+      errors: plural(errors, copy.errorsOne, copy.errorsMany),
+      warnings: plural(warnings, copy.warningsOne, copy.warningsMany),
+    };
+    let summary = copy.findingsWarnings;
+    if (errors) summary = warnings ? copy.findingsErrorsAndWarnings : copy.findingsErrors;
+    ui.findingsSummary.textContent = format(summary, counts);
   }
   ui.findingsSummary.className = errors ? 'findings-summary findings-summary--error' : 'findings-summary';
   ui.findingsList.textContent = '';
@@ -53,19 +56,19 @@ export function renderFindings() {
     const messageId = `finding-${index}`;
     ui.findingsList.appendChild(
       el('li', { className: `finding ${isError ? 'finding--error' : 'finding--warning'}` }, [
-        el('span', { className: 'finding-badge', text: isError ? 'Virhe' : 'Varoitus' }),
+        el('span', { className: 'finding-badge', text: isError ? copy.findingError : copy.findingWarning }),
         el('span', { className: 'vh', text: ': ' }),
         el('span', { id: messageId, className: 'finding-message', text: str(finding.message) }),
         el('span', { className: 'finding-place small' }, [
           str(finding.path),
-          finding.line ? `, rivi ${str(finding.line)}` : '',
+          finding.line ? format(copy.findingLine, { line: str(finding.line) }) : '',
         ]),
         name
           ? el('button', {
               type: 'button',
               className: 'button-secondary button-small',
               'aria-describedby': messageId,
-              text: `Avaa aihe ${str(topicByName(name).title)}`,
+              text: format(copy.openTopic, { title: str(topicByName(name).title) }),
               onclick: () => openTopicFromElsewhere(name),
             })
           : null,

@@ -1,7 +1,7 @@
-import { focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { redrawList, str } from '../lib/dom.js';
 import { changeItem } from './changes.js';
 import { api, editor } from './http.js';
-import { list, setAlert, setStatus, state, ui } from './state.js';
+import { copy, list, setAlert, setStatus, state, ui } from './state.js';
 
 // ---- change history ------------------------------------------------------------------------------------------
 export async function loadChanges() {
@@ -18,16 +18,12 @@ export async function loadChanges() {
 }
 
 export function renderChanges() {
-  const key = focusKeyInside(ui.changesList);
-  ui.changesList.textContent = '';
-  ui.changesEmpty.hidden = state.changes.length > 0;
-  for (const change of state.changes) {
-    ui.changesList.appendChild(changeItem(change, { prefix: 'log', headingTag: 'h3', withTopic: true }));
-  }
-  restoreFocus(ui.changesList, key);
+  redrawList(ui.changesList, ui.changesEmpty, state.changes, (change) =>
+    changeItem(change, { prefix: 'log', headingTag: 'h3', withTopic: true })
+  );
 }
 
 ui.changesRefresh.addEventListener('click', async () => {
   await loadChanges();
-  setStatus('Muutoshistoria päivitetty.');
+  setStatus(copy.changesRefreshed);
 });

@@ -1,20 +1,23 @@
-import { jsonClient } from '../lib/api.js';
+import { sessionClient } from '../lib/session.js';
 import { loggedOut } from './session.js';
-import { AGENT_API, EDITOR_API, state } from './state.js';
+import { EDITOR_API, copy, state } from './state.js';
 
 // ---- HTTP ----------------------------------------------------------------------------------------
-export const request = jsonClient({
-  loginUrl: `${AGENT_API}/login`,
-  meUrl: `${AGENT_API}/me`,
-  csrf: { get: () => state.csrf, set: (token) => { state.csrf = token; } },
-  text: {
-    network: 'Palvelimeen ei saatu yhteyttä. Tarkista verkkoyhteys ja yritä uudelleen.',
-    failed: 'Pyyntö epäonnistui (virhe {status}).',
+// The copy is read when a request fails: main.js has filled it before the first request.
+export const request = sessionClient(
+  state,
+  {
+    get network() {
+      return copy.network;
+    },
+    get failed() {
+      return copy.requestFailed;
+    },
   },
-  onUnauthorized: () => {
-    if (state.me) loggedOut('Istuntosi on päättynyt. Kirjaudu uudelleen.');
-  },
-});
+  () => {
+    if (state.me) loggedOut(copy.sessionEnded);
+  }
+);
 
 /** The agent and editor APIs (docs/editor-api.md): `path` is the whole path; JSON back ({} for none), or ApiError. */
 export async function api(method, path, body) {

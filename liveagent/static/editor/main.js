@@ -26,20 +26,17 @@ import './topics.js';
 import './unsaved.js';
 import './views.js';
 import { loadCopy } from '../lib/copy.js';
-import { api } from './http.js';
+import { resumeSession } from '../lib/session.js';
+import { request } from './http.js';
 import { showLogin, startEditor } from './session.js';
-import { AGENT_API, state, widgetCopy } from './state.js';
+import { copy, state, widgetCopy } from './state.js';
 
 // ---- start ----------------------------------------------------------------------------------------------
 export async function init() {
-  Object.assign(widgetCopy, await loadCopy('widget'));
-  try {
-    const data = await api('GET', `${AGENT_API}/me`);
-    state.csrf = data.csrf_token;
-    await startEditor(data.agent, false);
-  } catch (err) {
-    showLogin(err.status === 401 ? '' : err.message);
-  }
+  const [own, widget] = await Promise.all([loadCopy('editor'), loadCopy('widget')]);
+  Object.assign(copy, own); // every text the modules set comes from it
+  Object.assign(widgetCopy, widget);
+  await resumeSession({ state, request, start: startEditor, showLogin });
 }
 
 init();

@@ -1,8 +1,9 @@
-import { el, focusKeyInside, restoreFocus, str, vh } from '../lib/dom.js';
+import { el, redrawList, str, vh } from '../lib/dom.js';
+import { format, plural } from '../lib/format.js';
 import { loadAnswered } from './answered.js';
 import { api, editor, topicPath } from './http.js';
 import { openNewTopic } from './newtopic.js';
-import { MIN_EXAMPLES, MISSED_TEXTS_SHOWN, clearAlert, counted, list, quoted, setAlert, setStatus, state, timeElement, topicByName, topicLabel, ui } from './state.js';
+import { MIN_EXAMPLES, MISSED_TEXTS_SHOWN, clearAlert, copy, list, quoted, setAlert, setStatus, state, timeElement, topicByName, topicLabel, ui } from './state.js';
 import { reloadTopic } from './topic.js';
 import { loadTopics } from './topics.js';
 
@@ -39,7 +40,7 @@ export function updateMissedCount() {
 
 export function topicSelect(id, selected) {
   const select = el('select', { id, className: 'missed-topic' });
-  select.appendChild(el('option', { value: '', text: 'Valitse aihe' }));
+  select.appendChild(el('option', { value: '', text: copy.chooseTopic }));
   for (const topic of state.topics) {
     select.appendChild(el('option', { value: str(topic.name), text: `${str(topic.title)} (${str(topic.name)})` }));
   }
@@ -50,15 +51,12 @@ export function topicSelect(id, selected) {
 export function guessText(group) {
   if (group.guess_topic) return topicLabel(group.guess_topic);
   if (group.guess) return str(group.guess);
-  return 'ei arvausta';
+  return copy.noGuess;
 }
 
 export function renderMissed() {
   updateMissedCount();
-  const key = focusKeyInside(ui.missedList);
-  ui.missedList.textContent = '';
-  ui.missedEmpty.hidden = state.missed.length > 0;
-  state.missed.forEach((group, index) => {
+  redrawList(ui.missedList, ui.missedEmpty, state.missed, (group, index) => {
     const gkey = groupKey(group);
     const base = `missed-${index}`;
     const titleId = `${base}-title`;
@@ -99,7 +97,7 @@ export function renderMissed() {
         className: 'missed-add',
         'aria-describedby': titleId,
         dataset: { focusKey: `add:${gkey}` },
-        text: 'Lisää esimerkiksi',
+        text: copy.addAsExamples,
         onclick: act(missedAdd),
       }),
       el('button', {
@@ -107,7 +105,7 @@ export function renderMissed() {
         className: 'button-secondary missed-new-topic',
         'aria-describedby': titleId,
         dataset: { focusKey: `new:${gkey}` },
-        text: 'Uusi aihe tästä',
+        text: copy.newTopicFromGroup,
         onclick: () => missedNewTopic(group),
       }),
       el('button', {
@@ -115,46 +113,48 @@ export function renderMissed() {
         className: 'button-secondary missed-dismiss',
         'aria-describedby': titleId,
         dataset: { focusKey: `dismiss:${gkey}` },
-        text: 'Ohita',
+        text: copy.dismiss,
         onclick: act(missedDismiss),
       })
     );
     item.appendChild(el('h3', { id: titleId, className: 'card-title', text: quoted(str(group.representative)) }));
     item.appendChild(
       el('p', { className: 'missed-facts' }, [
-        el('strong', { text: `${count} ${count === 1 ? 'kerta' : 'kertaa'}` }),
-        group.last_seen ? ' · viimeksi ' : null,
+        el('strong', { text: plural(count, copy.timesOne, copy.timesMany) }),
+        group.last_seen ? ` · ${copy.lastSeen} ` : null,
         timeElement(group.last_seen),
       ])
     );
     if (reasons.length) {
       item.appendChild(
-        el('ul', { className: 'tags', 'aria-label': 'Syyt' }, reasons.map((r) =>
+        el('ul', { className: 'tags', 'aria-label': copy.reasons }, reasons.map((r) =>
           el('li', { className: 'tag', text: `${str(r.label || r.reason)} (${Number(r.count) || 0})` })
         ))
       );
     }
-    item.appendChild(el('p', {}, [el('strong', { text: 'Botin arvaus: ' }), guessText(group)]));
+    item.appendChild(el('p', {}, [el('strong', { text: `${copy.botGuess}: ` }), guessText(group)]));
     if (texts.length) {
       item.appendChild(
         el('details', { className: 'missed-texts' }, [
-          el('summary', {}, [`Kysymysten muotoilut (${texts.length})`, vh(` ryhmässä ${quoted(str(group.representative))}`)]),
+          el('summary', {}, [
+            format(copy.wordings, { n: texts.length }),
+            vh(` ${format(copy.inGroup, { group: quoted(str(group.representative)) })}`),
+          ]),
           el('ul', {}, texts.map((t) => el('li', { text: t }))),
         ])
       );
     }
     item.appendChild(
       el('div', { className: 'missed-actions' }, [
-        el('div', { className: 'inline-field' }, [el('label', { for: select.id, text: 'Aihe' }), select]),
+        el('div', { className: 'inline-field' }, [el('label', { for: select.id, text: copy.topic }), select]),
         buttons[0],
         buttons[1],
         buttons[2],
       ])
     );
     item.appendChild(errorLine);
-    ui.missedList.appendChild(item);
+    return item;
   });
-  restoreFocus(ui.missedList, key);
 }
 
 /** Removes a handled group and puts focus on the next one (or the heading). */
@@ -179,7 +179,7 @@ export async function missedAdd(ctx) {
   ctx.select.removeAttribute('aria-invalid');
   clearAlert();
   if (!name) {
-    groupError(ctx, 'Valitse ensin aihe, johon kysymykset lisätään esimerkeiksi.', true);
+    groupError(ctx, copy.chooseTopicFirst, true);
     ctx.select.disabled = false;
     ctx.select.focus();
     return;
@@ -193,7 +193,13 @@ export async function missedAdd(ctx) {
       version: str(topic.version),
       missed_ids: list(ctx.group.ids),
     });
-    setStatus(`Aiheeseen ${quoted(str(topic.title || name))}: ${str(result.summary)}. Ryhmä ${quoted(str(ctx.group.representative))} on käsitelty.`);
+    setStatus(
+      format(copy.missedAdded, {
+        topic: quoted(str(topic.title || name)),
+        summary: str(result.summary),
+        group: quoted(str(ctx.group.representative)),
+      })
+    );
     dropGroup(ctx.group, ctx.index);
     loadTopics();
     if (state.panel === 'topic' && state.current && state.current.topic.name === name) reloadTopic();
@@ -208,8 +214,11 @@ export async function missedDismiss(ctx) {
   try {
     const result = await api('POST', editor('/missed/dismiss'), { ids: list(ctx.group.ids) });
     const n = Number(result.dismissed);
+    const group = quoted(str(ctx.group.representative));
     setStatus(
-      `Ohitettu: ${quoted(str(ctx.group.representative))}${Number.isFinite(n) ? ` (${counted(n, 'kysymys', 'kysymystä')})` : ''}.`
+      Number.isFinite(n)
+        ? format(copy.missedDismissedCount, { group, questions: plural(n, copy.questionsOne, copy.questionsMany) })
+        : format(copy.missedDismissed, { group })
     );
     dropGroup(ctx.group, ctx.index);
   } catch (err) {
@@ -222,12 +231,12 @@ export function missedNewTopic(group) {
   openNewTopic({
     examples: texts,
     missedIds: list(group.ids),
-    origin: `Esimerkit tulevat kohdasta Mitä botti ei ymmärtänyt (ryhmä ${quoted(str(group.representative))}). Kun luot aiheen, ryhmän kysymykset merkitään käsitellyiksi. Lisää esimerkkejä niin, että niitä on vähintään ${MIN_EXAMPLES}.`,
+    origin: format(copy.missedOrigin, { group: quoted(str(group.representative)), min: MIN_EXAMPLES }),
   });
 }
 
 ui.missedRefresh.addEventListener('click', () => {
   loadMissed();
   loadAnswered();
-  setStatus('Kysymykset päivitetty.');
+  setStatus(copy.missedRefreshed);
 });

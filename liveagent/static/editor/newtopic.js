@@ -1,10 +1,11 @@
 import { str } from '../lib/dom.js';
+import { format, plural } from '../lib/format.js';
 import { showChangeResult } from './changes.js';
 import { answerProblems, clearFieldError, clearFieldErrors, reportError, showInvalid, titleProblems } from './fields.js';
 import { api, editor } from './http.js';
 import { renderMissed } from './missed.js';
 import { renderCounter, renderPreview } from './preview.js';
-import { $, MIN_EXAMPLES, NAME_PATTERN, clearAlert, counted, folded, lines, list, quoted, setStatus, state, ui } from './state.js';
+import { $, MIN_EXAMPLES, NAME_PATTERN, clearAlert, copy, folded, lines, list, quoted, setStatus, state, ui } from './state.js';
 import { openTopic, showPanel } from './topic.js';
 import { loadTopics } from './topics.js';
 import { confirmDiscard, newTopicDirty } from './unsaved.js';
@@ -48,10 +49,9 @@ export function updateNewTopic() {
   renderCounter(ui.newAnswerCount, ui.newAnswer.value);
   const n = lines(ui.newExamples.value).length;
   const missing = MIN_EXAMPLES - n;
+  const examples = plural(n, copy.examplesOne, copy.examplesMany);
   ui.newExamplesCount.textContent =
-    missing > 0
-      ? `${counted(n, 'esimerkki', 'esimerkkiä')}. Julkaisuun tarvitaan vielä vähintään ${missing}.`
-      : `${counted(n, 'esimerkki', 'esimerkkiä')}.`;
+    missing > 0 ? format(copy.newExamplesMissing, { examples, missing }) : format(copy.newExamplesEnough, { examples });
   renderPreview(ui.newPreview, ui.newTitlePreview, ui.newAnswer.value, ui.newTitle.value, []);
 }
 
@@ -76,7 +76,7 @@ ui.newExamples.addEventListener('input', () => {
 });
 
 ui.newCancel.addEventListener('click', () => {
-  if (newTopicDirty() && !window.confirm('Hylätäänkö uuden aiheen luonnos?')) return;
+  if (newTopicDirty() && !window.confirm(copy.newDiscardConfirm)) return;
   state.newTopic = null;
   clearFieldErrors('newTopic');
   for (const control of [ui.newName, ui.newTitle, ui.newAnswer, ui.newExamples]) control.value = '';
@@ -96,14 +96,12 @@ ui.newForm.addEventListener('submit', async (event) => {
   if (!NAME_PATTERN.test(name)) {
     problems.push([
       'new-topic-name',
-      name
-        ? `Tunniste ${quoted(name)} ei kelpaa. Käytä 2–40 merkkiä: pieniä kirjaimia a–z ilman ääkkösiä, numeroita ja alaviivoja, ja aloita kirjaimella, esimerkiksi pysakointi.`
-        : 'Tunniste puuttuu. Kirjoita aiheelle tunniste, esimerkiksi pysakointi.',
+      name ? format(copy.nameInvalid, { name: quoted(name) }) : copy.nameMissing,
     ]);
   }
   problems.push(...titleProblems('new-topic-title', title));
   problems.push(...answerProblems('new-topic-answer', answer));
-  if (!examples.length) problems.push(['new-topic-examples', 'Anna vähintään yksi esimerkkikysymys, yksi per rivi.']);
+  if (!examples.length) problems.push(['new-topic-examples', copy.newExamplesNone]);
   if (showInvalid(problems)) return;
   const missedIds = state.newTopic ? state.newTopic.missedIds : [];
   const body = { name, title, answer, examples };
@@ -120,10 +118,8 @@ ui.newForm.addEventListener('submit', async (event) => {
     state.newTopic = null;
     await loadTopics();
     await openTopic(name, { focus: true, skipConfirm: true });
-    showChangeResult(ui.answerResult, result, 'Uusi aihe luotu');
-    setStatus(
-      `Uusi aihe ${quoted(title)} luotu${missedIds.length ? ' ja kysymykset merkitty käsitellyiksi' : ''}. Se tulee botin käyttöön, kun julkaiset muutokset.`
-    );
+    showChangeResult(ui.answerResult, result, copy.topicCreatedHeading);
+    setStatus(format(missedIds.length ? copy.topicCreatedMissed : copy.topicCreated, { title: quoted(title) }));
     if (examples.length < MIN_EXAMPLES) {
       ui.examplesNew.focus();
     }

@@ -1,6 +1,7 @@
 import { el, str } from '../lib/dom.js';
+import { format } from '../lib/format.js';
 import { linkified } from '../lib/links.js';
-import { MAX_ANSWER_CHARS, REPHRASE_TEXT, charCount, list, quoted, setStatus, widgetCopy } from './state.js';
+import { MAX_ANSWER_CHARS, charCount, copy, list, quoted, setStatus, widgetCopy } from './state.js';
 
 // ---- the widget's bot message, for the preview ---------------------------------------------------------
 export function previewTime() {
@@ -50,21 +51,24 @@ export function widgetPanel(label, messages) {
 export function renderPreview(container, titleContainer, answer, title, buttons) {
   container.textContent = '';
   container.appendChild(
-    widgetPanel('Esikatselu: vastaus chat-ikkunassa', [
+    widgetPanel(copy.previewAnswer, [
       // In the preview a button tells what it would send.
-      botMessage(answer.trim(), buttons, 'Kirjoita vastaus, niin näet sen tässä.', (reply) =>
+      botMessage(answer.trim(), buttons, copy.previewAnswerEmpty, (reply) =>
         setStatus(
-          `Esikatselu: chatissa painike ${quoted(str(reply.title))} lähettää botille ${quoted(str(reply.payload || reply.title))}.`
+          format(copy.previewButton, {
+            button: quoted(str(reply.title)),
+            payload: quoted(str(reply.payload || reply.title)),
+          })
         )
       ),
     ])
   );
   titleContainer.textContent = '';
   titleContainer.appendChild(
-    widgetPanel('Esikatselu: otsikko ehdotuspainikkeessa', [
+    widgetPanel(copy.previewTitle, [
       // The "did you mean" button sends the topic's example question (actions/fallback.py).
-      botMessage(REPHRASE_TEXT, [{ title: title.trim() || '(otsikko puuttuu)' }], '', () =>
-        setStatus('Esikatselu: chatissa tämä painike lähettää botille aiheen esimerkkikysymyksen.')
+      botMessage(copy.rephrase, [{ title: title.trim() || copy.previewTitleMissing }], '', () =>
+        setStatus(copy.previewTitleButton)
       ),
     ])
   );
@@ -73,9 +77,6 @@ export function renderPreview(container, titleContainer, answer, title, buttons)
 export function renderCounter(node, text) {
   const n = charCount(text.trim());
   const over = n - MAX_ANSWER_CHARS;
-  node.textContent =
-    over > 0
-      ? `${n} / ${MAX_ANSWER_CHARS} merkkiä – ${over} liikaa. Lyhennä vastausta.`
-      : `${n} / ${MAX_ANSWER_CHARS} merkkiä`;
+  node.textContent = format(over > 0 ? copy.counterOver : copy.counter, { n, max: MAX_ANSWER_CHARS, over });
   node.classList.toggle('counter--over', over > 0);
 }

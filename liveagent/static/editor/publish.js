@@ -1,7 +1,8 @@
 import { el, setText, str } from '../lib/dom.js';
+import { format } from '../lib/format.js';
 import { loadFindings } from './findings.js';
 import { api, editor } from './http.js';
-import { POLL_MS, RUN_KIND, RUN_STAGE, RUN_STATE, clearAlert, list, setAlert, setStatus, state, timeElement, ui } from './state.js';
+import { POLL_MS, clearAlert, copy, list, setAlert, setStatus, state, timeElement, ui } from './state.js';
 
 // ---- publishing ------------------------------------------------------------------------------------------------
 export function runningRun() {
@@ -12,18 +13,22 @@ export function updatePublishButtons() {
   const running = Boolean(runningRun()) || state.watchedRunId !== null;
   ui.publishButton.disabled = running;
   ui.rollbackButton.disabled = running || !state.canRollback;
-  ui.publishRunningNote.textContent = running ? '(käynnissä)' : '';
+  ui.publishRunningNote.textContent = running ? copy.publishRunning : '';
 }
 
 export function showProgress(run) {
   const percent = Math.max(0, Math.min(100, Number(run.percent) || 0));
   ui.progressBox.hidden = false;
-  setText(ui.progressLabel, run.kind === 'rollback' ? 'Palautuksen eteneminen' : 'Julkaisun eteneminen');
+  setText(ui.progressLabel, run.kind === 'rollback' ? copy.progressRollback : copy.progressPublish);
   ui.progress.value = percent;
   ui.progress.textContent = `${Math.round(percent)} %`;
   setText(ui.percent, `${Math.round(percent)} %`);
-  const stage = RUN_STAGE[run.stage] ? ` (vaihe: ${RUN_STAGE[run.stage]})` : '';
-  setText(ui.publishDetail, str(run.detail) || `${RUN_KIND[run.kind] || 'Julkaisu'} käynnissä${stage}.`);
+  const kind = copy.runKind[run.kind] || copy.runKind.publish;
+  const stage = copy.runStage[run.stage];
+  setText(
+    ui.publishDetail,
+    str(run.detail) || (stage ? format(copy.runRunningStage, { kind, stage }) : format(copy.runRunning, { kind }))
+  );
 }
 
 export function hideProgress() {
@@ -41,18 +46,19 @@ export function showRunResult(run, quiet) {
   }
   state.shownRunId = run.id;
   const ok = run.state === 'succeeded';
-  const kind = run.kind === 'rollback' ? 'Palautus' : 'Julkaisu';
+  const kind = run.kind === 'rollback' ? copy.runKind.rollback : copy.runKind.publish;
   ui.publishResult.className = `publish-result ${ok ? 'publish-result--ok' : 'publish-result--failed'}`;
-  ui.publishResult.appendChild(el('h4', { text: ok ? `${kind} onnistui` : `${kind} epäonnistui` }));
-  ui.publishResult.appendChild(el('p', { text: str(run.message) || (ok ? 'Valmis.' : 'Syytä ei kerrottu.') }));
+  const outcome = format(ok ? copy.runSucceeded : copy.runFailed, { kind });
+  ui.publishResult.appendChild(el('h4', { text: outcome }));
+  ui.publishResult.appendChild(el('p', { text: str(run.message) || (ok ? copy.runDone : copy.runNoReason) }));
   const details = list(run.details).map(str).filter(Boolean);
   if (details.length) {
-    ui.publishResult.appendChild(el('p', { className: 'result-details-title', text: 'Korjattavaa:' }));
+    ui.publishResult.appendChild(el('p', { className: 'result-details-title', text: `${copy.toFix}:` }));
     ui.publishResult.appendChild(el('ul', { className: 'result-details' }, details.map((d) => el('li', { text: d }))));
   }
   ui.publishResult.hidden = false;
   if (quiet) return;
-  const message = `${kind} ${ok ? 'onnistui' : 'epäonnistui'}: ${str(run.message)}`;
+  const message = `${outcome}: ${str(run.message)}`;
   if (ok) {
     setStatus(message);
   } else {
@@ -71,7 +77,7 @@ export async function pollRuns() {
   if (!state.me) return;
   const ok = await loadRuns();
   if (!ok && state.watchedRunId !== null && state.me) {
-    setText(ui.publishDetail, 'Julkaisun tilaa ei juuri nyt saatu. Yritetään uudelleen…');
+    setText(ui.publishDetail, copy.runStatusUnknown);
     schedulePoll();
   }
 }
@@ -113,29 +119,29 @@ export function renderRuns() {
   ui.runsList.textContent = '';
   ui.runsEmpty.hidden = state.runs.length > 0;
   for (const run of state.runs.slice(0, 20)) {
-    const kind = RUN_KIND[run.kind] || str(run.kind);
+    const kind = copy.runKind[run.kind] || str(run.kind);
     const details = list(run.details).map(str).filter(Boolean);
-    const stateText = RUN_STATE[run.state] || str(run.state);
+    const stateText = copy.runState[run.state] || str(run.state);
     const percent = Math.round(Number(run.percent) || 0);
     ui.runsList.appendChild(
       el('li', { className: `card run run--${str(run.state)}` }, [
         el('h4', { className: 'card-title' }, [`${kind}: `, el('span', { className: 'run-state', text: stateText })]),
         el('dl', { className: 'brief' }, [
-          el('div', {}, [el('dt', { text: 'Aloitettu' }), el('dd', {}, [timeElement(run.created_at)])]),
+          el('div', {}, [el('dt', { text: copy.runStarted }), el('dd', {}, [timeElement(run.created_at)])]),
           run.finished_at
-            ? el('div', {}, [el('dt', { text: 'Valmistui' }), el('dd', {}, [timeElement(run.finished_at)])])
+            ? el('div', {}, [el('dt', { text: copy.runFinished }), el('dd', {}, [timeElement(run.finished_at)])])
             : null,
           run.state === 'running'
             ? el('div', {}, [
-                el('dt', { text: 'Vaihe' }),
-                el('dd', { text: `${RUN_STAGE[run.stage] || str(run.stage)}, ${percent} %` }),
+                el('dt', { text: copy.stage }),
+                el('dd', { text: `${copy.runStage[run.stage] || str(run.stage)}, ${percent} %` }),
               ])
             : null,
         ]),
         run.message ? el('p', { text: str(run.message) }) : null,
         details.length
           ? el('details', {}, [
-              el('summary', { text: `Korjattavaa (${details.length})` }),
+              el('summary', { text: `${copy.toFix} (${details.length})` }),
               el('ul', {}, details.map((d) => el('li', { text: d }))),
             ])
           : null,
@@ -158,7 +164,7 @@ export async function startRun(path, kind) {
     renderRuns();
     updatePublishButtons();
     ui.progressBox.focus();
-    setStatus(kind === 'rollback' ? 'Palautus aloitettu.' : 'Julkaisu aloitettu. Botti vastaa entisellä mallilla, kunnes uusi on valmis.');
+    setStatus(kind === 'rollback' ? copy.rollbackStarted : copy.publishStarted);
     schedulePoll();
   } catch (err) {
     setAlert(err.message);
@@ -171,12 +177,6 @@ export async function startRun(path, kind) {
 ui.publishButton.addEventListener('click', () => startRun('/publish', 'publish'));
 
 ui.rollbackButton.addEventListener('click', () => {
-  if (
-    !window.confirm(
-      'Palautetaanko edellinen malli käyttöön? Botti alkaa vastata mallilla, joka oli käytössä ennen viimeisintä julkaisua.'
-    )
-  ) {
-    return;
-  }
+  if (!window.confirm(copy.rollbackConfirm)) return;
   startRun('/rollback', 'rollback');
 });

@@ -1,8 +1,8 @@
-import { str } from '../lib/dom.js';
+import { AGENT_API, agentLabel, bindLoginForm, bindLogoutButton } from '../lib/session.js';
 import { api, editor } from './http.js';
 import { loadMissed } from './missed.js';
 import { hideProgress, loadRuns, showRunResult } from './publish.js';
-import { AGENT_API, clearAlert, setAlert, state, ui } from './state.js';
+import { clearAlert, copy, setAlert, state, ui } from './state.js';
 import { showPanel } from './topic.js';
 import { setTopics } from './topics.js';
 import { confirmDiscard } from './unsaved.js';
@@ -53,44 +53,24 @@ export function loggedOut(message) {
   showLogin(message);
 }
 
-ui.loginForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const username = ui.username.value.trim();
-  const password = ui.password.value;
-  if (!username || !password) {
-    ui.loginError.textContent = 'Kirjoita käyttäjätunnus ja salasana.';
-    (username ? ui.password : ui.username).focus();
-    return;
-  }
-  ui.loginButton.disabled = true;
-  ui.loginError.textContent = '';
-  try {
-    const data = await api('POST', `${AGENT_API}/login`, { username, password });
-    state.csrf = data.csrf_token;
-    ui.password.value = '';
-    await startEditor(data.agent, true);
-  } catch (err) {
-    ui.loginError.textContent = err.message;
-    ui.password.value = '';
-    ui.password.focus();
-  } finally {
-    ui.loginButton.disabled = false;
-  }
+bindLoginForm({
+  ui,
+  state,
+  login: (username, password) => api('POST', `${AGENT_API}/login`, { username, password }),
+  start: startEditor,
+  missing: () => copy.loginMissing,
 });
 
-ui.logout.addEventListener('click', async () => {
-  if (!confirmDiscard()) return;
-  try {
-    await api('POST', `${AGENT_API}/logout`);
-  } catch (err) {
-    /* logged out anyway */
-  }
-  loggedOut('Kirjauduit ulos.');
+bindLogoutButton({
+  ui,
+  logout: () => api('POST', `${AGENT_API}/logout`),
+  loggedOut: () => loggedOut(copy.loggedOut),
+  mayLeave: confirmDiscard,
 });
 
 export async function startEditor(agent, focusMain) {
   state.me = agent || {};
-  ui.meName.textContent = `${str(state.me.display_name)} (${str(state.me.username)})`;
+  ui.meName.textContent = agentLabel(state.me);
   ui.sessionBar.hidden = false;
   hideAll();
   // The server decides who may edit: a 403 editor_only comes with the Finnish reason.

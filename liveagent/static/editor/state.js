@@ -1,7 +1,7 @@
 import { el, str } from '../lib/dom.js';
-import { dateTime } from '../lib/format.js';
+import { dateTime, format } from '../lib/format.js';
+import { sessionElements, sessionState } from '../lib/session.js';
 
-export const AGENT_API = '/api/agent';
 export const EDITOR_API = '/api/editor';
 export const MAX_ANSWER_CHARS = 700; // content.checks.MAX_ANSWER_CHARS
 export const MAX_TITLE_CHARS = 60; // content.repository.MAX_TITLE_CHARS
@@ -11,35 +11,15 @@ export const NAME_PATTERN = /^[a-z][a-z0-9_]{1,39}$/; // content.repository.NAME
 export const POLL_MS = 2000;
 export const MISSED_TEXTS_SHOWN = 10;
 
-// What the visitor widget shows (its copy, copy/widget.fi.json: read when the page starts), and the
-// bot's "did you mean" line that offers topics by their title (domain.yml: utter_ask_rephrase).
+// The editor's Finnish copy (copy/editor.fi.json; its `rephrase` is the bot's "did you mean" line that
+// offers topics by their title, domain.yml: utter_ask_rephrase) and what the visitor widget shows
+// (copy/widget.fi.json): both read once by main.js before the page starts.
+export const copy = {};
 export const widgetCopy = {};
-export const REPHRASE_TEXT = 'En ihan ymmärtänyt. Tarkoititko jotain näistä?';
-
-export const RUN_KIND = { publish: 'Julkaisu', rollback: 'Palautus' };
-export const RUN_STATE = { running: 'Käynnissä', succeeded: 'Onnistui', failed: 'Epäonnistui' };
-export const RUN_STAGE = {
-  validate: 'sisällön tarkistus',
-  train: 'mallin koulutus',
-  test: 'testaus',
-  load: 'käyttöönotto',
-  done: 'valmis',
-};
 
 export const $ = (id) => document.getElementById(id);
-export const ui = {
-  sessionBar: $('session-bar'),
-  meName: $('me-name'),
-  logout: $('logout-button'),
+export const ui = Object.assign(sessionElements(), {
   main: $('main'),
-  loginView: $('login-view'),
-  loginForm: $('login-form'),
-  username: $('username'),
-  password: $('password'),
-  loginError: $('login-error'),
-  loginButton: $('login-button'),
-  deniedView: $('denied-view'),
-  deniedTitle: $('denied-title'),
   deniedMessage: $('denied-message'),
   editorView: $('editor-view'),
   status: $('editor-status'),
@@ -131,11 +111,9 @@ export const ui = {
   publishResult: $('publish-result'),
   runsEmpty: $('runs-empty'),
   runsList: $('runs-list'),
-};
+});
 
-export const state = {
-  csrf: null, // kept in memory only
-  me: null,
+export const state = sessionState({
   view: 'topics',
   topics: [], // [{name, title, path, examples_count, answer}]
   current: null, // {topic, changes} of the open topic
@@ -153,7 +131,7 @@ export const state = {
   shownRunId: null, // the finished run whose result is shown
   findingsRequest: 0, // only the latest findings request may change the checks panel
   pollTimer: null,
-};
+});
 
 // ---- helpers --------------------------------------------------------------------------------
 export function list(value) {
@@ -165,12 +143,8 @@ export function charCount(text) {
   return Array.from(text).length;
 }
 
-export function counted(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 export function quoted(text) {
-  return `”${text}”`;
+  return format(copy.quoted, { text });
 }
 
 /** Lower case without accents: "paivays" finds "päiväys". */

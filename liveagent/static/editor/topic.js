@@ -1,10 +1,11 @@
 import { el, str } from '../lib/dom.js';
+import { format } from '../lib/format.js';
 import { hideChangeResult, showChangeResult } from './changes.js';
 import { renderExamples, renderTopicChanges } from './examples.js';
 import { answerProblems, clearFieldError, clearFieldErrors, reportError, showInvalid, titleProblems } from './fields.js';
 import { api, topicPath } from './http.js';
 import { renderCounter, renderPreview } from './preview.js';
-import { clearAlert, list, setAlert, setStatus, state, ui } from './state.js';
+import { clearAlert, copy, list, setAlert, setStatus, state, ui } from './state.js';
 import { loadTopics, renderTopicList } from './topics.js';
 import { answerDirty, confirmDiscard } from './unsaved.js';
 import { showView } from './views.js';
@@ -63,16 +64,16 @@ export function showTopic(data, opts) {
   ui.topicMeta.textContent = '';
   const examples = list(topic.examples);
   const facts = [
-    ['Tunniste', str(topic.name)],
-    ['Tiedosto', str(topic.path)],
-    ['Esimerkkikysymys', str(topic.example_question)],
+    [copy.topicName, str(topic.name)],
+    [copy.topicFile, str(topic.path)],
+    [copy.exampleQuestion, str(topic.example_question)],
   ];
   for (const [term, value] of facts) {
     if (value) ui.topicMeta.appendChild(el('div', {}, [el('dt', { text: term }), el('dd', { text: value })]));
   }
   ui.topicComment.textContent = '';
   if (topic.comment) {
-    ui.topicComment.appendChild(el('strong', { text: 'Kuvaus: ' }));
+    ui.topicComment.appendChild(el('strong', { text: `${copy.description}: ` }));
     ui.topicComment.appendChild(document.createTextNode(str(topic.comment)));
   }
   ui.topicComment.hidden = !topic.comment;
@@ -122,7 +123,7 @@ ui.topicReload.addEventListener('click', async () => {
   const ok = await reloadTopic({ reset: true, focus: true });
   if (ok) {
     clearAlert();
-    setStatus('Aihe ladattiin uudelleen. Tee muutoksesi uudestaan.');
+    setStatus(copy.topicReloaded);
   }
 });
 
@@ -140,14 +141,14 @@ ui.answerForm.addEventListener('submit', async (event) => {
   ui.answerSave.disabled = true;
   try {
     const result = await api('PUT', topicPath(current.topic.name, '/answer'), body);
-    showChangeResult(ui.answerResult, result, 'Tallennettu');
-    setStatus(`Tallennettu: ${str(result.summary)}. Muutos tulee botin käyttöön, kun julkaiset muutokset.`);
+    showChangeResult(ui.answerResult, result, copy.saved);
+    setStatus(format(copy.answerSaved, { summary: str(result.summary) }));
     ui.draft.hidden = true;
     await reloadTopic({ reset: true });
     loadTopics();
   } catch (err) {
     if (err.status === 409) {
-      const draft = body.title !== undefined ? `Otsikko: ${title}\n\n${text}` : text;
+      const draft = body.title !== undefined ? format(copy.draftWithTitle, { title, text }) : text;
       showConflict(err.message, draft);
     } else {
       reportError(err, 'answer');

@@ -1,7 +1,8 @@
 import { el, focusKeyInside, restoreFocus, str } from '../lib/dom.js';
+import { format, plural } from '../lib/format.js';
 import { api, editor } from './http.js';
 import { renderMissed } from './missed.js';
-import { MIN_EXAMPLES, counted, folded, list, quoted, setAlert, state, ui } from './state.js';
+import { MIN_EXAMPLES, copy, folded, list, quoted, setAlert, state, ui } from './state.js';
 import { openTopic } from './topic.js';
 
 // ---- topic list ----------------------------------------------------------------------------------------------
@@ -46,8 +47,8 @@ export function renderTopicList() {
             el('span', { className: 'topic-info' }, [
               el('span', { className: 'topic-name', text: str(topic.name) }),
               ' · ',
-              counted(count, 'esimerkki', 'esimerkkiä'),
-              count < MIN_EXAMPLES ? el('span', { className: 'topic-warning', text: ' · liian vähän esimerkkejä' }) : null,
+              plural(count, copy.examplesOne, copy.examplesMany),
+              count < MIN_EXAMPLES ? el('span', { className: 'topic-warning', text: ` · ${copy.tooFewExamples}` }) : null,
             ]),
           ]
         ),
@@ -56,10 +57,10 @@ export function renderTopicList() {
   }
   ui.topicsCount.textContent = state.topics.length ? `(${state.topics.length})` : '';
   if (!state.topics.length) {
-    ui.topicsEmpty.textContent = 'Aiheita ei ole vielä. Luo ensimmäinen aihe Uusi aihe -painikkeella.';
+    ui.topicsEmpty.textContent = copy.topicsNone;
     ui.topicsEmpty.hidden = false;
   } else if (!shown.length) {
-    ui.topicsEmpty.textContent = `Yksikään aihe ei vastaa hakua ${quoted(ui.topicFilter.value.trim())}.`;
+    ui.topicsEmpty.textContent = format(copy.topicsNoMatch, { query: quoted(ui.topicFilter.value.trim()) });
     ui.topicsEmpty.hidden = false;
   } else {
     ui.topicsEmpty.hidden = true;

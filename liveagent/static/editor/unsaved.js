@@ -1,5 +1,5 @@
 import { str } from '../lib/dom.js';
-import { state, ui } from './state.js';
+import { copy, state, ui } from './state.js';
 
 // ---- unsaved work ----------------------------------------------------------------------------------------
 export function answerDirty() {
@@ -19,7 +19,7 @@ export function unsaved() {
 
 export function confirmDiscard() {
   if (!unsaved()) return true;
-  return window.confirm('Sinulla on tallentamattomia muutoksia. Haluatko hylätä ne?');
+  return window.confirm(copy.unsavedConfirm);
 }
 
 window.addEventListener('beforeunload', (event) => {

@@ -51,3 +51,15 @@ export function restoreFocus(container, key) {
   const target = container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
   if (target) target.focus();
 }
+
+/**
+ * A list drawn again: `list` gets render(item, index) for each of `items`, keyboard focus stays on the
+ * same control (its data-focus-key), and `empty` (the "nothing here" note) shows only for no items.
+ */
+export function redrawList(list, empty, items, render) {
+  const key = focusKeyInside(list);
+  list.textContent = '';
+  empty.hidden = items.length > 0;
+  items.forEach((item, index) => list.appendChild(render(item, index)));
+  restoreFocus(list, key);
+}

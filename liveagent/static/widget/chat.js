@@ -85,23 +85,32 @@ export function startWidget() {
     return vh(text, 'lumo-chat-vh');
   }
 
+  /** An SVG element with its attributes. */
+  function svgElement(tag, attributes) {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    return node;
+  }
+
   /** A speech-bubble icon drawn with SVG elements (no image file, no markup string). */
   function chatIcon() {
-    const ns = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(ns, 'svg');
-    svg.setAttribute('viewBox', '0 0 24 24');
-    svg.setAttribute('width', '22');
-    svg.setAttribute('height', '22');
-    svg.setAttribute('aria-hidden', 'true');
-    svg.setAttribute('focusable', 'false');
-    svg.setAttribute('class', 'lumo-chat-launcher-icon');
-    const path = document.createElementNS(ns, 'path');
-    path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z');
-    path.setAttribute('fill', 'none');
-    path.setAttribute('stroke', 'currentColor');
-    path.setAttribute('stroke-width', '2');
-    path.setAttribute('stroke-linejoin', 'round');
-    svg.appendChild(path);
+    const svg = svgElement('svg', {
+      viewBox: '0 0 24 24',
+      width: '22',
+      height: '22',
+      'aria-hidden': 'true',
+      focusable: 'false',
+      class: 'lumo-chat-launcher-icon',
+    });
+    svg.appendChild(
+      svgElement('path', {
+        d: 'M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z',
+        fill: 'none',
+        stroke: 'currentColor',
+        'stroke-width': '2',
+        'stroke-linejoin': 'round',
+      })
+    );
     return svg;
   }
 

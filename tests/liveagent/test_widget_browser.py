@@ -338,7 +338,7 @@ def test_a_message_over_the_services_limit_is_refused_before_sending_and_kept(se
     page.keyboard.insert_text(pasted)
     assert box.input_value() == pasted  # never cut by the input
     box.press("Enter")
-    refusal = f"Viesti on liian pitkä (1\u00a0432 / 300 merkkiä). Lyhennä viestiä tai jaa se osiin."
+    refusal = "Viesti on liian pitkä (1\u00a0432 / 300 merkkiä). Lyhennä viestiä tai jaa se osiin."
     expect(note).to_have_text(refusal)
     expect(page.get_by_role("alert").filter(has_text="Viesti on liian pitkä")).to_have_text(refusal)
     expect(box).to_have_value(pasted)  # kept to be shortened

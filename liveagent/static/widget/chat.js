@@ -352,7 +352,8 @@ export function startWidget() {
     ]
   );
 
-  const root = el('div', { className: 'lumo-chat', hidden: true }, [panel, launcher]);
+  // lumo-chat--floating: the page's own chat (the editor's previews borrow the other classes, not this one)
+  const root = el('div', { className: 'lumo-chat lumo-chat--floating', hidden: true }, [panel, launcher]);
 
   // ---- rendering messages ----------------------------------------------------------------------
   const renderedNodes = new Map(); // entry.key -> element
@@ -423,16 +424,21 @@ export function startWidget() {
     renderedNodes.set(entry.key, fresh);
   }
 
-  function nearBottom() {
-    return conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 80;
+  /** Where "the end" of the conversation is: the newest message in view, or an open form from its top
+   * with the messages just above it (a tall form would otherwise push them out of sight). */
+  function endPosition() {
+    const end = conversation.scrollHeight - conversation.clientHeight;
+    const form = !contactForm.hidden ? contactForm : !ratingBox.hidden ? ratingBox : null;
+    const formEnd = form ? form.offsetTop - Math.round(conversation.clientHeight * 0.4) : end;
+    return Math.max(0, Math.min(end, formEnd));
   }
 
-  /** The newest message in view; an open form from its top, with the messages just above it. */
+  function nearBottom() {
+    return conversation.scrollTop > endPosition() - 80;
+  }
+
   function scrollToEnd() {
-    let end = conversation.scrollHeight - conversation.clientHeight;
-    const form = !contactForm.hidden ? contactForm : !ratingBox.hidden ? ratingBox : null;
-    if (form) end = Math.min(end, form.offsetTop - Math.round(conversation.clientHeight * 0.4));
-    conversation.scrollTop = Math.max(0, end);
+    conversation.scrollTop = endPosition();
   }
 
   function appendEntry(entry, options) {

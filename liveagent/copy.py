@@ -23,3 +23,8 @@ def lookup(key: str) -> Optional[str]:
 
 def weekday_name(index: int) -> str:
     return str(BOOK.data["weekdays"][index])
+
+
+def count(n: int) -> str:
+    """A whole number as Finnish text shows it: "2 000", digits grouped with a no-break space."""
+    return f"{n:,}".replace(",", "\u00a0")

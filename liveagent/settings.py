@@ -68,7 +68,7 @@ class Settings:
     unanswered_requeue_seconds: int = 300
     auto_away_seconds: int = 600
     sweep_seconds: float = 15.0
-    max_message_chars: int = 2000
+    max_message_chars: int = 2000  # visitor and agent messages; the widget gets it in session_confirm
     request_max_bytes: int = 64 * 1024
     demo_password: str = ""  # demo only: the demo agents are created with it
     # content editing: the project whose data/ and models/ the editor changes and publishes
@@ -178,6 +178,8 @@ class Settings:
                 session_idle_minutes=_positive("LIVEAGENT_SESSION_IDLE_MINUTES", env, cls.session_idle_minutes),
                 session_max_hours=_positive("LIVEAGENT_SESSION_MAX_HOURS", env, cls.session_max_hours),
                 session_check_seconds=_positive("LIVEAGENT_SESSION_CHECK_SECONDS", env, cls.session_check_seconds),
+                max_message_chars=_at_least_one("LIVEAGENT_MAX_MESSAGE_CHARS", env.get("LIVEAGENT_MAX_MESSAGE_CHARS"),
+                                                cls.max_message_chars),
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error

@@ -194,8 +194,9 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         text = data.get("message")
         if not isinstance(text, str) or not text.strip():
             return
-        if len(text) > settings.max_message_chars:
-            await notice(sid, "message", copy.text("status.message_too_long", limit=settings.max_message_chars))
+        if len(text) > settings.max_message_chars:  # refused whole, never cut: the widget keeps the text
+            await notice(sid, "message", copy.text("status.message_too_long", length=copy.count(len(text)),
+                                                   limit=copy.count(settings.max_message_chars)))
             return
         if not storable(text):
             await notice(sid, "message", copy.text("status.message_invalid"))

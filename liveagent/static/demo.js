@@ -1,7 +1,9 @@
 /*
  * The demo website's login (index.html): pick a FICTIONAL demo customer, get a signed token from
  * POST /demo/token and hand it to the chat widget with LumoChat.setAuthToken(token).
- * The chosen customer is remembered for this tab (sessionStorage), and the token fetched again on reload.
+ * The chosen customer is remembered for the site (localStorage), as a real site's login cookie is: the
+ * token is fetched again on reload and in every other tab, and a login or logout in one tab is
+ * followed by the others (the storage event), so no tab keeps a chat its visitor is no longer logged in to.
  */
 (function () {
   'use strict';
@@ -46,11 +48,15 @@
 
     function remember(customerId) {
       try {
-        if (customerId) window.sessionStorage.setItem(REMEMBER_KEY, customerId);
-        else window.sessionStorage.removeItem(REMEMBER_KEY);
+        if (customerId) window.localStorage.setItem(REMEMBER_KEY, customerId);
+        else window.localStorage.removeItem(REMEMBER_KEY);
       } catch (err) {
         /* storage blocked: the login lasts until reload */
       }
+    }
+
+    function known(customerId) {
+      return Boolean(customerId) && Array.from(select.options).some((o) => o.value === customerId);
     }
 
     async function login(customerId) {
@@ -80,24 +86,42 @@
       login(customerId);
     });
 
-    logout.addEventListener('click', () => {
+    /** Logged out here (`here`) or in another tab: no token, and no chat of the customer left on screen. */
+    function loggedOut(here) {
       giveToken(null);
-      remember(null);
+      if (here) remember(null);
       // A new visitor on this browser should not see the previous customer's chat.
       if (window.LumoChat && typeof window.LumoChat.reset === 'function') window.LumoChat.reset();
       select.value = '';
       logout.hidden = true;
       status.textContent = 'Kirjauduit ulos. Et ole kirjautunut.';
+    }
+
+    logout.addEventListener('click', () => {
+      loggedOut(true);
       select.focus();
+    });
+
+    // Another tab of the site logged in or out: this one follows.
+    window.addEventListener('storage', (event) => {
+      if (event.key !== REMEMBER_KEY && event.key !== null) return;
+      const customerId = event.key === null ? null : event.newValue;
+      if (known(customerId)) {
+        if (customerId === select.value && !logout.hidden) return;
+        select.value = customerId;
+        login(customerId);
+      } else if (!logout.hidden) {
+        loggedOut(false);
+      }
     });
 
     let remembered = null;
     try {
-      remembered = window.sessionStorage.getItem(REMEMBER_KEY);
+      remembered = window.localStorage.getItem(REMEMBER_KEY);
     } catch (err) {
       remembered = null;
     }
-    if (remembered && Array.from(select.options).some((o) => o.value === remembered)) {
+    if (known(remembered)) {
       select.value = remembered;
       // The widget waits for the token before it asks for its session: the chat is this customer's.
       if (!window.LumoChat) window.lumoChatConfig = Object.assign({}, window.lumoChatConfig, { authPending: true });

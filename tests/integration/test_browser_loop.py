@@ -5,6 +5,7 @@ Visitor and agent use two browser contexts. Screenshots go to docs/screenshots/ 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -115,11 +116,34 @@ def test_visitor_agent_whole_loop(full_stack, browser):
     expect(log).to_contain_text(faq_answer("processing_time")[:60], timeout=20_000)
     assert dialogs == [], f"a script ran: {dialogs}"
 
-    # Accessibility: axe-core finds no serious or critical violations.
+    # Accessibility: axe-core finds no serious or critical violations, on a phone's width too.
     assert serious(Axe().run(visitor)) == []
     assert serious(Axe().run(agent)) == []
+    visitor.set_viewport_size({"width": 390, "height": 844})
+    assert serious(Axe().run(visitor)) == []
     agent_context.close()
     visitor_context.close()
+
+
+def test_the_greetings_topic_suggestions_get_the_bots_answers(full_stack, browser):
+    """The three topics the widget offers before the visitor writes anything are ones the bot answers."""
+    with open(ROOT / "domain.yml", encoding="utf-8") as handle:
+        login_required = yaml.safe_load(handle)["responses"]["utter_login_required"][0]["text"]
+    answers = {
+        "Milloin etuudet maksetaan?": faq_answer("payment_dates"),
+        "Mikä on hakemukseni tilanne?": login_required,  # not logged in: how to log in and ask again
+        "Milloin asiakaspalvelu on auki?": faq_answer("opening_hours"),
+    }
+    with open(ROOT / "liveagent" / "static" / "copy" / "widget.fi.json", encoding="utf-8") as handle:
+        assert json.load(handle)["suggestions"] == list(answers)
+    for question, answer in answers.items():
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(full_stack.url + "/")
+        page.get_by_role("button", name="Avaa chat").click()
+        page.get_by_role("group", name="Usein kysyttyä").get_by_role("button", name=question).click()
+        expect(page.get_by_role("log")).to_contain_text(answer[:60], timeout=20_000)
+        context.close()
 
 
 def test_chat_survives_reload(full_stack, browser):

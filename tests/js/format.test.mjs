@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { clockTime, dateTime, duration, format, plural, shortTime } from '../../liveagent/static/lib/format.js';
+import { clockTime, dateTime, duration, format, plural, shortTime, wholeNumber } from '../../liveagent/static/lib/format.js';
 
 test('format fills {name} placeholders and leaves unknown ones', () => {
   assert.equal(format('Arvio {n} / 5', { n: 3 }), 'Arvio 3 / 5');
@@ -13,6 +13,13 @@ test('format fills {name} placeholders and leaves unknown ones', () => {
 test('plural picks the template by count', () => {
   assert.equal(plural(1, '1 uusi viesti', '{n} uutta viestiä'), '1 uusi viesti');
   assert.equal(plural(4, '1 uusi viesti', '{n} uutta viestiä'), '4 uutta viestiä');
+});
+
+test('whole numbers are grouped by thousands with a no-break space', () => {
+  assert.equal(wholeNumber(999), '999');
+  assert.equal(wholeNumber(1439), '1\u00a0439');
+  assert.equal(wholeNumber(2000), '2\u00a0000');
+  assert.equal(wholeNumber(1234567), '1\u00a0234\u00a0567');
 });
 
 test('durations as the console shows wait times', () => {

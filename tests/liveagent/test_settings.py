@@ -19,3 +19,13 @@ def test_session_settings_and_console_origins():
     for value in ("0", "-1", "soon"):
         with pytest.raises(SettingsError, match="LIVEAGENT_SESSION_IDLE_MINUTES"):
             Settings.from_env({**base, "LIVEAGENT_SESSION_IDLE_MINUTES": value})
+
+
+def test_the_message_limit_is_a_setting_of_at_least_one_character():
+    from liveagent.settings import Settings, SettingsError
+
+    base = {"LIVEAGENT_SECRET": "s" * 40, "LUMO_JWT_KEY": "k" * 40, "LUMO_ENV": "demo"}
+    assert Settings.from_env(base).max_message_chars == 2000
+    assert Settings.from_env({**base, "LIVEAGENT_MAX_MESSAGE_CHARS": "500"}).max_message_chars == 500
+    with pytest.raises(SettingsError, match="LIVEAGENT_MAX_MESSAGE_CHARS"):
+        Settings.from_env({**base, "LIVEAGENT_MAX_MESSAGE_CHARS": "0"})

@@ -19,7 +19,8 @@ from tests.liveagent.conftest import RecordingClient
 
 MAX_CHARS = 2000
 OWN_SESSION = "<own session>"  # replaced by the example's real session token
-TOO_LONG = "Viestisi on liian pitkä. Kirjoita enintään 2000 merkkiä."
+TOO_LONG = ("Viesti on liian pitkä ({length} / 2\u00a0000 merkkiä), eikä sitä lähetetty. "
+            "Lyhennä viestiä tai jaa se osiin.")
 INVALID = "Viestissä on merkkejä, joita ei voi lähettää. Poista ne ja yritä uudelleen."
 QUIET_TEXTS = ("hiljaa", "mietippä", "ihmisen", "/liveagent")  # the fake Rasa's slow or special inputs
 
@@ -100,7 +101,9 @@ async def test_user_uttered_never_fails_loses_or_changes_a_message(service, sequ
             await channel.client.call("user_uttered", payload, timeout=15)  # acknowledged: the handler returned
         outcomes = [expected_outcome(p, token) for p in sent]
         statuses = [data.get("text") for event, data in channel.events[mark:] if event == "status"]
-        assert statuses.count(TOO_LONG) == outcomes.count("too_long")
+        too_long = [TOO_LONG.format(length=f"{len(p['message']):,}".replace(",", "\u00a0"))
+                    for p, o in zip(sent, outcomes, strict=True) if o == "too_long"]
+        assert [s for s in statuses if s and s.startswith("Viesti on liian pitkä")] == too_long
         assert statuses.count(INVALID) == outcomes.count("invalid")
         stored = (await channel.new_session(token))["history"]["messages"]
         visitor_texts = [m["text"] for m in stored if m["sender"] == "visitor"]

@@ -240,6 +240,25 @@ async def test_a_user_uttered_flood_from_one_socket_is_refused_and_nothing_store
     await visitor.client.disconnect()
 
 
+@pytest.mark.parametrize("limits_env", [{"LIVEAGENT_MAX_MESSAGE_CHARS": "1200"}])
+async def test_an_over_long_message_is_refused_whole_with_a_finnish_note(service, database):
+    """The limit comes from the settings and is told to the widget; a longer message is neither cut nor
+    stored nor sent to Rasa, and the visitor reads why (with both lengths) and what to do."""
+    visitor = await Raw(service).connect()
+    token = (await visitor.session())["token"]
+    assert visitor.received("session_confirm")[-1]["max_message_chars"] == 1200
+    await visitor.call("user_uttered", {"message": "ä" * 1439, "session_id": token})
+    assert visitor.notices() == ["Viesti on liian pitkä (1\u00a0439 / 1\u00a0200 merkkiä), eikä sitä lähetetty. "
+                                 "Lyhennä viestiä tai jaa se osiin."]
+    assert count(database, "SELECT count(*) FROM messages") == 0
+    assert service.rasa_log()["log"] == {}
+    mark = len(visitor.events)
+    await visitor.call("user_uttered", {"message": "ä" * 1200, "session_id": token})  # exactly the limit: sent
+    await visitor.next("bot_uttered", mark)
+    assert count(database, "SELECT length(text) FROM messages WHERE sender = 'visitor'") == 1200
+    await visitor.client.disconnect()
+
+
 async def test_a_conversations_messages_keep_their_order_while_the_address_limit_is_checked():
     """Each message takes its place in line on arrival; the address's limit (Redis) may answer the
     second message first, yet the first is handled first, and a refused one holds nobody up."""

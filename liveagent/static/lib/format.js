@@ -48,3 +48,8 @@ export function duration(totalSeconds) {
   if (minutes < 60) return `${minutes} min ${String(s % 60).padStart(2, '0')} s`;
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
+
+/** A whole number with Finnish digit grouping: "2 000" (a no-break space, so it never wraps). */
+export function wholeNumber(n) {
+  return Number(n).toLocaleString('fi-FI', { maximumFractionDigits: 0 });
+}

@@ -18,9 +18,18 @@
  * Local state lives in localStorage under "lumo-chat": the session token, the newest message id
  * seen (sent back as last_seen_id) and the transcript, so a reload or a second tab shows the same
  * chat without asking the server for everything again. Messages are deduplicated by their id.
+ * Whether the panel is open lives in sessionStorage ("lumo-chat-open"): a reload or another page of
+ * the site in the same tab opens it as the visitor left it; another tab starts closed.
+ *
+ * The log starts with a greeting and topic suggestions from copy/widget.fi.json, drawn here (Rasa is
+ * not asked): the suggestions send their question like typed text and go away with the first message.
+ * The message limit is the service's (session_confirm max_message_chars, counted in code points as
+ * the service counts): a longer message is refused before sending with a note under the input and
+ * stays there to be shortened; nothing is cut. On phones (max-width 480px) the panel fills the
+ * visual viewport, which the on-screen keyboard shrinks (visualViewport), so the input stays in view.
  */
 import { el, setText, vh } from '../lib/dom.js';
-import { clockTime, format, plural } from '../lib/format.js';
+import { clockTime, format, plural, wholeNumber } from '../lib/format.js';
 import { linkified } from '../lib/links.js';
 import T from '../copy/widget.fi.json';
 
@@ -28,6 +37,8 @@ import T from '../copy/widget.fi.json';
 export function startWidget() {
   const VERSION = '1.0.0';
   const STORAGE_KEY = 'lumo-chat';
+  const OPEN_KEY = 'lumo-chat-open'; // sessionStorage: this tab's panel was left open
+  const LENGTH_NOTE_SHARE = 0.8; // the character count shows from this share of the limit on
   const MAX_CACHED_MESSAGES = 200;
   const TYPING_IDLE_MS = 3000;
   const TYPING_REFRESH_MS = 5000;
@@ -180,6 +191,7 @@ export function startWidget() {
     rating: uid('lumo-chat-rating'),
     contact: uid('lumo-chat-contact'),
     privacy: uid('lumo-chat-privacy'),
+    length: uid('lumo-chat-length'),
   };
 
   const badge = el('span', { className: 'lumo-chat-badge', hidden: true });
@@ -207,8 +219,26 @@ export function startWidget() {
     role: 'log',
     'aria-live': 'polite',
     'aria-label': T.logLabel,
-    tabindex: '0',
   });
+
+  // Topic suggestions under the greeting: each sends its question as if typed (copy/widget.fi.json).
+  const suggestions = el(
+    'div',
+    { className: 'lumo-chat-quick-replies', role: 'group', 'aria-label': T.suggestionsLabel },
+    (Array.isArray(T.suggestions) ? T.suggestions : []).map((question) => {
+      const button = el('button', { type: 'button', className: 'lumo-chat-quick-reply' }, [String(question)]);
+      button.addEventListener('click', () => {
+        sendVisitorMessage(String(question));
+        input.focus();
+      });
+      return button;
+    })
+  );
+  const greeting = el('div', { className: 'lumo-chat-message lumo-chat-greeting' }, [
+    el('p', { className: 'lumo-chat-meta' }, [el('span', { className: 'lumo-chat-sender', text: T.bot }), visuallyHidden(': ')]),
+    el('p', { className: 'lumo-chat-text', text: T.greeting }),
+    suggestions,
+  ]);
 
   const typingLine = el('p', { className: 'lumo-chat-typing', hidden: true });
 
@@ -282,14 +312,16 @@ export function startWidget() {
     ]
   );
 
+  // No maxlength: the browser would cut a long paste without a word. The limit is checked on
+  // sending instead (updateLengthNote), and the text stays in the input to be shortened.
   const input = el('input', {
     id: ids.input,
     type: 'text',
     className: 'lumo-chat-input',
     autocomplete: 'off',
-    maxlength: store.maxMessageChars ? String(store.maxMessageChars) : null, // the service's limit (session_confirm)
+    enterkeyhint: 'send',
     placeholder: T.inputLabel,
-    'aria-describedby': ids.privacy,
+    'aria-describedby': `${ids.length} ${ids.privacy}`,
   });
   const sendButton = el('button', { type: 'submit', className: 'lumo-chat-primary', text: T.send });
   const composer = el('form', { className: 'lumo-chat-composer' }, [
@@ -297,6 +329,11 @@ export function startWidget() {
     input,
     sendButton,
   ]);
+  const lengthNote = el('p', { id: ids.length, className: 'lumo-chat-length', hidden: true });
+  const lengthAlert = el('p', { className: 'lumo-chat-vh', role: 'alert' }); // the refusal, read out once
+  // The conversation scrolls as one: the messages, then the rating question or the contact form
+  // under them, so a form never covers the messages nor squeezes into a box of its own.
+  const conversation = el('div', { className: 'lumo-chat-conversation', tabindex: '0' }, [log, ratingBox, contactForm]);
 
   const panel = el(
     'section',
@@ -313,18 +350,19 @@ export function startWidget() {
         el('h2', { id: ids.title, className: 'lumo-chat-title', text: title }),
         closeButton,
       ]),
-      log,
+      conversation,
       typingLine,
       statusRegion,
       cancelButton,
-      ratingBox,
-      contactForm,
       composer,
+      lengthNote,
+      lengthAlert,
       el('p', { id: ids.privacy, className: 'lumo-chat-privacy', text: T.privacy }),
     ]
   );
 
-  const root = el('div', { className: 'lumo-chat', hidden: true }, [panel, launcher]);
+  // lumo-chat--floating: the page's own chat (the editor's previews borrow the other classes, not this one)
+  const root = el('div', { className: 'lumo-chat lumo-chat--floating', hidden: true }, [panel, launcher]);
 
   // ---- rendering messages ----------------------------------------------------------------------
   const renderedNodes = new Map(); // entry.key -> element
@@ -395,8 +433,21 @@ export function startWidget() {
     renderedNodes.set(entry.key, fresh);
   }
 
+  /** Where "the end" of the conversation is: the newest message in view, or an open form from its top
+   * with the messages just above it (a tall form would otherwise push them out of sight). */
+  function endPosition() {
+    const end = conversation.scrollHeight - conversation.clientHeight;
+    const form = !contactForm.hidden ? contactForm : !ratingBox.hidden ? ratingBox : null;
+    const formEnd = form ? form.offsetTop - Math.round(conversation.clientHeight * 0.4) : end;
+    return Math.max(0, Math.min(end, formEnd));
+  }
+
   function nearBottom() {
-    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    return conversation.scrollTop > endPosition() - 80;
+  }
+
+  function scrollToEnd() {
+    conversation.scrollTop = endPosition();
   }
 
   function appendEntry(entry, options) {
@@ -404,7 +455,8 @@ export function startWidget() {
     const node = renderEntry(entry);
     renderedNodes.set(entry.key, node);
     log.appendChild(node);
-    if (stick || (options && options.scroll)) log.scrollTop = log.scrollHeight;
+    if (entry.sender === 'visitor') suggestions.hidden = true; // the visitor has started: no more suggestions
+    if (stick || (options && options.scroll)) scrollToEnd();
   }
 
   function remember(entry) {
@@ -419,11 +471,13 @@ export function startWidget() {
     log.textContent = '';
     renderedNodes.clear();
     seenIds.clear();
+    log.appendChild(greeting);
+    suggestions.hidden = false;
     for (const entry of store.messages) {
       remember(entry);
       appendEntry(entry);
     }
-    log.scrollTop = log.scrollHeight;
+    scrollToEnd();
     log.removeAttribute('aria-busy');
   }
 
@@ -560,6 +614,8 @@ export function startWidget() {
   }
 
   function renderStatus() {
+    const formsWereHidden = ratingBox.hidden && contactForm.hidden;
+    const stick = nearBottom();
     const status = store.status || {};
     setText(statusText, typeof status.text === 'string' ? status.text : '');
     cancelButton.hidden = status.state !== 'waiting';
@@ -579,6 +635,7 @@ export function startWidget() {
     } else if (wantContact) {
       contactSubmit.disabled = false; // e.g. the server asked to correct the form
     }
+    if (formsWereHidden && (wantRating || wantContact) && stick) scrollToEnd();
   }
 
   function setConnection(text) {
@@ -694,7 +751,7 @@ export function startWidget() {
     const limit = payload && payload.max_message_chars;
     if (Number.isInteger(limit) && limit > 0) {
       store.maxMessageChars = limit; // kept for the next page load, before its session is confirmed
-      input.maxLength = limit;
+      updateLengthNote(false);
     }
     ready = true;
     save();
@@ -722,6 +779,16 @@ export function startWidget() {
     if (!socket || !socket.connected || !ready) return;
     while (outbox.length) {
       const entry = outbox.shift();
+      const limit = store.maxMessageChars;
+      if (limit > 0 && characters(entry.payload || entry.text) > limit) {
+        // Written before the limit was known: not sent, and back in the input to be shortened.
+        entry.unsent = false;
+        entry.failed = true;
+        refreshEntry(entry);
+        if (!input.value.trim()) input.value = entry.payload || entry.text;
+        updateLengthNote(true);
+        continue;
+      }
       socket.emit('user_uttered', {
         message: entry.payload || entry.text,
         session_id: store.token,
@@ -759,6 +826,41 @@ export function startWidget() {
     save();
     ensureConnected();
     flushOutbox();
+  }
+
+  // ---- the message limit -------------------------------------------------------------------------------
+  let lengthState = 'ok'; // 'ok', 'near' (the count shows) or 'over' (refused on sending)
+
+  /** Characters as the service counts them (code points: an emoji is one). */
+  function characters(text) {
+    return Array.from(String(text || '')).length;
+  }
+
+  /** The note under the input: nothing, a count near the limit, or why a message is not sent.
+   * `refused`: the visitor tried to send it; the reason is read out even if it is shown already. */
+  function updateLengthNote(refused) {
+    const limit = store.maxMessageChars > 0 ? store.maxMessageChars : 0;
+    const length = characters(input.value.trim());
+    let state = 'ok';
+    if (limit && length > limit) state = 'over';
+    else if (limit && length >= limit * LENGTH_NOTE_SHARE) state = 'near';
+    const text = state === 'ok' ? '' : format(state === 'over' ? T.tooLong : T.lengthCount, {
+      length: wholeNumber(length),
+      limit: wholeNumber(limit),
+    });
+    setText(lengthNote, text); // empty when hidden: the input's description says nothing stale
+    lengthNote.hidden = state === 'ok';
+    lengthNote.classList.toggle('lumo-chat-length--over', state === 'over');
+    if (state === 'over') input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    if (state === 'over' && (refused || lengthState !== 'over')) {
+      lengthAlert.textContent = '';
+      setTimeout(() => setText(lengthAlert, text), 50); // a fresh text, so it is announced again
+    } else if (state !== 'over') {
+      lengthAlert.textContent = '';
+    }
+    lengthState = state;
+    return state !== 'over';
   }
 
   // ---- visitor typing (throttled) ----------------------------------------------------------------------
@@ -900,16 +1002,37 @@ export function startWidget() {
   }
 
   // ---- open / close -------------------------------------------------------------------------------------
-  function open() {
+  /** Whether this tab left the panel open (true/false), or null if it never said. */
+  function rememberedOpen() {
+    try {
+      const value = window.sessionStorage.getItem(OPEN_KEY);
+      return value === '1' ? true : value === '0' ? false : null;
+    } catch (err) {
+      return null; // storage blocked
+    }
+  }
+
+  function rememberOpen(isOpen) {
+    try {
+      window.sessionStorage.setItem(OPEN_KEY, isOpen ? '1' : '0');
+    } catch (err) {
+      /* storage blocked: the panel starts closed on the next page */
+    }
+  }
+
+  /** `focus`: false when the page opens it by itself (a reload), so focus stays where the page has it. */
+  function open(focus = true) {
     if (!panel.hidden) return;
     panel.hidden = false;
     launcher.hidden = true;
     launcher.setAttribute('aria-expanded', 'true');
+    rememberOpen(true);
     unreadCount = 0;
     updateBadge();
-    log.scrollTop = log.scrollHeight;
+    fitToViewport();
+    scrollToEnd();
     ensureConnected();
-    input.focus();
+    if (focus !== false) input.focus();
   }
 
   function close() {
@@ -918,11 +1041,30 @@ export function startWidget() {
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute('aria-expanded', 'false');
+    rememberOpen(false);
     stopVisitorTyping();
     if (hadFocus || document.activeElement === document.body) launcher.focus();
   }
 
-  launcher.addEventListener('click', open);
+  // Phones: the panel fills the visual viewport (what the on-screen keyboard leaves of the screen).
+  let viewportFrame = 0;
+  function fitToViewport() {
+    const viewport = window.visualViewport;
+    if (!viewport) return; // the stylesheet's 100dvh then
+    const stick = nearBottom();
+    root.style.setProperty('--lumo-chat-viewport-height', `${Math.round(viewport.height)}px`);
+    root.style.setProperty('--lumo-chat-viewport-top', `${Math.round(viewport.offsetTop)}px`);
+    if (stick && !panel.hidden) scrollToEnd();
+  }
+  function viewportChanged() {
+    if (viewportFrame) return;
+    viewportFrame = window.requestAnimationFrame(() => {
+      viewportFrame = 0;
+      fitToViewport();
+    });
+  }
+
+  launcher.addEventListener('click', () => open());
   closeButton.addEventListener('click', close);
   panel.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' || event.key === 'Esc') {
@@ -939,11 +1081,17 @@ export function startWidget() {
       input.focus();
       return;
     }
+    if (!updateLengthNote(true)) {
+      input.focus(); // over the limit: nothing sent, the text stays to be shortened
+      return;
+    }
     input.value = '';
+    updateLengthNote(false);
     sendVisitorMessage(text);
     input.focus();
   });
   input.addEventListener('input', noteVisitorTyping);
+  input.addEventListener('input', () => updateLengthNote(false));
   input.addEventListener('blur', stopVisitorTyping);
 
   cancelButton.addEventListener('click', () => {
@@ -1009,11 +1157,13 @@ export function startWidget() {
   function mount() {
     const stylesheet = el('link', { rel: 'stylesheet', href: new URL('widget.css', baseUrl).href });
     let shown = false;
+    const remembered = rememberedOpen();
     const show = () => {
       if (shown) return;
       shown = true;
       root.hidden = false;
-      if (startOpen) open();
+      if (remembered === true) open(false); // as this tab left it: the page keeps its focus
+      else if (remembered === null && startOpen) open();
     };
     stylesheet.addEventListener('load', show);
     stylesheet.addEventListener('error', show);
@@ -1023,9 +1173,14 @@ export function startWidget() {
     renderAll();
     renderStatus();
     window.addEventListener('storage', onStorage);
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener('resize', viewportChanged);
+      window.visualViewport.addEventListener('scroll', viewportChanged);
+    }
+    fitToViewport();
     // An existing conversation reconnects at once (new replies, unread badge); a first visit
     // creates no session until the visitor opens the chat.
-    if (store.token || startOpen) ensureConnected();
+    if (store.token || remembered === true || (remembered === null && startOpen)) ensureConnected();
   }
 
   window.LumoChat = Object.freeze({
@@ -1040,7 +1195,7 @@ export function startWidget() {
       // The service checks whose chat this is when the session is asked for: ask again.
       if (changed || waited) sessionRequest();
     },
-    open,
+    open: () => open(),
     close,
     /** Forget this browser's chat (session token and transcript), e.g. when the visitor logs out. */
     reset() {

@@ -195,8 +195,8 @@ def test_every_text_of_a_copy_file_is_used_and_is_text(page: str):
             for source in scripts(folder).values() for keys in keys_read(source, name)}
     assert sorted(set(data) - used) == []
     for key, value in data.items():
-        texts = value.values() if isinstance(value, dict) else [value]
-        assert all(isinstance(t, str) and t.strip() for t in texts), key
+        texts = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+        assert texts and all(isinstance(t, str) and t.strip() for t in texts), key
 
 
 def test_the_editor_previews_the_bots_own_did_you_mean_line():

@@ -121,6 +121,10 @@ def test_visitor_agent_whole_loop(full_stack, browser):
     assert serious(Axe().run(agent)) == []
     visitor.set_viewport_size({"width": 390, "height": 844})
     assert serious(Axe().run(visitor)) == []
+    for width in (360, 390):  # the console on a phone: usable, nothing wider than the screen
+        agent.set_viewport_size({"width": width, "height": 800})
+        assert agent.evaluate("document.documentElement.scrollWidth") <= width
+        assert serious(Axe().run(agent)) == []
     agent_context.close()
     visitor_context.close()
 

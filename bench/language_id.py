@@ -37,7 +37,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.language_id import FINNISH, LanguageSettings, decide, finnish_word_share  # noqa: E402
+from components.language_id import LanguageSettings, decide, finnish_word_share  # noqa: E402
 
 LABELLED = ROOT / "tests" / "nlu" / "languages.yml"
 FINNISH_HELDOUT = (ROOT / "tests" / "nlu" / "heldout.yml", ROOT / "tests" / "nlu" / "heldout_typos.yml")
@@ -218,7 +218,8 @@ def evaluate(name: str, version: str, scorer: Scorer, knows: Callable[[str], boo
             mine = [expected_right(e, g, settings.identified) for e, g in got if e == language]
             per_language[language] = sum(mine) / max(1, len(mine))
         right = sum(expected_right(e, g, settings.identified) for e, g in got)
-        lost = sum(decide(scores, text, share, settings)[0] in settings.identified for text, scores, share in scored_heldout)
+        lost = sum(decide(scores, text, share, settings)[0] in settings.identified
+                   for text, scores, share in scored_heldout)
         none_wrong = sum(g in settings.identified for e, g in got if e == NONE)
         rows.append(Row(name, version, settings, right / len(got), per_language, lost, len(heldout), none_wrong, ms))
     return rows
@@ -229,7 +230,9 @@ def grid_for(languages: Sequence[str]) -> List[LanguageSettings]:
     grid = []
     for finnish_max in FINNISH_MAX:
         for words_max in (1.01, base.finnish_words_max):  # 1.01: the Finnish-word guard off
-            grid.append(replace(base, finnish_max=finnish_max, finnish_words_max=words_max))
+            for one_word_min in (0.0, base.one_word_min):
+                grid.append(replace(base, finnish_max=finnish_max, finnish_words_max=words_max,
+                                    one_word_min=one_word_min))
     return grid
 
 
@@ -261,12 +264,15 @@ def cost(candidate: Candidate) -> Tuple[float, float]:
 def best(rows: Sequence[Row]) -> Row:
     admissible = [row for row in rows if row.admissible]
     pool = admissible or list(rows)
-    return max(pool, key=lambda row: (row.accuracy, -row.finnish_lost, row.settings.finnish_max))
+    # Ties go to the more careful setting: fewer Finnish messages lost, then the lower finnish_max.
+    return max(pool, key=lambda row: (row.accuracy, -row.finnish_lost, -row.settings.finnish_max,
+                                      row.settings.finnish_words_max < 1, row.settings.one_word_min))
 
 
 def describe(settings: LanguageSettings) -> str:
     guard = "off" if settings.finnish_words_max > 1 else f"< {settings.finnish_words_max:g}"
-    return f"Finnish <= {settings.finnish_max:g}, Finnish words {guard}"
+    return (f"Finnish <= {settings.finnish_max:g}, Finnish words {guard}, "
+            f"one word >= {settings.one_word_min:g}")
 
 
 def pct(value: float) -> str:
@@ -274,8 +280,9 @@ def pct(value: float) -> str:
 
 
 def table(rows: Sequence[Row], with_cost: bool) -> List[str]:
-    head = "| library | setting | labelled acc | fi | sv | en | no language | Finnish held-out taken for sv/en |"
-    line = "|---|---|---|---|---|---|---|---|"
+    head = ("| library | setting | labelled acc | fi | sv | en | no language | Finnish held-out taken for sv/en "
+            "| within limits |")
+    line = "|---|---|---|---|---|---|---|---|---|"
     if with_cost:
         head += " ms/msg | load s | memory MB |"
         line += "---|---|---|"
@@ -283,7 +290,8 @@ def table(rows: Sequence[Row], with_cost: bool) -> List[str]:
     for row in rows:
         cells = [f"{row.candidate} {row.version}", describe(row.settings), pct(row.accuracy),
                  pct(row.per_language["fi"]), pct(row.per_language["sv"]), pct(row.per_language["en"]),
-                 pct(row.per_language[NONE]), f"{row.finnish_lost} of {row.finnish_total}"]
+                 pct(row.per_language[NONE]), f"{row.finnish_lost} of {row.finnish_total}",
+                 "yes" if row.admissible else "no"]
         if with_cost:
             cells += [f"{row.ms:.2f}", f"{row.load_s:.1f}", f"{row.rss_mb:.0f}"]
         out.append("| " + " | ".join(cells) + " |")
@@ -344,8 +352,13 @@ def main(argv: Sequence[str]) -> int:
         top.load_s, top.rss_mb = cost(candidate)
         best_rows.append(top)
         if candidate.name == "lingua, 6 languages" and tuple(chosen.languages) == SIX and not chosen.low_accuracy:
-            chosen_rows = [row for row in rows if row.settings.finnish_words_max == chosen.finnish_words_max
-                           or row.settings.finnish_max == chosen.finnish_max]
+            # The chosen row, the finnish_max column around it, and each guard switched off alone.
+            chosen_rows = [row for row in rows if
+                           (row.settings.finnish_words_max == chosen.finnish_words_max
+                            and row.settings.one_word_min == chosen.one_word_min)
+                           or (row.settings.finnish_max == chosen.finnish_max
+                               and (row.settings.finnish_words_max == chosen.finnish_words_max
+                                    or row.settings.one_word_min == chosen.one_word_min))]
     lines = [
         "Generated by `python bench/language_id.py` (docs/nlu.md, \"Other languages\").",
         "",

@@ -14,7 +14,10 @@ A message is identified as one of ``identified`` (Swedish, English) only when al
 3. fewer than ``finnish_words_max`` of the message's words are Finnish words the project's Finnish
    dictionary knows (Voikko with ä/ö restored and the spoken-form table, components/finnish_morphology.py):
    "kylla se kay" is Finnish typed without ä, whatever its letter statistics say;
-4. it has at least ``min_letters`` letters.
+4. it has at least ``min_letters`` letters, and a message of one word ("tack", "hello") needs at least
+   ``one_word_min`` of lingua's confidence: single words are where keyboard mash ("asdfgh") and
+   abbreviations ("wcag") look like English;
+5. it is not only "words" of one or two letters repeated ("kkkk", "hahaha", "ghghgh"): no language.
 
 A message whose Finnish confidence reaches ``finnish_min`` is identified as Finnish (the Finnish words
 of rule 3 only keep a message from being taken for Swedish or English: "ok" is a word Voikko knows).
@@ -44,10 +47,11 @@ class LanguageSettings:
     languages: Tuple[str, ...] = ("fi", "sv", "en", "de", "es", "et")
     # Languages a message can be identified as besides Finnish (the slot `language` takes them).
     identified: Tuple[str, ...] = ("sv", "en")
-    finnish_max: float = 0.2
+    finnish_max: float = 0.3
     finnish_words_max: float = 0.75
     finnish_min: float = 0.5
     min_letters: int = 2
+    one_word_min: float = 0.7
     # lingua's low-accuracy mode (trigrams only): a tenth of the memory, less accurate on short texts.
     low_accuracy: bool = False
 
@@ -99,15 +103,24 @@ def finnish_word_share(text: str, knows: Callable[[str], bool]) -> Optional[floa
     return sum(1 for word in words if knows(word)) / len(words)
 
 
+def babble(text: str) -> bool:
+    """Whether every word is one or two letters repeated ("kkkk", "hahaha", "ghghgh jkjk")."""
+    words = _WORD.findall(text.lower())
+    return bool(words) and all(len(word) >= 3 and len(set(word)) <= 2 for word in words)
+
+
 def decide(scores: Mapping[str, float], text: str, finnish_words: Optional[float],
            settings: LanguageSettings) -> Tuple[Optional[str], float]:
     """The rule of the module docstring on one message's scores: (language or None, its confidence)."""
     finnish = float(scores.get(FINNISH, 0.0))
     if scores:
         best = max(scores, key=lambda code: (scores[code], code))
+        one_word = len(text.split()) == 1
         if (best in settings.identified and finnish <= settings.finnish_max
                 and (finnish_words is None or finnish_words < settings.finnish_words_max)
-                and letters(text) >= settings.min_letters):
+                and letters(text) >= settings.min_letters
+                and (not one_word or scores[best] >= settings.one_word_min)
+                and not babble(text)):
             return best, float(scores[best])
     if finnish >= settings.finnish_min:
         return FINNISH, finnish

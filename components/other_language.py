@@ -75,6 +75,7 @@ class OtherLanguageClassifier(GraphComponent, IntentClassifier, EntityExtractorM
             "finnish_words_max": defaults.finnish_words_max,
             "finnish_min": defaults.finnish_min,
             "min_letters": defaults.min_letters,
+            "one_word_min": defaults.one_word_min,
             "low_accuracy": defaults.low_accuracy,
         }
 
@@ -112,7 +113,8 @@ class OtherLanguageClassifier(GraphComponent, IntentClassifier, EntityExtractorM
                 continue
             self._add_entity(message, found)
             if found.language in self.without_content and not self._keeps_intent(message):
-                self._route(message, found.confidence)
+                # How sure it is not Finnish (at least 1 - finnish_max): ahead of every classifier intent.
+                self._route(message, 1.0 - float(found.scores.get("fi", 0.0)))
         return messages
 
     def _add_entity(self, message: Message, found: Identification) -> None:
@@ -132,7 +134,7 @@ class OtherLanguageClassifier(GraphComponent, IntentClassifier, EntityExtractorM
                 and float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= float(self.config["keep_confidence"]))
 
     def _route(self, message: Message, confidence: float) -> None:
-        """``intent`` first with the identifier's confidence; the classifier's ranking after it, scaled to the rest."""
+        """``intent`` first with ``confidence``; the classifier's ranking after it, scaled to the rest."""
         name = self.config["intent"]
         rest = max(0.0, 1.0 - confidence)
         ranking = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}]

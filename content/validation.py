@@ -21,7 +21,8 @@ from typing import List, Optional, Set
 from content.checks import Finding, check_project
 
 UNUSED = re.compile(r"The utterance '([^']+)' is not used in any story or rule")
-NO_EXAMPLES = re.compile(r"The intent '([^']+)' is listed in the domain file, but is not found in the NLU training data")
+NO_EXAMPLES = re.compile(
+    r"The intent '([^']+)' is listed in the domain file, but is not found in the NLU training data")
 WARNING = re.compile(r"UserWarning: (.*)")
 # Responses uttered by Rasa's own default actions (utter_default: action_default_fallback).
 RASA_DEFAULT_RESPONSES = {"utter_default"}

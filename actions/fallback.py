@@ -78,7 +78,8 @@ class ActionHandleFallback(Action):
     ) -> List[EventType]:
         users = user_events(tracker.events)
         if len(users) >= 2 and is_fallback(users[-2]) and is_fallback(users[-1]):
-            return await escalate(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK, "utter_handoff_after_fallback")
+            return await escalate(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK, "utter_handoff_after_fallback",
+                                  domain=domain)
         options = likely_options(tracker.latest_message or {}, domain)
         if options:
             dispatcher.utter_message(response="utter_ask_rephrase", buttons=options)

@@ -16,6 +16,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.liveagent import human_availability
+from actions.language import unavailable_in_visitor_language
 from actions.settings import get_settings
 from lumo_shared.handoff import (
     ESCALATION_ACTION,
@@ -74,12 +75,18 @@ async def escalate(
     reason: str,
     response: str,
     failed_action: Optional[str] = None,
+    domain: Optional[Dict[str, Any]] = None,
 ) -> List[EventType]:
     """Tell the visitor, emit the signal and pause the bot; or, when no human can come, say so."""
     availability = await human_availability(get_settings().liveagent_url)
     if not availability.available:
-        # The text is the live-agent service's Finnish copy: when service opens, or why not now.
-        dispatcher.utter_message(text=availability.text)
+        # The live-agent service's Finnish copy says when service opens, or why not now; a Swedish or
+        # English visitor gets the domain's variation in their language instead (actions/language.py).
+        own_language = unavailable_in_visitor_language(domain or {}, tracker)
+        if own_language is not None:
+            dispatcher.utter_message(response=own_language)
+        else:
+            dispatcher.utter_message(text=availability.text)
         dispatcher.utter_message(json_message=contact_request_offer(availability.reason))
         return [SlotSet(FAILED_ACTION_SLOT, None)] if tracker.get_slot(FAILED_ACTION_SLOT) else []
     dispatcher.utter_message(response=response)
@@ -105,4 +112,4 @@ class ActionEscalate(Action):
     ) -> List[EventType]:
         failed = failed_action_before_latest_message(tracker)
         reason = HandoffReason.ACTION_FAILED if failed else HandoffReason.VISITOR_REQUEST
-        return await escalate(dispatcher, tracker, reason, "utter_handoff", failed)
+        return await escalate(dispatcher, tracker, reason, "utter_handoff", failed, domain)

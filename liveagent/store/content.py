@@ -47,6 +47,7 @@ class MissedMessage:
     status: str
     topic: Optional[str]
     created_at: dt.datetime
+    language: Optional[str] = None  # "sv", "en", "emoji"; None: Finnish
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ class ContentLog(Repository):
     async def add_missed(self, items: Iterable[Any]) -> int:
         """Store content.missed.Missed items; a message already stored is skipped. Returns how many were new."""
         rows = [dict(conversation_id=m.conversation_id, event_timestamp=float(m.event_timestamp), text=m.text,
-                     reason=m.reason, guess=m.guess, confidence=m.confidence, created_at=self._clock())
+                     reason=m.reason, guess=m.guess, confidence=m.confidence,
+                     language=getattr(m, "language", None), created_at=self._clock())
                 for m in items]
         if not rows:
             return 0

@@ -176,7 +176,7 @@ tickets = sa.Table(
 
 # content editing (issue 4): who changed what, what the bot missed, and each publish
 
-MISSED_REASONS = ("fallback", "low_confidence", "escalation")
+MISSED_REASONS = ("fallback", "low_confidence", "escalation", "other_language")
 MISSED_STATUSES = ("open", "added", "dismissed")
 RUN_KINDS = ("publish", "rollback")
 RUN_STATES = ("running", "succeeded", "failed")
@@ -203,6 +203,7 @@ missed_messages = sa.Table(
     sa.Column("reason", sa.String(16), nullable=False),
     sa.Column("guess", sa.String(128), nullable=True),
     sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("language", sa.String(16), nullable=True),  # "sv", "en", "emoji"; NULL: Finnish (content/missed.py)
     sa.Column("status", sa.String(16), nullable=False, server_default="open"),
     sa.Column("topic", sa.String(64), nullable=True),  # where an editor added it
     sa.Column("resolved_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),

@@ -24,6 +24,10 @@ RASA_DEFAULT_RESPONSES = {"utter_default"}
 # Rasa 3.6 merges the retrieval intent declared in domain.yml with the one implied by the
 # responses in data/faq/*.yml and warns about the "duplicate"; that one is expected.
 EXPECTED = re.compile(r"duplicated intents have been found across multiple domain files: faq\s*$")
+# Intents the classifier sets itself, never trained (components/segments.py: a message of several topics);
+# Rasa warns that they have no training examples.
+CLASSIFIER_INTENTS = ("several_topics",)
+UNTRAINED = re.compile(r"The intent '([^']+)' is listed in the domain file, but is not found in the NLU training data")
 
 
 @dataclass
@@ -59,6 +63,9 @@ def problems(output: str, used_by_actions: Set[str]) -> List[str]:
     found = []
     for line in output.splitlines():
         if EXPECTED.search(line):
+            continue
+        untrained = UNTRAINED.search(line)
+        if untrained and untrained.group(1) in CLASSIFIER_INTENTS:
             continue
         unused = UNUSED.search(line)
         if unused:

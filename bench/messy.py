@@ -213,20 +213,22 @@ def action_server(code: Path, workdir: Path, customer_key: str) -> Iterator[Tupl
         process.stop()
 
 
-def quiet_rasa() -> None:
-    """Rasa's debug logging (structlog) off: it would print every turn."""
+@contextlib.contextmanager
+def quiet_rasa() -> Iterator[None]:
+    """Rasa's debug logging (structlog) off while the messages run (it would print every turn); the
+    previous logging set-up is restored after."""
     import structlog
 
-    logging.getLogger().setLevel(logging.WARNING)
+    previous = structlog.get_config()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        yield
+    finally:
+        structlog.configure(**previous)
 
 
 def converse(model: Path, code: Path, cases: Sequence[Case]) -> List[Reply]:
     """Each case as the first message of a new conversation with the whole bot; what it did with each."""
-    from rasa_runtime import no_tensorflow
-
-    no_tensorflow.install()
-    quiet_rasa()
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.utils.endpoints import EndpointConfig
@@ -234,7 +236,8 @@ def converse(model: Path, code: Path, cases: Sequence[Case]) -> List[Reply]:
     from lumo_shared.identity import CUSTOMER_METADATA_KEY, sign_customer_id
 
     customer_key = secrets.token_hex(CUSTOMER_KEY_BYTES)
-    with tempfile.TemporaryDirectory() as workdir, action_server(code, Path(workdir), customer_key) as (url, token):
+    with (tempfile.TemporaryDirectory() as workdir, action_server(code, Path(workdir), customer_key) as (url, token),
+          quiet_rasa()):
         endpoint = EndpointConfig(url, headers={"Authorization": f"Bearer {token}"})
         agent = Agent.load(str(model), action_endpoint=endpoint)
 
@@ -362,6 +365,9 @@ def main() -> int:
     parser.add_argument("--baseline-code", type=Path, help="a checkout of BEFORE's code (its actions)")
     parser.add_argument("--errors", action="store_true", help="print every message that was not right")
     args = parser.parse_args()
+    from rasa_runtime import no_tensorflow
+
+    no_tensorflow.install()  # as the Rasa server runs our model (the tests load it with TensorFlow, as the gate does)
     cases = load_cases()
     columns: List[Tuple[str, Dict[str, Any]]] = []
     baseline_name = None

@@ -126,9 +126,9 @@ def split(text: str, tokens: Sequence[Span], words: Optional[ClauseWords] = None
             close(index)
         elif "," in gap and following.text in words.openers:
             close(index)  # ", entä ...": a comma before a question word is usually an indirect question
-        elif (token.text in words.conjunctions and index > first
-              and words.opens_question(following.text)):
-            close(index - 1)  # the conjunction belongs to neither clause
+        elif (token.text in words.conjunctions and index > first and words.opens_question(following.text)
+              and not words.asks(tokens[index - 1].text)):
+            close(index - 1)  # the conjunction belongs to neither clause ("miten ja mistä" is one question)
         elif ")" in gap and token.text.isdigit():
             # "1)", "2)": a list marker, not a word; what follows is the next question
             if index > first:

@@ -46,8 +46,9 @@ if TYPE_CHECKING:  # SciPy and scikit-learn load on the first grouping: the serv
 LOW_CONFIDENCE = 0.75
 
 # Intents of domain.yml that carry no question of their own: the message before them is what
-# the visitor wanted help with.
-NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human"})
+# the visitor wanted help with ("frustrated", "lost": how the visitor feels, not what they asked).
+NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
+                             "frustrated", "lost"})
 
 @dataclass(frozen=True)
 class Missed:

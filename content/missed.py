@@ -55,8 +55,9 @@ if TYPE_CHECKING:  # SciPy and scikit-learn load on the first grouping: the serv
 LOW_CONFIDENCE = 0.75
 
 # Intents of domain.yml that carry no question of their own: the message before them is what
-# the visitor wanted help with.
-NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human"})
+# the visitor wanted help with ("frustrated", "lost": how the visitor feels, not what they asked).
+NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
+                             "frustrated", "lost"})
 # The intent components/other_language.py gives a message in a language without content (config.yml).
 OTHER_LANGUAGE_INTENT = "other_language"
 # ``Missed.language`` of a message that is nothing but emoji.

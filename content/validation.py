@@ -60,15 +60,22 @@ def responses_used_by_actions(root: Path) -> Set[str]:
 
 
 def intents_set_by_components(root: Path) -> Set[str]:
-    """Intents that NLU components of config.yml set themselves (their ``intent`` setting)."""
+    """Intents that NLU components of config.yml set themselves, never trained: a component's ``intent``
+    setting, or one of its settings' (LinearClassifier's ``segments.intent``: a message of several topics)."""
     import yaml
 
     try:
         config = yaml.safe_load((root / "config.yml").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return set()
-    return {str(component["intent"]) for component in config.get("pipeline") or []
-            if isinstance(component, dict) and isinstance(component.get("intent"), str)}
+    found: Set[str] = set()
+    for component in config.get("pipeline") or []:
+        if not isinstance(component, dict):
+            continue
+        for settings in (component, *(value for value in component.values() if isinstance(value, dict))):
+            if isinstance(settings.get("intent"), str):
+                found.add(settings["intent"])
+    return found
 
 
 def problems(output: str, used_by_actions: Set[str], set_by_components: Set[str] = frozenset()) -> List[str]:

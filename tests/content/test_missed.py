@@ -184,6 +184,29 @@ def test_escalation_after_request_human_reports_the_question_before_it():
     ]
 
 
+def test_an_upset_visitor_who_takes_the_person_reports_the_question_before_the_complaint():
+    c = Conversation()
+    question = c.user("saako opintotuen ja asumistuen yhtä aikaa", "faq", 0.93)
+    c.answer("utter_faq/apply")
+    c.user("TÄÄ ON IHAN PASKA PALVELU", "frustrated", 0.99)
+    c.answer("action_offer_person")
+    c.button("/request_human")
+    c.escalate()
+
+    assert [(m.event_timestamp, m.text, m.reason) for m in c.missed()] == [
+        (question, "saako opintotuen ja asumistuen yhtä aikaa", "escalation")]
+
+
+def test_a_complaint_alone_is_no_content_gap():
+    c = Conversation()
+    c.user("mä en tajuu mitään", "lost", 0.98)
+    c.answer("action_offer_person")
+    c.button("/request_human")
+    c.escalate()
+
+    assert c.missed() == []
+
+
 def test_a_message_already_reported_is_not_reported_again_for_the_escalation():
     c = Conversation()
     first = c.fallback("tarvitsen todistuksen saamastani tuesta", [("faq", 0.44)], faq=("faq/apply", 0.5))

@@ -70,3 +70,15 @@ def test_a_brief_summarises_the_handoff_for_the_console():
                                               customer_id="LUMO-2"), "Aino", 4, NOW)
     assert unknown["reason_text"] == "new_code" and unknown["unread"] == 4 and unknown["agent_name"] == "Aino"
     assert unknown["customer"] == {"verified": True, "customer_id": "LUMO-2"} and unknown["waiting_seconds"] is None
+
+
+def test_the_brief_says_in_finnish_why_for_every_handoff_reason():
+    from lumo_shared.handoff import HandoffReason
+
+    reasons = {value for name, value in vars(HandoffReason).items() if name.isupper()}
+    for reason in reasons:
+        brief = presentation.brief(conversation(S.WAITING, waiting_since=NOW, escalation_reason=reason), None, 0, NOW)
+        assert brief["reason_text"] == copy.lookup(f"reasons.{reason}") and brief["reason_text"] != reason
+    upset = presentation.brief(conversation(S.WAITING, waiting_since=NOW, escalation_reason="visitor_upset"), None, 0,
+                               NOW)
+    assert upset["reason_text"] == "Asiakas on turhautunut tai pahoittanut mielensä"

@@ -20,6 +20,8 @@ from lumo_shared.settings import (
     read_environment,
 )
 
+ASSIGNMENT_MODES = ("auto", "manual")
+
 
 @dataclass(frozen=True)
 class ServiceHours:
@@ -67,6 +69,9 @@ class Settings:
     typing_indicator_delay_seconds: float = 0.4
     unanswered_requeue_seconds: int = 300
     auto_away_seconds: int = 600
+    # automatic assignment (docs/agent-api.md): "auto" gives waiting chats to online agents with room,
+    # "manual" leaves them in the queue for agents to claim
+    assignment: str = "auto"
     sweep_seconds: float = 15.0
     max_message_chars: int = 2000
     request_max_bytes: int = 64 * 1024
@@ -155,6 +160,8 @@ class Settings:
                     env.get("LIVEAGENT_UNANSWERED_REQUEUE_SECONDS", cls.unanswered_requeue_seconds)
                 ),
                 auto_away_seconds=int(env.get("LIVEAGENT_AUTO_AWAY_SECONDS", cls.auto_away_seconds)),
+                assignment=_one_of("LIVEAGENT_ASSIGNMENT", env.get("LIVEAGENT_ASSIGNMENT", cls.assignment),
+                                   ASSIGNMENT_MODES),
                 sweep_seconds=float(env.get("LIVEAGENT_SWEEP_SECONDS", cls.sweep_seconds)),
                 service_hours=_hours(env),
                 demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", "") if not production else "",
@@ -207,6 +214,13 @@ def _proxies(raw: str) -> Tuple[str, ...]:
         except ValueError as error:
             raise SettingsError(f"LIVEAGENT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from error
     return proxies
+
+
+def _one_of(name: str, raw: str, allowed: Tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return value
 
 
 def _positive(name: str, env: Mapping[str, str], default: float) -> float:

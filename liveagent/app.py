@@ -180,7 +180,7 @@ async def ensure_demo_agents(store: Store, password: str) -> None:
 
 
 async def sweep(app: Sanic) -> None:
-    """Periodic: auto-away for idle agents, requeue of abandoned chats and
+    """Periodic: auto-away for idle agents, the response-time limit, requeue of abandoned chats and
     automatic assignment (also a safety net for a replica that stopped between a change and its
     assignment), harvest of missed messages, the daily retention purge."""
     while True:
@@ -194,6 +194,7 @@ async def sweep(app: Sanic) -> None:
             for agent in await app.ctx.store.agents.list(online_only=True):
                 if agent.last_seen_at is not None and now - agent.last_seen_at > idle:
                     await app.ctx.service.set_presence(agent, "away")
+            await app.ctx.service.response_limit_sweep(now)  # before the requeue: it may set an agent away
             await app.ctx.service.requeue_sweep(now)  # then, in automatic mode, waiting chats to agents with room
             await app.ctx.editor.harvest_sweep(now)
             await app.ctx.retention.run_if_due(now)  # at most once a day

@@ -385,6 +385,8 @@ class ConversationService:
         self._require_holder(conversation, agent)
         message = await self.store.messages.add(conversation.id, "agent", "text", text, agent_id=agent.id)
         await self.notifier.message(conversation, message)
+        if agent.missed_in_row:  # answering starts the count of missed response-time limits again
+            await self.store.agents.answered(agent.id)
         try:
             await self.rasa.record_agent_message(conversation.id, text, agent.display_name)
         except RasaUnavailable as error:
@@ -423,7 +425,7 @@ class ConversationService:
         await self.assign_waiting()
         return result.conversation
 
-    # ---- automatic assignment and the sweeps ---------------------------------------
+    # ---- automatic assignment, the response-time limit, the sweeps -------------------------
     @property
     def automatic(self) -> bool:
         """LIVEAGENT_ASSIGNMENT=auto: waiting chats go to online agents with room without a claim."""
@@ -461,6 +463,52 @@ class ConversationService:
         await self.notifier.transitioned(*results)  # one queue read and broadcast for all of them
         await self.assign_waiting()
         return len(results)
+
+    async def response_limit_sweep(self, now: Optional[dt.datetime] = None) -> int:
+        """The response-time limit (LIVEAGENT_RESPONSE_LIMIT_SECONDS): a chat whose agent has not written
+        to the visitor within the limit of getting it goes to the next agent with room (automatic mode)
+        or back to its place in the queue; the agent gets a note saying why, and after
+        ``misses_before_away`` misses in a row is set away. Returns how many chats moved."""
+        if not self.settings.response_limit_seconds:
+            return 0
+        now = now or utcnow()
+        limit = dt.timedelta(seconds=self.settings.response_limit_seconds)
+        moved = 0
+        for conversation in await self.store.conversations.over_response_limit(now, limit):
+            handed = await self.store.conversations.hand_over_unanswered(
+                conversation.id, CHAT_ROLES, limit, automatic=self.automatic, now=now)
+            if handed is None:
+                continue  # answered (or moved) since it was read
+            result, misses = handed
+            moved += 1
+            await self.notifier.transitioned(result)
+            assert result.previous is not None and result.previous.agent_id is not None
+            await self._tell_missed(result, int(self.settings.response_limit_seconds))
+            if misses >= self.settings.misses_before_away:
+                agent = await self.store.agents.get(result.previous.agent_id)
+                if agent is not None and agent.presence == "online":
+                    await self.set_presence(agent, "away")
+                    self.hub.send(agent.id, {"type": "notice", "conversation_id": None,
+                                             "text": copy.text("notices.set_away", misses=misses)})
+        if moved:
+            await self.assign_waiting()
+        return moved
+
+    async def _tell_missed(self, result: TransitionResult, seconds: int) -> None:
+        """A note in the chat (for whoever holds or opens it, never the visitor) and a notice to the
+        agent who let its response time run out."""
+        conversation, previous = result.conversation, result.previous
+        assert previous is not None
+        if conversation.state == ConversationState.ASSIGNED:
+            text = copy.text("notices.response_limit_transferred", seconds=seconds,
+                             agent_name=await self.views.agent_name(conversation.agent_id))
+        else:
+            text = copy.text("notices.response_limit_requeued", seconds=seconds)
+        note = await self.store.messages.add(conversation.id, "system", "note", text)
+        await self.notifier.message(conversation, note)  # the new holder sees why it came to them
+        self.hub.send(previous.agent_id, {"type": "message", "conversation_id": conversation.id,
+                                          "message": await self.views.message_json(note)})
+        self.hub.send(previous.agent_id, {"type": "notice", "conversation_id": conversation.id, "text": text})
 
     async def set_presence(self, agent: Agent, presence: str) -> Agent:
         """Presence change; an agent going offline hands their chats back to the queue, one coming

@@ -140,6 +140,12 @@ class Agents(Repository):
                 raise NotFound(f"agent {agent_id}")
             return build(Agent, (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).one())
 
+    async def answered(self, agent_id: int) -> None:
+        """The agent wrote to a visitor: their response-time limits missed in a row start again from 0."""
+        async with self._writer.begin() as conn:
+            await conn.execute(agents.update().where(agents.c.id == agent_id, agents.c.missed_in_row != 0)
+                               .values(missed_in_row=0))
+
     async def get(self, agent_id: int) -> Optional[Agent]:
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).first()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -308,6 +308,62 @@ class Conversations(Repository):
                 results.append(_result(row, Transition.ASSIGN, values))
                 loads = [load.with_one_more(now) if load is choice else load for load in loads]
         return results
+
+    def _unanswered(self, cutoff: dt.datetime) -> Any:
+        """Assigned at or before ``cutoff`` and no agent text since the assignment."""
+        c = conversations.c
+        return sa.and_(
+            c.state == ConversationState.ASSIGNED.value,
+            c.assigned_at <= cutoff,
+            sa.or_(c.last_agent_message_at.is_(None), c.last_agent_message_at < c.assigned_at),
+        )
+
+    async def over_response_limit(self, now: dt.datetime, limit: dt.timedelta) -> List[Conversation]:
+        """Assigned conversations whose holder has not written to the visitor within ``limit`` of getting
+        them (notes do not count), those that waited longest first."""
+        c = conversations.c
+        return await self._select(
+            sa.select(conversations).where(self._unanswered(now - limit)).order_by(c.assigned_at, c.id))
+
+    async def hand_over_unanswered(
+        self, conversation_id: str, roles: Iterable[str], limit: dt.timedelta, *, automatic: bool,
+        now: Optional[dt.datetime] = None,
+    ) -> Optional[Tuple[TransitionResult, int]]:
+        """The response-time limit: a conversation still unanswered ``limit`` after its holder got it
+        goes to the online agent of ``roles`` with room whom ``choose_agent`` picks, other than the
+        holder (``automatic``), as a TRANSFER; otherwise back to the queue (REQUEUE) at the place it had
+        when it first joined (its ``queued_at``: ahead of everyone who came later), marked ``missed_by``
+        the holder, who is then never given it automatically. The holder's count of limits missed in a
+        row grows by one. Under the assignment lock, and written only if the holder still has not
+        written (an answer racing the hand-over wins). Returns the transition and the holder's new count,
+        or None when there is nothing to hand over."""
+        now = (now or self._clock()).astimezone(dt.timezone.utc)
+        unanswered = self._unanswered(now - limit)
+        async with self._writer.begin() as conn:
+            await hold_assignment_lock(conn)
+            found = (await conn.execute(
+                sa.select(conversations).where(conversations.c.id == conversation_id, unanswered))).first()
+            if found is None:
+                return None
+            row = build(Conversation, found)
+            holder = row.agent_id
+            assert holder is not None
+            target = choose_agent(await self._loads(conn, roles), exclude={holder}) if automatic else None
+            if target is not None:
+                transition = Transition.TRANSFER
+                values = _values(row, transition, Change(ConversationState.ASSIGNED, target.agent_id), now)
+                actor: Optional[int] = target.agent_id
+            else:
+                transition = Transition.REQUEUE
+                values = _values(row, transition, Change(ConversationState.WAITING, None), now)
+                values.update(waiting_since=row.queued_at or now, missed_by=holder)
+                actor = None
+            if not await self._write(conn, row, transition, values, actor, now, unanswered):
+                return None  # the holder answered (or something else changed it) meanwhile
+            a = agents.c
+            await conn.execute(agents.update().where(a.id == holder).values(missed_in_row=a.missed_in_row + 1))
+            misses = (await conn.execute(sa.select(a.missed_in_row).where(a.id == holder))).scalar_one()
+        return _result(row, transition, values), int(misses)
 
     async def assigned_to(self, agent_id: int) -> List[Conversation]:
         c = conversations.c

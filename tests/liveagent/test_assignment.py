@@ -29,9 +29,10 @@ def service_env():
     return dict(AUTO)
 
 
-def test_make_run_assigns_automatically(tmp_path, monkeypatch):
+def test_make_run_assigns_automatically_with_a_90_second_response_limit(tmp_path, monkeypatch):
     values = run_ensure_env(tmp_path, monkeypatch)  # the .env `make run` writes and starts every process with
-    assert Settings.from_env(values).assignment == "auto"
+    settings = Settings.from_env(values)
+    assert (settings.assignment, settings.response_limit_seconds, settings.misses_before_away) == ("auto", 90, 2)
 
 
 def test_automatic_is_the_default_and_manual_an_option():

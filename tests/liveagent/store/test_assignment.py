@@ -3,11 +3,11 @@
 The rules themselves (``choose_agent``) as pure functions first; then a hypothesis state machine
 drives two ConversationServices (two "replicas", each with its own Store and engine on the same
 database) through escalations, agents going online, away and offline, claims, transfers, closes,
-capacity changes and answers, some of them at the same time on both
+capacity changes, answers and the response-time limit, some of them at the same time on both
 replicas. After every step the database must show: no chat held by two agents (each hand-over is
 one consistent event trail), no agent over capacity (a lowered capacity takes nothing away, but
 gives nothing more), no chat held by an offline agent or an account that does not handle chats, and
-no chat waiting while an online agent has room.
+no chat waiting while an online agent other than the one who let it go unanswered has room.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tests.liveagent.databases import postgres_database
 from tests.liveagent.store.common import FAST_HASHER, NOW
 
 S, T = ConversationState, Transition
+LIMIT_SECONDS = 90
 
 
 def load(agent_id: int, active: int, capacity: int = 3, minutes_ago: Optional[float] = None) -> AgentLoad:
@@ -70,7 +71,7 @@ VERIFIED = {"reason": "action_failed", "summary": {"customer": {"verified": True
 
 
 class Clock:
-    """The stores' time."""
+    """The stores' time, moved by the machine (the response-time limit without sleeping)."""
 
     def __init__(self) -> None:
         self.now = NOW
@@ -92,7 +93,8 @@ async def nothing(event: str, data: Any, room: str) -> None:
 
 
 def service(store: Store) -> ConversationService:
-    settings = Settings(session_secret="s" * 40, always_open=True, assignment="auto")
+    settings = Settings(session_secret="s" * 40, always_open=True, assignment="auto",
+                        response_limit_seconds=LIMIT_SECONDS, misses_before_away=2)
     return ConversationService(store, Rasa(), nothing, AgentHub(), ServiceCalendar(settings.service_hours, True),  # type: ignore[arg-type]
                                settings)
 
@@ -199,6 +201,13 @@ class AssignmentMachine(RuleBasedStateMachine):
             self.run(self.replicas[0].cancel_waiting(conversation_id))
         except TransitionError as refused:
             assert refused.code in REFUSALS, refused.code
+
+    @rule(seconds=st.sampled_from([30, LIMIT_SECONDS + 1]), replica=st.integers(0, 1))
+    def time_passes_and_the_sweep_runs(self, seconds: int, replica: int) -> None:
+        self.clock.now += dt.timedelta(seconds=seconds)
+        service = self.replica(replica)
+        self.run(service.response_limit_sweep(self.clock.now))
+        self.run(service.requeue_sweep(self.clock.now))
 
     @rule(escalations=st.lists(st.tuples(st.sampled_from(CONVERSATIONS), st.booleans()), max_size=4,
                                unique_by=lambda e: e[0]),

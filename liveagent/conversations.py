@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 from liveagent import copy, presentation
@@ -20,6 +21,7 @@ from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.notify import Emit, Notifier
 from liveagent.presentation import Json
+from liveagent.priorities import QueuePriorities
 from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.roles import RIGHTS, Right
 from liveagent.settings import Settings
@@ -33,6 +35,7 @@ from liveagent.store import (
     TransitionError,
     TransitionResult,
 )
+from liveagent.store.conversations import verified_customer
 from liveagent.views import Views
 from lumo_shared.handoff import (
     CONTACT_REQUEST_OFFER_KEY,
@@ -179,6 +182,7 @@ class ConversationService:
         self.calendar = calendar
         self.settings = settings
         self.views = Views(store, settings.average_handling_minutes)
+        self.priorities = QueuePriorities.load(Path(settings.priorities_file))
         self.notifier = Notifier(store, emit, hub, rasa, self.views)
         self.turns = ConversationLocks()  # visitor messages, one at a time per conversation
 
@@ -328,8 +332,9 @@ class ConversationService:
             await self.notifier.system_message(conversation, availability.text)
             await self.notifier.status(conversation, availability.text, offer_contact_request=True)
             return
+        priority = self.priorities.of(reason, verified_customer(handoff) is not None)
         result = await self._apply(conversation.id, Transition.ESCALATE, current=conversation, reason=reason,
-                                   handoff=handoff, announce=False)
+                                   handoff=handoff, priority=priority, announce=False)
         # automatic assignment: an agent with room gets it at once (the visitor hears who joined,
         # not a queue place first)
         await self.notifier.transitioned(result, *await self._assign_waiting())

@@ -76,6 +76,8 @@ class Settings:
     # to the next agent with room (or it goes back to the queue); 0: no limit
     response_limit_seconds: float = 90.0
     misses_before_away: int = 2  # response-time limits missed in a row that set the agent away
+    # the queue's order: points per handoff reason and for a verified customer (liveagent/priorities.py)
+    priorities_file: str = str(Path(__file__).resolve().with_name("queue_priorities.yml"))
     sweep_seconds: float = 15.0
     max_message_chars: int = 2000
     request_max_bytes: int = 64 * 1024
@@ -170,6 +172,7 @@ class Settings:
                                                       cls.response_limit_seconds),
                 misses_before_away=_at_least_one("LIVEAGENT_MISSES_BEFORE_AWAY",
                                                  env.get("LIVEAGENT_MISSES_BEFORE_AWAY"), cls.misses_before_away),
+                priorities_file=env.get("LIVEAGENT_PRIORITIES_FILE") or cls.priorities_file,
                 sweep_seconds=float(env.get("LIVEAGENT_SWEEP_SECONDS", cls.sweep_seconds)),
                 service_hours=_hours(env),
                 demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", "") if not production else "",

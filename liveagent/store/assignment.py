@@ -3,8 +3,8 @@
 Pure rules plus one lock, used by the repositories (``Conversations.assign_waiting``, ``transition``
 for claims and transfers, ``Agents.set_presence`` and ``set_capacity``):
 
-- **The queue's order** is ``QUEUE_ORDER``: higher ``priority`` first (every chat has 0 so far),
-  then the longest wait, then the id. The console's queue, the chat an
+- **The queue's order** is ``QUEUE_ORDER``: higher ``priority`` first (decided at escalation from
+  liveagent/priorities.py), then the longest wait, then the id. The console's queue, the chat an
   automatic assignment takes next and the place each visitor is told all read it (``Conversations.queue``
   and ``queue_position``), so they cannot disagree. Priorities live in the rows, so every replica
   orders the same chats the same way.

@@ -118,6 +118,7 @@ class Conversations(Repository):
         *,
         now: Optional[dt.datetime] = None,
         current: Optional[Conversation] = None,
+        priority: int = 0,
         require_online: bool = False,
     ) -> TransitionResult:
         """Apply `transition`: the single place where a conversation's state changes.
@@ -128,7 +129,8 @@ class Conversations(Repository):
         first plan uses it instead of reading it again; a refusal or no-change on it is checked
         against a fresh read, since only a write proves the version). `handoff` is the bot's handoff
         signal (or just its summary), stored as given; `customer_id` is set from it only when the bot
-        verified the visitor, and cleared otherwise. `agent_id` on the event row is the acting agent,
+        verified the visitor, and cleared otherwise; `priority` is the escalation's place in the
+        queue's order (liveagent/priorities.py). `agent_id` on the event row is the acting agent,
         or the agent who held the conversation when no actor is given (e.g. a requeue). The result
         carries the conversation after the change, built from what was written (no second read;
         columns no transition writes, such as the message times, are as ``current`` had them).
@@ -167,6 +169,7 @@ class Conversations(Repository):
                     values["escalation_reason"] = reason
                     values["handoff"] = dict(handoff) if handoff is not None else None
                     values["customer_id"] = verified_customer(handoff)
+                    values["priority"] = priority
                     values["queued_at"] = now
                 if not await self._write(conn, row, transition, values, agent_id, now):
                     continue  # someone else changed it since it was read: plan again on fresh data

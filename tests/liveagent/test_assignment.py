@@ -16,6 +16,7 @@ from typing import Any, Dict, List
 import pytest
 
 from liveagent import copy
+from liveagent.conversations import JOIN_QUEUE_PAYLOAD
 from liveagent.settings import Settings
 from lumo_shared.settings import SettingsError
 from tests.conftest import run_ensure_env
@@ -142,6 +143,24 @@ async def test_capacity_one_a_freed_slot_takes_the_next_chat_at_once(service, vi
     await third.wait_for("status", lambda d: d.get("state") == "assigned")
     assert (await set_capacity(ville, aino, 1)).status == 200
     assert sorted(await mine(aino)) == sorted([second_id, third_id])
+
+
+async def test_an_agent_coming_online_gets_the_highest_priority_chat_first(service, visitors, make_agent):
+    aino, ville = await make_agent("aino", online=False), await make_agent("ville")
+    await set_capacity(ville, ville, 0)  # online (a human is available), but takes no chats
+    await set_capacity(ville, aino, 1)
+    asked, asked_id = await chat_of(visitors)  # visitor_request: priority 0
+    await asked.wait_for("status", lambda d: d.get("state") == "waiting")
+    stranded, stranded_id = await chat_of(visitors, JOIN_QUEUE_PAYLOAD)  # rasa_unavailable: priority 2
+    await stranded.wait_for("status", lambda d: d.get("state") == "waiting" and d["position"] == 1)
+    # the queue agents see and the place each visitor is told: the same order
+    assert await queue(ville) == [stranded_id, asked_id]
+    await asked.wait_for("status", lambda d: d.get("state") == "waiting" and d["position"] == 2)
+
+    assert (await aino.call("PUT", "/presence", {"presence": "online"})).status == 200
+    assert await mine(aino) == [stranded_id]  # at once, in the presence request
+    await asked.wait_for("status", lambda d: d.get("state") == "waiting" and d["position"] == 1)
+    assert await queue(ville) == [asked_id]
 
 
 async def test_an_agent_at_capacity_cannot_be_given_more_by_transfer(service, visitors, make_agent):

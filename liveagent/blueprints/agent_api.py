@@ -22,13 +22,13 @@ bp = Blueprint("agent_api", url_prefix="/api/agent")
 PRESENCE = {"online", "away", "offline"}
 TICKET_PAGE, MAX_TICKET_PAGE = 50, 100
 TRANSITION_STATUS = {"already_claimed": 409, "not_waiting": 409, "not_assigned": 409, "not_allowed": 409,
-                     "not_yours": 403, "agent_not_online": 409}
+                     "not_yours": 403, "agent_not_online": 409, "at_capacity": 409, "agent_full": 409}
 
 
 def agent_json(agent: Agent) -> Dict[str, Any]:
     return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
             "role": agent.role, "rights": sorted(right.value for right in rights_of(agent)),
-            "presence": agent.presence}
+            "presence": agent.presence, "capacity": agent.capacity}
 
 
 def body(request: Request) -> Dict[str, Any]:

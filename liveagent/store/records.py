@@ -30,6 +30,11 @@ class Conversation:
     last_visitor_message_at: Optional[dt.datetime]
     last_agent_message_at: Optional[dt.datetime]
     rating: Optional[int]
+    # the queue and assignment (liveagent/store/assignment.py)
+    priority: int = 0
+    queued_at: Optional[dt.datetime] = None  # when it last joined the queue from the bot
+    assigned_at: Optional[dt.datetime] = None  # when its holder got it
+    missed_by: Optional[int] = None  # the agent who last let its response time run out
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class Agent:
     presence: str
     last_seen_at: Optional[dt.datetime]
     active: bool
+    capacity: int = 3  # chats at once (schema.DEFAULT_CAPACITY)
+    missed_in_row: int = 0  # response-time limits missed one after the other
+    last_assigned_at: Optional[dt.datetime] = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ PRESENCES = ("online", "away", "offline")
 SENDERS = ("visitor", "bot", "agent", "system")
 KINDS = ("text", "status", "note")  # note: internal, never shown to the visitor
 STATES = tuple(state.value for state in ConversationState)
+DEFAULT_CAPACITY = 3  # chats an agent has at once unless a supervisor sets another number
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -87,6 +88,10 @@ agents = sa.Table(
     sa.Column("last_seen_at", UTCDateTime, nullable=True),
     # False: deactivated; cannot log in, and deactivating ended every session (docs/security.md)
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # automatic assignment (liveagent/store/assignment.py): how many chats at once, set by a supervisor
+    sa.Column("capacity", sa.Integer, nullable=False, server_default=str(DEFAULT_CAPACITY)),
+    sa.Column("missed_in_row", sa.Integer, nullable=False, server_default="0"),  # response-time limits missed
+    sa.Column("last_assigned_at", UTCDateTime, nullable=True),  # when a chat last came to them (ties: longest idle)
     _one_of("role", ROLES),
     _one_of("presence", PRESENCES),
 )
@@ -108,6 +113,11 @@ conversations = sa.Table(
     sa.Column("last_agent_message_at", UTCDateTime, nullable=True),
     sa.Column("rating", sa.Integer, nullable=True),
     sa.Column("harvested_at", UTCDateTime, nullable=True),  # when its missed messages were last collected
+    # the queue (liveagent/store/assignment.py): higher priority first, then waiting_since
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("queued_at", UTCDateTime, nullable=True),  # when it last joined the queue from the bot
+    sa.Column("assigned_at", UTCDateTime, nullable=True),  # when its holder got it (the response-time limit)
+    sa.Column("missed_by", sa.Integer, nullable=True),  # the agent who last let its response time run out
     _one_of("state", STATES),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     sa.Index("ix_conversations_state_waiting_since", "state", "waiting_since"),

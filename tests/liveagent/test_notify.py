@@ -69,11 +69,11 @@ class Rasa:
 
 
 class Desk:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, assignment: str = "manual", **settings: Any) -> None:
         self.store, self.room, self.hub, self.rasa = store, Room(), Hub(), Rasa()
-        settings = Settings(session_secret="s" * 40, always_open=True)
+        config = Settings(session_secret="s" * 40, always_open=True, assignment=assignment, **settings)
         self.service = ConversationService(store, self.rasa, self.room.emit, self.hub,  # type: ignore[arg-type]
-                                           ServiceCalendar(settings.service_hours, True), settings)
+                                           ServiceCalendar(config.service_hours, True), config)
 
     def forget(self) -> None:
         """Starts recording afresh."""

@@ -148,6 +148,9 @@ export function handleEvent(event) {
     case 'tickets':
       loadTickets(); // extension: a new contact request arrived
       break;
+    case 'notice':
+      onNoticeEvent(event.text);
+      break;
     default:
       break;
   }
@@ -195,6 +198,16 @@ export function onStateEvent(brief) {
     renderQueue();
     updateTitle();
   }
+}
+
+// The service did something to my work (a chat moved on after its response-time limit, I was set
+// away): the Finnish text is the server's (liveagent/copy_fi.yml `notices`), shown until the next one.
+export function onNoticeEvent(text) {
+  if (typeof text !== 'string' || !text) return;
+  ui.connection.textContent = text;
+  announce(text);
+  notify('Asiakaspalvelu', text);
+  loadMine();
 }
 
 export function onPresenceEvent(agent) {

@@ -2,6 +2,7 @@ import { str } from '../lib/dom.js';
 import { format } from '../lib/format.js';
 import { AGENT_API } from '../lib/session.js';
 import { beep, notify } from './alerts.js';
+import { loadCanned, setCanned } from './canned.js';
 import { addMessage, markReadSoon, renderBrief } from './chat.js';
 import { api } from './http.js';
 import { loadMine, loadMineSoon, renderMine, upsertMine } from './mine.js';
@@ -51,6 +52,7 @@ export function catchUp() {
   loadQueue();
   loadMine();
   loadTickets();
+  loadCanned();
   refreshOpenBrief();
 }
 
@@ -147,6 +149,9 @@ export function handleEvent(event) {
       break;
     case 'tickets':
       loadTickets(); // extension: a new contact request arrived
+      break;
+    case 'canned':
+      if (Array.isArray(event.canned)) setCanned(event.canned); // a supervisor changed the canned replies
       break;
     default:
       break;

@@ -26,8 +26,10 @@ export const ui = Object.assign(sessionElements(), {
   agentOnly: document.querySelectorAll('.agent-only'),
   viewChats: $('view-chats'),
   viewTickets: $('view-tickets'),
+  viewCanned: $('view-canned'),
   chatsView: $('chats-view'),
   ticketsView: $('tickets-view'),
+  cannedView: $('canned-view'),
   queueCount: $('queue-count'),
   queueError: $('queue-error'),
   queueEmpty: $('queue-empty'),
@@ -51,6 +53,9 @@ export const ui = Object.assign(sessionElements(), {
   replyLabel: $('reply-label'),
   replyInput: $('reply-input'),
   replySend: $('reply-send'),
+  suggestionsBox: $('canned-suggestions-box'),
+  suggestions: $('canned-suggestions'),
+  suggestionsEmpty: $('canned-suggestions-empty'),
   transferSelect: $('transfer-select'),
   transferButton: $('transfer-button'),
   returnButton: $('return-button'),
@@ -62,6 +67,17 @@ export const ui = Object.assign(sessionElements(), {
   ticketsEmpty: $('tickets-empty'),
   ticketsList: $('tickets-list'),
   ticketsMore: $('tickets-more'),
+  cannedAdminTitle: $('canned-admin-title'),
+  cannedForm: $('canned-form'),
+  cannedFormTitle: $('canned-form-title'),
+  cannedTitleInput: $('canned-title-input'),
+  cannedTextInput: $('canned-text-input'),
+  cannedFormError: $('canned-form-error'),
+  cannedSave: $('canned-save'),
+  cannedCancel: $('canned-cancel'),
+  cannedError: $('canned-error'),
+  cannedEmpty: $('canned-empty'),
+  cannedList: $('canned-list'),
   announcer: $('announcer'),
 });
 
@@ -70,7 +86,8 @@ export const state = sessionState({
   queueSeen: null, // Set of waiting conversation ids already alerted; null before the first snapshot
   mine: [], // Brief[] assigned to me
   agents: [],
-  canned: [],
+  canned: [], // {id, title, text}, in Finnish order of title
+  cannedEditing: null, // id of the canned reply in the supervisor's form (null: a new one)
   tickets: [],
   ticketsNext: null, // `before` of the next page of tickets (null: no more)
   ticketsOpen: 0, // unhandled tickets in all, from the service

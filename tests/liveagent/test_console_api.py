@@ -1,0 +1,80 @@
+"""What the agent console reads and changes beyond the basic loop (issue 15, the console's daily annoyances):
+canned replies pushed live, topic titles, handovers, contact requests, wait estimates, answered questions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Callable, Dict
+
+from tests.liveagent.conftest import Agent
+
+WAIT = 8.0
+
+
+async def agent_socket(agent: Agent):
+    """The console's websocket of ``agent``, past its first (queue) event."""
+    socket = await agent.session.ws_connect(agent.service.url.replace("http", "ws") + "/api/agent/ws",
+                                            headers={"Origin": agent.service.url})
+    first = json.loads((await socket.receive(timeout=5)).data)
+    assert first["type"] == "queue"
+    return socket
+
+
+async def next_event(socket: Any, predicate: Callable[[Dict[str, Any]], bool]) -> Dict[str, Any]:
+    async def wanted() -> Dict[str, Any]:
+        while True:
+            event = json.loads((await socket.receive()).data)
+            if predicate(event):
+                return event
+
+    return await asyncio.wait_for(wanted(), WAIT)
+
+
+def canned_event(event: Dict[str, Any]) -> bool:
+    return event["type"] == "canned"
+
+
+async def test_canned_reply_changes_reach_every_open_console_at_once(service, make_agent):
+    ville, aino = await make_agent("ville"), await make_agent("aino")
+    aino_socket, ville_socket = await agent_socket(aino), await agent_socket(ville)
+    try:
+        created = await ville.call("POST", "/canned", {"title": "Tervehdys", "text": "Hei! Miten voin auttaa?"})
+        assert created.status == 201
+        reply = await created.json()
+        for socket in (aino_socket, ville_socket):  # the supervisor's own other tabs too
+            event = await next_event(socket, canned_event)
+            assert event["canned"] == [reply]
+
+        assert (await ville.call("PUT", f"/canned/{reply['id']}", {"title": "Tervehdys", "text": "Hei!"})).status == 200
+        event = await next_event(aino_socket, canned_event)
+        assert event["canned"] == [{"id": reply["id"], "title": "Tervehdys", "text": "Hei!"}]
+
+        second = await (await ville.call("POST", "/canned", {"title": "Aukioloajat", "text": "Ma–pe 8–16."})).json()
+        event = await next_event(aino_socket, canned_event)
+        assert [c["title"] for c in event["canned"]] == ["Aukioloajat", "Tervehdys"]
+
+        assert (await ville.call("DELETE", f"/canned/{reply['id']}")).status == 204
+        event = await next_event(aino_socket, canned_event)
+        assert event["canned"] == [second]
+        # an agent's refused change tells nobody anything
+        assert (await aino.call("POST", "/canned", {"title": "x", "text": "y"})).status == 403
+        assert (await aino.call("DELETE", f"/canned/{second['id']}")).status == 403
+        assert (await (await aino.call("GET", "/canned")).json())["canned"] == [second]
+    finally:
+        await aino_socket.close()
+        await ville_socket.close()
+
+
+async def test_a_canned_reply_too_long_is_refused_whole_never_cut(service, make_agent):
+    ville = await make_agent("ville")
+    limit = int(service.env.get("LIVEAGENT_MAX_MESSAGE_CHARS", 2000))
+    response = await ville.call("POST", "/canned", {"title": "Pitkä", "text": "a" * (limit + 1)})
+    assert response.status == 400
+    refused = await response.json()
+    assert refused["error"] == "too_long" and refused["message"]
+    assert (await ville.call("POST", "/canned", {"title": "t" * 201, "text": "Hei"})).status == 400
+    assert (await (await ville.call("GET", "/canned")).json())["canned"] == []
+    exact = await ville.call("POST", "/canned", {"title": "t" * 200, "text": "a" * limit})
+    assert exact.status == 201
+    assert len((await exact.json())["text"]) == limit

@@ -1,0 +1,169 @@
+"""The agent console in a real browser (Debian's chromium through Playwright) against the in-process service
+and the fake Rasa: issue 15's console items clicked through as agents and supervisors use them, with
+axe-core at desktop and phone width."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import re
+from typing import Any, Callable, List
+
+import aiohttp
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
+from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def run(coroutine: Any) -> Any:
+    """A coroutine in a thread of its own: the sync Playwright API keeps an event loop in this one."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
+def console(browser, service, username: str, viewport=DESKTOP, online: bool = True) -> Page:  # noqa: F811
+    """A console page logged in as ``username`` (online, with the service knowing it)."""
+    page = browser.new_context(viewport=viewport).new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the console's own confirmations
+    page.goto(f"{service.url}/agent")
+    page.get_by_label("Käyttäjätunnus").fill(username)
+    page.get_by_label("Salasana").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Kirjaudu", exact=True).click()
+    expect(page.get_by_role("heading", name="Jono")).to_be_visible()
+    if online:
+        page.locator("#presence").select_option("online")
+        expect(page.locator("#announcer")).to_have_text("Tilasi: Paikalla.")
+    expect(page.locator("#connection-state")).to_have_text("")
+    return page
+
+
+def no_serious_violations(page: Page) -> None:
+    assert serious(Axe().run(page)) == []
+
+
+async def as_agent(service, username: str, work: Callable[[Agent], Any]) -> Any:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     headers={"Origin": service.url}) as session:
+        agent = Agent(service, session)
+        assert (await agent.login(username)).status == 200
+        return await work(agent)
+
+
+async def waiting_visitor(service, texts: List[str] = ["haluan puhua ihmisen kanssa"]) -> str:  # noqa: B006
+    """A visitor who wrote ``texts`` and waits in the queue; the conversation's id."""
+    visitor = Visitor(service)
+    await visitor.connect()
+    for text in texts:
+        await visitor.say(text)
+    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    await visitor.close()
+    return visitor.token.split(".")[0]
+
+
+@pytest.mark.parametrize("service_env", [{}])
+def test_supervisors_manage_canned_replies_and_every_console_follows_live(service, browser):  # noqa: F811
+    ville = console(browser, service, "ville")
+    aino = console(browser, service, "aino")
+    expect(aino.get_by_role("button", name="Valmiit vastaukset")).to_be_hidden()  # agents only use them
+    expect(aino.locator("#canned-select option")).to_have_text(["Ei valmiita vastauksia"])
+
+    ville.get_by_role("button", name="Valmiit vastaukset").click()
+    expect(ville.get_by_role("heading", name="Valmiit vastaukset", exact=True)).to_be_visible()
+    ville.get_by_label("Otsikko").fill("Tervehdys")
+    ville.get_by_label("Teksti asiakkaalle").fill("Hei! Miten voin auttaa?")
+    ville.get_by_role("button", name="Tallenna").click()
+    expect(ville.locator("#announcer")).to_have_text("Valmis vastaus tallennettu: Tervehdys.")
+    expect(ville.locator("#canned-list .card-title")).to_have_text(["Tervehdys"])
+    # Aino's picker has it without a reload.
+    expect(aino.locator("#canned-select option")).to_have_text(["Valitse valmis vastaus", "Tervehdys"])
+
+    ville.locator("#canned-list li").filter(has_text="Tervehdys").get_by_role("button", name="Muokkaa").click()
+    expect(ville.get_by_label("Otsikko")).to_be_focused()
+    expect(ville.locator("#canned-form-title")).to_have_text("Muokkaa: Tervehdys")
+    ville.get_by_label("Teksti asiakkaalle").fill("Hei! Olen Ville. Miten voin auttaa?")
+    ville.get_by_role("button", name="Tallenna").click()
+    expect(ville.locator("#announcer")).to_have_text("Muutokset tallennettu: Tervehdys.")
+    expect(ville.locator("#canned-form-title")).to_have_text("Uusi valmis vastaus")
+    ville.get_by_label("Otsikko").fill("Aukioloajat")
+    ville.get_by_label("Teksti asiakkaalle").fill("Palvelemme arkisin kello 8–16.")
+    ville.get_by_role("button", name="Tallenna").click()
+    expect(ville.locator("#canned-list .card-title")).to_have_text(["Aukioloajat", "Tervehdys"])
+    expect(aino.locator("#canned-select option")).to_have_text(["Valitse valmis vastaus", "Aukioloajat", "Tervehdys"])
+    # An empty form is refused in the console, a too long text by the service; nothing is cut.
+    ville.get_by_role("button", name="Tallenna").click()
+    expect(ville.locator("#canned-form-error")).to_have_text("Kirjoita vastaukselle otsikko ja teksti.")
+    ville.get_by_label("Otsikko").fill("Liian pitkä")
+    ville.get_by_label("Teksti asiakkaalle").fill("a" * 2001)
+    ville.get_by_role("button", name="Tallenna").click()
+    expect(ville.locator("#canned-form-error")).to_have_text("Viesti on liian pitkä.")
+    expect(ville.get_by_label("Teksti asiakkaalle")).to_have_value("a" * 2001)
+    ville.get_by_label("Teksti asiakkaalle").fill("")
+    ville.get_by_label("Otsikko").fill("")
+    no_serious_violations(ville)
+
+    # Aino answers a visitor with the "/" search in the reply box.
+    conversation_id = run(waiting_visitor(service))
+    aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
+    box = aino.locator("#reply-input")
+    expect(box).to_be_focused()
+    listbox = aino.get_by_role("listbox", name="Valmiit vastaukset")
+    box.press_sequentially("Hei /auki")
+    expect(listbox).to_be_visible()
+    expect(listbox.get_by_role("option")).to_have_text([re.compile(r"^Aukioloajat\s*Palvelemme arkisin kello 8–16\.$")])
+    option_id = listbox.get_by_role("option").first.get_attribute("id")
+    expect(box).to_have_attribute("aria-activedescendant", option_id)
+    expect(aino.locator("#announcer")).to_contain_text("1 valmis vastaus.")
+    no_serious_violations(aino)
+    box.press("Enter")  # inserts: nothing is sent
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_value("Hei Palvelemme arkisin kello 8–16.")
+    expect(box).not_to_have_attribute("aria-activedescendant", option_id)
+
+    box.press_sequentially(" /")  # every reply, title order; the arrow keys move
+    expect(listbox.get_by_role("option")).to_have_count(2)
+    expect(listbox.get_by_role("option").nth(0)).to_have_attribute("aria-selected", "true")
+    box.press("ArrowDown")
+    expect(listbox.get_by_role("option").nth(1)).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", listbox.get_by_role("option").nth(1).get_attribute("id"))
+    box.press("Escape")  # closes; typing on does not open it again, a new "/" does
+    expect(listbox).to_be_hidden()
+    box.press_sequentially("ter")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_value("Hei Palvelemme arkisin kello 8–16. /ter")
+    for _ in " /ter":
+        box.press("Backspace")
+    box.press_sequentially(" /olen ville")  # words of the text, not only of the title
+    expect(listbox.get_by_role("option")).to_have_text([re.compile(r"^Tervehdys\s*Hei! Olen Ville\. Miten voin auttaa\?$")])
+    listbox.get_by_role("option").first.click()
+    expect(box).to_have_value("Hei Palvelemme arkisin kello 8–16. Hei! Olen Ville. Miten voin auttaa?")
+    expect(box).to_be_focused()
+    box.press_sequentially(" /xyz")
+    expect(aino.locator("#canned-suggestions-empty")).to_have_text("Ei osumia valmiista vastauksista.")
+    box.press("Enter")  # with no match, Enter sends nothing
+    expect(aino.locator("#conversation-log")).not_to_contain_text("/xyz")
+    box.press("Escape")
+    box.fill("Katso https://lumo.example/ohjeet ja/tai soita")  # slashes inside words open nothing
+    expect(listbox).to_be_hidden()
+
+    # A supervisor deletes a reply: Aino's picker and search lose it at once.
+    ville.locator("#canned-list li").filter(has_text="Aukioloajat").get_by_role("button", name="Poista").click()
+    expect(ville.locator("#canned-list .card-title")).to_have_text(["Tervehdys"])
+    expect(aino.locator("#canned-select option")).to_have_text(["Valitse valmis vastaus", "Tervehdys"])
+    box.fill("")
+    box.press_sequentially("/")
+    expect(listbox.get_by_role("option")).to_have_text([re.compile(r"^Tervehdys")])
+    assert conversation_id
+
+    phone = console(browser, service, "ville", viewport=PHONE, online=False)
+    phone.get_by_role("button", name="Valmiit vastaukset").click()
+    expect(phone.locator("#canned-list .card-title")).to_have_text(["Tervehdys"])
+    no_serious_violations(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for page in (ville, aino, phone):
+        page.context.close()

@@ -167,3 +167,38 @@ def test_supervisors_manage_canned_replies_and_every_console_follows_live(servic
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for page in (ville, aino, phone):
         page.context.close()
+
+
+@pytest.mark.parametrize("service_env", [{}])
+def test_note_mode_ends_when_the_note_is_saved(service, browser):  # noqa: F811
+    aino = console(browser, service, "aino")
+    conversation_id = run(waiting_visitor(service))
+    aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
+    toggle = aino.get_by_role("button", name="Lisää muistiinpano")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    box = aino.get_by_label("Sisäinen muistiinpano (ei näy asiakkaalle)")
+    expect(box).to_be_focused()
+    box.fill("Asiakas odottaa päätöstä, tarkista liitteet.")
+    box.press("Enter")
+    log = aino.locator("#conversation-log")
+    expect(log.locator(".msg--note")).to_contain_text("Asiakas odottaa päätöstä, tarkista liitteet.")
+    # Back to replying: the button, the label and the send button say so, and it is announced.
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(aino.locator("#reply-label")).to_have_text("Vastaus asiakkaalle")
+    expect(aino.locator("#reply-send")).to_have_text("Lähetä")
+    expect(aino.locator("#announcer")).to_have_text("Muistiinpano tallennettu. Seuraava viesti menee asiakkaalle.")
+    expect(aino.locator("#reply-form")).not_to_have_class(re.compile("reply--note"))
+    reply = aino.get_by_label("Vastaus asiakkaalle")
+    expect(reply).to_be_focused()
+    reply.fill("Hei, katson asiaasi heti.")
+    reply.press("Enter")
+    expect(log.locator(".msg--agent")).to_contain_text("Hei, katson asiaasi heti.")
+
+    async def kinds(agent: Agent) -> list:
+        detail = await (await agent.call("GET", f"/conversations/{conversation_id}")).json()
+        return [(m["kind"], m["text"]) for m in detail["messages"] if m["sender"] == "agent"]
+
+    assert run(as_agent(service, "ville", kinds)) == [("note", "Asiakas odottaa päätöstä, tarkista liitteet."),
+                                                       ("text", "Hei, katson asiaasi heti.")]
+    aino.context.close()

@@ -2,7 +2,7 @@ import { str } from '../lib/dom.js';
 import { addMessage, holdsOpen } from './chat.js';
 import { api } from './http.js';
 import { closeShortcuts, insertText, shortcutKey } from './shortcuts.js';
-import { copy, state, ui } from './state.js';
+import { announce, copy, state, ui } from './state.js';
 import { refreshOpenBrief } from './transfer.js';
 import { stopAgentTyping } from './typing.js';
 
@@ -57,7 +57,11 @@ export async function sendReply() {
       addMessage(message, true);
       ui.convLog.scrollTop = ui.convLog.scrollHeight;
       if (ui.replyInput.value.trim() === text) ui.replyInput.value = '';
-      // Note mode stays on until the agent turns it off: a second note must not reach the visitor.
+      if (note) {
+        // A note is one remark: the box goes back to answering the visitor, and says so.
+        setNoteMode(false);
+        announce(copy.noteSaved);
+      }
     }
   } catch (err) {
     ui.convError.textContent = err.message; // the text stays in the box

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 from liveagent import copy, presentation
@@ -175,7 +176,7 @@ class ConversationService:
         self.hub = hub
         self.calendar = calendar
         self.settings = settings
-        self.views = Views(store, settings.average_handling_minutes)
+        self.views = Views(store, settings.average_handling_minutes, Path(settings.content_root))
         self.notifier = Notifier(store, emit, hub, rasa, self.views)
         self.turns = ConversationLocks()  # visitor messages, one at a time per conversation
 

@@ -72,8 +72,18 @@ def status(conversation: Optional[Conversation], *, position: Optional[int] = No
     return result
 
 
-def brief(conversation: Conversation, agent_name: Optional[str], unread: int, now: dt.datetime) -> Json:
-    """A conversation as the console lists it (queue, own chats, the open chat's header)."""
+def brief_intents(conversation: Conversation) -> List[str]:
+    """The labels the bot recognised before the handoff ("faq/attachments", "check_account_status")."""
+    handoff = conversation.handoff or {}
+    summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
+    intents = summary.get("intents", []) if isinstance(summary, dict) else []
+    return [str(intent) for intent in intents] if isinstance(intents, list) else []
+
+
+def brief(conversation: Conversation, agent_name: Optional[str], unread: int, now: dt.datetime,
+          topics: Optional[List[Json]] = None) -> Json:
+    """A conversation as the console lists it (queue, own chats, the open chat's header); ``topics``:
+    its intents with the titles agents read (liveagent/topics.py), the labels themselves without."""
     handoff = conversation.handoff or {}
     summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
     waiting_seconds = None
@@ -90,6 +100,7 @@ def brief(conversation: Conversation, agent_name: Optional[str], unread: int, no
         "reason": reason,
         "reason_text": copy.lookup(f"reasons.{reason}") or reason,
         "intents": summary.get("intents", []),
+        "topics": topics if topics is not None else [{"label": i, "title": i} for i in brief_intents(conversation)],
         "last_messages": summary.get("last_messages", []),
         "customer": summary.get("customer", {"verified": bool(conversation.customer_id),
                                              "customer_id": conversation.customer_id}),

@@ -4,12 +4,14 @@ queue positions and how many agents are online. The shapes themselves are in liv
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from liveagent import presentation
 from liveagent.presentation import Json
 from liveagent.roles import Right, may
 from liveagent.store import Conversation, ConversationState, Message, Store
+from liveagent.topics import TopicTitles
 
 
 def utcnow() -> dt.datetime:
@@ -17,9 +19,11 @@ def utcnow() -> dt.datetime:
 
 
 class Views:
-    def __init__(self, store: Store, average_handling_minutes: float) -> None:
+    def __init__(self, store: Store, average_handling_minutes: float, content_root: Optional[Path] = None) -> None:
         self.store = store
         self.average_handling_minutes = average_handling_minutes
+        # the topic files whose titles the briefs show (None: a brief's topics are titled by their labels)
+        self.topics = TopicTitles(content_root) if content_root is not None else None
         self._agent_names: Dict[int, str] = {}
 
     async def agent_name(self, agent_id: Optional[int]) -> Optional[str]:
@@ -47,7 +51,8 @@ class Views:
         if agent_id is not None:
             unread = unread if unread is not None else await self.store.messages.unread_counts(agent_id)
             count = unread.get(conversation.id, 0)
-        return presentation.brief(conversation, await self.agent_name(conversation.agent_id), count, utcnow())
+        topics = await self.topics.describe(presentation.brief_intents(conversation)) if self.topics else None
+        return presentation.brief(conversation, await self.agent_name(conversation.agent_id), count, utcnow(), topics)
 
     async def briefs(self, conversations: Sequence[Conversation], agent_id: Optional[int] = None) -> List[Json]:
         unread = await self.store.messages.unread_counts(agent_id) if agent_id is not None and conversations else None

@@ -5,11 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any, Callable, Dict
 
-from tests.liveagent.conftest import Agent
+import pytest
+
+from liveagent.topics import TopicTitles
+from tests.conftest import content_copy
+from tests.liveagent.conftest import Agent, escalated, eventually
 
 WAIT = 8.0
+
+
+@pytest.fixture
+def content_root(tmp_path):
+    return content_copy(tmp_path / "project", model=b"model-in-use")
+
+
+@pytest.fixture
+def service_env(content_root):
+    return {"LIVEAGENT_CONTENT_ROOT": str(content_root)}
+
+
+async def editor_call(agent: Agent, method: str, path: str, json: Any = None) -> Any:
+    response = await agent.session.request(method, f"{agent.service.url}/api/editor{path}", json=json,
+                                           headers={"X-CSRF-Token": agent.csrf})
+    assert response.status in (200, 201), await response.text()
+    return await response.json()
 
 
 async def agent_socket(agent: Agent):
@@ -78,3 +100,42 @@ async def test_a_canned_reply_too_long_is_refused_whole_never_cut(service, make_
     exact = await ville.call("POST", "/canned", {"title": "t" * 200, "text": "a" * limit})
     assert exact.status == 201
     assert len((await exact.json())["text"]) == limit
+
+
+async def test_topic_titles_come_from_the_topic_files_and_follow_their_changes(tmp_path):
+    root = content_copy(tmp_path / "project", model=b"model-in-use")
+    titles = TopicTitles(root, max_age_seconds=0)
+    described = await titles.describe(["faq/attachments", "check_account_status", "faq/no_such_topic", "new_intent"])
+    assert described == [
+        {"label": "faq/attachments", "title": "Liitteiden lähettäminen"},  # data/faq/attachments.yml metadata.title
+        {"label": "check_account_status", "title": "oman asian tilanne"},  # content/copy_fi.yml labels
+        {"label": "faq/no_such_topic", "title": "faq/no_such_topic"},
+        {"label": "new_intent", "title": "new_intent"}]
+    path = Path(root) / "data" / "faq" / "attachments.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace('title: "Liitteiden lähettäminen"', 'title: "Liitteet"'),
+                    encoding="utf-8")
+    assert (await titles.describe(["faq/attachments"]))[0]["title"] == "Liitteet"
+    cached = TopicTitles(root, max_age_seconds=3600)
+    await cached.titles()
+    path.unlink()
+    assert (await cached.titles())["faq/attachments"] == "Liitteet"  # not looked at again within max_age
+
+
+async def test_briefs_name_the_topics_by_their_titles_and_follow_the_editor(service, visitors, make_agent):
+    aino = await make_agent("aino")
+    _visitor, conversation_id = await escalated(visitors)
+    [brief] = (await (await aino.call("GET", "/queue")).json())["conversations"]
+    assert brief["intents"] == ["faq/login", "request_human"]  # the ids stay, for tools
+    assert brief["topics"] == [{"label": "faq/login", "title": "Kirjautuminen"},
+                               {"label": "request_human", "title": "asiakaspalvelijan pyyntö"}]
+
+    eeva = await make_agent("eeva", online=False)
+    topic = (await editor_call(eeva, "GET", "/topics/login"))["topic"]
+    await editor_call(eeva, "PUT", "/topics/login/answer", {"text": topic["answer"], "version": topic["version"],
+                                                            "title": "Kirjautuminen asiointiin"})
+
+    async def retitled() -> bool:
+        detail = await (await aino.call("GET", f"/conversations/{conversation_id}")).json()
+        return detail["conversation"]["topics"][0]["title"] == "Kirjautuminen asiointiin"
+
+    await eventually(retitled)

@@ -173,7 +173,12 @@ def test_supervisors_manage_canned_replies_and_every_console_follows_live(servic
 def test_note_mode_ends_when_the_note_is_saved(service, browser):  # noqa: F811
     aino = console(browser, service, "aino")
     conversation_id = run(waiting_visitor(service))
-    aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
+    # The topics by the titles editors gave them, not as ids ("faq/login, request_human").
+    card = aino.locator(".queue-item")
+    expect(card).to_contain_text("Aiheet: Kirjautuminen, asiakaspalvelijan pyyntö")
+    expect(card).not_to_contain_text("faq/login")
+    card.get_by_role("button", name="Ota käsittelyyn").click()
+    expect(aino.locator("#conversation-brief")).to_contain_text("AiheetKirjautuminen, asiakaspalvelijan pyyntö")
     toggle = aino.get_by_role("button", name="Lisää muistiinpano")
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "true")

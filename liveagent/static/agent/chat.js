@@ -3,7 +3,7 @@ import { format, shortTime } from '../lib/format.js';
 import { api } from './http.js';
 import { renderMine } from './mine.js';
 import { setNoteMode } from './reply.js';
-import { bumpNewest, copy, customerDetail, customerLabel, state, ui } from './state.js';
+import { bumpNewest, copy, customerDetail, customerLabel, state, topicTitles, ui } from './state.js';
 import { loadAgents, renderTransferOptions } from './transfer.js';
 import { stopAgentTyping } from './typing.js';
 
@@ -56,7 +56,7 @@ export function renderBrief() {
         : stateText,
     ],
     [copy.reason, str(brief.reason_text || brief.reason)],
-    [copy.intents, Array.isArray(brief.intents) ? brief.intents.map(str).join(', ') : ''],
+    [copy.intents, topicTitles(brief).join(', ')],
   ];
   ui.convBrief.textContent = '';
   for (const [term, value] of rows) {

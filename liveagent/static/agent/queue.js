@@ -4,7 +4,7 @@ import { alertNewWaiting } from './alerts.js';
 import { openConversation } from './chat.js';
 import { api } from './http.js';
 import { loadMineSoon, upsertMine } from './mine.js';
-import { BASE_TITLE, announce, copy, customerDetail, customerLabel, state, ui } from './state.js';
+import { BASE_TITLE, announce, copy, customerDetail, customerLabel, state, topicTitles, ui } from './state.js';
 import { refreshOpenBrief } from './transfer.js';
 
 // ---- queue ---------------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ export function updateTitle() {
 export function renderQueue() {
   redrawList(ui.queueList, ui.queueEmpty, state.queue, (brief) => {
     const headingId = `queue-item-${brief.id}`;
-    const intents = Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
+    const intents = topicTitles(brief);
     const lastMessages = Array.isArray(brief.last_messages) ? brief.last_messages.map(str).filter(Boolean) : [];
     return el('li', { className: 'card queue-item' }, [
       el('h3', { id: headingId, className: 'card-title' }, [

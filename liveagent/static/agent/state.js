@@ -121,3 +121,10 @@ export function bumpNewest(id) {
   if (typeof id === 'number' && id > state.newestId) state.newestId = id;
 }
 
+
+/** What the visitor asked about, as the editors title the topics ("Liitteiden lähettäminen"), not as ids. */
+export function topicTitles(brief) {
+  const topics = brief && Array.isArray(brief.topics) ? brief.topics : [];
+  if (topics.length) return topics.map((topic) => str(topic && (topic.title || topic.label))).filter(Boolean);
+  return brief && Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
+}

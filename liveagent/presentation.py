@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from liveagent import copy
 from liveagent.store import Conversation, ConversationState, Message
+from liveagent.store.overview import Handover
 
 Json = Dict[str, Any]
 
@@ -80,10 +81,23 @@ def brief_intents(conversation: Conversation) -> List[str]:
     return [str(intent) for intent in intents] if isinstance(intents, list) else []
 
 
+# Where a handover leaves a conversation: a transfer with the agent it went to, a requeue in the queue.
+HANDOVER_STATES = {"transfer": ConversationState.ASSIGNED, "requeue": ConversationState.WAITING}
+
+
+def handover(handover: Handover, from_agent_name: Optional[str], to_agent_name: Optional[str]) -> Json:
+    """Who handed a conversation over, to whom (None: to the queue) and when, for the console's mark."""
+    return {"kind": handover.kind, "from_agent_id": handover.from_agent_id, "from_agent_name": from_agent_name,
+            "to_agent_id": handover.to_agent_id, "to_agent_name": to_agent_name, "at": handover.at.isoformat()}
+
+
 def brief(conversation: Conversation, agent_name: Optional[str], unread: int, now: dt.datetime,
-          topics: Optional[List[Json]] = None) -> Json:
+          topics: Optional[List[Json]] = None, *, handover: Optional[Json] = None,
+          unanswered: Optional[Json] = None) -> Json:
     """A conversation as the console lists it (queue, own chats, the open chat's header); ``topics``:
-    its intents with the titles agents read (liveagent/topics.py), the labels themselves without."""
+    its intents with the titles agents read (liveagent/topics.py), the labels themselves without;
+    ``handover``: who transferred or requeued it (``handover()``); ``unanswered``: the visitor's
+    message written after the last agent reply (a message_json)."""
     handoff = conversation.handoff or {}
     summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
     waiting_seconds = None
@@ -105,4 +119,6 @@ def brief(conversation: Conversation, agent_name: Optional[str], unread: int, no
         "customer": summary.get("customer", {"verified": bool(conversation.customer_id),
                                              "customer_id": conversation.customer_id}),
         "unread": unread,
+        "handover": handover,
+        "unanswered": unanswered,
     }

@@ -11,6 +11,7 @@ from liveagent import presentation
 from liveagent.presentation import Json
 from liveagent.roles import Right, may
 from liveagent.store import Conversation, ConversationState, Message, Store
+from liveagent.store.overview import Handover
 from liveagent.topics import TopicTitles
 
 
@@ -47,16 +48,35 @@ class Views:
                     unread: Optional[Dict[str, int]] = None) -> Json:
         """The console's view of a conversation; with ``agent_id``, that agent's unread count in it
         (``unread``: the agent's counts, when the caller has read them already)."""
-        count = 0
-        if agent_id is not None:
-            unread = unread if unread is not None else await self.store.messages.unread_counts(agent_id)
-            count = unread.get(conversation.id, 0)
-        topics = await self.topics.describe(presentation.brief_intents(conversation)) if self.topics else None
-        return presentation.brief(conversation, await self.agent_name(conversation.agent_id), count, utcnow(), topics)
+        return (await self.briefs([conversation], agent_id, unread))[0]
 
-    async def briefs(self, conversations: Sequence[Conversation], agent_id: Optional[int] = None) -> List[Json]:
-        unread = await self.store.messages.unread_counts(agent_id) if agent_id is not None and conversations else None
-        return [await self.brief(c, agent_id, unread) for c in conversations]
+    async def briefs(self, conversations: Sequence[Conversation], agent_id: Optional[int] = None,
+                     unread: Optional[Dict[str, int]] = None) -> List[Json]:
+        """Briefs of many conversations from one read each of unread counts, handovers and unanswered messages."""
+        if not conversations:
+            return []
+        if agent_id is not None and unread is None:
+            unread = await self.store.messages.unread_counts(agent_id)
+        ids = [c.id for c in conversations]
+        handovers = await self.store.overview.handovers(ids)
+        unanswered = await self.store.overview.unanswered(ids)
+        now = utcnow()
+        found = []
+        for conversation in conversations:
+            topics = await self.topics.describe(presentation.brief_intents(conversation)) if self.topics else None
+            message = unanswered.get(conversation.id)
+            found.append(presentation.brief(
+                conversation, await self.agent_name(conversation.agent_id), (unread or {}).get(conversation.id, 0),
+                now, topics, handover=await self.handover_json(conversation, handovers.get(conversation.id)),
+                unanswered=await self.message_json(message) if message is not None else None))
+        return found
+
+    async def handover_json(self, conversation: Conversation, handover: Optional[Handover]) -> Optional[Json]:
+        """Who handed the conversation over (and to whom), while it is where the handover put it."""
+        if handover is None or presentation.HANDOVER_STATES.get(handover.kind) != conversation.state:
+            return None
+        return presentation.handover(handover, await self.agent_name(handover.from_agent_id),
+                                     await self.agent_name(handover.to_agent_id))
 
     async def status(self, conversation: Optional[Conversation]) -> Json:
         """The status line of one conversation (its queue place read from the store when it waits)."""

@@ -12,7 +12,7 @@ import pytest
 
 from liveagent.topics import TopicTitles
 from tests.conftest import content_copy
-from tests.liveagent.conftest import Agent, escalated, eventually
+from tests.liveagent.conftest import Agent, escalated, eventually, stored
 
 WAIT = 8.0
 
@@ -139,3 +139,52 @@ async def test_briefs_name_the_topics_by_their_titles_and_follow_the_editor(serv
         return detail["conversation"]["topics"][0]["title"] == "Kirjautuminen asiointiin"
 
     await eventually(retitled)
+
+
+async def test_a_transferred_chat_says_who_transferred_it_and_what_waits_for_an_answer(service, visitors, make_agent):
+    aino, ville = await make_agent("aino"), await make_agent("ville")
+    visitor, conversation_id = await escalated(visitors)
+    [queued] = (await (await aino.call("GET", "/queue")).json())["conversations"]
+    assert queued["handover"] is None
+    assert queued["unanswered"]["text"] == "haluan puhua ihmisen kanssa"
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Hei, Aino täällä."})).status == 201
+    [held] = (await (await aino.call("GET", "/conversations")).json())["conversations"]
+    assert held["handover"] is None and held["unanswered"] is None  # answered
+    await visitor.say("Milloin rahani tulevat?")
+    await visitor.say("/affirm")  # a quick reply's payload is no question
+    await stored(aino, conversation_id, "/affirm")
+
+    ville_socket = await agent_socket(ville)
+    try:
+        response = await aino.call("POST", f"/conversations/{conversation_id}/transfer", {"agent_id": ville.me["id"]})
+        assert response.status == 200
+        event = await next_event(ville_socket, lambda e: e["type"] == "state")
+    finally:
+        await ville_socket.close()
+    for brief in (event["conversation"], (await (await ville.call("GET", "/conversations")).json())["conversations"][0]):
+        handover = brief["handover"]
+        assert (handover["kind"], handover["from_agent_name"], handover["to_agent_name"]) == ("transfer", "Aino", "Ville")
+        assert (handover["from_agent_id"], handover["to_agent_id"]) == (aino.me["id"], ville.me["id"])
+        assert brief["unanswered"]["text"] == "Milloin rahani tulevat?" and brief["unanswered"]["sender"] == "visitor"
+    # a note is no answer; the new holder's reply is
+    assert (await ville.call("POST", f"/conversations/{conversation_id}/notes", {"text": "Katson tämän"})).status == 201
+    detail = await (await ville.call("GET", f"/conversations/{conversation_id}")).json()
+    assert detail["conversation"]["unanswered"]["text"] == "Milloin rahani tulevat?"
+    assert (await ville.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Maksu lähtee 15. päivä."})).status == 201
+    detail = await (await ville.call("GET", f"/conversations/{conversation_id}")).json()
+    assert detail["conversation"]["unanswered"] is None
+    assert detail["conversation"]["handover"]["from_agent_name"] == "Aino"  # still the last handover
+
+    # Ville goes offline: the chat goes back to the queue, marked as his.
+    await visitor.say("Kiitos, entä ensi kuussa?")
+    await stored(ville, conversation_id, "Kiitos, entä ensi kuussa?")
+    assert (await ville.call("PUT", "/presence", {"presence": "offline"})).status == 200
+    [requeued] = (await (await aino.call("GET", "/queue")).json())["conversations"]
+    assert requeued["id"] == conversation_id
+    assert (requeued["handover"]["kind"], requeued["handover"]["from_agent_name"]) == ("requeue", "Ville")
+    assert requeued["handover"]["to_agent_name"] is None
+    assert requeued["unanswered"]["text"] == "Kiitos, entä ensi kuussa?"
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
+    [claimed] = (await (await aino.call("GET", "/conversations")).json())["conversations"]
+    assert claimed["handover"] is None  # claimed from the queue: nobody handed it to her

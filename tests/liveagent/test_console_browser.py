@@ -66,6 +66,26 @@ async def waiting_visitor(service, texts: List[str] = ["haluan puhua ihmisen kan
     return visitor.token.split(".")[0]
 
 
+async def visitor_says(service, token: str, *texts: str) -> None:
+    """The visitor of session ``token`` comes back (a new connection, the same conversation) and writes."""
+    visitor = Visitor(service)
+    await visitor.connect(token)
+    for text in texts:
+        await visitor.say(text)
+    await asyncio.sleep(0.2)  # the service has the events before the socket goes
+    await visitor.close()
+
+
+async def waiting_session(service) -> str:
+    """A visitor waiting in the queue; their session token (to come back with)."""
+    visitor = Visitor(service)
+    await visitor.connect()
+    await visitor.say("haluan puhua ihmisen kanssa")
+    await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    await visitor.close()
+    return visitor.token
+
+
 @pytest.mark.parametrize("service_env", [{}])
 def test_supervisors_manage_canned_replies_and_every_console_follows_live(service, browser):  # noqa: F811
     ville = console(browser, service, "ville")
@@ -207,3 +227,61 @@ def test_note_mode_ends_when_the_note_is_saved(service, browser):  # noqa: F811
     assert run(as_agent(service, "ville", kinds)) == [("note", "Asiakas odottaa päätöstä, tarkista liitteet."),
                                                        ("text", "Hei, katson asiaasi heti.")]
     aino.context.close()
+
+
+@pytest.mark.parametrize("service_env", [{}])
+def test_a_transferred_chat_is_marked_and_its_open_question_highlighted(service, browser):  # noqa: F811
+    aino = console(browser, service, "aino")
+    ville = console(browser, service, "ville", viewport=PHONE)
+    token = run(waiting_session(service))
+    aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
+    box = aino.get_by_label("Vastaus asiakkaalle")
+    box.fill("Hei, Aino täällä. Miten voin auttaa?")
+    box.press("Enter")
+    log = aino.locator("#conversation-log")
+    expect(log.locator(".msg--agent")).to_have_count(1)
+    expect(log.locator(".msg--unanswered")).to_have_count(0)  # everything answered
+    run(visitor_says(service, token, "Milloin rahani tulevat?"))
+    unanswered = log.locator(".msg--unanswered")
+    expect(unanswered).to_contain_text("Odottaa vastausta")
+    expect(unanswered).to_contain_text("Milloin rahani tulevat?")
+    expect(aino.locator("#mine-list")).to_contain_text("Vastaamatta: Milloin rahani tulevat?")
+
+    aino.locator("#transfer-select").select_option(label="Ville")
+    aino.get_by_role("button", name="Siirrä", exact=True).click()
+    expect(aino.locator("#announcer")).to_have_text("Keskustelu siirretty: Ville.")
+
+    # Ville (on a phone) is told, and his list says who transferred it and what waits for an answer.
+    mine = ville.locator("#mine-list li")
+    expect(mine).to_have_count(1)
+    expect(mine).to_contain_text(re.compile(r"Siirretty klo \d{2}\.\d{2} – siirtäjä: Aino, vastaanottaja: Ville"))
+    expect(mine).to_contain_text("Vastaamatta: Milloin rahani tulevat?")
+    no_serious_violations(ville)
+    mine.get_by_role("button").click()
+    expect(ville.locator("#conversation-brief")).to_contain_text("siirtäjä: Aino, vastaanottaja: Ville")
+    ville_log = ville.locator("#conversation-log")
+    flagged = ville_log.locator(".msg--unanswered")
+    expect(flagged).to_have_count(1)
+    expect(flagged).to_contain_text("Odottaa vastausta")
+    expect(flagged).to_contain_text("Milloin rahani tulevat?")
+    no_serious_violations(ville)
+    assert ville.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    reply = ville.get_by_label("Vastaus asiakkaalle")
+    reply.fill("Maksu lähtee tilillesi 15. päivä.")
+    reply.press("Enter")
+    expect(ville_log.locator(".msg--unanswered")).to_have_count(0)
+    expect(mine).not_to_contain_text("Vastaamatta")
+    run(visitor_says(service, token, "Kiitos! Entä ensi kuussa?"))
+    expect(ville_log.locator(".msg--unanswered")).to_contain_text("Kiitos! Entä ensi kuussa?")
+    expect(ville_log.locator(".unanswered-flag")).to_have_count(1)  # only the newest question
+    expect(mine).to_contain_text("Vastaamatta: Kiitos! Entä ensi kuussa?")
+
+    # Ville leaves: the chat goes back to the queue, and Aino sees whose it was.
+    ville.locator("#presence").select_option("offline")
+    card = aino.locator(".queue-item")
+    expect(card).to_contain_text(re.compile(r"Palautettu jonoon klo \d{2}\.\d{2} – edellinen käsittelijä: Ville"))
+    expect(card).to_contain_text("Vastaamatta: Kiitos! Entä ensi kuussa?")
+    no_serious_violations(aino)
+    for page in (aino, ville):
+        page.context.close()

@@ -245,7 +245,8 @@ async def test_a_queue_broadcast_reads_the_queue_once(desk):
     desk.forget()
     await notifier.broadcast_queue()
     assert [s["position"] for _, s, _ in desk.room.emitted] == [1, 2, 3]
-    assert calls == ["conversations.queue", "agents.list"]  # no query per waiting visitor
+    # no query per waiting visitor: the briefs' handovers and unanswered messages are read for all at once
+    assert calls == ["conversations.queue", "overview.handovers", "overview.unanswered", "agents.list"]
 
 
 async def test_an_unchanged_result_tells_nobody(desk):

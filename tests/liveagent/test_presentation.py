@@ -70,3 +70,14 @@ def test_a_brief_summarises_the_handoff_for_the_console():
                                               customer_id="LUMO-2"), "Aino", 4, NOW)
     assert unknown["reason_text"] == "new_code" and unknown["unread"] == 4 and unknown["agent_name"] == "Aino"
     assert unknown["customer"] == {"verified": True, "customer_id": "LUMO-2"} and unknown["waiting_seconds"] is None
+
+
+def test_a_handover_names_both_agents_and_when():
+    from liveagent.store.overview import Handover
+
+    transfer = presentation.handover(Handover("transfer", 3, 4, NOW), "Aino", "Ville")
+    assert transfer == {"kind": "transfer", "from_agent_id": 3, "from_agent_name": "Aino", "to_agent_id": 4,
+                        "to_agent_name": "Ville", "at": NOW.isoformat()}
+    brief = presentation.brief(conversation(S.ASSIGNED, agent_id=4), "Ville", 0, NOW, handover=transfer)
+    assert brief["handover"] == transfer and brief["unanswered"] is None
+    assert presentation.HANDOVER_STATES == {"transfer": S.ASSIGNED, "requeue": S.WAITING}

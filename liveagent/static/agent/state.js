@@ -1,4 +1,5 @@
 import { str } from '../lib/dom.js';
+import { clockTime, format } from '../lib/format.js';
 import { sessionElements, sessionState } from '../lib/session.js';
 
 export const BASE_TITLE = document.title;
@@ -127,4 +128,33 @@ export function topicTitles(brief) {
   const topics = brief && Array.isArray(brief.topics) ? brief.topics : [];
   if (topics.length) return topics.map((topic) => str(topic && (topic.title || topic.label))).filter(Boolean);
   return brief && Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
+}
+
+/** Who handed the chat over (and to whom), as a line of its card; '' when nobody did. */
+export function handoverText(brief) {
+  const handover = brief && brief.handover;
+  if (!handover) return '';
+  const names = {
+    from: str(handover.from_agent_name) || copy.agentLower,
+    to: str(handover.to_agent_name) || copy.agentLower,
+    time: clockTime(handover.at),
+  };
+  if (handover.kind === 'transfer') return format(copy.handoverTransfer, names);
+  if (handover.kind === 'requeue') return format(copy.handoverRequeue, names);
+  return '';
+}
+
+/** A visitor's own words (not a quick reply's "/payload") wait for an answer until an agent replies. */
+export function awaitsAnswer(message) {
+  return Boolean(message && message.sender === 'visitor' && message.kind !== 'note' && !str(message.text).startsWith('/'));
+}
+
+export function answers(message) {
+  return Boolean(message && message.sender === 'agent' && message.kind === 'text');
+}
+
+/** Keeps a brief's unanswered message current as messages arrive. */
+export function trackUnanswered(brief, message) {
+  if (awaitsAnswer(message)) brief.unanswered = message;
+  else if (answers(message)) brief.unanswered = null;
 }

@@ -349,7 +349,9 @@ class ConversationService:
         return True
 
     async def contact_request(self, conversation_id: str, name: Optional[str], contact: Optional[str],
-                              message: Optional[str]) -> bool:
+                              message: Optional[str], customer_id: Optional[str] = None) -> bool:
+        """A ticket for the agents; ``customer_id``: the customer whose identity token the visitor's
+        connection verified (None: not logged in)."""
         name, contact, message = (str(v or "").strip()[:500] for v in (name, contact, message))
         conversation = await self.store.conversations.find(conversation_id)
         if not name or not contact or not message:
@@ -357,7 +359,8 @@ class ConversationService:
                                        conversation_id=conversation_id, offer_contact_request=True)
             return False
         # A request from a visitor who never wrote has no conversation row to refer to.
-        await self.store.tickets.create(conversation_id if conversation is not None else None, name, contact, message)
+        await self.store.tickets.create(conversation_id if conversation is not None else None, name, contact, message,
+                                        customer_id=customer_id)
         await self.notifier.status(conversation, copy.text("status.contact_request_received"),
                                    conversation_id=conversation_id)
         self.hub.broadcast({"type": "tickets"})

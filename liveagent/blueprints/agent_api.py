@@ -371,7 +371,7 @@ async def tickets(request: Request) -> HTTPResponse:
     items, next_before = await store.tickets.page(limit, before, unhandled_only=unhandled == "1")
     return json({"tickets": [
         {"id": t.id, "conversation_id": t.conversation_id, "name": t.name, "contact": t.contact,
-         "message": t.message, "created_at": t.created_at.isoformat(),
+         "message": t.message, "created_at": t.created_at.isoformat(), "customer_id": t.customer_id,
          "handled": t.handled_at is not None} for t in items],
         "next_before": next_before, "unhandled": await store.tickets.count_unhandled()})
 

@@ -11,8 +11,8 @@ from typing import Any, Callable, Dict
 import pytest
 
 from liveagent.topics import TopicTitles
-from tests.conftest import content_copy
-from tests.liveagent.conftest import Agent, escalated, eventually, stored
+from tests.conftest import content_copy, make_token
+from tests.liveagent.conftest import Agent, Visitor, escalated, eventually, stored
 
 WAIT = 8.0
 
@@ -188,3 +188,41 @@ async def test_a_transferred_chat_says_who_transferred_it_and_what_waits_for_an_
     assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
     [claimed] = (await (await aino.call("GET", "/conversations")).json())["conversations"]
     assert claimed["handover"] is None  # claimed from the queue: nobody handed it to her
+
+
+async def contact_request(service, text: str, auth_token: Any = None) -> str:
+    """A visitor (logged in with ``auth_token``) asks for a person while nobody is online and leaves a
+    contact request; the conversation's id."""
+    visitor = Visitor(service)
+    await visitor.connect(auth_token=auth_token)
+    await visitor.say(text, auth_token=auth_token)
+    await visitor.wait_for("status", lambda d: d.get("offer_contact_request"))
+    await visitor.client.emit("contact_request", {"name": "Maija Meikäläinen", "contact": "040 123 4567",
+                                                  "message": "Soittakaa minulle päätöksestä"})
+    await visitor.wait_for("status", lambda d: d["text"].startswith("Kiitos! Yhteydenottopyyntösi"))
+    await visitor.close()
+    return visitor.token.split(".")[0]
+
+
+async def test_a_contact_request_has_its_time_the_verified_customer_and_its_conversation(service, make_agent):
+    verified = await contact_request(service, "haluan puhua ihmisen kanssa", make_token("LUMO-1004"))
+    anonymous = await contact_request(service, "haluan puhua ihmisen kanssa")
+    aino = await make_agent("aino", online=False)
+    tickets = (await (await aino.call("GET", "/tickets")).json())["tickets"]
+    assert [(t["conversation_id"], t["customer_id"]) for t in tickets] == [(anonymous, None), (verified, "LUMO-1004")]
+    assert all(t["created_at"].endswith("+00:00") for t in tickets)  # a full date and time, with its zone
+
+    # Every agent may read a contact request's conversation (the console links to it), none may act in it.
+    detail = await aino.call("GET", f"/conversations/{verified}")
+    assert detail.status == 200
+    assert [m["text"] for m in (await detail.json())["messages"]][0] == "haluan puhua ihmisen kanssa"
+    refused = await aino.call("POST", f"/conversations/{verified}/messages", {"text": "Hei"})
+    assert refused.status == 403 and (await refused.json())["error"] == "not_your_conversation"
+    assert (await aino.call("POST", f"/conversations/{verified}/claim")).status == 403  # not waiting
+    other = Visitor(service)  # a conversation without a contact request stays closed to her
+    await other.connect()
+    await other.say("mikä on maksupäivä")
+    await other.wait_for("bot_uttered")
+    await other.close()
+    assert (await aino.call("GET", f"/conversations/{other.token.split('.')[0]}")).status == 403
+

@@ -15,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
+from tests.conftest import make_token
 from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -284,4 +285,55 @@ def test_a_transferred_chat_is_marked_and_its_open_question_highlighted(service,
     expect(card).to_contain_text("Vastaamatta: Kiitos! Entä ensi kuussa?")
     no_serious_violations(aino)
     for page in (aino, ville):
+        page.context.close()
+
+
+async def left_contact_request(service, auth_token: Any = None) -> str:
+    """Nobody online: the visitor (logged in with ``auth_token``) leaves a contact request; its conversation."""
+    visitor = Visitor(service)
+    await visitor.connect(auth_token=auth_token)
+    await visitor.say("haluan puhua ihmisen kanssa", auth_token=auth_token)
+    await visitor.wait_for("status", lambda d: d.get("offer_contact_request"))
+    await visitor.client.emit("contact_request", {"name": "Maija Meikäläinen", "contact": "040 123 4567",
+                                                  "message": "Soittakaa minulle päätöksestä"})
+    await visitor.wait_for("status", lambda d: d["text"].startswith("Kiitos! Yhteydenottopyyntösi"))
+    await visitor.close()
+    return visitor.token.split(".")[0]
+
+
+@pytest.mark.parametrize("service_env", [{}])
+def test_contact_requests_show_date_and_time_the_verified_customer_and_link_to_the_chat(service, browser):  # noqa: F811
+    run(left_contact_request(service, make_token("LUMO-1004")))
+    run(left_contact_request(service))
+    aino = console(browser, service, "aino", online=False)
+    aino.get_by_role("button", name=re.compile("^Yhteydenottopyynnöt")).click()
+    cards = aino.locator("#tickets-list li")
+    expect(cards).to_have_count(2)
+    verified, anonymous = cards.nth(1), cards.nth(0)  # newest first
+    when = re.compile(r"Jätetty\s*\d{1,2}\.\d{1,2}\.\d{4} klo \d{2}\.\d{2}")  # "5.12.2026 klo 14.05"
+    expect(verified).to_contain_text(when)
+    expect(verified).to_contain_text("AsiakasnumeroLUMO-1004 (tunnistettu)")
+    expect(anonymous).to_contain_text(when)
+    expect(anonymous).not_to_contain_text("Asiakasnumero")
+    no_serious_violations(aino)
+
+    link = verified.get_by_role("link", name="Avaa keskustelu")
+    link.click()
+    expect(aino.locator("#chats-view")).to_be_visible()
+    expect(aino.locator("#conversation-title")).to_be_focused()
+    expect(aino.locator("#conversation-log")).to_contain_text("haluan puhua ihmisen kanssa")
+    expect(aino.locator("#conversation-brief")).to_contain_text("Botilla")
+    expect(aino.locator("#reply-input")).to_be_disabled()  # to read, not to answer in
+    # The link is an address: a new tab opens the same conversation.
+    address = aino.url
+    assert "#conversation=" in address
+    other = aino.context.new_page()
+    other.goto(address)
+    expect(other.locator("#conversation-log")).to_contain_text("haluan puhua ihmisen kanssa")
+    phone = console(browser, service, "aino", viewport=PHONE, online=False)
+    phone.get_by_role("button", name=re.compile("^Yhteydenottopyynnöt")).click()
+    expect(phone.locator("#tickets-list li")).to_have_count(2)
+    no_serious_violations(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for page in (aino, phone):
         page.context.close()

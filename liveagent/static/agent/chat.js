@@ -6,6 +6,7 @@ import { setNoteMode } from './reply.js';
 import { answers, awaitsAnswer, bumpNewest, copy, customerDetail, customerLabel, handoverText, state, topicTitles, ui } from './state.js';
 import { loadAgents, renderTransferOptions } from './transfer.js';
 import { stopAgentTyping } from './typing.js';
+import { showView } from './views.js';
 
 // ---- the open conversation -----------------------------------------------------------------------------
 export function holdsOpen() {
@@ -41,6 +42,30 @@ export async function openConversation(id) {
   markReadSoon();
   if (holdsOpen()) loadAgents();
 }
+
+// ---- links to a conversation (a contact request's): #conversation=<id> opens it in the chats view ------------------
+export const LINK_PREFIX = '#conversation=';
+
+export function conversationLink(id) {
+  return LINK_PREFIX + encodeURIComponent(id);
+}
+
+/** The conversation the address names, opened (after a link was followed, or when the console starts). */
+export async function openFromAddress() {
+  const hash = window.location.hash;
+  if (!state.me || !hash.startsWith(LINK_PREFIX)) return;
+  const id = decodeURIComponent(hash.slice(LINK_PREFIX.length));
+  if (!id) return;
+  showView('chats');
+  await openConversation(id);
+  ui.convTitle.focus();
+}
+
+/** A link's click: the same address again changes nothing the browser would tell, so open it here. */
+export function openLinked(event) {
+  if (event.currentTarget.getAttribute('href') === window.location.hash) openFromAddress();
+}
+window.addEventListener('hashchange', openFromAddress);
 
 export function renderBrief() {
   const open = state.open;

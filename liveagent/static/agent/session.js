@@ -4,6 +4,7 @@ import { api } from './http.js';
 import { loadMine } from './mine.js';
 import { loadQueue } from './queue.js';
 import { loadCanned } from './canned.js';
+import { openFromAddress } from './chat.js';
 import { startSocket, stopSocket } from './socket.js';
 import { $, BASE_TITLE, PRESENCES, copy, state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
@@ -83,4 +84,5 @@ export async function startConsole(agent, focusMain) {
   if (focusMain) $('main').focus();
   await Promise.allSettled([loadQueue(), loadMine(), loadAgents(), loadCanned(), loadTickets()]);
   startSocket();
+  openFromAddress(); // a link to a conversation (a contact request's) opened in a new tab
 }

@@ -358,9 +358,12 @@ class ConversationService:
             await self.notifier.status(conversation, copy.text("status.contact_request_invalid"),
                                        conversation_id=conversation_id, offer_contact_request=True)
             return False
-        # A request from a visitor who never wrote has no conversation row to refer to.
-        await self.store.tickets.create(conversation_id if conversation is not None else None, name, contact, message,
-                                        customer_id=customer_id)
+        # A request from a visitor who never wrote has no conversation row to refer to (nor a customer
+        # id: an erasure by customer finds a customer's tickets through their conversations).
+        if conversation is None:
+            await self.store.tickets.create(None, name, contact, message)
+        else:
+            await self.store.tickets.create(conversation_id, name, contact, message, customer_id=customer_id)
         await self.notifier.status(conversation, copy.text("status.contact_request_received"),
                                    conversation_id=conversation_id)
         self.hub.broadcast({"type": "tickets"})

@@ -226,3 +226,15 @@ async def test_a_contact_request_has_its_time_the_verified_customer_and_its_conv
     await other.close()
     assert (await aino.call("GET", f"/conversations/{other.token.split('.')[0]}")).status == 403
 
+
+
+async def test_erasing_a_customer_takes_their_contact_requests_and_the_chats_they_were_left_in(service, make_agent):
+    mine = await contact_request(service, "haluan puhua ihmisen kanssa", make_token("LUMO-1004"))
+    someone_elses = await contact_request(service, "haluan puhua ihmisen kanssa", make_token("LUMO-1005"))
+    ville = await make_agent("ville", online=False)
+    response = await ville.call("POST", "/erasure", {"customer_id": "LUMO-1004"})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["deleted"]["tickets"] == 1
+    assert await service.store.conversations.find(mine) is None
+    assert [t.customer_id for t in await service.store.tickets.list()] == ["LUMO-1005"]
+    assert await service.store.conversations.find(someone_elses) is not None

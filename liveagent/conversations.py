@@ -430,6 +430,7 @@ class ConversationService:
         updated = await self.store.agents.set_presence(agent.id, presence, utcnow())
         self.hub.broadcast({"type": "presence", "agent": {"id": updated.id, "display_name": updated.display_name,
                                                           "presence": updated.presence}})
-        if presence == "offline":
-            await self.requeue_sweep()
+        requeued = await self.requeue_sweep() if presence == "offline" else 0
+        if presence != agent.presence and not requeued:  # places came or went (a requeue told the waiting)
+            await self.notifier.tell_waiting()
         return updated

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from liveagent import copy
@@ -43,30 +44,46 @@ def new_status() -> Json:
             "agent_name": None, "text": ""}
 
 
-def wait_minutes(position: int, online_agents: int, average_handling_minutes: float) -> int:
-    """The visitor's expected wait: the chats ahead of them shared among the agents online."""
-    return max(1, math.ceil(position * average_handling_minutes / max(1, online_agents)))
+@dataclass(frozen=True)
+class Staffing:
+    """What a waiting visitor's prospects depend on: places free now (online agents below their capacity),
+    places in all (every online agent's capacity) and how long an agent's chat takes (minutes)."""
+
+    free: int
+    places: int
+    handling_minutes: float
 
 
-def waiting_status(position: int, online_agents: int, average_handling_minutes: float) -> Json:
-    wait = wait_minutes(position, online_agents, average_handling_minutes)
+def wait_minutes(ahead: int, places: int, handling_minutes: float) -> int:
+    """The expected wait of a visitor with ``ahead`` chats to go before a place frees for them: with every
+    place taken, one frees every ``handling_minutes / places`` minutes on average."""
+    return max(1, math.ceil(ahead * handling_minutes / max(1, places)))
+
+
+def waiting_status(position: int, staffing: Staffing) -> Json:
+    """A waiting visitor's line. Within the free places an agent is there for them: no estimate, they
+    will be with them shortly. Behind them, the wait for the chats between to end."""
+    base = {**new_status(), "state": ConversationState.WAITING.value, "position": position}
+    if position <= staffing.free:
+        key = "status.waiting_soon_first" if position == 1 else "status.waiting_soon"
+        return {**base, "text": copy.text(key, position=position)}
+    wait = wait_minutes(position - staffing.free, staffing.places, staffing.handling_minutes)
     key = "status.waiting_first" if position == 1 else "status.waiting"
-    return {**new_status(), "state": ConversationState.WAITING.value, "position": position, "wait_minutes": wait,
-            "text": copy.text(key, position=position, wait_minutes=wait)}
+    return {**base, "wait_minutes": wait, "text": copy.text(key, position=position, wait_minutes=wait)}
 
 
-def status(conversation: Optional[Conversation], *, position: Optional[int] = None, online_agents: int = 0,
-           average_handling_minutes: float = 0.0, agent_name: Optional[str] = None) -> Json:
+def status(conversation: Optional[Conversation], *, position: Optional[int] = None,
+           staffing: Optional[Staffing] = None, agent_name: Optional[str] = None) -> Json:
     """The status line of a conversation: its state, and the queue place and wait, or the agent.
 
-    ``position`` (1-based) and ``online_agents`` matter for a waiting conversation, ``agent_name``
-    for an assigned one.
+    ``position`` (1-based) and ``staffing`` matter for a waiting conversation, ``agent_name`` for an
+    assigned one.
     """
     if conversation is None:
         return new_status()
     state = ConversationState(conversation.state)
     if state == ConversationState.WAITING:
-        return waiting_status(position or 1, online_agents, average_handling_minutes)
+        return waiting_status(position or 1, staffing or Staffing(0, 0, 0.0))
     result = {**new_status(), "state": state.value}
     if state == ConversationState.ASSIGNED:
         result.update(agent_name=agent_name, text=copy.text("status.assigned", agent_name=agent_name))

@@ -1,6 +1,7 @@
-"""Reads across conversations, their event trail and messages, for what agents are shown: who handed a
-chat over and the visitor's message nobody has answered yet. Read only; every read answers for many
-conversations at once, so a queue broadcast costs the same few queries however long the queue is.
+"""Reads across conversations, their event trail and messages, for what agents and waiting visitors are
+shown: who handed a chat over, the visitor's message nobody has answered yet, how many chats each agent
+holds and how long agents' chats take. Read only; every read answers for many conversations at once,
+so a queue broadcast costs the same few queries however long the queue is.
 
 Shares the service's engine (``Store.overview``).
 """
@@ -8,6 +9,7 @@ Shares the service's engine (``Store.overview``).
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -16,10 +18,11 @@ import sqlalchemy as sa
 from liveagent.store.engine import Repository, build
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.records import Message
-from liveagent.store.schema import conversation_events, messages
+from liveagent.store.schema import conversation_events, conversations, messages
 from liveagent.store.state import ConversationState, Transition
 
 ASSIGNED, WAITING = ConversationState.ASSIGNED.value, ConversationState.WAITING.value
+ENDED = (ConversationState.CLOSED.value, ConversationState.BOT.value, WAITING)  # an agent's chat ends
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,32 @@ class Overview(Repository):
                  .where(m.id > sa.func.coalesce(last_agent, 0)))
         async with self._engine.connect() as conn:
             return {row.conversation_id: build(Message, row) for row in await conn.execute(query)}
+
+    async def held_counts(self) -> Dict[int, int]:
+        """agent id -> how many conversations the agent holds now."""
+        c = conversations.c
+        query = (sa.select(c.agent_id, sa.func.count()).where(c.state == ASSIGNED, c.agent_id.is_not(None))
+                 .group_by(c.agent_id))
+        async with self._engine.connect() as conn:
+            return {int(agent_id): int(count) for agent_id, count in await conn.execute(query)}
+
+    async def handling_minutes(self, since: dt.datetime, samples: int = 50, at_least: int = 5) -> Optional[float]:
+        """The median time an agent held a chat, in minutes: from the claim (waiting -> assigned) until it
+        left the agents (closed, back to the bot or the queue; transfers in between count as one), over
+        the ``samples`` most recent such chats that ended after ``since``. None with fewer than
+        ``at_least`` of them: too few to say."""
+        e = conversation_events.c
+        start = conversation_events.alias("start")
+        started = (sa.select(sa.func.max(start.c.created_at))
+                   .where(start.c.conversation_id == e.conversation_id, start.c.id < e.id,
+                          start.c.to_state == ASSIGNED, start.c.from_state != ASSIGNED)
+                   .scalar_subquery())
+        query = (sa.select(e.created_at, started.label("started"))
+                 .where(e.from_state == ASSIGNED, e.to_state.in_(ENDED), e.created_at >= since)
+                 .order_by(e.id.desc()).limit(samples))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        durations = [(ended - began).total_seconds() / 60 for ended, began in rows if began is not None]
+        if len(durations) < at_least:
+            return None
+        return statistics.median(durations)

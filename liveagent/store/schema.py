@@ -19,6 +19,7 @@ PRESENCES = ("online", "away", "offline")
 SENDERS = ("visitor", "bot", "agent", "system")
 KINDS = ("text", "status", "note")  # note: internal, never shown to the visitor
 STATES = tuple(state.value for state in ConversationState)
+DEFAULT_CAPACITY = 3  # chats an agent takes at once (liveagent/views.py: who is free, the wait estimate)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

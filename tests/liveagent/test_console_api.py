@@ -238,3 +238,49 @@ async def test_erasing_a_customer_takes_their_contact_requests_and_the_chats_the
     assert await service.store.conversations.find(mine) is None
     assert [t.customer_id for t in await service.store.tickets.list()] == ["LUMO-1005"]
     assert await service.store.conversations.find(someone_elses) is not None
+
+
+async def waiting_status(visitors) -> Dict[str, Any]:
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say("haluan puhua ihmisen kanssa")
+    return await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+
+
+async def test_the_wait_is_only_estimated_when_no_agent_has_room(service, visitors, make_agent):
+    aino = await make_agent("aino")  # online, three chats at a time, none yet
+    soon = await waiting_status(visitors)
+    assert soon["text"] == "Olet jonossa ensimmäisenä. Vapaa asiakaspalvelija tulee pian keskusteluun."
+    assert soon["wait_minutes"] is None and "arvioitu" not in soon["text"]
+    for _ in range(2):
+        await waiting_status(visitors)
+    queue = (await (await aino.call("GET", "/queue")).json())["conversations"]
+    for brief in queue:  # Aino takes all three: she has no room left
+        assert (await aino.call("POST", f"/conversations/{brief['id']}/claim")).status == 200
+
+    visitor = await visitors()
+    await visitor.connect()
+    await visitor.say("haluan puhua ihmisen kanssa")
+    full = await visitor.wait_for("status", lambda d: d["state"] == "waiting")
+    # no chat has ended yet: the assumed 4 minutes a chat, one of her three places frees every 4/3 min
+    assert full["wait_minutes"] == 2
+    assert full["text"] == "Olet jonossa ensimmäisenä, arvioitu odotus noin 2 min."
+    await visitor.close()
+    visitor.events = []
+    await visitor.connect(visitor.token)  # the same line when the visitor comes back
+    assert visitor.received("history")[-1]["status"]["text"] == full["text"]
+
+    # Aino closes a chat: she has room again, and the waiting visitor hears so at once.
+    since = len(visitor.events)
+    assert (await aino.call("POST", f"/conversations/{queue[0]['id']}/close")).status == 200
+    later = await visitor.wait_for("status", lambda d: d.get("position") == 1, since=since)
+    assert (later["wait_minutes"], later["text"]) == (None, soon["text"])
+    # She goes on a break: nobody online has room (or is online at all), an estimate again.
+    since = len(visitor.events)
+    assert (await aino.call("PUT", "/presence", {"presence": "away"})).status == 200
+    away = await visitor.wait_for("status", lambda d: d.get("position") == 1, since=since)
+    assert away["wait_minutes"] == 4 and away["text"] == "Olet jonossa ensimmäisenä, arvioitu odotus noin 4 min."
+    since = len(visitor.events)
+    await make_agent("ville")  # another agent comes online: someone has room again
+    back = await visitor.wait_for("status", lambda d: d.get("position") == 1, since=since)
+    assert (back["wait_minutes"], back["text"]) == (None, soon["text"])

@@ -53,3 +53,39 @@ async def test_the_unanswered_message_is_the_visitors_newest_after_the_last_agen
         "asked": "Ja paljonko?", "noted": "Onko päätös tehty?", "payload": "Kysyisin liitteistä"}
     assert found["asked"].sender == "visitor" and isinstance(found["asked"].id, int)
     assert await store.overview.unanswered([]) == {}
+
+
+async def test_held_counts_are_the_chats_each_agent_holds_now(store):
+    anna, ben = await agent(store, "anna"), await agent(store, "ben")
+    await assigned(store, "a1", anna)
+    await assigned(store, "a2", anna)
+    await assigned(store, "b1", ben)
+    await store.conversations.transition("b1", T.CLOSE, agent_id=ben, now=at(1))
+    await waiting(store, "w1")
+    assert await store.overview.held_counts() == {anna: 2}
+
+
+async def test_handling_time_is_the_median_of_recent_agent_chats_from_claim_to_their_end(store):
+    anna, ben = await agent(store, "anna"), await agent(store, "ben")
+    assert await store.overview.handling_minutes(at(0)) is None
+    ends = {"closed": T.CLOSE, "returned": T.RETURN_TO_BOT, "requeued": T.REQUEUE}
+    for index, (name, end) in enumerate(ends.items()):
+        await assigned(store, name, anna, minutes=index * 100)
+        await store.conversations.transition(name, end, agent_id=anna, now=at(index * 100 + 2 * (index + 1)))
+    # a transfer in between does not end the chat: 10 minutes from the claim to the close
+    await assigned(store, "transferred", anna, minutes=400)
+    await store.conversations.transition("transferred", T.TRANSFER, agent_id=ben, now=at(405))
+    await store.conversations.transition("transferred", T.CLOSE, agent_id=ben, now=at(410))
+    assert await store.overview.handling_minutes(at(0)) is None  # four chats: too few to say
+    await assigned(store, "fifth", ben, minutes=500)
+    await store.conversations.transition("fifth", T.CLOSE, agent_id=ben, now=at(508))
+    # 2, 4, 6, 10 and 8 minutes
+    assert await store.overview.handling_minutes(at(0)) == 6
+    assert await store.overview.handling_minutes(at(0), samples=2) is None  # only the newest count...
+    assert await store.overview.handling_minutes(at(0), samples=2, at_least=2) == 9  # ...10 and 8
+    assert await store.overview.handling_minutes(at(300), at_least=2) == 9  # ...and only recent ones
+    # a chat still held, or one closed from the queue, is no sample
+    await assigned(store, "held", anna, minutes=600)
+    await waiting(store, "abandoned", minutes=600)
+    await store.conversations.transition("abandoned", T.CLOSE, now=at(700))
+    assert await store.overview.handling_minutes(at(0)) == 6

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -284,3 +284,50 @@ async def test_the_wait_is_only_estimated_when_no_agent_has_room(service, visito
     await make_agent("ville")  # another agent comes online: someone has room again
     back = await visitor.wait_for("status", lambda d: d.get("position") == 1, since=since)
     assert (back["wait_minutes"], back["text"]) == (None, soon["text"])
+
+
+async def answered_list(make_agent) -> List[Dict[str, Any]]:
+    eeva = await make_agent("eeva", online=False)
+    return (await editor_call(eeva, "GET", "/answered"))["answered"]
+
+
+async def test_agents_answers_in_finished_chats_reach_the_editors_list(service, visitors, make_agent):
+    aino = await make_agent("aino")
+    # The usual chat: the agent greets first, the visitor asks, the agent answers, closes; the visitor
+    # thanks (the chat goes back to the bot) afterwards.
+    visitor, greeted = await escalated(visitors)
+    assert (await aino.call("POST", f"/conversations/{greeted}/claim")).status == 200
+    assert (await aino.call("POST", f"/conversations/{greeted}/messages",
+                            {"text": "Hei, olen Aino. Miten voin auttaa?"})).status == 201
+    await visitor.say("Saako toimistolle tuoda koiran?")
+    await stored(aino, greeted, "Saako toimistolle tuoda koiran?")
+    assert (await aino.call("POST", f"/conversations/{greeted}/notes", {"text": "tarkistin ohjeen"})).status == 201
+    assert (await aino.call("POST", f"/conversations/{greeted}/messages",
+                            {"text": "Avustajakoirat ovat tervetulleita, muut lemmikit eivät."})).status == 201
+    assert (await aino.call("POST", f"/conversations/{greeted}/close")).status == 200
+    await visitor.say("kiitos")  # writing again reopens the conversation with the bot
+    await visitor.wait_for("bot_uttered", lambda d: d["text"] == "Botti: kiitos")
+
+    # A chat the agent returned to the bot after answering.
+    other, returned = await escalated(visitors)
+    await other.say("Voiko hakemuksen perua?")  # asked while waiting
+    await stored(aino, returned, "Voiko hakemuksen perua?")
+    assert (await aino.call("POST", f"/conversations/{returned}/claim")).status == 200
+    assert (await aino.call("POST", f"/conversations/{returned}/messages",
+                            {"text": "Voit perua hakemuksen asiointipalvelussa kohdassa Omat hakemukset."})).status == 201
+    assert (await aino.call("POST", f"/conversations/{returned}/return")).status == 200
+
+    # A chat still with the agent is not finished: not listed yet.
+    _third, open_chat = await escalated(visitors)
+    assert (await aino.call("POST", f"/conversations/{open_chat}/claim")).status == 200
+    assert (await aino.call("POST", f"/conversations/{open_chat}/messages", {"text": "Helsingissä."})).status == 201
+
+    answered = await answered_list(make_agent)
+    pairs = [(a["conversation_id"], a["question"], a["answer"]) for a in answered]
+    assert pairs == [  # newest finished chat first, each chat's exchanges in their order
+        (returned, "Voiko hakemuksen perua?", "Voit perua hakemuksen asiointipalvelussa kohdassa Omat hakemukset."),
+        (greeted, "haluan puhua ihmisen kanssa", "Hei, olen Aino. Miten voin auttaa?"),
+        (greeted, "Saako toimistolle tuoda koiran?", "Avustajakoirat ovat tervetulleita, muut lemmikit eivät."),
+    ]
+    assert all(a["closed_at"] for a in answered)
+    await other.close()

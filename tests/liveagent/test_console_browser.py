@@ -337,3 +337,38 @@ def test_contact_requests_show_date_and_time_the_verified_customer_and_link_to_t
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for page in (aino, phone):
         page.context.close()
+
+
+@pytest.mark.parametrize("service_env", [{}])
+def test_an_agents_answer_in_a_closed_chat_reaches_the_editors_list(service, browser):  # noqa: F811
+    aino = console(browser, service, "aino")
+    token = run(waiting_session(service))
+    aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
+    box = aino.get_by_label("Vastaus asiakkaalle")
+    box.fill("Hei, olen Aino. Miten voin auttaa?")
+    box.press("Enter")
+    run(visitor_says(service, token, "Saako toimistolle tuoda koiran?"))
+    expect(aino.locator("#conversation-log .msg--unanswered")).to_contain_text("Saako toimistolle tuoda koiran?")
+    box.fill("Avustajakoirat ovat tervetulleita, muut lemmikit eivät.")
+    box.press("Enter")
+    expect(aino.locator("#conversation-log .msg--agent")).to_have_count(2)
+    aino.get_by_role("button", name="Sulje keskustelu").click()
+    expect(aino.locator("#announcer")).to_have_text("Keskustelu suljettu.")
+    run(visitor_says(service, token, "kiitos"))  # the visitor writes on: the chat is the bot's again
+
+    editor = browser.new_context(viewport=DESKTOP).new_page()
+    editor.goto(f"{service.url}/editor")
+    editor.get_by_label("Käyttäjätunnus").fill("eeva")
+    editor.get_by_label("Salasana").fill(DEMO_PASSWORD)
+    editor.get_by_role("button", name="Kirjaudu", exact=True).click()
+    editor.get_by_role("button", name=re.compile("^Mitä botti ei ymmärtänyt")).click()
+    answers = editor.locator("#answered-list li")
+    card = answers.filter(has_text="Saako toimistolle tuoda koiran?")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Avustajakoirat ovat tervetulleita, muut lemmikit eivät.")
+    expect(card).to_contain_text("Päättyi")
+    no_serious_violations(editor)
+    card.get_by_role("button").click()  # the editor starts a draft topic from it
+    expect(editor.locator("#new-topic-answer")).to_have_value("Avustajakoirat ovat tervetulleita, muut lemmikit eivät.")
+    for page in (aino, editor):
+        page.context.close()

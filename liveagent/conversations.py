@@ -181,7 +181,7 @@ class ConversationService:
         self.hub = hub
         self.calendar = calendar
         self.settings = settings
-        self.views = Views(store, settings.average_handling_minutes)
+        self.views = Views(store, settings.average_handling_minutes, Path(settings.content_root))
         self.priorities = QueuePriorities.load(Path(settings.priorities_file))
         self.notifier = Notifier(store, emit, hub, rasa, self.views)
         self.turns = ConversationLocks()  # visitor messages, one at a time per conversation
@@ -360,15 +360,21 @@ class ConversationService:
         return True
 
     async def contact_request(self, conversation_id: str, name: Optional[str], contact: Optional[str],
-                              message: Optional[str]) -> bool:
+                              message: Optional[str], customer_id: Optional[str] = None) -> bool:
+        """A ticket for the agents; ``customer_id``: the customer whose identity token the visitor's
+        connection verified (None: not logged in)."""
         name, contact, message = (str(v or "").strip()[:500] for v in (name, contact, message))
         conversation = await self.store.conversations.find(conversation_id)
         if not name or not contact or not message:
             await self.notifier.status(conversation, copy.text("status.contact_request_invalid"),
                                        conversation_id=conversation_id, offer_contact_request=True)
             return False
-        # A request from a visitor who never wrote has no conversation row to refer to.
-        await self.store.tickets.create(conversation_id if conversation is not None else None, name, contact, message)
+        # A request from a visitor who never wrote has no conversation row to refer to (nor a customer
+        # id: an erasure by customer finds a customer's tickets through their conversations).
+        if conversation is None:
+            await self.store.tickets.create(None, name, contact, message)
+        else:
+            await self.store.tickets.create(conversation_id, name, contact, message, customer_id=customer_id)
         await self.notifier.status(conversation, copy.text("status.contact_request_received"),
                                    conversation_id=conversation_id)
         self.hub.broadcast({"type": "tickets"})
@@ -520,10 +526,11 @@ class ConversationService:
         online gets waiting chats (automatic mode)."""
         updated = await self.store.agents.set_presence(agent.id, presence, utcnow())
         self.hub.broadcast({"type": "presence", "agent": self.agent_event(updated)})
-        if presence == "offline":
-            await self.requeue_sweep()
-        elif presence == "online":
+        requeued = await self.requeue_sweep() if presence == "offline" else 0
+        if presence == "online":
             await self.assign_waiting()
+        if presence != agent.presence and not requeued:  # places came or went (a requeue told the waiting)
+            await self.notifier.tell_waiting()
         return updated
 
     async def set_capacity(self, agent: Agent, capacity: int) -> Agent:

@@ -9,7 +9,8 @@ the agent who already holds the chat, tells nobody). What each transition tells 
 - an agent who receives a chat by transfer or automatic assignment, or loses it to a transfer or a
   requeue, gets its new state;
 - when a conversation joined or left the queue, every agent gets the queue and every waiting
-  visitor their place, all from one read of the queue.
+  visitor their place, all from one read of the queue; when an agent's chat ended (a place came
+  free), every waiting visitor their place and wait anew.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ def touches_queue(result: TransitionResult) -> bool:
     return ConversationState.WAITING in (before, result.conversation.state)
 
 
+def frees_a_place(result: TransitionResult) -> bool:
+    """Whether an agent's chat ended (closed or back to the bot): a place for a waiting visitor."""
+    before = result.previous.state if result.previous is not None else None
+    return before == ConversationState.ASSIGNED and result.conversation.state != ConversationState.ASSIGNED
+
+
 class Notifier:
     def __init__(self, store: Store, emit: Emit, hub: AgentHub, rasa: RasaClient, views: Views) -> None:
         self.store = store
@@ -87,6 +94,8 @@ class Notifier:
             await self._tell(result, queue or [])
         if queue is not None:
             await self.broadcast_queue(queue)
+        elif any(frees_a_place(result) for result in changed):
+            await self.tell_waiting()  # a place came free: the waiting hear their prospects anew
 
     async def _tell(self, result: TransitionResult, queue: Sequence[Conversation]) -> None:
         assert result.transition is not None
@@ -112,6 +121,11 @@ class Notifier:
         """Every agent gets the queue; everyone waiting learns their new place."""
         waiting = list(queue) if queue is not None else await self.store.conversations.queue()
         self.hub.broadcast({"type": "queue", "conversations": await self.views.briefs(waiting)})
+        await self.tell_waiting(waiting)
+
+    async def tell_waiting(self, queue: Optional[Sequence[Conversation]] = None) -> None:
+        """Every waiting visitor their place and prospects (an agent came, left, or has room again)."""
+        waiting = list(queue) if queue is not None else await self.store.conversations.queue()
         for conversation, status in zip(waiting, await self.views.waiting_statuses(waiting), strict=True):
             await self.emit("status", status, conversation.id)
 

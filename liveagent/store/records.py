@@ -105,3 +105,4 @@ class Ticket:
     created_at: dt.datetime
     handled_by: Optional[int]
     handled_at: Optional[dt.datetime]
+    customer_id: Optional[str] = None  # the customer, when their identity was verified

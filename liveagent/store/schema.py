@@ -182,6 +182,7 @@ tickets = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("handled_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("handled_at", UTCDateTime, nullable=True),
+    sa.Column("customer_id", sa.String(128), nullable=True),  # verified when the request was left; else NULL
 )
 
 # content editing (issue 4): who changed what, what the bot missed, and each publish

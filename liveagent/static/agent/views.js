@@ -6,9 +6,12 @@ export function showView(view) {
   state.view = view;
   ui.chatsView.hidden = view !== 'chats';
   ui.ticketsView.hidden = view !== 'tickets';
+  ui.cannedView.hidden = view !== 'canned';
   ui.viewChats.setAttribute('aria-pressed', String(view === 'chats'));
   ui.viewTickets.setAttribute('aria-pressed', String(view === 'tickets'));
+  ui.viewCanned.setAttribute('aria-pressed', String(view === 'canned'));
   if (view === 'tickets') loadTickets();
 }
 ui.viewChats.addEventListener('click', () => showView('chats'));
 ui.viewTickets.addEventListener('click', () => showView('tickets'));
+ui.viewCanned.addEventListener('click', () => showView('canned'));

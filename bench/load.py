@@ -332,8 +332,16 @@ async def relay(url: str, chats: int, rounds: int = 5) -> Tuple[Result, Result]:
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar, headers={"Origin": url}) as session:
         async with session.post(f"{url}/api/agent/login", json={"username": "aino", "password": PASSWORD}) as r:
-            csrf = (await r.json())["csrf_token"]
-        headers = {"X-CSRF-Token": csrf}
+            login = await r.json()
+        headers = {"X-CSRF-Token": login["csrf_token"]}
+        # A supervisor gives the agent room for every relayed chat (claims stop at the agent's capacity).
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"Origin": url}) as boss:
+            async with boss.post(f"{url}/api/agent/login", json={"username": "ville", "password": PASSWORD}) as r:
+                boss_csrf = (await r.json())["csrf_token"]
+            async with boss.put(f"{url}/api/agent/agents/{login['agent']['id']}/capacity", json={"capacity": chats},
+                                headers={"X-CSRF-Token": boss_csrf}) as r:
+                if r.status != 200:
+                    raise SystemExit(f"could not set the relay agent's capacity to {chats}: {r.status}")
         await session.put(f"{url}/api/agent/presence", json={"presence": "online"}, headers=headers)
         socket = await session.ws_connect(url.replace("http", "ws") + "/api/agent/ws")
         inbox: Dict[str, asyncio.Queue] = {}
@@ -551,6 +559,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 "LIVEAGENT_QUEUE_CAPACITY": "500", "LIVEAGENT_LIMIT_CONNECTIONS": "0",
                 "LIVEAGENT_LIMIT_MESSAGES": "0", "LIVEAGENT_LIMIT_SESSION_REQUESTS": "0",
                 "LIVEAGENT_MAX_SOCKETS_PER_ADDRESS": "0", "LIVEAGENT_RASA_TIMEOUT_SECONDS": str(REPLY_TIMEOUT),
+                # the relay's agent claims its 50 chats itself (automatic assignment stops at capacity)
+                "LIVEAGENT_ASSIGNMENT": "manual",
             }, ready_url=f"{service_url}/health")
             await wait_ready(service)
             full_start = await first_answer("full", service_url, service)
@@ -641,7 +651,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Load benchmark: full stack against plain rasa run")
     parser.add_argument("--levels", default="1,20,100,200")
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--relay-chats", type=int, default=50)
+    parser.add_argument("--relay-chats", type=int, default=20, help="at most 20: the largest capacity")
     parser.add_argument("--kinds", type=lambda v: v.split(","), default=list(KINDS),
                         help="targets to load (an experiment with fewer than all does not write REPORT.md)")
     parser.add_argument("--footprint-messages", type=int, default=FOOTPRINT_MESSAGES,

@@ -13,10 +13,11 @@ Rights of a role (``RIGHTS``)::
     editor      session, edit_content
 
 Conversations (``Chat``): agents see the queue and the conversations they hold or held (the
-conversation's assignment events say who); a conversation waiting in the queue may be previewed
-and claimed by every agent, and one in which a visitor left a contact request read by every agent
-(contact requests are every agent's work, and the console links each to its conversation). Supervisors see every conversation. Only the holder acts on a
-conversation: the state machine (liveagent/conversations.py) refuses anybody else, supervisors too.
+conversation's assignment events say who); a conversation waiting in the queue may be previewed and
+claimed by every agent, and one in which a visitor left a contact request read by every agent
+(contact requests are every agent's work, and the console links each to its conversation).
+Supervisors see every conversation. Only the holder acts on a conversation: the state machine
+(liveagent/conversations.py) refuses anybody else, supervisors too.
 """
 
 from __future__ import annotations

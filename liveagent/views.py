@@ -70,7 +70,7 @@ class Views:
         online = await self.online_agents()
         held = await self.store.overview.held_counts() if online else {}
         places = [capacity_of(agent) for agent in online]
-        free = sum(max(0, place - held.get(agent.id, 0)) for agent, place in zip(online, places))
+        free = sum(max(0, place - held.get(agent.id, 0)) for agent, place in zip(online, places, strict=True))
         return presentation.Staffing(free, sum(places), await self.handling_minutes())
 
     async def message_json(self, message: Message) -> Json:

@@ -148,7 +148,8 @@ async def test_a_transferred_chat_says_who_transferred_it_and_what_waits_for_an_
     assert queued["handover"] is None
     assert queued["unanswered"]["text"] == "haluan puhua ihmisen kanssa"
     assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
-    assert (await aino.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Hei, Aino täällä."})).status == 201
+    hello = {"text": "Hei, Aino täällä."}
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/messages", hello)).status == 201
     [held] = (await (await aino.call("GET", "/conversations")).json())["conversations"]
     assert held["handover"] is None and held["unanswered"] is None  # answered
     await visitor.say("Milloin rahani tulevat?")
@@ -162,16 +163,19 @@ async def test_a_transferred_chat_says_who_transferred_it_and_what_waits_for_an_
         event = await next_event(ville_socket, lambda e: e["type"] == "state")
     finally:
         await ville_socket.close()
-    for brief in (event["conversation"], (await (await ville.call("GET", "/conversations")).json())["conversations"][0]):
+    listed = (await (await ville.call("GET", "/conversations")).json())["conversations"][0]
+    for brief in (event["conversation"], listed):
         handover = brief["handover"]
-        assert (handover["kind"], handover["from_agent_name"], handover["to_agent_name"]) == ("transfer", "Aino", "Ville")
+        assert (handover["kind"], handover["from_agent_name"], handover["to_agent_name"]) == (
+            "transfer", "Aino", "Ville")
         assert (handover["from_agent_id"], handover["to_agent_id"]) == (aino.me["id"], ville.me["id"])
-        assert brief["unanswered"]["text"] == "Milloin rahani tulevat?" and brief["unanswered"]["sender"] == "visitor"
+        assert (brief["unanswered"]["text"], brief["unanswered"]["sender"]) == ("Milloin rahani tulevat?", "visitor")
     # a note is no answer; the new holder's reply is
     assert (await ville.call("POST", f"/conversations/{conversation_id}/notes", {"text": "Katson tämän"})).status == 201
     detail = await (await ville.call("GET", f"/conversations/{conversation_id}")).json()
     assert detail["conversation"]["unanswered"]["text"] == "Milloin rahani tulevat?"
-    assert (await ville.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Maksu lähtee 15. päivä."})).status == 201
+    answer = {"text": "Maksu lähtee 15. päivä."}
+    assert (await ville.call("POST", f"/conversations/{conversation_id}/messages", answer)).status == 201
     detail = await (await ville.call("GET", f"/conversations/{conversation_id}")).json()
     assert detail["conversation"]["unanswered"] is None
     assert detail["conversation"]["handover"]["from_agent_name"] == "Aino"  # still the last handover
@@ -313,8 +317,8 @@ async def test_agents_answers_in_finished_chats_reach_the_editors_list(service, 
     await other.say("Voiko hakemuksen perua?")  # asked while waiting
     await stored(aino, returned, "Voiko hakemuksen perua?")
     assert (await aino.call("POST", f"/conversations/{returned}/claim")).status == 200
-    assert (await aino.call("POST", f"/conversations/{returned}/messages",
-                            {"text": "Voit perua hakemuksen asiointipalvelussa kohdassa Omat hakemukset."})).status == 201
+    cancel = {"text": "Voit perua hakemuksen asiointipalvelussa kohdassa Omat hakemukset."}
+    assert (await aino.call("POST", f"/conversations/{returned}/messages", cancel)).status == 201
     assert (await aino.call("POST", f"/conversations/{returned}/return")).status == 200
 
     # A chat still with the agent is not finished: not listed yet.

@@ -14,8 +14,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
 from tests.conftest import make_token
+from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
 from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -160,7 +160,8 @@ def test_supervisors_manage_canned_replies_and_every_console_follows_live(servic
     for _ in " /ter":
         box.press("Backspace")
     box.press_sequentially(" /olen ville")  # words of the text, not only of the title
-    expect(listbox.get_by_role("option")).to_have_text([re.compile(r"^Tervehdys\s*Hei! Olen Ville\. Miten voin auttaa\?$")])
+    ville_hello = re.compile(r"^Tervehdys\s*Hei! Olen Ville\. Miten voin auttaa\?$")
+    expect(listbox.get_by_role("option")).to_have_text([ville_hello])
     listbox.get_by_role("option").first.click()
     expect(box).to_have_value("Hei Palvelemme arkisin kello 8–16. Hei! Olen Ville. Miten voin auttaa?")
     expect(box).to_be_focused()

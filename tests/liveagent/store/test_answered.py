@@ -52,4 +52,5 @@ async def test_every_answer_of_a_finished_chat_is_listed_with_its_question_whate
     await store.conversations.transition("closed", T.CLOSE, agent_id=anna, now=at(33))
     first = (await store.content.answered_questions())[:3]
     assert [(a.question, a.closed_at) for a in first] == [
-        ("haluan puhua ihmisen kanssa", at(33)), ("Saako koiran tuoda?", at(33)), ("Vielä yksi asia: aukioloajat?", at(33))]
+        ("haluan puhua ihmisen kanssa", at(33)), ("Saako koiran tuoda?", at(33)),
+        ("Vielä yksi asia: aukioloajat?", at(33))]

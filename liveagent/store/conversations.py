@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -19,12 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from liveagent.store.engine import ConcurrentUpdate, NotFound, Repository, build
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.records import Conversation, ConversationEvent, TransitionResult
-from liveagent.store.schema import agents, conversation_events, conversations
+from liveagent.store.schema import REPORTING_ZONE, agents, conversation_events, conversations
 from liveagent.store.state import ConversationState, NoChange, Transition, TransitionError, plan
 
 _MAX_ATTEMPTS = 20  # optimistic-locking retries; each retry means another writer succeeded
 # Read for every visitor message and transition: built once (building costs more than running it on SQLite).
 _FIND = sa.select(conversations).where(conversations.c.id == sa.bindparam("conversation_id"))
+_ZONE = ZoneInfo(REPORTING_ZONE)
+
+
+def reporting_day(when: dt.datetime) -> dt.date:
+    """The calendar day of ``when`` (aware) in the zone the insights count days in."""
+    return when.astimezone(_ZONE).date()
 
 
 def _json_round_trip(value: Any) -> Any:
@@ -63,14 +70,18 @@ class Conversations(Repository):
     async def get_or_create(
         self, conversation_id: str, *, now: Optional[dt.datetime] = None
     ) -> Conversation:
-        """The conversation of a visitor session, created in the BOT state on first sight."""
+        """The conversation of a visitor session, created in the BOT state on first sight.
+
+        Only the visitor's first message creates it, so ``created_at`` and ``started_on`` (its day for
+        the insights, docs/metrics.md) are when the visitor first wrote."""
         existing = await self.find(conversation_id)
         if existing is not None:
             return existing
         now = now or self._clock()
         async with self._writer.begin() as conn:
             insert = self._insert(conversations).values(
-                id=conversation_id, state=ConversationState.BOT.value, version=0, created_at=now, updated_at=now
+                id=conversation_id, state=ConversationState.BOT.value, version=0, created_at=now, updated_at=now,
+                started_on=reporting_day(now),
             )
             await conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
             return build(Conversation, await self._load(conn, conversation_id))
@@ -143,6 +154,7 @@ class Conversations(Repository):
                         to_state=outcome.state.value,
                         agent_id=agent_id if agent_id is not None else row.agent_id,
                         created_at=now,
+                        reason=reason if transition is Transition.ESCALATE else None,
                     )
                 )
             if "handoff" in values:  # stored as JSON text: hand out what a read would give back

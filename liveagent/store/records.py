@@ -51,6 +51,7 @@ class ConversationEvent:
     to_state: ConversationState
     agent_id: Optional[int]
     created_at: dt.datetime
+    reason: Optional[str] = None  # escalate: why the bot handed over
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ PRESENCES = ("online", "away", "offline")
 SENDERS = ("visitor", "bot", "agent", "system")
 KINDS = ("text", "status", "note")  # note: internal, never shown to the visitor
 STATES = tuple(state.value for state in ConversationState)
+# The time zone whose calendar days the insights count in (the service hours' zone, settings.ServiceHours).
+REPORTING_ZONE = "Europe/Helsinki"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -108,10 +110,17 @@ conversations = sa.Table(
     sa.Column("last_agent_message_at", UTCDateTime, nullable=True),
     sa.Column("rating", sa.Integer, nullable=True),
     sa.Column("harvested_at", UTCDateTime, nullable=True),  # when its missed messages were last collected
+    # insights (docs/metrics.md): the day the visitor first wrote, in REPORTING_ZONE; what Rasa's tracker
+    # said at the last harvest: the topic the visitor came with, messages the bot handled, of them fallbacks
+    sa.Column("started_on", sa.Date, nullable=True),
+    sa.Column("topic", sa.String(128), nullable=True),
+    sa.Column("bot_turns", sa.Integer, nullable=True),
+    sa.Column("fallback_turns", sa.Integer, nullable=True),
     _one_of("state", STATES),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     sa.Index("ix_conversations_state_waiting_since", "state", "waiting_since"),
     sa.Index("ix_conversations_updated_at", "updated_at"),  # retention
+    sa.Index("ix_conversations_started_on", "started_on"),  # insights by period
 )
 
 messages = sa.Table(
@@ -140,6 +149,7 @@ conversation_events = sa.Table(
     sa.Column("to_state", sa.String(16), nullable=False),
     sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.String(64), nullable=True),  # escalate: why the bot handed over (HandoffReason)
     sa.Index("ix_conversation_events_conversation_id_id", "conversation_id", "id"),
 )
 
@@ -172,6 +182,7 @@ tickets = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("handled_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("handled_at", UTCDateTime, nullable=True),
+    sa.Index("ix_tickets_conversation_id", "conversation_id"),  # insights: conversations with a contact request
 )
 
 # content editing (issue 4): who changed what, what the bot missed, and each publish

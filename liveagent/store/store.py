@@ -2,8 +2,8 @@
 
 Each repository owns one kind of data (``store.conversations``, ``store.messages``, ``store.agents``,
 ``store.canned``, ``store.tickets``, ``store.sessions``, ``store.logins``, ``store.audit``,
-``store.content``, ``store.retention``); all of them share one engine, one `Writer` and one clock
-(liveagent/store/engine.py). Nothing here runs SQL of its own.
+``store.content``, ``store.retention``, ``store.insights``); all of them share one engine, one `Writer`
+and one clock (liveagent/store/engine.py). Nothing here runs SQL of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from liveagent.store.canned import CannedReplies
 from liveagent.store.content import ContentLog
 from liveagent.store.conversations import Conversations
 from liveagent.store.engine import DEFAULT_DATABASE_URL, Clock, Writer, make_engine, utcnow
+from liveagent.store.insights import Insights
 from liveagent.store.logins import LoginFailures
 from liveagent.store.messages import Messages
 from liveagent.store.migrate import upgrade
@@ -44,6 +45,7 @@ class Store:
         self.audit = AuditLog(engine, writer, clock)
         self.content = ContentLog(engine, writer, clock)
         self.retention = VisitorData(engine, writer, clock)
+        self.insights = Insights(engine, writer, clock)
 
     @classmethod
     async def open(cls, database_url: str = DEFAULT_DATABASE_URL, **options: Any) -> "Store":

@@ -76,6 +76,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("PUT", "/api/agent/canned/<canned_id:int>"): (SUPERVISE, None),
     ("DELETE", "/api/agent/canned/<canned_id:int>"): (SUPERVISE, None),
     ("GET", "/api/agent/audit"): (SUPERVISE, None),
+    ("GET", "/api/agent/insights"): (SUPERVISE, None),
     ("POST", "/api/agent/erasure"): (SUPERVISE, None),
     ("GET", "/api/editor/topics"): (EDIT, None),
     ("POST", "/api/editor/topics"): (EDIT, None),

@@ -1,0 +1,75 @@
+"""Insights (docs/metrics.md): each conversation's first day, topic and bot turns; escalation reasons per
+event; the indexes the period queries need.
+
+Existing rows are filled in: ``started_on`` from ``created_at`` (the first visitor message creates the row),
+the reason of escalation events from the conversation's last escalation reason (the only one stored
+before), and harvested conversations are harvested again so their topic and turns come from Rasa's tracker.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-10
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+REPORTING_ZONE = "Europe/Helsinki"  # liveagent.store.schema.REPORTING_ZONE when this was written
+BATCH = 1000
+
+
+def _backfill_started_on(bind: sa.engine.Connection) -> None:
+    if bind.dialect.name == "postgresql":
+        bind.execute(sa.text("UPDATE conversations SET started_on = (created_at AT TIME ZONE :zone)::date"),
+                     {"zone": REPORTING_ZONE})
+        return
+    zone = ZoneInfo(REPORTING_ZONE)
+    table = sa.table("conversations", sa.column("id", sa.String), sa.column("created_at", sa.DateTime),
+                     sa.column("started_on", sa.Date))
+    rows = bind.execute(sa.select(table.c.id, table.c.created_at)).fetchall()
+    days = []
+    for conversation_id, created_at in rows:
+        if isinstance(created_at, str):  # SQLite keeps naive UTC text
+            created_at = dt.datetime.fromisoformat(created_at)
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=dt.timezone.utc)
+        days.append({"key": conversation_id, "day": created_at.astimezone(zone).date()})
+    update = table.update().where(table.c.id == sa.bindparam("key")).values(started_on=sa.bindparam("day"))
+    for start in range(0, len(days), BATCH):
+        bind.execute(update, days[start:start + BATCH])
+
+
+def upgrade() -> None:
+    # Plain ALTERs (as in 0004): a batch copy of the table would rename its CHECK constraints.
+    op.add_column("conversations", sa.Column("started_on", sa.Date(), nullable=True))
+    op.add_column("conversations", sa.Column("topic", sa.String(128), nullable=True))
+    op.add_column("conversations", sa.Column("bot_turns", sa.Integer(), nullable=True))
+    op.add_column("conversations", sa.Column("fallback_turns", sa.Integer(), nullable=True))
+    op.add_column("conversation_events", sa.Column("reason", sa.String(64), nullable=True))
+    bind = op.get_bind()
+    _backfill_started_on(bind)
+    bind.execute(sa.text(
+        "UPDATE conversation_events SET reason = (SELECT c.escalation_reason FROM conversations c "
+        "WHERE c.id = conversation_events.conversation_id) WHERE transition = 'escalate'"))
+    bind.execute(sa.text("UPDATE conversations SET harvested_at = NULL"))  # topics and turns from the trackers
+    op.create_index("ix_conversations_started_on", "conversations", ["started_on"])
+    op.create_index("ix_tickets_conversation_id", "tickets", ["conversation_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_tickets_conversation_id", table_name="tickets")
+    op.drop_index("ix_conversations_started_on", table_name="conversations")
+    op.drop_column("conversation_events", "reason")
+    op.drop_column("conversations", "fallback_turns")
+    op.drop_column("conversations", "bot_turns")
+    op.drop_column("conversations", "topic")
+    op.drop_column("conversations", "started_on")

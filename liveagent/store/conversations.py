@@ -52,6 +52,29 @@ def _verified_customer(handoff: Optional[Mapping[str, Any]]) -> Optional[str]:
     return None
 
 
+def _span_start(row: Conversation, to_state: ConversationState) -> Optional[dt.datetime]:
+    """When what this transition ends began: the wait, for a conversation leaving the queue; the
+    assignment (its claim), for one leaving an agent. The insights' durations (docs/metrics.md)."""
+    if row.state is ConversationState.WAITING:
+        return row.waiting_since
+    if row.state is ConversationState.ASSIGNED and to_state is not ConversationState.ASSIGNED:
+        return row.assigned_at
+    return None
+
+
+def _firsts(transition: Transition, reason: Optional[str], now: dt.datetime) -> Dict[str, Any]:
+    """The insights' record of a conversation's first escalation (with its reason) and first claim
+    (docs/metrics.md): written by the transition that is the first of its kind, kept by later ones."""
+    c = conversations.c
+    if transition is Transition.ESCALATE:
+        first = c.first_escalated_at.is_(None)
+        return {"first_escalated_at": sa.func.coalesce(c.first_escalated_at, now),
+                "first_escalation_reason": sa.case((first, reason), else_=c.first_escalation_reason)}
+    if transition is Transition.CLAIM:
+        return {"first_claimed_at": sa.func.coalesce(c.first_claimed_at, now)}
+    return {}
+
+
 @survives_reconnects
 class Conversations(Repository):
     """Conversations, their state changes and event trail, the queue and requeueing."""
@@ -135,6 +158,10 @@ class Conversations(Repository):
                     "updated_at": now,
                     "waiting_since": now if outcome.state is ConversationState.WAITING else None,
                 }
+                if transition is Transition.CLAIM:
+                    values["assigned_at"] = now
+                elif outcome.state is not ConversationState.ASSIGNED:
+                    values["assigned_at"] = None  # a transfer keeps the assignment's start
                 if transition is Transition.ESCALATE:
                     values["escalation_reason"] = reason
                     values["handoff"] = dict(handoff) if handoff is not None else None
@@ -142,7 +169,7 @@ class Conversations(Repository):
                 updated = await conn.execute(
                     conversations.update()
                     .where(conversations.c.id == conversation_id, conversations.c.version == row.version)
-                    .values(**values)
+                    .values(**values, **_firsts(transition, reason, now))
                 )
                 if updated.rowcount != 1:
                     continue  # someone else changed it since it was read: plan again on fresh data
@@ -155,6 +182,7 @@ class Conversations(Repository):
                         agent_id=agent_id if agent_id is not None else row.agent_id,
                         created_at=now,
                         reason=reason if transition is Transition.ESCALATE else None,
+                        span_started_at=_span_start(row, outcome.state),
                     )
                 )
             if "handoff" in values:  # stored as JSON text: hand out what a read would give back

@@ -9,12 +9,13 @@ microseconds, so both backends give the same figures to the microsecond; rates a
 
 Durations: SQLite keeps times as naive UTC text ("2026-11-22 12:00:00.123456"), PostgreSQL as
 timestamptz; ``micros_between`` is the one expression that subtracts them on each. Percentiles use the
-nearest-rank method (the smallest value with at least p % of the values at or below it) with window
-functions both backends have.
+nearest-rank method (the smallest value with at least p % of the values at or below it): PostgreSQL's
+``percentile_disc``, which is that, and on SQLite the same through window functions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
@@ -32,7 +33,7 @@ MICROS = 1_000_000
 # Upper bounds (seconds) of the wait-time distribution's bins; the last bin is "longer than the last bound".
 WAIT_BINS = (30, 60, 120, 300, 600)
 SATISFIED = 4  # a rating of 4 or 5 (of 1-5) is a satisfied visitor (CSAT)
-UNKNOWN_REASON = "unknown"  # escalations stored before reasons were kept per event
+UNKNOWN_REASON = "unknown"  # an escalation stored without a reason
 ABANDONING = (Transition.CANCEL.value, Transition.CLOSE.value)  # a wait that ends without an agent
 
 
@@ -48,8 +49,10 @@ class micros_between(FunctionElement):
 
 @compiles(micros_between, "postgresql")
 def _micros_postgresql(element: micros_between, compiler: Any, **kw: Any) -> str:
+    # date_part of an interval is a double (EXTRACT's numeric is slower); exact to the microsecond for
+    # any span shorter than 285 years, and round() takes away the binary fraction's last bit
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000 AS BIGINT)"
+    return f"CAST(round(date_part('epoch', {end} - {start}) * 1000000) AS BIGINT)"
 
 
 @compiles(micros_between, "sqlite")
@@ -123,24 +126,16 @@ def _flag(condition: Any) -> Any:
     return sa.case((condition, 1), else_=0)
 
 
-def _percentiles(values: Any, column: str) -> Any:
-    """count, sum, p50 and p90 (nearest rank) of ``column`` of the subquery ``values``."""
-    ranked = sa.select(
-        values.c[column].label("d"),
-        sa.func.row_number().over(order_by=values.c[column]).label("rn"),
-        sa.func.count().over().label("n"),
-    ).subquery()
-    return sa.select(
-        sa.func.count(),
-        sa.func.coalesce(sa.func.sum(ranked.c.d), 0),
-        sa.func.min(sa.case((ranked.c.rn * 100 >= ranked.c.n * 50, ranked.c.d))),
-        sa.func.min(sa.case((ranked.c.rn * 100 >= ranked.c.n * 90, ranked.c.d))),
-    )
+def _spread(count: Any, total: Any, p50: Any, p90: Any) -> Spread:
+    def whole(value: Any) -> Optional[int]:
+        return None if value is None else int(value)
+
+    return Spread(int(count or 0), int(total or 0), whole(p50), whole(p90))
 
 
-def _spread(row: Any) -> Spread:
-    count, total, p50, p90 = row
-    return Spread(int(count), int(total or 0), None if p50 is None else int(p50), None if p90 is None else int(p90))
+# The kinds of rows of the durations statement (``_durations``): (kind, key) -> what the row is.
+WAIT, RESPONSE, HANDLE = "wait", "response", "handle"
+CLAIMED, ABANDONED, ONGOING = "claimed", "abandoned", "ongoing"
 
 
 @survives_reconnects
@@ -151,139 +146,158 @@ class Insights(Repository):
         """The figures of the conversations that started from ``first`` to ``last`` (inclusive)."""
         if last < first:
             raise ValueError("the period ends before it starts")
-        c, e, t, m = conversations.c, conversation_events.c, tickets.c, messages.c
+        c = conversations.c
         period = sa.and_(c.started_on.between(first, last), c.last_visitor_message_at.isnot(None))
-        started = sa.select(c.id).where(period).subquery()
-
-        escalated = sa.exists().where(e.conversation_id == c.id, e.transition == Transition.ESCALATE.value)
-        claimed = sa.exists().where(e.conversation_id == c.id, e.transition == Transition.CLAIM.value)
-        requested = sa.exists().where(t.conversation_id == c.id)
-        per_conversation = sa.select(
-            c.started_on, c.rating, c.bot_turns, c.fallback_turns,
-            _flag(escalated).label("escalated"), _flag(claimed).label("served"),
-            _flag(requested).label("requested"),
-        ).where(period).subquery()
-        p = per_conversation.c
-        people, bot = p.served == 1, p.served == 0
-        rated = p.rating.isnot(None)
-        daily = (
-            sa.select(
-                p.started_on,
-                sa.func.count(),
-                sa.func.sum(p.escalated),
-                sa.func.sum(_flag(sa.and_(p.escalated == 0, p.requested == 1))),
-                sa.func.sum(_flag(sa.and_(p.escalated == 0, p.requested == 0))),
-                sa.func.sum(p.requested),
-                sa.func.sum(p.served),
-                sa.func.sum(_flag(p.bot_turns.isnot(None))),
-                sa.func.coalesce(sa.func.sum(p.bot_turns), 0),
-                sa.func.coalesce(sa.func.sum(p.fallback_turns), 0),
-                sa.func.sum(_flag(sa.and_(people, rated))),
-                sa.func.sum(_flag(sa.and_(people, p.rating >= SATISFIED))),
-                sa.func.coalesce(sa.func.sum(sa.case((people, p.rating))), 0),
-                sa.func.sum(_flag(sa.and_(bot, rated))),
-                sa.func.sum(_flag(sa.and_(bot, p.rating >= SATISFIED))),
-                sa.func.coalesce(sa.func.sum(sa.case((bot, p.rating))), 0),
-            )
-            .group_by(p.started_on)
-        )
-
-        # the events aliased: the correlated minimum reads the table itself
-        ev = conversation_events.alias("ev")
-        first_escalation = (
-            sa.select(sa.func.min(conversation_events.c.id))
-            .where(conversation_events.c.conversation_id == ev.c.conversation_id,
-                   conversation_events.c.transition == Transition.ESCALATE.value)
-            .scalar_subquery()
-        )
-        reasons = (
-            sa.select(ev.c.reason, sa.func.count())
-            .select_from(ev.join(started, started.c.id == ev.c.conversation_id))
-            .where(ev.c.transition == Transition.ESCALATE.value, ev.c.id == first_escalation)
-            .group_by(ev.c.reason)
-        )
-
-        # Every event with the one after it in its conversation: a wait is an event into the queue,
-        # ended by the next event (a claim, or the visitor leaving: cancel/close); none yet: ongoing.
-        window = {"partition_by": e.conversation_id, "order_by": e.id}
-        paired = (
-            sa.select(
-                e.conversation_id, e.transition, e.to_state, e.created_at,
-                sa.func.lead(e.transition).over(**window).label("next_transition"),
-                sa.func.lead(e.created_at).over(**window).label("next_at"),
-            )
-            .select_from(conversation_events.join(started, started.c.id == e.conversation_id))
-            .subquery()
-        )
-        waits = (
-            sa.select(paired.c.next_transition, micros_between(paired.c.created_at, paired.c.next_at).label("d"))
-            .where(paired.c.to_state == ConversationState.WAITING.value)
-            .subquery()
-        )
-        wait_outcomes = sa.select(waits.c.next_transition, sa.func.count()).group_by(waits.c.next_transition)
-        claimed_waits = sa.select(waits.c.d).where(waits.c.next_transition == Transition.CLAIM.value).subquery()
-        abandoned_waits = sa.select(waits.c.d).where(waits.c.next_transition.in_(ABANDONING)).subquery()
-        bins = [sa.func.count()]
-        lower = None
-        for bound in WAIT_BINS:
-            below = claimed_waits.c.d < bound * MICROS
-            bins.append(sa.func.sum(_flag(below if lower is None else sa.and_(claimed_waits.c.d >= lower, below))))
-            lower = bound * MICROS
-        bins.append(sa.func.sum(_flag(claimed_waits.c.d >= lower)))
-        histogram = sa.select(*bins)
-
-        # An assignment runs from a claim to the next event that is no transfer (requeue, return, close).
-        spans_window = {"partition_by": e.conversation_id, "order_by": e.id}
-        spans_all = (
-            sa.select(
-                e.conversation_id, e.transition, e.created_at.label("start"),
-                sa.func.lead(e.created_at).over(**spans_window).label("end"),
-            )
-            .select_from(conversation_events.join(started, started.c.id == e.conversation_id))
-            .where(e.transition != Transition.TRANSFER.value)
-            .subquery()
-        )
-        spans = sa.select(spans_all).where(spans_all.c.transition == Transition.CLAIM.value).subquery()
-        s = spans.c
-        first_reply = (
-            sa.select(sa.func.min(m.created_at))
-            .where(m.conversation_id == s.conversation_id, m.sender == "agent", m.kind == "text",
-                   m.created_at >= s.start, sa.or_(s.end.is_(None), m.created_at <= s.end))
-            .scalar_subquery()
-        )
-        replies = sa.select(s.start, first_reply.label("reply_at")).subquery()
-        answered = (sa.select(micros_between(replies.c.start, replies.c.reply_at).label("d"))
-                    .where(replies.c.reply_at.isnot(None)).subquery())
-        handled = sa.select(micros_between(s.start, s.end).label("d")).where(s.end.isnot(None)).subquery()
-
-        topics = (
-            sa.select(c.topic, sa.func.count())
-            .where(period, c.bot_turns.isnot(None))
-            .group_by(c.topic)
-        )
-
-        async with self._engine.connect() as conn:
-            by_day = {row[0]: DayCounts(row[0], *(int(value or 0) for value in row[1:]))
-                      for row in await conn.execute(daily)}
-            reason_counts = {(reason or UNKNOWN_REASON): int(count) for reason, count in await conn.execute(reasons)}
-            outcomes = {next_transition: int(count) for next_transition, count in await conn.execute(wait_outcomes)}
-            wait = _spread((await conn.execute(_percentiles(claimed_waits, "d"))).one())
-            abandoned_after = _spread((await conn.execute(_percentiles(abandoned_waits, "d"))).one())
-            histogram_row = (await conn.execute(histogram)).one()
-            assignments = int((await conn.execute(sa.select(sa.func.count()).select_from(spans))).scalar_one())
-            first_response = _spread((await conn.execute(_percentiles(answered, "d"))).one())
-            handle = _spread((await conn.execute(_percentiles(handled, "d"))).one())
-            topic_counts = [(topic, int(count)) for topic, count in await conn.execute(topics)]
+        topics = sa.select(c.topic, sa.func.count()).where(period, c.bot_turns.isnot(None)).group_by(c.topic)
+        # Two connections: the conversations' own figures beside the events' (PostgreSQL runs them on two
+        # cores; SQLite's readers run beside each other too).
+        (daily, reasons, topic_rows), (durations,) = await asyncio.gather(
+            self._read(_daily(period), _reasons(period), topics),
+            self._read(_durations(period, self._engine.dialect.name)))
+        by_day = {row[0]: DayCounts(row[0], *(int(value or 0) for value in row[1:])) for row in daily}
+        reason_counts = {(reason or UNKNOWN_REASON): int(n) for reason, n in reasons}
+        groups = {(kind, key): row for kind, key, *row in durations}
+        topic_counts = [(topic, int(count)) for topic, count in topic_rows]
 
         days = [by_day.get(day, DayCounts(day))
                 for day in (first + dt.timedelta(days=n) for n in range((last - first).days + 1))]
         topic_counts.sort(key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+
+        def spread(kind: str, key: Optional[str] = None) -> Spread:
+            row = groups.get((kind, key))
+            return Spread() if row is None else _spread(row[1], row[2], row[3], row[4])
+
+        def count(kind: str, key: Optional[str] = None) -> int:
+            row = groups.get((kind, key))
+            return 0 if row is None else int(row[0])
+
+        claimed = groups.get((WAIT, CLAIMED))
+        histogram = tuple(int(value or 0) for value in claimed[5:]) if claimed else (0,) * (len(WAIT_BINS) + 1)
         return PeriodInsights(
-            first=first, last=last, days=days, handoff_reasons=reason_counts,
-            waits_claimed=outcomes.get(Transition.CLAIM.value, 0),
-            waits_abandoned=sum(outcomes.get(name, 0) for name in ABANDONING),
-            waits_ongoing=outcomes.get(None, 0),
-            wait=wait, wait_histogram=tuple(int(value or 0) for value in histogram_row[1:]),
-            abandoned_after=abandoned_after, assignments=assignments,
-            first_response=first_response, handle=handle, topics=topic_counts,
+            first=first, last=last, days=days,
+            handoff_reasons=reason_counts,
+            waits_claimed=count(WAIT, CLAIMED), waits_abandoned=count(WAIT, ABANDONED),
+            waits_ongoing=count(WAIT, ONGOING),
+            wait=spread(WAIT, CLAIMED), wait_histogram=histogram, abandoned_after=spread(WAIT, ABANDONED),
+            assignments=count(RESPONSE), first_response=spread(RESPONSE), handle=spread(HANDLE),
+            topics=topic_counts,
         )
+
+
+    async def _read(self, *statements: Any) -> List[List[Any]]:
+        """The rows of each statement, read on one connection."""
+        async with self._engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # These queries take milliseconds; compiling them to machine code first (JIT, on by
+                # default for plans this large) took longer than running them.
+                await conn.execute(sa.text("SET LOCAL jit = off"))
+            return [list(await conn.execute(statement)) for statement in statements]
+
+
+def _daily(period: Any) -> Any:
+    """Per day: the conversations and what happened in them (one row a day that had conversations).
+
+    The conversation's row says whether it escalated and whether an agent claimed it (the first of
+    each is recorded by the state machine); contact requests are joined, one row per conversation."""
+    c, t = conversations.c, tickets.c
+    requests = sa.select(t.conversation_id).where(t.conversation_id.isnot(None)).group_by(t.conversation_id).subquery()
+    escalated = c.first_escalated_at.isnot(None)
+    requested = requests.c.conversation_id.isnot(None)
+    people, bot = c.first_claimed_at.isnot(None), c.first_claimed_at.is_(None)
+    return (
+        sa.select(
+            c.started_on,
+            sa.func.count(),
+            sa.func.sum(_flag(escalated)),
+            sa.func.sum(_flag(sa.and_(~escalated, requested))),
+            sa.func.sum(_flag(sa.and_(~escalated, ~requested))),
+            sa.func.sum(_flag(requested)),
+            sa.func.sum(_flag(people)),
+            sa.func.sum(_flag(c.bot_turns.isnot(None))),
+            sa.func.coalesce(sa.func.sum(c.bot_turns), 0),
+            sa.func.coalesce(sa.func.sum(c.fallback_turns), 0),
+            sa.func.sum(_flag(sa.and_(people, c.rating.isnot(None)))),
+            sa.func.sum(_flag(sa.and_(people, c.rating >= SATISFIED))),
+            sa.func.coalesce(sa.func.sum(sa.case((people, c.rating))), 0),
+            sa.func.sum(_flag(sa.and_(bot, c.rating.isnot(None)))),
+            sa.func.sum(_flag(sa.and_(bot, c.rating >= SATISFIED))),
+            sa.func.coalesce(sa.func.sum(sa.case((bot, c.rating))), 0),
+        )
+        .select_from(conversations.outerjoin(requests, requests.c.conversation_id == c.id))
+        .where(period)
+        .group_by(c.started_on)
+    )
+
+
+def _reasons(period: Any) -> Any:
+    c = conversations.c
+    return (sa.select(c.first_escalation_reason, sa.func.count())
+            .where(period, c.first_escalated_at.isnot(None)).group_by(c.first_escalation_reason))
+
+
+def _durations(period: Any, dialect: str) -> Any:
+    """Waits, first responses and handle times: rows (kind, key, count, count of durations, their sum,
+    p50, p90, *wait bins) for waits by how they ended (``wait``: claimed / abandoned / ongoing), and for
+    assignments the time from the claim to the first reply (``response``; no reply: no duration) and
+    to the end (``handle``; not ended: no duration).
+
+    An event that takes a conversation out of the queue or away from its agent carries when that wait
+    or assignment began (``span_started_at``, written by the state machine), so an ended one is one
+    event row; one still going on is the conversation's own row (waiting, or assigned since
+    ``assigned_at``)."""
+    c, e, m = conversations.c, conversation_events.c, messages.c
+    started = sa.select(c.id).where(period).subquery()
+    of_period = conversation_events.join(started, started.c.id == e.conversation_id)
+    ended_waits = (
+        sa.select(sa.literal(WAIT).label("kind"),
+                  sa.case((e.transition == Transition.CLAIM.value, CLAIMED), else_=ABANDONED).label("key"),
+                  micros_between(e.span_started_at, e.created_at).label("d"))
+        .select_from(of_period)
+        .where(e.from_state == ConversationState.WAITING.value)
+    )
+    ongoing_waits = (sa.select(sa.literal(WAIT).label("kind"), sa.literal(ONGOING).label("key"),
+                               sa.null().label("d"))
+                     .where(period, c.state == ConversationState.WAITING.value))
+    leaving_agent = sa.and_(e.from_state == ConversationState.ASSIGNED.value,
+                            e.to_state != ConversationState.ASSIGNED.value)
+    assignments = sa.union_all(
+        sa.select(e.conversation_id.label("conversation_id"), e.span_started_at.label("start"),
+                  e.created_at.label("end")).select_from(of_period).where(leaving_agent),
+        sa.select(c.id, c.assigned_at, sa.null()).where(period, c.state == ConversationState.ASSIGNED.value),
+    ).subquery()
+    a = assignments.c
+    first_reply = (
+        sa.select(sa.func.min(m.created_at))
+        .where(m.conversation_id == a.conversation_id, m.sender == "agent", m.kind == "text",
+               m.created_at >= a.start, sa.or_(a.end.is_(None), m.created_at <= a.end))
+        .scalar_subquery()
+    )
+    spans = sa.select(a.start, a.end, first_reply.label("reply_at")).cte("spans")
+    responses = sa.select(sa.literal(RESPONSE).label("kind"), sa.null().label("key"),
+                          micros_between(spans.c.start, spans.c.reply_at).label("d"))
+    handles = sa.select(sa.literal(HANDLE).label("kind"), sa.null().label("key"),
+                        micros_between(spans.c.start, spans.c.end).label("d"))
+    rows = sa.union_all(ended_waits, ongoing_waits, responses, handles).subquery()
+    if dialect == "postgresql":  # an ordered-set aggregate: one sort of each group's durations
+        r = rows.c
+        p50, p90 = (sa.func.percentile_disc(p).within_group(r.d) for p in (0.5, 0.9))
+    else:  # nearest rank through window functions: the smallest d whose rank is at least p % of them
+        group = (rows.c.kind, rows.c.key)
+        ranked = sa.select(
+            rows.c.kind, rows.c.key, rows.c.d,
+            sa.func.row_number().over(partition_by=group, order_by=(rows.c.d.is_(None), rows.c.d)).label("rn"),
+            sa.func.count(rows.c.d).over(partition_by=group).label("n"),
+        ).subquery()
+        r = ranked.c
+        p50, p90 = (sa.func.min(sa.case((r.rn * 100 >= r.n * p, r.d))) for p in (50, 90))
+    bins = []
+    lower = None
+    for bound in WAIT_BINS:
+        below = r.d < bound * MICROS
+        bins.append(sa.func.sum(_flag(below if lower is None else sa.and_(r.d >= lower, below))))
+        lower = bound * MICROS
+    bins.append(sa.func.sum(_flag(r.d >= lower)))
+    return (
+        sa.select(r.kind, r.key, sa.func.count(), sa.func.count(r.d), sa.func.sum(r.d), p50, p90, *bins)
+        .group_by(r.kind, r.key)
+    )

@@ -30,6 +30,7 @@ class Conversation:
     last_visitor_message_at: Optional[dt.datetime]
     last_agent_message_at: Optional[dt.datetime]
     rating: Optional[int]
+    assigned_at: Optional[dt.datetime] = None  # the claim that began the current assignment (insights)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class ConversationEvent:
     agent_id: Optional[int]
     created_at: dt.datetime
     reason: Optional[str] = None  # escalate: why the bot handed over
+    span_started_at: Optional[dt.datetime] = None  # when the wait or assignment this event ends began
 
 
 @dataclass(frozen=True)

@@ -110,9 +110,14 @@ conversations = sa.Table(
     sa.Column("last_agent_message_at", UTCDateTime, nullable=True),
     sa.Column("rating", sa.Integer, nullable=True),
     sa.Column("harvested_at", UTCDateTime, nullable=True),  # when its missed messages were last collected
-    # insights (docs/metrics.md): the day the visitor first wrote, in REPORTING_ZONE; what Rasa's tracker
-    # said at the last harvest: the topic the visitor came with, messages the bot handled, of them fallbacks
+    # insights (docs/metrics.md): the day the visitor first wrote, in REPORTING_ZONE; the first escalation
+    # (when, why) and the first claim by an agent; what Rasa's tracker said at the last harvest: the topic
+    # the visitor came with, messages the bot handled, of them fallbacks
     sa.Column("started_on", sa.Date, nullable=True),
+    sa.Column("first_escalated_at", UTCDateTime, nullable=True),
+    sa.Column("first_escalation_reason", sa.String(64), nullable=True),
+    sa.Column("first_claimed_at", UTCDateTime, nullable=True),
+    sa.Column("assigned_at", UTCDateTime, nullable=True),  # the claim that began the current assignment
     sa.Column("topic", sa.String(128), nullable=True),
     sa.Column("bot_turns", sa.Integer, nullable=True),
     sa.Column("fallback_turns", sa.Integer, nullable=True),
@@ -137,6 +142,10 @@ messages = sa.Table(
     _one_of("sender", SENDERS),
     _one_of("kind", KINDS),
     sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    # insights: an agent's first reply after a claim (docs/metrics.md, first response time)
+    sa.Index("ix_messages_agent_replies", "conversation_id", "created_at",
+             postgresql_where=sa.text("sender = 'agent' AND kind = 'text'"),
+             sqlite_where=sa.text("sender = 'agent' AND kind = 'text'")),
 )
 
 conversation_events = sa.Table(
@@ -150,6 +159,8 @@ conversation_events = sa.Table(
     sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("reason", sa.String(64), nullable=True),  # escalate: why the bot handed over (HandoffReason)
+    # leaving the queue: when the wait began; leaving an agent: when the assignment began (its claim)
+    sa.Column("span_started_at", UTCDateTime, nullable=True),
     sa.Index("ix_conversation_events_conversation_id_id", "conversation_id", "id"),
 )
 

@@ -206,38 +206,60 @@ async def test_the_daily_series_as_csv(store):
 
 async def test_the_migration_fills_in_the_rows_that_were_there(database_url):
     """Rows written before the insights: their first day from created_at, escalation events their
-    conversation's reason, and a harvest again (for the topic and turns)."""
+    conversation's reason, the first escalation and claim and where each wait and assignment began from
+    the events, and a harvest again (for the topic and turns)."""
     if database_url.startswith("sqlite"):
         Path(make_url(database_url).database).parent.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(command.upgrade, alembic_config(database_url), "0004")
     engine = make_engine(database_url)
+    # "late": escalated, claimed, requeued, claimed again and still held; "early": escalated and cancelled
+    script = {"late": ("2026-11-20 22:30:00", "assigned", "action_failed",
+                       [("escalate", "bot", "waiting"), ("claim", "waiting", "assigned"),
+                        ("requeue", "assigned", "waiting"), ("claim", "waiting", "assigned")]),
+              "early": ("2026-11-20 08:00:00", "bot", None, [("escalate", "bot", "waiting"),
+                                                             ("cancel", "waiting", "bot")])}
     try:
         async with engine.begin() as conn:
-            for conversation_id, created, reason in (("late", "2026-11-20 22:30:00", "action_failed"),
-                                                      ("early", "2026-11-20 08:00:00", None)):
+            for conversation_id, (created, state, reason, events) in script.items():
+                start = dt.datetime.fromisoformat(created)
                 await conn.execute(sa.text(
                     "INSERT INTO conversations (id, state, version, escalation_reason, created_at, updated_at, "
-                    "harvested_at, last_visitor_message_at) VALUES (:id, 'waiting', 1, :reason, :created, "
+                    "harvested_at, last_visitor_message_at) VALUES (:id, :state, 1, :reason, :created, "
                     ":created, :created, :created)"),
-                    {"id": conversation_id, "reason": reason, "created": created_at(database_url, created)})
-                await conn.execute(sa.text(
-                    "INSERT INTO conversation_events (conversation_id, transition, from_state, to_state, "
-                    "created_at) VALUES (:id, 'escalate', 'bot', 'waiting', :created)"),
-                    {"id": conversation_id, "created": created_at(database_url, created)})
+                    {"id": conversation_id, "state": state, "reason": reason,
+                     "created": stored(database_url, start)})
+                for minute, (transition, before, after) in enumerate(events, start=1):
+                    await conn.execute(sa.text(
+                        "INSERT INTO conversation_events (conversation_id, transition, from_state, to_state, "
+                        "created_at) VALUES (:id, :transition, :before, :after, :at)"),
+                        {"id": conversation_id, "transition": transition, "before": before, "after": after,
+                         "at": stored(database_url, start + dt.timedelta(minutes=minute))})
         await asyncio.to_thread(upgrade, database_url)
+        c, e = conversations.c, conversation_events.c
         async with engine.connect() as conn:
-            rows = (await conn.execute(sa.select(conversations.c.id, conversations.c.started_on,
-                                                 conversations.c.harvested_at).order_by(conversations.c.id))).all()
-            reasons = (await conn.execute(sa.select(conversation_events.c.conversation_id, conversation_events.c.reason)
-                                          .order_by(conversation_events.c.conversation_id))).all()
+            rows = (await conn.execute(sa.select(
+                c.id, c.started_on, c.harvested_at, c.first_escalated_at, c.first_escalation_reason,
+                c.first_claimed_at, c.assigned_at).order_by(c.id))).all()
+            events = (await conn.execute(sa.select(e.conversation_id, e.transition, e.reason, e.span_started_at)
+                                         .order_by(e.conversation_id, e.id))).all()
     finally:
         await engine.dispose()
-    assert rows == [("early", dt.date(2026, 11, 20), None), ("late", dt.date(2026, 11, 21), None)]
-    assert reasons == [("early", None), ("late", "action_failed")]
+    early, late = (dt.datetime.fromisoformat(script[name][0]).replace(tzinfo=dt.timezone.utc)
+                   for name in ("early", "late"))
+
+    def minute(start: dt.datetime, n: int) -> dt.datetime:
+        return start + dt.timedelta(minutes=n)
+
+    assert rows == [("early", dt.date(2026, 11, 20), None, minute(early, 1), None, None, None),
+                    ("late", dt.date(2026, 11, 21), None, minute(late, 1), "action_failed", minute(late, 2),
+                     minute(late, 4))]
+    assert events == [("early", "escalate", None, None), ("early", "cancel", None, minute(early, 1)),
+                      ("late", "escalate", "action_failed", None), ("late", "claim", None, minute(late, 1)),
+                      ("late", "requeue", None, minute(late, 2)), ("late", "claim", None, minute(late, 3))]
 
 
-def created_at(database_url: str, naive_utc: str) -> Any:
+def stored(database_url: str, naive_utc: dt.datetime) -> Any:
     """A time as each backend stores it: SQLite naive UTC text, PostgreSQL an aware datetime."""
     if database_url.startswith("sqlite"):
-        return naive_utc + ".000000"
-    return dt.datetime.fromisoformat(naive_utc).replace(tzinfo=dt.timezone.utc)
+        return naive_utc.isoformat(sep=" ", timespec="microseconds")
+    return naive_utc.replace(tzinfo=dt.timezone.utc)

@@ -9,7 +9,7 @@ a visitor who gave up, a contact request, a rating, and the topic and bot turns 
 Then it times what ``GET /api/agent/insights`` does for the last 30 days (both periods' SQL and the JSON),
 and drops the database. The section "Insights" of bench/REPORT.md gets the figures.
 
-Run: python bench/insights.py [--conversations 100000] [--runs 7] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+Run: python bench/insights.py [--conversations 100000] [--runs 15] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
 from __future__ import annotations
@@ -218,6 +218,7 @@ async def main_async(args: argparse.Namespace) -> int:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
     median, worst = statistics.median(timings), max(timings)
+    p90 = sorted(timings)[-(-9 * len(timings) // 10) - 1]  # nearest rank
     load = os.getloadavg()
     verdict = "within" if worst <= TARGET_MS else "OVER"
     body = "\n".join([
@@ -227,13 +228,13 @@ async def main_async(args: argparse.Namespace) -> int:
         f"Seeded in {seeded_s:.0f} s: {counts['conversations']:,} conversations over the last {DAYS} days, "
         f"{counts['messages']:,} messages, {counts['events']:,} state events, {counts['tickets']:,} contact requests.",
         "",
-        "What `GET /api/agent/insights` does for the last 30 days (the period's SQL, the previous period's SQL, "
-        f"the JSON), {len(timings)} runs after a warm-up:",
+        "What `GET /api/agent/insights` does for the last 30 days (the period's SQL and the previous period's, "
+        f"read side by side on their own connections, and the JSON), {len(timings)} runs after a warm-up:",
         "",
-        "| 30 days (+ the 30 before) | median | slowest | target |",
-        "| --- | --- | --- | --- |",
+        "| 30 days (+ the 30 before) | median | p90 | slowest | target |",
+        "| --- | --- | --- | --- | --- |",
         f"| {answer['conversations']:,} + {answer['previous']['conversations']:,} conversations | "
-        f"{median:.0f} ms | {worst:.0f} ms | {TARGET_MS} ms ({verdict}) |",
+        f"{median:.0f} ms | {p90:.0f} ms | {worst:.0f} ms | {TARGET_MS} ms ({verdict}) |",
         "",
         f"Containment {answer['containment_rate']:.1%}, handoffs {answer['handoff_rate']:.1%}, queue wait p50 "
         f"{answer['queue']['wait_seconds']['p50']:.0f} s / p90 {answer['queue']['wait_seconds']['p90']:.0f} s "
@@ -249,7 +250,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     return asyncio.run(main_async(parser.parse_args()))
 

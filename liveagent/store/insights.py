@@ -26,7 +26,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from liveagent.store.engine import Repository
 from liveagent.store.reconnect import survives_reconnects
-from liveagent.store.schema import conversation_events, conversations, messages, tickets
+from liveagent.store.schema import agents, conversation_events, conversations, messages, tickets
 from liveagent.store.state import ConversationState, Transition
 
 MICROS = 1_000_000
@@ -122,6 +122,16 @@ class PeriodInsights:
         return sum(getattr(day, name) for day in self.days)
 
 
+@dataclass(frozen=True)
+class LiveCounts:
+    """The service as it is now (for the operators' metrics): conversations by state, since when the
+    longest-waiting visitor has waited, active agents by presence."""
+
+    states: Dict[str, int]
+    oldest_waiting_since: Optional[dt.datetime]
+    presences: Dict[str, int]
+
+
 def _flag(condition: Any) -> Any:
     return sa.case((condition, 1), else_=0)
 
@@ -183,6 +193,17 @@ class Insights(Repository):
             topics=topic_counts,
         )
 
+
+    async def live(self) -> LiveCounts:
+        c = conversations.c
+        states = sa.select(c.state, sa.func.count()).group_by(c.state)
+        oldest = sa.select(sa.func.min(c.waiting_since)).where(c.state == ConversationState.WAITING.value)
+        presences = sa.select(agents.c.presence, sa.func.count()).where(agents.c.active).group_by(agents.c.presence)
+        async with self._engine.connect() as conn:
+            by_state = {state: int(n) for state, n in await conn.execute(states)}
+            since = (await conn.execute(oldest)).scalar_one()
+            by_presence = {presence: int(n) for presence, n in await conn.execute(presences)}
+        return LiveCounts(by_state, since, by_presence)
 
     async def _read(self, *statements: Any) -> List[List[Any]]:
         """The rows of each statement, read on one connection."""

@@ -10,6 +10,7 @@
 import './alerts.js';
 import './chat.js';
 import './http.js';
+import './insights.js';
 import './mine.js';
 import './presence.js';
 import './queue.js';

@@ -77,6 +77,7 @@ export async function startConsole(agent, focusMain) {
   for (const node of ui.agentOnly) node.hidden = false;
   ui.meName.textContent = agentLabel(agent);
   ui.presence.value = PRESENCES.includes(agent.presence) ? agent.presence : 'offline';
+  ui.viewInsights.hidden = !hasRight(agent, 'supervise'); // the insights are the supervisors' (docs/metrics.md)
   updateNotifyUi();
   showView('chats');
   if (focusMain) $('main').focus();

@@ -39,6 +39,13 @@ def _button(domain: Dict[str, Any], response: str, payload: Optional[str]) -> Op
     return None
 
 
+def topic_button(domain: Dict[str, Any], label: str) -> Optional[Dict[str, str]]:
+    """The button that asks about ``label`` (an FAQ topic "faq/<topic>" or an offered intent), if it has one."""
+    if label in INTENT_OPTIONS:
+        return _button(domain, INTENT_OPTIONS[label], f"/{label}")
+    return _button(domain, f"utter_{label}", None)
+
+
 def likely_options(parse_data: Dict[str, Any], domain: Dict[str, Any]) -> List[Dict[str, str]]:
     """Buttons for the likeliest topics of a misunderstood message, best first."""
     scored: List[tuple] = []
@@ -78,7 +85,8 @@ class ActionHandleFallback(Action):
     ) -> List[EventType]:
         users = user_events(tracker.events)
         if len(users) >= 2 and is_fallback(users[-2]) and is_fallback(users[-1]):
-            return await escalate(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK, "utter_handoff_after_fallback")
+            return await escalate(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK, "utter_handoff_after_fallback",
+                                  domain=domain)
         options = likely_options(tracker.latest_message or {}, domain)
         if options:
             dispatcher.utter_message(response="utter_ask_rephrase", buttons=options)

@@ -16,9 +16,11 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.liveagent import human_availability
+from actions.language import unavailable_in_visitor_language
 from actions.settings import get_settings
 from lumo_shared.handoff import (
     ESCALATION_ACTION,
+    Availability,
     HandoffCustomer,
     HandoffReason,
     HandoffSignal,
@@ -29,18 +31,33 @@ from lumo_shared.identity import IdentityStatus, identity_from_metadata
 from lumo_shared.privacy import mask_personal_data
 from lumo_shared.tracker_events import FAILED_ACTION_SLOT, intent_label, latest_user_metadata, user_events
 
+# Set by action_offer_person (actions/person_offer.py) to the HandoffReason of the person it offered.
+HANDOFF_OFFER_SLOT = "handoff_offer"
+OFFERED_REASONS = frozenset({HandoffReason.VISITOR_UPSET, HandoffReason.VISITOR_LOST})
 
-def failed_action_before_latest_message(tracker: Tracker) -> Optional[str]:
-    """The action that failed in the bot turn just before the latest user message, if any."""
+
+def slot_set_before_latest_message(tracker: Tracker, slot: str) -> Optional[str]:
+    """The value the bot turn just before the latest user message gave ``slot``, if it set one."""
     events = list(tracker.events)
     user_positions = [i for i, event in enumerate(events) if event.get("event") == "user"]
     if len(user_positions) < 2:
         return None
     previous_turn = events[user_positions[-2] + 1 : user_positions[-1]]
     for event in previous_turn:
-        if event.get("event") == "slot" and event.get("name") == FAILED_ACTION_SLOT and event.get("value"):
+        if event.get("event") == "slot" and event.get("name") == slot and event.get("value"):
             return str(event["value"])
     return None
+
+
+def failed_action_before_latest_message(tracker: Tracker) -> Optional[str]:
+    """The action that failed in the bot turn just before the latest user message, if any."""
+    return slot_set_before_latest_message(tracker, FAILED_ACTION_SLOT)
+
+
+def offer_before_latest_message(tracker: Tracker) -> Optional[str]:
+    """Why the bot offered a person in the turn just before the latest user message, if it did."""
+    reason = slot_set_before_latest_message(tracker, HANDOFF_OFFER_SLOT)
+    return reason if reason in OFFERED_REASONS else None
 
 
 def build_handoff_signal(tracker: Tracker, reason: str, failed_action: Optional[str] = None) -> HandoffSignal:
@@ -68,31 +85,46 @@ def build_handoff_signal(tracker: Tracker, reason: str, failed_action: Optional[
     )
 
 
+def offer_contact_request(
+    dispatcher: CollectingDispatcher, availability: Availability, response: Optional[str] = None
+) -> None:
+    """No human can come now: say why (the live-agent service's Finnish copy: when service opens, or
+    why not now; or ``response``, the domain's variation in a Swedish or English visitor's language)
+    and make the widget offer a contact request."""
+    if response is not None:
+        dispatcher.utter_message(response=response)
+    else:
+        dispatcher.utter_message(text=availability.text)
+    dispatcher.utter_message(json_message=contact_request_offer(availability.reason))
+
+
+def clear_handoff_slots(tracker: Tracker) -> List[EventType]:
+    """Events that reset what a past failure or offer left in the slots (nothing when they are empty)."""
+    return [SlotSet(slot, None) for slot in (FAILED_ACTION_SLOT, HANDOFF_OFFER_SLOT) if tracker.get_slot(slot)]
+
+
 async def escalate(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     reason: str,
     response: str,
     failed_action: Optional[str] = None,
+    domain: Optional[Dict[str, Any]] = None,
 ) -> List[EventType]:
     """Tell the visitor, emit the signal and pause the bot; or, when no human can come, say so."""
     availability = await human_availability(get_settings().liveagent_url)
     if not availability.available:
-        # The text is the live-agent service's Finnish copy: when service opens, or why not now.
-        dispatcher.utter_message(text=availability.text)
-        dispatcher.utter_message(json_message=contact_request_offer(availability.reason))
-        return [SlotSet(FAILED_ACTION_SLOT, None)] if tracker.get_slot(FAILED_ACTION_SLOT) else []
+        # A Swedish or English visitor hears it in their language (actions/language.py).
+        offer_contact_request(dispatcher, availability, unavailable_in_visitor_language(domain or {}, tracker))
+        return clear_handoff_slots(tracker)
     dispatcher.utter_message(response=response)
     dispatcher.utter_message(json_message=build_handoff_signal(tracker, reason, failed_action).to_custom())
-    events: List[EventType] = []
-    if tracker.get_slot(FAILED_ACTION_SLOT):
-        events.append(SlotSet(FAILED_ACTION_SLOT, None))
-    events.append(ConversationPaused())
-    return events
+    return [*clear_handoff_slots(tracker), ConversationPaused()]
 
 
 class ActionEscalate(Action):
-    """Hands the conversation to a human on request (or after a failure the visitor accepted)."""
+    """Hands the conversation to a human on request, or when the visitor accepts the person offered after
+    a failed lookup or because they were upset or lost (the reason says which)."""
 
     def name(self) -> Text:
         return ESCALATION_ACTION
@@ -104,5 +136,8 @@ class ActionEscalate(Action):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         failed = failed_action_before_latest_message(tracker)
-        reason = HandoffReason.ACTION_FAILED if failed else HandoffReason.VISITOR_REQUEST
-        return await escalate(dispatcher, tracker, reason, "utter_handoff", failed)
+        if failed:
+            reason = HandoffReason.ACTION_FAILED
+        else:
+            reason = offer_before_latest_message(tracker) or HandoffReason.VISITOR_REQUEST
+        return await escalate(dispatcher, tracker, reason, "utter_handoff", failed, domain)

@@ -47,7 +47,7 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.nlu_eval import HELDOUT, HELDOUT_TYPOS, load_examples  # noqa: E402
+from bench.nlu_eval import HELDOUT, HELDOUT_TYPOS, OUT_OF_SCOPE_PROBE, load_examples  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from stack.processes import Process, free_port, start, stop_all  # noqa: E402
 from stack.processes import wait_ready as wait_until_ready  # noqa: E402
@@ -149,8 +149,8 @@ FOOTPRINT_MESSAGES = 1000
 
 
 def footprint_texts(count: int) -> List[str]:
-    """``count`` distinct Finnish messages: the test phrasings first, then training examples."""
-    paths = [*sorted((ROOT / "tests" / "nlu").glob("*.yml")), *sorted((ROOT / "data" / "nlu").rglob("*.yml"))]
+    """``count`` distinct Finnish messages: the held-out test phrasings first, then training examples."""
+    paths = [HELDOUT, HELDOUT_TYPOS, OUT_OF_SCOPE_PROBE, *sorted((ROOT / "data" / "nlu").rglob("*.yml"))]
     texts = list(dict.fromkeys(text for path in paths for text, _label in load_examples(path)))
     if len(texts) < count:
         raise SystemExit(f"only {len(texts)} distinct phrasings for a footprint of {count} messages")

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 HELDOUT_TYPOS = ROOT / "tests" / "nlu" / "heldout_typos.yml"
 OUT_OF_SCOPE_PROBE = ROOT / "tests" / "nlu" / "out_of_scope_probe.yml"
-SAFE_FOR_OUT_OF_SCOPE = {"out_of_scope", "nlu_fallback"}
+# other_language: a message in Swedish or English gets the explanation in that language (issue 15), not an
+# in-scope answer.
+SAFE_FOR_OUT_OF_SCOPE = {"out_of_scope", "nlu_fallback", "other_language"}
 
 
 def load_examples(path: Path) -> List[Tuple[str, str]]:

@@ -84,6 +84,7 @@ class FinnishLemmatizer:
         self._analyse = _voikko_analyser() if use_dictionary else None
         self.lemma = functools.lru_cache(maxsize=100_000)(self._lemma)
         self.parts = functools.lru_cache(maxsize=100_000)(self._parts)
+        self.knows = functools.lru_cache(maxsize=100_000)(self._knows)
 
     def _baseform(self, word: str) -> Optional[str]:
         if self._analyse is None:
@@ -119,6 +120,12 @@ class FinnishLemmatizer:
         if found is None and lowered in self._colloquial:
             found = candidate
         return found
+
+    def _knows(self, word: str) -> bool:
+        """Whether ``word`` is Finnish the spoken-form table or the dictionary knows (ä/ö restored,
+        "-ks" read as "-ko"); the Snowball fallback does not count. Language identification asks it."""
+        lowered = word.lower()
+        return lowered.isalpha() and self._known_lemma(lowered) is not None
 
     def _lemma(self, word: str) -> str:
         lowered = word.lower()

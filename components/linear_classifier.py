@@ -51,9 +51,11 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_RESPONSES_KEY,
     RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+    TOKENS_NAMES,
 )
 from rasa.shared.nlu.constants import (
     FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -64,6 +66,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components import segments
 from components.e5_encoder import DIMENSION, E5Encoder
 
 logger = logging.getLogger(__name__)
@@ -73,6 +76,11 @@ META_FILE = "linear_model.json"
 RETRIEVAL_SEPARATOR = "/"
 # Which model answered a message: "words" or "sentence" (diagnostics, benchmarks).
 PATH_KEY = "lumo_nlu_model"
+# Parse output of a message that asks several things: {"mode": "answer" | "ask", "limit": n, "topics":
+# [{"label", "confidence", "text"}, ...], "acknowledge": "frustrated" | "lost" (only when a clause was)}
+# (components/segments.py; actions/several_topics.py reads it;
+# the same name as lumo_shared.tracker_events.TOPICS_KEY, which components may not import).
+TOPICS_KEY = "lumo_topics"
 
 
 def utter_key(label: str) -> str:
@@ -90,15 +98,20 @@ class FeatureBlock:
     idf: Optional[np.ndarray] = None  # sparse blocks: inverse document frequency per column
 
 
-def _sentence_features(message: Message) -> Dict[str, Any]:
-    """This message's sentence-level TEXT features, by the featurizer that made them."""
+def _text_features(message: Message, kind: str = FEATURE_TYPE_SENTENCE) -> Dict[str, Any]:
+    """This message's TEXT features of one kind (sentence or sequence), by the featurizer that made them."""
     found: Dict[str, Any] = {}
     for features in message.features:
-        if features.attribute == TEXT and features.type == FEATURE_TYPE_SENTENCE:
+        if features.attribute == TEXT and features.type == kind:
             # A featurizer names itself (a list when Rasa combined several); SpacyFeaturizer may not.
             origin = "+".join(features.origin) if isinstance(features.origin, list) else str(features.origin)
             found[origin] = features.features
     return found
+
+
+def _sentence_features(message: Message) -> Dict[str, Any]:
+    """This message's sentence-level TEXT features, by the featurizer that made them."""
+    return _text_features(message, FEATURE_TYPE_SENTENCE)
 
 
 class FeatureMatrix:
@@ -122,11 +135,14 @@ class FeatureMatrix:
         return cls(blocks)
 
     def transform(self, messages: Sequence[Message]) -> sp.csr_matrix:
+        return self.transform_rows([_sentence_features(message) for message in messages])
+
+    def transform_rows(self, rows: Sequence[Dict[str, Any]]) -> sp.csr_matrix:
+        """Model input for sentence features given by featurizer (one dict per row, as a message's)."""
         indptr = [0]
         indices: List[np.ndarray] = []
         values: List[np.ndarray] = []
-        for message in messages:
-            features = _sentence_features(message)
+        for features in rows:
             offset = 0
             count = 0
             for block in self.blocks:
@@ -151,7 +167,7 @@ class FeatureMatrix:
             indptr.append(indptr[-1] + count)
         data = np.concatenate(values) if values else np.zeros(0)
         columns = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
-        return sp.csr_matrix((data, columns, np.asarray(indptr)), shape=(len(messages), self.width))
+        return sp.csr_matrix((data, columns, np.asarray(indptr)), shape=(len(rows), self.width))
 
     def to_json(self) -> List[Dict[str, Any]]:
         return [{"origin": b.origin, "sparse": b.sparse, "width": b.width} for b in self.blocks]
@@ -198,6 +214,14 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             "max_iter": 3000,
             # Intents in `intent_ranking`, topics in each selector ranking (0: all).
             "ranking_length": 10,
+            # Labels that must win by at least this much, or they are no reading at all: the label is
+            # dropped from that message's probabilities (the rest renormalised), and the next one wins.
+            # For readings that cost more when wrong than when missed (a plain question read as upset).
+            "min_confidence": {},
+            # Several questions in one message (components/segments.py): null to read every message
+            # whole; else the clause settings (segments.Settings) and the intent a message of several
+            # topics gets.
+            "segments": None,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -215,6 +239,9 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         # (label, text) of every training example: publishing tells an editor's new examples from these.
         self.examples: List[List[str]] = []
         self.encoder = E5Encoder() if self.config["sentence_encoder"] == "e5" else None
+        segment_config = self.config.get("segments")
+        self.segments = segments.Settings.from_config(segment_config) if segment_config else None
+        self.several_topics_intent = str((segment_config or {}).get("intent", "several_topics"))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -293,18 +320,37 @@ class LinearClassifier(GraphComponent, IntentClassifier):
     # -- prediction --------------------------------------------------------------------------------
     def predict(self, messages: Sequence[Message]) -> Tuple[np.ndarray, List[str]]:
         """Probabilities over `labels`, one row per message, and which model gave each row."""
+        return self._score([_sentence_features(m) for m in messages], [m.get(TEXT) for m in messages])
+
+    def _score(self, rows: Sequence[Dict[str, Any]], texts: Sequence[str]) -> Tuple[np.ndarray, List[str]]:
+        """Probabilities for sentence features (``rows``) of ``texts``: the word model, e5 when it is unsure."""
         assert self.matrix is not None and self.words is not None
-        words = self.matrix.transform(messages)
+        words = self.matrix.transform_rows(rows)
         probabilities = self.words.probabilities(words)
-        paths = ["words"] * len(messages)
+        paths = ["words"] * len(rows)
         if self.sentence is not None and self.encoder is not None:
             unsure = np.flatnonzero(probabilities.max(axis=1) < float(self.config["e5_below_confidence"]))
             if len(unsure):
-                vectors = self.encoder.embed([messages[i].get(TEXT) for i in unsure])
+                vectors = self.encoder.embed([texts[i] for i in unsure])
                 probabilities[unsure] = self.sentence.probabilities(self._with_e5(words[unsure], vectors))
                 for index in unsure:
                     paths[index] = "sentence"
-        return probabilities, paths
+        return self._drop_unsure(probabilities), paths
+
+    def _drop_unsure(self, probabilities: np.ndarray) -> np.ndarray:
+        """Rows whose best label is below its ``min_confidence``, without that label (see the config)."""
+        minimum = {self.labels.index(label): float(value)
+                   for label, value in (self.config.get("min_confidence") or {}).items() if label in self.labels}
+        if not minimum:
+            return probabilities
+        for row in probabilities:
+            for _ in range(len(minimum)):
+                best = int(np.argmax(row))
+                if best not in minimum or row[best] >= minimum[best]:
+                    break
+                row[best] = 0.0
+                row /= row.sum() or 1.0
+        return probabilities
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.words is None:
@@ -313,11 +359,94 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         if not scorable:
             return messages
         probabilities, paths = self.predict(scorable)
-        for message, row, path in zip(scorable, probabilities, paths, strict=True):
+        decisions = self._clauses(scorable, probabilities) if self.segments is not None else {}
+        for index, (message, row, path) in enumerate(zip(scorable, probabilities, paths, strict=True)):
+            decision, clauses = decisions.get(index, (None, []))
+            if decision is not None and decision.kind in (segments.PRIORITY, segments.SWITCH):
+                row = clauses[decision.clause][1]  # the message is read as that clause
             self._fill(message, row)
+            if decision is not None and decision.kind in (segments.ANSWER, segments.ASK):
+                self._several_topics(message, decision, clauses)
             # In the parse output too: which model decided is what bench/nlu.py reports as "e5 share".
             message.set(PATH_KEY, path, add_to_output=True)
         return messages
+
+    # -- several questions in one message ----------------------------------------------------------
+    def _clauses(self, messages: Sequence[Message], probabilities: np.ndarray
+                 ) -> Dict[int, Tuple[segments.Decision, List[Tuple[str, np.ndarray]]]]:
+        """For each message of two or more clauses (by index): the decision and each clause's
+        (text, probabilities). All clauses of all messages are scored together."""
+        assert self.segments is not None
+        # (message index, clause, clause text, sentence features)
+        found: List[Tuple[int, segments.Clause, str, Dict[str, Any]]] = []
+        for index, message in enumerate(messages):
+            for clause, text, features in self._clause_features(message):
+                found.append((index, clause, text, features))
+        if not found:
+            return {}
+        clause_probabilities, _paths = self._score([f for *_rest, f in found], [t for _i, _c, t, _f in found])
+        by_message: Dict[int, List[Tuple[str, np.ndarray]]] = {}
+        readings: Dict[int, List[segments.Reading]] = {}
+        for (index, clause, text, _features), row in zip(found, clause_probabilities, strict=True):
+            by_message.setdefault(index, []).append((text, row))
+            best = int(np.argmax(row))
+            reading = segments.Reading(self.labels[best], float(row[best]), clause.question)
+            readings.setdefault(index, []).append(reading)
+        decisions = {}
+        for index, clauses in by_message.items():
+            whole = probabilities[index]
+            best = int(np.argmax(whole))
+            decision = segments.decide((self.labels[best], float(whole[best])), readings[index], self.segments)
+            decisions[index] = (decision, clauses)
+        return decisions
+
+    def _clause_features(self, message: Message) -> List[Tuple[segments.Clause, str, Dict[str, Any]]]:
+        """(clause, text, sentence features) of each clause of a message of two or more; [] for one clause.
+
+        A clause's sentence features are the sums of its tokens' rows of each featurizer's sequence
+        features: what CountVectorsFeaturizer gives a sentence of those tokens (counts of words and
+        of character n-grams within words)."""
+        assert self.segments is not None
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        text = message.get(TEXT) or ""
+        spans = [segments.Span(token.text, token.start, token.end) for token in tokens]
+        clauses = segments.split(text, spans)[: self.segments.max_clauses]
+        if len(clauses) < 2:
+            return []
+        sequences = _text_features(message, FEATURE_TYPE_SEQUENCE)
+        sentence = _sentence_features(message)
+        if set(sequences) != set(sentence) or any(not sp.issparse(m) or m.shape[0] != len(tokens)
+                                                  for m in sequences.values()):
+            logger.debug("LinearClassifier: no token features to score clauses with; the message is read whole")
+            return []
+        csr = {origin: matrix.tocsr() for origin, matrix in sequences.items()}
+        return [(clause, clause.text(text), {origin: sp.csr_matrix(matrix[clause.first:clause.last + 1].sum(axis=0))
+                                             for origin, matrix in csr.items()})
+                for clause in clauses]
+
+    def _several_topics(self, message: Message, decision: segments.Decision,
+                        clauses: List[Tuple[str, np.ndarray]]) -> None:
+        """The ``several_topics`` intent first in the ranking, and which topics (TOPICS_KEY)."""
+        topics = [{"label": label, "confidence": confidence, "text": clauses[clause][0]}
+                  for label, confidence, clause in decision.topics]
+        others = [entry for entry in message.get(INTENT_RANKING_KEY) or []
+                  if entry.get(INTENT_NAME_KEY) != self.several_topics_intent]
+        # The clauses' reading replaces the whole message's: it heads the ranking (FallbackClassifier
+        # compares the first two), at the confidence of the least sure topic it answers, or of the
+        # likeliest it asks about, and never below what the whole message's best label had.
+        confidences = [t["confidence"] for t in topics]
+        own = min(confidences) if decision.kind == segments.ANSWER else max(confidences)
+        best_other = max((float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for entry in others), default=0.0)
+        intent = {INTENT_NAME_KEY: self.several_topics_intent, PREDICTED_CONFIDENCE_KEY: max(own, best_other)}
+        ranking = [intent] + others
+        length = int(self.config["ranking_length"])
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking[:length] if length > 0 else ranking, add_to_output=True)
+        found: Dict[str, Any] = {"mode": decision.kind, "limit": self.segments.max_topics if self.segments else 0,
+                                 "topics": topics}
+        if decision.acknowledge:
+            found["acknowledge"] = decision.acknowledge
+        message.set(TOPICS_KEY, found, add_to_output=True)
 
     def _ranked(self, pairs: List[Tuple[str, float]]) -> List[Tuple[str, float]]:
         pairs = sorted(pairs, key=lambda pair: (-pair[1], pair[0]))

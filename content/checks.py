@@ -53,6 +53,21 @@ class _Answer:
     path: str
     line: int
     texts: List[Tuple[str, int]]
+    # Lines of variations written in another language (a condition on the slot `language` other than
+    # "fi", domain.yml): the Finnish spell check skips them.
+    other_language_lines: Tuple[int, ...] = ()
+
+
+def variation_language(variant) -> Optional[str]:
+    """The language a response variation is written in: its condition on the slot `language`, or its
+    ``metadata.language`` (a default variation in another language); None: Finnish."""
+    for condition in variant.get("condition") or []:
+        if isinstance(condition, dict) and condition.get("type") == "slot" and condition.get("name") == "language":
+            return str(condition.get("value"))
+    metadata = variant.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("language"):
+        return str(metadata["language"])
+    return None
 
 
 def _load(path: Path):
@@ -94,10 +109,13 @@ def collect(root: Path) -> Tuple[List[_Intent], List[_Answer], List[Finding]]:
         for name, variants in responses.items():
             line = responses.lc.key(name)[0] + 1
             texts = []
+            other_language = []
             for variant in variants or []:
                 if isinstance(variant, dict) and variant.get("text"):
                     texts.append((str(variant["text"]), variant.lc.line + 1))
-            answers.append(_Answer(str(name), relative, line, texts))
+                    if variation_language(variant) not in (None, "fi"):
+                        other_language.append(variant.lc.line + 1)
+            answers.append(_Answer(str(name), relative, line, texts, tuple(other_language)))
     return intents, answers, broken
 
 
@@ -149,7 +167,7 @@ def check_answers(answers: List[_Answer], speller: Optional["Speller"] = None) -
                 if parsed.scheme != "https" or not parsed.netloc or "." not in parsed.netloc:
                     yield Finding("virhe", answer.path, line,
                                   copy.text("checks.bad_link", url=url, answer=answer.name))
-            if speller is not None:
+            if speller is not None and line not in answer.other_language_lines:
                 for word in speller.unknown_words(NOT_WORDS.sub(" ", text)):
                     yield Finding("varoitus", answer.path, line,
                                   copy.text("checks.misspelled", word=word, answer=answer.name))

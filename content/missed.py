@@ -8,11 +8,19 @@ messages the bot did not handle well:
 * ``low_confidence``: answered, but the intent, or for an FAQ topic the intent or the response
   selector's answer, had a confidence below ``LOW_CONFIDENCE``;
 * ``escalation``: the visitor's last substantive message before ``action_escalate`` (not the
-  "I want a human" itself), when it was not already reported for one of the reasons above.
+  "I want a human" itself), when it was not already reported for one of the reasons above;
+* ``other_language``: written in a language the bot has no content in (Swedish, English: the intent
+  ``other_language`` of components/other_language.py); the bot explained the service in that language,
+  but the question itself went unanswered.
+
+Each message carries its ``language`` for the editors: the language components/other_language.py
+identified ("sv", "en"; in the parse data's ``language``), or "emoji" for a message that is nothing but
+emoji; None for Finnish (and for messages the identifier was not sure of).
 
 Only what editors can act on is reported. Left out are messages written while a human had the
 conversation (the tracker is paused then, but still records and parses them), button payloads
-("/request_human"), messages that are nothing but personal data, and escalations after a failed
+("/request_human"), messages that are nothing but personal data (an emoji-only message is kept: it is
+what the visitor wrote, and the bot may have missed it), and escalations after a failed
 lookup (handoff reason ``action_failed``: the bot understood, the backend did not answer). Text
 is always masked with ``lumo_shared.privacy.mask_personal_data``.
 
@@ -35,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from components.finnish_morphology import colloquial_table, fold_diacritics
+from components.language_id import FINNISH, only_emoji
 from lumo_shared.handoff import ESCALATION_ACTION
 from lumo_shared.privacy import mask_personal_data
 from lumo_shared.tracker_events import FAILED_ACTION_SLOT, FALLBACK_INTENT, as_float, full_label, intent_name
@@ -46,17 +55,23 @@ if TYPE_CHECKING:  # SciPy and scikit-learn load on the first grouping: the serv
 LOW_CONFIDENCE = 0.75
 
 # Intents of domain.yml that carry no question of their own: the message before them is what
-# the visitor wanted help with.
-NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human"})
+# the visitor wanted help with ("frustrated", "lost": how the visitor feels, not what they asked).
+NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
+                             "frustrated", "lost"})
+# The intent components/other_language.py gives a message in a language without content (config.yml).
+OTHER_LANGUAGE_INTENT = "other_language"
+# ``Missed.language`` of a message that is nothing but emoji.
+EMOJI = "emoji"
 
 @dataclass(frozen=True)
 class Missed:
     conversation_id: str
     event_timestamp: float  # Rasa event timestamp: together with conversation_id a unique key
     text: str  # visitor text with personal data masked (lumo_shared.privacy.mask_personal_data)
-    reason: str  # "fallback" | "low_confidence" | "escalation"
+    reason: str  # "fallback" | "low_confidence" | "escalation" | "other_language"
     guess: Optional[str]  # best non-fallback label: "faq/login" for faq (from the response selector), else the intent
     confidence: Optional[float]  # of the guess; for an FAQ topic the lower of intent and answer confidence
+    language: Optional[str] = None  # "sv", "en", "emoji"; None: Finnish (or not sure)
 
 
 Verdict = Tuple[str, Optional[str], Optional[float]]  # (reason, guess, confidence)
@@ -79,9 +94,17 @@ def visible_text(event: Dict[str, Any]) -> Optional[str]:
     if not text or text.startswith("/"):
         return None
     masked = " ".join(mask_personal_data(text).split())
-    if not _LETTER.search(_MASK_TAG.sub(" ", masked)):
+    if not _LETTER.search(_MASK_TAG.sub(" ", masked)) and not only_emoji(masked):
         return None
     return masked
+
+
+def language_of(event: Dict[str, Any], text: str) -> Optional[str]:
+    """The language to mark a missed message with: the identified one unless Finnish, "emoji", or None."""
+    identified = ((event.get("parse_data") or {}).get("language") or {}).get("name")
+    if isinstance(identified, str) and identified and identified != FINNISH:
+        return identified
+    return EMOJI if only_emoji(text) else None
 
 
 def judge(event: Dict[str, Any], low_confidence: float = LOW_CONFIDENCE) -> Optional[Verdict]:
@@ -89,6 +112,9 @@ def judge(event: Dict[str, Any], low_confidence: float = LOW_CONFIDENCE) -> Opti
     parse_data = event.get("parse_data") or {}
     intent = parse_data.get("intent") or {}
     name = intent.get("name")
+    if name == OTHER_LANGUAGE_INTENT:
+        # No guess: the Finnish classifier's reading of a Swedish or English text is no topic to add it to.
+        return "other_language", None, as_float(intent.get("confidence"))
     if name == FALLBACK_INTENT:
         # The FallbackClassifier puts itself first in the ranking; the original prediction follows.
         for entry in parse_data.get("intent_ranking") or []:
@@ -121,6 +147,7 @@ def missed_in_tracker(
             reason=reason,
             guess=guess,
             confidence=confidence,
+            language=language_of(events[index], texts[index]),
         )
 
     for index, event in enumerate(events):
@@ -206,8 +233,9 @@ def normalize(text: str) -> str:
     spoken = _spoken_forms()
     words = [spoken.get(word, word) for word in _WORD.findall(folded)]
     content = [word for word in words if word not in _FUNCTION_WORDS]
-    # A message of function words only ("onko?") keeps them: better than comparing nothing.
-    return " ".join(content or words)
+    # A message of function words only ("onko?") keeps them: better than comparing nothing; one of
+    # emoji only is compared by its emoji.
+    return " ".join(content or words) or "".join(char for char in text if not char.isspace())
 
 
 @functools.lru_cache(maxsize=1)

@@ -472,13 +472,18 @@ def _explain_targets(report: Dict[str, Any], titles: Dict[str, str]) -> List[str
     return lines
 
 
+def label_title(label: str, titles: Optional[Dict[str, str]] = None) -> Optional[str]:
+    """A label as editors (and agents) know it: an FAQ topic's title ("Kirjautuminen", from ``titles``:
+    content.regression.topic_titles), an intent's Finnish description ("oman asian tilanne"); None for
+    a label that has neither."""
+    return (titles or {}).get(label) or copy.BOOK.lookup(f"labels.{label}")
+
+
 def topic_name(label: str, titles: Optional[Dict[str, str]] = None) -> str:
-    """A label as editors know it: an FAQ topic by its title ("”Kirjautuminen”"), an intent by its
-    Finnish description, anything else as it is."""
-    title = (titles or {}).get(label)
-    if title:
-        return copy.text("test.titled", title=title)
-    return copy.BOOK.lookup(f"labels.{label}") or label
+    """A label in a sentence of a publish report: its title in quotes ("”Kirjautuminen”"), or the label
+    as it is."""
+    title = label_title(label, titles)
+    return copy.text("test.titled", title=title) if title else label
 
 
 def _percent(value: float) -> str:

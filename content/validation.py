@@ -2,7 +2,10 @@
 
 Rasa warns that every response uttered only by a custom action "is not used in any story or
 rule": it cannot see inside Python. Those responses are found by reading the action modules, and
-only for them is that warning accepted. Every other warning, and every error, is a problem.
+only for them is that warning accepted. Likewise an intent that a pipeline component sets itself
+(config.yml: a component with an ``intent`` setting, such as ``other_language``) has no training
+examples, and only for such intents is "not found in the NLU training data" accepted. Every other
+warning, and every error, is a problem.
 Used by `make validate` (scripts/validate.py) and by publishing (content/publish.py).
 """
 
@@ -18,6 +21,8 @@ from typing import List, Optional, Set
 from content.checks import Finding, check_project
 
 UNUSED = re.compile(r"The utterance '([^']+)' is not used in any story or rule")
+NO_EXAMPLES = re.compile(
+    r"The intent '([^']+)' is listed in the domain file, but is not found in the NLU training data")
 WARNING = re.compile(r"UserWarning: (.*)")
 # Responses uttered by Rasa's own default actions (utter_default: action_default_fallback).
 RASA_DEFAULT_RESPONSES = {"utter_default"}
@@ -54,11 +59,33 @@ def responses_used_by_actions(root: Path) -> Set[str]:
     return used
 
 
-def problems(output: str, used_by_actions: Set[str]) -> List[str]:
+def intents_set_by_components(root: Path) -> Set[str]:
+    """Intents that NLU components of config.yml set themselves, never trained: a component's ``intent``
+    setting, or one of its settings' (LinearClassifier's ``segments.intent``: a message of several topics)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((root / "config.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return set()
+    found: Set[str] = set()
+    for component in config.get("pipeline") or []:
+        if not isinstance(component, dict):
+            continue
+        for settings in (component, *(value for value in component.values() if isinstance(value, dict))):
+            if isinstance(settings.get("intent"), str):
+                found.add(settings["intent"])
+    return found
+
+
+def problems(output: str, used_by_actions: Set[str], set_by_components: Set[str] = frozenset()) -> List[str]:
     """The problems in `rasa data validate` output that are not the expected warnings."""
     found = []
     for line in output.splitlines():
         if EXPECTED.search(line):
+            continue
+        no_examples = NO_EXAMPLES.search(line)
+        if no_examples and no_examples.group(1) in set_by_components:
             continue
         unused = UNUSED.search(line)
         if unused:
@@ -79,7 +106,7 @@ def rasa_data_validate(root: Path, rasa: Optional[Path] = None) -> List[str]:
         [str(rasa), "data", "validate", "--domain", "domain.yml", "--data", "data"],
         cwd=root, capture_output=True, text=True,
     )
-    found = problems(result.stdout + result.stderr, responses_used_by_actions(root))
+    found = problems(result.stdout + result.stderr, responses_used_by_actions(root), intents_set_by_components(root))
     if result.returncode != 0 and not found:
         found.append(f"rasa data validate exited with {result.returncode}")
     return found

@@ -108,6 +108,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         recovered = await app.ctx.store.conversations.recover_on_start(dt.datetime.now(dt.timezone.utc))
         if recovered:
             logger.info("Returned %d chats of offline agents to the queue", recovered)
+        await app.ctx.service.assign_waiting()  # automatic mode: agents online from before get waiting chats
         app.ctx.editor = EditorService(app.ctx.store, app.ctx.rasa, Path(settings.content_root),
                                        settings.harvest_idle_seconds)
         if settings.content_replica:  # publish runs cut off by a restart are this replica's own
@@ -190,8 +191,9 @@ async def ensure_demo_agents(store: Store, password: str) -> None:
 
 
 async def sweep(app: Sanic) -> None:
-    """Periodic: auto-away for idle agents, requeue of abandoned chats, harvest of missed messages,
-    the daily retention purge."""
+    """Periodic: auto-away for idle agents, the response-time limit, requeue of abandoned chats and
+    automatic assignment (also a safety net for a replica that stopped between a change and its
+    assignment), harvest of missed messages, the daily retention purge."""
     while True:
         await asyncio.sleep(app.ctx.settings.sweep_seconds)
         lease = app.ctx.lease  # several replicas: one sweeps at a time
@@ -203,7 +205,8 @@ async def sweep(app: Sanic) -> None:
             for agent in await app.ctx.store.agents.list(online_only=True):
                 if agent.last_seen_at is not None and now - agent.last_seen_at > idle:
                     await app.ctx.service.set_presence(agent, "away")
-            await app.ctx.service.requeue_sweep(now)
+            await app.ctx.service.response_limit_sweep(now)  # before the requeue: it may set an agent away
+            await app.ctx.service.requeue_sweep(now)  # then, in automatic mode, waiting chats to agents with room
             await app.ctx.editor.harvest_sweep(now)
             await app.ctx.retention.run_if_due(now)  # at most once a day
             await app.ctx.store.sessions.prune(now)

@@ -23,6 +23,7 @@ ACTIONS: Dict[str, str] = {
     "agent.deactivated": "an operator deactivated an agent (every session ended, logins refused)",
     "agent.activated": "an operator allowed a deactivated agent to log in again",
     "presence": "an agent changed their own presence",
+    "agent.capacity": "a supervisor set how many chats an agent holds at once (before and after)",
     "conversation.claim": "an agent took a waiting conversation",
     "conversation.transfer": "the holder handed the conversation to another agent",
     "conversation.return": "the holder returned the conversation to the bot",

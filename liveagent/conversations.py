@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 from liveagent import copy, presentation
@@ -22,7 +23,9 @@ from liveagent.hub import AgentHub
 from liveagent.metrics import ServiceMetrics
 from liveagent.notify import Emit, Notifier
 from liveagent.presentation import Json
+from liveagent.priorities import QueuePriorities
 from liveagent.rasa_client import RasaClient, RasaUnavailable
+from liveagent.roles import RIGHTS, Right
 from liveagent.settings import Settings
 from liveagent.store import (
     Agent,
@@ -34,6 +37,7 @@ from liveagent.store import (
     TransitionError,
     TransitionResult,
 )
+from liveagent.store.conversations import verified_customer
 from liveagent.views import Views
 from lumo_shared.handoff import (
     CONTACT_REQUEST_OFFER_KEY,
@@ -48,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 JOIN_QUEUE_PAYLOAD = "/liveagent_join_queue"
 RASA_UNAVAILABLE = "rasa_unavailable"
+# The roles whose online accounts get chats (an editor's presence never makes a human available).
+CHAT_ROLES = tuple(sorted(role for role, rights in RIGHTS.items() if Right.HANDLE_CHATS in rights))
 
 
 def utcnow() -> dt.datetime:
@@ -179,7 +185,8 @@ class ConversationService:
         self.hub = hub
         self.calendar = calendar
         self.settings = settings
-        self.views = Views(store, settings.average_handling_minutes)
+        self.views = Views(store, settings.average_handling_minutes, Path(settings.content_root))
+        self.priorities = QueuePriorities.load(Path(settings.priorities_file))
         self.notifier = Notifier(store, emit, hub, rasa, self.views)
         self.turns = ConversationLocks()  # visitor messages, one at a time per conversation
 
@@ -334,7 +341,12 @@ class ConversationService:
             await self.notifier.system_message(conversation, availability.text)
             await self.notifier.status(conversation, availability.text, offer_contact_request=True)
             return
-        await self._apply(conversation.id, Transition.ESCALATE, current=conversation, reason=reason, handoff=handoff)
+        priority = self.priorities.of(reason, verified_customer(handoff) is not None)
+        result = await self._apply(conversation.id, Transition.ESCALATE, current=conversation, reason=reason,
+                                   handoff=handoff, priority=priority, announce=False)
+        # automatic assignment: an agent with room gets it at once (the visitor hears who joined,
+        # not a queue place first)
+        await self.notifier.transitioned(result, *await self._assign_waiting())
 
     async def visitor_typing(self, conversation_id: str, on: bool) -> None:
         """Tells the agent holding the conversation (if any) that the visitor is typing."""
@@ -357,15 +369,21 @@ class ConversationService:
         return True
 
     async def contact_request(self, conversation_id: str, name: Optional[str], contact: Optional[str],
-                              message: Optional[str]) -> bool:
+                              message: Optional[str], customer_id: Optional[str] = None) -> bool:
+        """A ticket for the agents; ``customer_id``: the customer whose identity token the visitor's
+        connection verified (None: not logged in)."""
         name, contact, message = (str(v or "").strip()[:500] for v in (name, contact, message))
         conversation = await self.store.conversations.find(conversation_id)
         if not name or not contact or not message:
             await self.notifier.status(conversation, copy.text("status.contact_request_invalid"),
                                        conversation_id=conversation_id, offer_contact_request=True)
             return False
-        # A request from a visitor who never wrote has no conversation row to refer to.
-        await self.store.tickets.create(conversation_id if conversation is not None else None, name, contact, message)
+        # A request from a visitor who never wrote has no conversation row to refer to (nor a customer
+        # id: an erasure by customer finds a customer's tickets through their conversations).
+        if conversation is None:
+            await self.store.tickets.create(None, name, contact, message)
+        else:
+            await self.store.tickets.create(conversation_id, name, contact, message, customer_id=customer_id)
         await self.notifier.status(conversation, copy.text("status.contact_request_received"),
                                    conversation_id=conversation_id)
         self.hub.broadcast({"type": "tickets"})
@@ -387,6 +405,8 @@ class ConversationService:
         self._require_holder(conversation, agent)
         message = await self.store.messages.add(conversation.id, "agent", "text", text, agent_id=agent.id)
         await self.notifier.message(conversation, message)
+        if agent.missed_in_row:  # answering starts the count of missed response-time limits again
+            await self.store.agents.answered(agent.id)
         try:
             await self.rasa.record_agent_message(conversation.id, text, agent.display_name)
         except RasaUnavailable as error:
@@ -403,35 +423,135 @@ class ConversationService:
         self._require_holder(conversation, agent)
         if to_agent_id not in await self.online_agent_ids():
             raise TransitionError("agent_not_online")
-        result = await self._apply(conversation.id, Transition.TRANSFER, current=conversation, agent_id=to_agent_id)
+        try:  # online and below capacity, checked again where it is written (under the assignment lock)
+            result = await self._apply(conversation.id, Transition.TRANSFER, current=conversation,
+                                       agent_id=to_agent_id, require_online=True)
+        except TransitionError as refused:
+            if refused.code == "at_capacity":
+                raise TransitionError("agent_full") from None
+            raise
+        await self.assign_waiting()  # the slot it left
         return result.conversation
 
     async def return_to_bot(self, conversation: Conversation, agent: Agent) -> Conversation:
         self._require_holder(conversation, agent)
         result = await self._apply(conversation.id, Transition.RETURN_TO_BOT, current=conversation, agent_id=agent.id)
+        await self.assign_waiting()
         return result.conversation
 
     async def close(self, conversation: Conversation, agent: Agent) -> Conversation:
         self._require_holder(conversation, agent)
         result = await self._apply(conversation.id, Transition.CLOSE, current=conversation, agent_id=agent.id)
+        await self.assign_waiting()
         return result.conversation
 
+    # ---- automatic assignment, the response-time limit, the sweeps -------------------------
+    @property
+    def automatic(self) -> bool:
+        """LIVEAGENT_ASSIGNMENT=auto: waiting chats go to online agents with room without a claim."""
+        return self.settings.assignment == "auto"
+
+    async def _assign_waiting(self) -> List[TransitionResult]:
+        """In automatic mode, waiting chats to agents with room (store ``assign_waiting``), unannounced."""
+        if not self.automatic:
+            return []
+        return await self.store.conversations.assign_waiting(CHAT_ROLES)
+
+    async def assign_waiting(self) -> List[TransitionResult]:
+        """Automatic assignment after anything that may have freed a slot or added a waiting chat: each
+        assigned visitor hears who joined, each agent gets the chat as a ``state`` event (the console
+        alerts them as for a transfer), and every agent the queue."""
+        results = await self._assign_waiting()
+        await self.notifier.transitioned(*results)
+        return results
+
     async def requeue_sweep(self, now: Optional[dt.datetime] = None) -> int:
-        """Chats whose agent went offline or left the visitor unanswered go back to the queue."""
+        """Chats whose agent went offline or left the visitor unanswered go back to the queue (and, in
+        automatic mode, on to agents with room)."""
         now = now or utcnow()
         online = set(await self.online_agent_ids())
         offline = [a.id for a in await self.store.agents.list() if a.id not in online]
         stale = await self.store.conversations.needing_requeue(
             now, dt.timedelta(seconds=self.settings.unanswered_requeue_seconds), offline)
-        results = [await self._apply(c.id, Transition.REQUEUE, current=c, announce=False) for c in stale]
+        results = []
+        for conversation in stale:
+            try:
+                results.append(await self._apply(conversation.id, Transition.REQUEUE, current=conversation,
+                                                 announce=False))
+            except TransitionError:
+                continue  # closed or returned to the bot since it was read: nothing to requeue
         await self.notifier.transitioned(*results)  # one queue read and broadcast for all of them
-        return len(stale)
+        await self.assign_waiting()
+        return len(results)
+
+    async def response_limit_sweep(self, now: Optional[dt.datetime] = None) -> int:
+        """The response-time limit (LIVEAGENT_RESPONSE_LIMIT_SECONDS): a chat whose agent has not written
+        to the visitor within the limit of getting it goes to the next agent with room (automatic mode)
+        or back to its place in the queue; the agent gets a note saying why, and after
+        ``misses_before_away`` misses in a row is set away. Returns how many chats moved."""
+        if not self.settings.response_limit_seconds:
+            return 0
+        now = now or utcnow()
+        limit = dt.timedelta(seconds=self.settings.response_limit_seconds)
+        moved = 0
+        for conversation in await self.store.conversations.over_response_limit(now, limit):
+            handed = await self.store.conversations.hand_over_unanswered(
+                conversation.id, CHAT_ROLES, limit, automatic=self.automatic, now=now)
+            if handed is None:
+                continue  # answered (or moved) since it was read
+            result, misses = handed
+            moved += 1
+            await self.notifier.transitioned(result)
+            assert result.previous is not None and result.previous.agent_id is not None
+            await self._tell_missed(result, int(self.settings.response_limit_seconds))
+            if misses >= self.settings.misses_before_away:
+                agent = await self.store.agents.get(result.previous.agent_id)
+                if agent is not None and agent.presence == "online":
+                    await self.set_presence(agent, "away")
+                    self.hub.send(agent.id, {"type": "notice", "conversation_id": None,
+                                             "text": copy.text("notices.set_away", misses=misses)})
+        if moved:
+            await self.assign_waiting()
+        return moved
+
+    async def _tell_missed(self, result: TransitionResult, seconds: int) -> None:
+        """A note in the chat (for whoever holds or opens it, never the visitor) and a notice to the
+        agent who let its response time run out."""
+        conversation, previous = result.conversation, result.previous
+        assert previous is not None
+        if conversation.state == ConversationState.ASSIGNED:
+            text = copy.text("notices.response_limit_transferred", seconds=seconds,
+                             agent_name=await self.views.agent_name(conversation.agent_id))
+        else:
+            text = copy.text("notices.response_limit_requeued", seconds=seconds)
+        note = await self.store.messages.add(conversation.id, "system", "note", text)
+        await self.notifier.message(conversation, note)  # the new holder sees why it came to them
+        self.hub.send(previous.agent_id, {"type": "message", "conversation_id": conversation.id,
+                                          "message": await self.views.message_json(note)})
+        self.hub.send(previous.agent_id, {"type": "notice", "conversation_id": conversation.id, "text": text})
 
     async def set_presence(self, agent: Agent, presence: str) -> Agent:
-        """Presence change; an agent going offline hands their chats back to the queue."""
+        """Presence change; an agent going offline hands their chats back to the queue, one coming
+        online gets waiting chats (automatic mode)."""
         updated = await self.store.agents.set_presence(agent.id, presence, utcnow())
-        self.hub.broadcast({"type": "presence", "agent": {"id": updated.id, "display_name": updated.display_name,
-                                                          "presence": updated.presence}})
-        if presence == "offline":
-            await self.requeue_sweep()
+        self.hub.broadcast({"type": "presence", "agent": self.agent_event(updated)})
+        requeued = await self.requeue_sweep() if presence == "offline" else 0
+        if presence == "online":
+            await self.assign_waiting()
+        if presence != agent.presence and not requeued:  # places came or went (a requeue told the waiting)
+            await self.notifier.tell_waiting()
         return updated
+
+    async def set_capacity(self, agent: Agent, capacity: int) -> Agent:
+        """A supervisor sets how many chats the agent may hold at once; more room is filled at once
+        (automatic mode), less takes no chat away."""
+        updated = await self.store.agents.set_capacity(agent.id, capacity)
+        self.hub.broadcast({"type": "presence", "agent": self.agent_event(updated)})
+        await self.assign_waiting()
+        return updated
+
+    @staticmethod
+    def agent_event(agent: Agent) -> Json:
+        """An agent as the ``presence`` event shows them to every console."""
+        return {"id": agent.id, "display_name": agent.display_name, "presence": agent.presence,
+                "capacity": agent.capacity}

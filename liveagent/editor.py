@@ -122,17 +122,20 @@ class EditorService:
     async def missed_groups(self) -> List[Dict[str, Any]]:
         items = await self.store.content.open_missed()
         by_id = {item.id: item for item in items}
-        groups = await asyncio.to_thread(group_similar, [(m.id, m.text, m.guess) for m in items])
+        groups = await asyncio.to_thread(group_by_language, items)
         result = []
         for group in groups:
             members = [by_id[i] for i in group.member_ids]
-            reasons = Counter(m.reason for m in members)
+            reasons = Counter((m.reason, m.language) for m in members)
+            languages = Counter(m.language for m in members if m.language)
             result.append({
                 "representative": group.representative, "count": group.count, "ids": list(group.member_ids),
                 "texts": list(group.texts), "guess": group.guess,
                 "guess_topic": group.guess[len("faq/"):] if group.guess and group.guess.startswith("faq/") else None,
-                "reasons": [{"reason": r, "count": n, "label": copy.text(f"editor.reasons.{r}")}
-                            for r, n in reasons.most_common()],
+                "reasons": [{"reason": r, "language": language, "count": n, "label": reason_label(r, language)}
+                            for (r, language), n in reasons.most_common()],
+                "languages": [{"language": language, "label": language_label(language), "count": n}
+                              for language, n in languages.most_common()],
                 "last_seen": max(m.created_at for m in members).isoformat(),
             })
         return result
@@ -175,6 +178,31 @@ class EditorService:
         runs = await self.store.content.runs()
         return {"runs": [run_json(run) for run in runs],
                 "can_rollback": self.publisher.files.previous.exists()}
+
+
+def group_by_language(items: Sequence[Any]) -> List[Any]:
+    """content.missed.group_similar within each language: an English question and a Swedish one that
+    share letters ("log in", "logga in") are different work for an editor. Largest groups first."""
+    by_language: Dict[Optional[str], List[Any]] = {}
+    for item in items:
+        by_language.setdefault(item.language, []).append(item)
+    groups = [group for members in by_language.values()
+              for group in group_similar([(m.id, m.text, m.guess) for m in members])]
+    groups.sort(key=lambda group: (-group.count, group.representative, group.member_ids))
+    return groups
+
+
+def language_label(language: str) -> str:
+    """The Finnish name of a missed message's language ("sv" -> "ruotsi"); the code itself if the copy has none."""
+    return copy.lookup(f"editor.languages.{language}") or language
+
+
+def reason_label(reason: str, language: Optional[str]) -> str:
+    """The inbox tag: why the bot missed the message, and its language when it is not Finnish."""
+    label = copy.text(f"editor.reasons.{reason}")
+    if not language:
+        return label
+    return copy.text("editor.reason_in_language", reason=label, language=language_label(language))
 
 
 def run_json(run: PublishRun) -> Dict[str, Any]:

@@ -6,16 +6,18 @@ the agent who already holds the chat, tells nobody). What each transition tells 
 ``ANNOUNCEMENTS``; the rules around it:
 - the visitor gets a system message (also shown to the agent holding the chat) and a status line;
 - the bot (Rasa) resumes whenever the conversation goes back to the bot or closes;
-- an agent who receives a chat by transfer, or loses it to a requeue, gets its new state;
+- an agent who receives a chat by transfer or automatic assignment, or loses it to a transfer or a
+  requeue, gets its new state;
 - when a conversation joined or left the queue, every agent gets the queue and every waiting
-  visitor their place, all from one read of the queue.
+  visitor their place, all from one read of the queue; when an agent's chat ended (a place came
+  free), every waiting visitor their place and wait anew.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from liveagent import copy
 from liveagent.hub import AgentHub
@@ -37,15 +39,19 @@ class Announcement:
     status: bool = True  # whether the visitor gets a status line (a queue broadcast gives waiting ones theirs)
     status_text: Optional[str] = None  # replaces the status line's own text
     status_extra: Dict[str, Any] = field(default_factory=dict)
-    tell_agent: Optional[str] = None  # "holder": the new holder gets the state; "previous": the one who lost it
+    # who of the agents gets the conversation's new state: "holder" (the new holder), "previous" (the one
+    # who lost it) or both
+    tell_agents: Tuple[str, ...] = ()
 
 
 ANNOUNCEMENTS: Dict[Transition, Announcement] = {
     Transition.ESCALATE: Announcement(status=False),  # the queue broadcast tells them their place
     Transition.CANCEL: Announcement("status.cancelled", status_text="status.cancelled"),
     Transition.CLAIM: Announcement("status.assigned"),
-    Transition.TRANSFER: Announcement("status.transferred", tell_agent="holder"),
-    Transition.REQUEUE: Announcement("status.requeued", status=False, tell_agent="previous"),
+    # automatic assignment: the agent is alerted as for a transfer (the console's "state" event)
+    Transition.ASSIGN: Announcement("status.assigned", tell_agents=("holder",)),
+    Transition.TRANSFER: Announcement("status.transferred", tell_agents=("holder", "previous")),
+    Transition.REQUEUE: Announcement("status.requeued", status=False, tell_agents=("previous",)),
     Transition.RETURN_TO_BOT: Announcement("status.returned_to_bot", status_text="status.returned_to_bot"),
     Transition.CLOSE: Announcement("status.closed", status_text="status.rating_request",
                                    status_extra={"ask_rating": True}),
@@ -59,6 +65,12 @@ def touches_queue(result: TransitionResult) -> bool:
     """Whether the conversation joined or left the queue."""
     before = result.previous.state if result.previous is not None else None
     return ConversationState.WAITING in (before, result.conversation.state)
+
+
+def frees_a_place(result: TransitionResult) -> bool:
+    """Whether an agent's chat ended (closed or back to the bot): a place for a waiting visitor."""
+    before = result.previous.state if result.previous is not None else None
+    return before == ConversationState.ASSIGNED and result.conversation.state != ConversationState.ASSIGNED
 
 
 class Notifier:
@@ -82,6 +94,8 @@ class Notifier:
             await self._tell(result, queue or [])
         if queue is not None:
             await self.broadcast_queue(queue)
+        elif any(frees_a_place(result) for result in changed):
+            await self.tell_waiting()  # a place came free: the waiting hear their prospects anew
 
     async def _tell(self, result: TransitionResult, queue: Sequence[Conversation]) -> None:
         assert result.transition is not None
@@ -97,17 +111,21 @@ class Notifier:
         if announcement.status:
             text = copy.text(announcement.status_text) if announcement.status_text else None
             await self.status(conversation, text, **announcement.status_extra)
-        if announcement.tell_agent == "holder":
-            brief = await self.views.brief(conversation)
-            self.hub.send(conversation.agent_id, {"type": "state", "conversation": brief})
-        elif announcement.tell_agent == "previous" and result.previous is not None:
-            brief = await self.views.brief(conversation)
-            self.hub.send(result.previous.agent_id, {"type": "state", "conversation": brief})
+        told = {"holder": conversation.agent_id,
+                "previous": result.previous.agent_id if result.previous is not None else None}
+        for agent_id in dict.fromkeys(told[who] for who in announcement.tell_agents):
+            if agent_id is not None:
+                self.hub.send(agent_id, {"type": "state", "conversation": await self.views.brief(conversation)})
 
     async def broadcast_queue(self, queue: Optional[Sequence[Conversation]] = None) -> None:
         """Every agent gets the queue; everyone waiting learns their new place."""
         waiting = list(queue) if queue is not None else await self.store.conversations.queue()
         self.hub.broadcast({"type": "queue", "conversations": await self.views.briefs(waiting)})
+        await self.tell_waiting(waiting)
+
+    async def tell_waiting(self, queue: Optional[Sequence[Conversation]] = None) -> None:
+        """Every waiting visitor their place and prospects (an agent came, left, or has room again)."""
+        waiting = list(queue) if queue is not None else await self.store.conversations.queue()
         for conversation, status in zip(waiting, await self.views.waiting_statuses(waiting), strict=True):
             await self.emit("status", status, conversation.id)
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from liveagent import copy
 from liveagent.store import Conversation, ConversationState, Message
+from liveagent.store.overview import Handover
 
 Json = Dict[str, Any]
 
@@ -42,38 +44,77 @@ def new_status() -> Json:
             "agent_name": None, "text": ""}
 
 
-def wait_minutes(position: int, online_agents: int, average_handling_minutes: float) -> int:
-    """The visitor's expected wait: the chats ahead of them shared among the agents online."""
-    return max(1, math.ceil(position * average_handling_minutes / max(1, online_agents)))
+@dataclass(frozen=True)
+class Staffing:
+    """What a waiting visitor's prospects depend on: places free now (online agents below their capacity),
+    places in all (every online agent's capacity) and how long an agent's chat takes (minutes)."""
+
+    free: int
+    places: int
+    handling_minutes: float
 
 
-def waiting_status(position: int, online_agents: int, average_handling_minutes: float) -> Json:
-    wait = wait_minutes(position, online_agents, average_handling_minutes)
+def wait_minutes(ahead: int, places: int, handling_minutes: float) -> int:
+    """The expected wait of a visitor with ``ahead`` chats to go before a place frees for them: with every
+    place taken, one frees every ``handling_minutes / places`` minutes on average."""
+    return max(1, math.ceil(ahead * handling_minutes / max(1, places)))
+
+
+def waiting_status(position: int, staffing: Staffing) -> Json:
+    """A waiting visitor's line. Within the free places an agent is there for them: no estimate, they
+    will be with them shortly. Behind them, the wait for the chats between to end."""
+    base = {**new_status(), "state": ConversationState.WAITING.value, "position": position}
+    if position <= staffing.free:
+        key = "status.waiting_soon_first" if position == 1 else "status.waiting_soon"
+        return {**base, "text": copy.text(key, position=position)}
+    wait = wait_minutes(position - staffing.free, staffing.places, staffing.handling_minutes)
     key = "status.waiting_first" if position == 1 else "status.waiting"
-    return {**new_status(), "state": ConversationState.WAITING.value, "position": position, "wait_minutes": wait,
-            "text": copy.text(key, position=position, wait_minutes=wait)}
+    return {**base, "wait_minutes": wait, "text": copy.text(key, position=position, wait_minutes=wait)}
 
 
-def status(conversation: Optional[Conversation], *, position: Optional[int] = None, online_agents: int = 0,
-           average_handling_minutes: float = 0.0, agent_name: Optional[str] = None) -> Json:
+def status(conversation: Optional[Conversation], *, position: Optional[int] = None,
+           staffing: Optional[Staffing] = None, agent_name: Optional[str] = None) -> Json:
     """The status line of a conversation: its state, and the queue place and wait, or the agent.
 
-    ``position`` (1-based) and ``online_agents`` matter for a waiting conversation, ``agent_name``
-    for an assigned one.
+    ``position`` (1-based) and ``staffing`` matter for a waiting conversation, ``agent_name`` for an
+    assigned one.
     """
     if conversation is None:
         return new_status()
     state = ConversationState(conversation.state)
     if state == ConversationState.WAITING:
-        return waiting_status(position or 1, online_agents, average_handling_minutes)
+        return waiting_status(position or 1, staffing or Staffing(0, 0, 0.0))
     result = {**new_status(), "state": state.value}
     if state == ConversationState.ASSIGNED:
         result.update(agent_name=agent_name, text=copy.text("status.assigned", agent_name=agent_name))
     return result
 
 
-def brief(conversation: Conversation, agent_name: Optional[str], unread: int, now: dt.datetime) -> Json:
-    """A conversation as the console lists it (queue, own chats, the open chat's header)."""
+def brief_intents(conversation: Conversation) -> List[str]:
+    """The labels the bot recognised before the handoff ("faq/attachments", "check_account_status")."""
+    handoff = conversation.handoff or {}
+    summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
+    intents = summary.get("intents", []) if isinstance(summary, dict) else []
+    return [str(intent) for intent in intents] if isinstance(intents, list) else []
+
+
+# Where a handover leaves a conversation: a transfer with the agent it went to, a requeue in the queue.
+HANDOVER_STATES = {"transfer": ConversationState.ASSIGNED, "requeue": ConversationState.WAITING}
+
+
+def handover(handover: Handover, from_agent_name: Optional[str], to_agent_name: Optional[str]) -> Json:
+    """Who handed a conversation over, to whom (None: to the queue) and when, for the console's mark."""
+    return {"kind": handover.kind, "from_agent_id": handover.from_agent_id, "from_agent_name": from_agent_name,
+            "to_agent_id": handover.to_agent_id, "to_agent_name": to_agent_name, "at": handover.at.isoformat()}
+
+
+def brief(conversation: Conversation, agent_name: Optional[str], unread: int, now: dt.datetime,
+          topics: Optional[List[Json]] = None, *, handover: Optional[Json] = None,
+          unanswered: Optional[Json] = None) -> Json:
+    """A conversation as the console lists it (queue, own chats, the open chat's header); ``topics``:
+    its intents with the titles agents read (liveagent/topics.py), the labels themselves without;
+    ``handover``: who transferred or requeued it (``handover()``); ``unanswered``: the visitor's
+    message written after the last agent reply (a message_json)."""
     handoff = conversation.handoff or {}
     summary = handoff.get("summary", {}) if isinstance(handoff, dict) else {}
     waiting_seconds = None
@@ -90,8 +131,11 @@ def brief(conversation: Conversation, agent_name: Optional[str], unread: int, no
         "reason": reason,
         "reason_text": copy.lookup(f"reasons.{reason}") or reason,
         "intents": summary.get("intents", []),
+        "topics": topics if topics is not None else [{"label": i, "title": i} for i in brief_intents(conversation)],
         "last_messages": summary.get("last_messages", []),
         "customer": summary.get("customer", {"verified": bool(conversation.customer_id),
                                              "customer_id": conversation.customer_id}),
         "unread": unread,
+        "handover": handover,
+        "unanswered": unanswered,
     }

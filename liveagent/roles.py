@@ -15,8 +15,10 @@ Rights of a role (``RIGHTS``)::
 
 Conversations (``Chat``): agents see the queue and the conversations they hold or held (the
 conversation's assignment events say who); a conversation waiting in the queue may be previewed
-and claimed by every agent. Supervisors see every conversation. Only the holder acts on a
-conversation: the state machine (liveagent/conversations.py) refuses anybody else, supervisors too.
+and claimed by every agent, and one in which a visitor left a contact request read by every agent
+(contact requests are every agent's work, and the console links each to its conversation).
+Supervisors see every conversation. Only the holder acts on a conversation: the state machine
+(liveagent/conversations.py) refuses anybody else, supervisors too.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ CHAT_REFUSAL = "not_your_conversation"
 class Chat(str, enum.Enum):
     """What a route does to the conversation named in its path (``<conversation_id>``)."""
 
-    SEE = "see"  # transcript, read marks: held now or before, or waiting in the queue (a preview)
+    SEE = "see"  # transcript, read marks: held now or before, waiting in the queue (a preview), or a contact request's
     CLAIM = "claim"  # waiting (or already assigned: the state machine answers 409), or held before
     ACT = "act"  # reply, note, transfer, return, close: held now or before (the state machine checks "now")
 
@@ -156,6 +158,8 @@ async def chat_refusal(request: Request, agent: Any, chat: Chat, conversation_id
     if chat is Chat.CLAIM and state in (ConversationState.WAITING.value, ConversationState.ASSIGNED.value):
         return None
     if await store.conversations.ever_held(conversation_id, agent.id):
+        return None
+    if chat is Chat.SEE and await store.tickets.about(conversation_id):
         return None
     return error(403, CHAT_REFUSAL)
 

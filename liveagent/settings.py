@@ -20,6 +20,8 @@ from lumo_shared.settings import (
     read_environment,
 )
 
+ASSIGNMENT_MODES = ("auto", "manual")
+
 
 @dataclass(frozen=True)
 class ServiceHours:
@@ -67,6 +69,15 @@ class Settings:
     typing_indicator_delay_seconds: float = 0.4
     unanswered_requeue_seconds: int = 300
     auto_away_seconds: int = 600
+    # automatic assignment (docs/agent-api.md): "auto" gives waiting chats to online agents with room,
+    # "manual" leaves them in the queue for agents to claim
+    assignment: str = "auto"
+    # an assigned agent who has not written to the visitor within this many seconds loses the chat
+    # to the next agent with room (or it goes back to the queue); 0: no limit
+    response_limit_seconds: float = 90.0
+    misses_before_away: int = 2  # response-time limits missed in a row that set the agent away
+    # the queue's order: points per handoff reason and for a verified customer (liveagent/priorities.py)
+    priorities_file: str = str(Path(__file__).resolve().with_name("queue_priorities.yml"))
     sweep_seconds: float = 15.0
     max_message_chars: int = 2000  # visitor and agent messages; the widget gets it in session_confirm
     request_max_bytes: int = 64 * 1024
@@ -160,6 +171,13 @@ class Settings:
                     env.get("LIVEAGENT_UNANSWERED_REQUEUE_SECONDS", cls.unanswered_requeue_seconds)
                 ),
                 auto_away_seconds=int(env.get("LIVEAGENT_AUTO_AWAY_SECONDS", cls.auto_away_seconds)),
+                assignment=_one_of("LIVEAGENT_ASSIGNMENT", env.get("LIVEAGENT_ASSIGNMENT", cls.assignment),
+                                   ASSIGNMENT_MODES),
+                response_limit_seconds=_at_least_zero("LIVEAGENT_RESPONSE_LIMIT_SECONDS", env,
+                                                      cls.response_limit_seconds),
+                misses_before_away=_at_least_one("LIVEAGENT_MISSES_BEFORE_AWAY",
+                                                 env.get("LIVEAGENT_MISSES_BEFORE_AWAY"), cls.misses_before_away),
+                priorities_file=env.get("LIVEAGENT_PRIORITIES_FILE") or cls.priorities_file,
                 sweep_seconds=float(env.get("LIVEAGENT_SWEEP_SECONDS", cls.sweep_seconds)),
                 service_hours=_hours(env),
                 demo_password=env.get("LIVEAGENT_DEMO_PASSWORD", "") if not production else "",
@@ -215,6 +233,23 @@ def _proxies(raw: str) -> Tuple[str, ...]:
         except ValueError as error:
             raise SettingsError(f"LIVEAGENT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from error
     return proxies
+
+
+def _one_of(name: str, raw: str, allowed: Tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return value
+
+
+def _at_least_zero(name: str, env: Mapping[str, str], default: float) -> float:
+    try:
+        value = float(env.get(name) or default)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if not value >= 0:
+        raise SettingsError(f"{name} must be 0 or more")
+    return value
 
 
 def _positive(name: str, env: Mapping[str, str], default: float) -> float:

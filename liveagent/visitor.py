@@ -47,6 +47,7 @@ class Connection:
     address: str
     conversation_id: Optional[str] = None
     binding: str = ANONYMOUS  # whose session this is (SessionSigner.binding)
+    customer_id: Optional[str] = None  # the customer whose identity token this connection verified
 
 
 def identity_token(value: Any) -> Optional[str]:
@@ -186,6 +187,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         if connection.conversation_id is not None and connection.conversation_id != conversation_id:
             await sio.leave_room(sid, connection.conversation_id)  # no more live events of the old chat
         connection.conversation_id, connection.binding = conversation_id, binding
+        connection.customer_id = customer
         await sio.enter_room(sid, conversation_id)
         if presented is None or presented.conversation_id != conversation_id:
             history: Dict[str, Any] = {"messages": [], "status": service.new_status()}  # new: nothing to read
@@ -250,6 +252,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
                 # keeps says so (the anonymous one it had no longer replays the chat to anyone else).
                 _, token = signer.issue(customer, conversation_id)
                 connection.binding = signer.binding(customer)
+                connection.customer_id = customer
                 await sio.emit("session_confirm", confirmation(token), to=sid)
         message = await service.visitor_message(conversation_id, text, auth_token)
         # Other tabs of the same visitor show the message too.
@@ -302,6 +305,6 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         data = data if isinstance(data, dict) else {}
         name, contact, message = (value if isinstance(value, str) and storable(value) else None
                                   for value in (data.get("name"), data.get("contact"), data.get("message")))
-        await service.contact_request(connection.conversation_id, name, contact, message)
+        await service.contact_request(connection.conversation_id, name, contact, message, connection.customer_id)
 
     return sockets

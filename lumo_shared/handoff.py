@@ -29,6 +29,9 @@ class HandoffReason:
     VISITOR_REQUEST = "visitor_request"
     REPEATED_FALLBACK = "repeated_fallback"
     ACTION_FAILED = "action_failed"
+    # The visitor accepted the person the bot offered because they were upset or lost (issue 15).
+    VISITOR_UPSET = "visitor_upset"
+    VISITOR_LOST = "visitor_lost"
 
 
 @dataclass(frozen=True)

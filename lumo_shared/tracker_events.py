@@ -16,6 +16,9 @@ FALLBACK_INTENT = "nlu_fallback"
 FAQ_INTENT = "faq"
 # Slot an action sets when its outside system failed; the escalation that follows says action_failed.
 FAILED_ACTION_SLOT = "failed_action"
+# Parse data of a message that asks several things: which topics, and whether to answer them or ask
+# which one first (components/linear_classifier.py writes it, actions/several_topics.py reads it).
+TOPICS_KEY = "lumo_topics"
 
 Event = Mapping[str, Any]
 

@@ -14,21 +14,22 @@ from liveagent import auditing
 from liveagent.addresses import request_address
 from liveagent.auth import end_sessions, error, set_cookie, start_session
 from liveagent.roles import Chat, Right, public, requires, rights_of
-from liveagent.store import Agent, Conversation, TransitionError
+from liveagent.store import Agent, CannedReply, Conversation, TransitionError
 from liveagent.validation import row_id, storable
 
 bp = Blueprint("agent_api", url_prefix="/api/agent")
 
 PRESENCE = {"online", "away", "offline"}
 TICKET_PAGE, MAX_TICKET_PAGE = 50, 100
+MAX_CANNED_TITLE = 200  # the column's length
 TRANSITION_STATUS = {"already_claimed": 409, "not_waiting": 409, "not_assigned": 409, "not_allowed": 409,
-                     "not_yours": 403, "agent_not_online": 409}
+                     "not_yours": 403, "agent_not_online": 409, "at_capacity": 409, "agent_full": 409}
 
 
 def agent_json(agent: Agent) -> Dict[str, Any]:
     return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
             "role": agent.role, "rights": sorted(right.value for right in rights_of(agent)),
-            "presence": agent.presence}
+            "presence": agent.presence, "capacity": agent.capacity}
 
 
 def body(request: Request) -> Dict[str, Any]:
@@ -281,47 +282,64 @@ async def agents(request: Request) -> HTTPResponse:
     return json({"agents": [agent_json(a) for a in await request.app.ctx.store.agents.list()]})
 
 
+def canned_json(item: CannedReply) -> Dict[str, Any]:
+    return {"id": item.id, "title": item.title, "text": item.text}
+
+
 @bp.get("/canned")
 @requires(Right.HANDLE_CHATS)
 async def canned(request: Request) -> HTTPResponse:
     items = await request.app.ctx.store.canned.list()
-    return json({"canned": [{"id": c.id, "title": c.title, "text": c.text} for c in items]})
+    return json({"canned": [canned_json(c) for c in items]})
+
+
+async def _canned_changed(request: Request) -> None:
+    """Every open console gets the whole list at once (the ``canned`` event): pickers update without a reload."""
+    items = await request.app.ctx.store.canned.list()
+    request.app.ctx.hub.broadcast({"type": "canned", "canned": [canned_json(c) for c in items]})
 
 
 def _canned_input(request: Request) -> Any:
+    """(title, text), or the error response: empty, too long (never cut) or unstorable."""
     data = body(request)
     title, text = data.get("title"), data.get("text")
     if not isinstance(title, str) or not isinstance(text, str) or not title.strip() or not text.strip():
-        return None
+        return error(400, "bad_request")
     if not storable(title) or not storable(text):
-        return None
-    return title.strip()[:200], text.strip()[:2000]
+        return error(400, "invalid_characters")
+    title, text = title.strip(), text.strip()
+    # A canned reply is inserted into an agent's reply: it may be as long as a reply, no longer.
+    if len(title) > MAX_CANNED_TITLE or len(text) > request.app.ctx.settings.max_message_chars:
+        return error(400, "too_long")
+    return title, text
 
 
 @bp.post("/canned")
 @requires(Right.SUPERVISE)
 async def canned_create(request: Request) -> HTTPResponse:
     values = _canned_input(request)
-    if values is None:
-        return error(400, "bad_request")
+    if isinstance(values, HTTPResponse):
+        return values
     item = await request.app.ctx.store.canned.create(*values, updated_by=request.ctx.agent.id)
     await auditing.record(request, "canned.create", f"canned:{item.id}", {"title": item.title})
-    return json({"id": item.id, "title": item.title, "text": item.text}, status=201)
+    await _canned_changed(request)
+    return json(canned_json(item), status=201)
 
 
 @bp.put("/canned/<canned_id:int>")
 @requires(Right.SUPERVISE)
 async def canned_update(request: Request, canned_id: int) -> HTTPResponse:
     values = _canned_input(request)
-    if values is None:
-        return error(400, "bad_request")
+    if isinstance(values, HTTPResponse):
+        return values
     if not row_id(canned_id):
         return error(404, "not_found")
     item = await request.app.ctx.store.canned.update(canned_id, *values, updated_by=request.ctx.agent.id)
     if item is None:
         return error(404, "not_found")
     await auditing.record(request, "canned.update", f"canned:{item.id}", {"title": item.title})
-    return json({"id": item.id, "title": item.title, "text": item.text})
+    await _canned_changed(request)
+    return json(canned_json(item))
 
 
 @bp.delete("/canned/<canned_id:int>")
@@ -330,6 +348,7 @@ async def canned_delete(request: Request, canned_id: int) -> HTTPResponse:
     if not row_id(canned_id) or not await request.app.ctx.store.canned.delete(canned_id):
         return error(404, "not_found")
     await auditing.record(request, "canned.delete", f"canned:{canned_id}")
+    await _canned_changed(request)
     return empty()
 
 
@@ -352,7 +371,7 @@ async def tickets(request: Request) -> HTTPResponse:
     items, next_before = await store.tickets.page(limit, before, unhandled_only=unhandled == "1")
     return json({"tickets": [
         {"id": t.id, "conversation_id": t.conversation_id, "name": t.name, "contact": t.contact,
-         "message": t.message, "created_at": t.created_at.isoformat(),
+         "message": t.message, "created_at": t.created_at.isoformat(), "customer_id": t.customer_id,
          "handled": t.handled_at is not None} for t in items],
         "next_before": next_before, "unhandled": await store.tickets.count_unhandled()})
 

@@ -1,5 +1,5 @@
-"""Supervisor API: the insights, the audit log and per-visitor erasure (docs/metrics.md, docs/security.md,
-docs/agent-api.md)."""
+"""Supervisor API: the insights, agents' capacity, the audit log and per-visitor erasure (docs/metrics.md,
+docs/security.md, docs/agent-api.md)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from sanic.response import HTTPResponse, json, text
 
 from liveagent import auditing, copy
 from liveagent.auth import error
+from liveagent.blueprints.agent_api import agent_json
+from liveagent.conversations import CHAT_ROLES
 from liveagent.insights import BadPeriod, daily_csv, insights_json, parse_period
 from liveagent.retention import ErasureFailed, erase
 from liveagent.roles import Right, requires
+from liveagent.store.agents import MAX_CAPACITY
 from liveagent.store.audit import MAX_PAGE, AuditEntry
 from liveagent.store.schema import REPORTING_ZONE
 from liveagent.validation import row_id, storable
@@ -69,6 +72,26 @@ def _int_arg(request: Request, name: str, default: Optional[int]) -> Optional[in
     if not row_id(value):
         raise ValueError(name)
     return value
+
+
+@bp.put("/agents/<agent_id:int>/capacity")
+@requires(Right.SUPERVISE)
+async def capacity(request: Request, agent_id: int) -> HTTPResponse:
+    """How many chats the agent holds at once (0-20). More room is filled from the queue at once in
+    automatic mode; less takes no chat away."""
+    try:
+        data = request.json if request.body else None
+    except Exception:  # noqa: BLE001 - malformed JSON
+        data = None
+    value = data.get("capacity") if isinstance(data, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CAPACITY:
+        return error(400, "capacity_invalid")
+    agent = await request.app.ctx.store.agents.get(agent_id) if row_id(agent_id) else None
+    if agent is None or agent.role not in CHAT_ROLES:
+        return error(404, "agent_not_found")
+    updated = await request.app.ctx.service.set_capacity(agent, value)
+    await auditing.record(request, "agent.capacity", f"agent:{agent.id}", {"from": agent.capacity, "to": value})
+    return json(agent_json(updated))
 
 
 @bp.get("/audit")

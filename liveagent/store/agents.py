@@ -16,11 +16,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from liveagent.store.assignment import hold_assignment_lock
 from liveagent.store.engine import Clock, NotFound, Repository, Writer, build, one_of
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.records import Agent
 from liveagent.store.schema import PRESENCES, ROLES, agents
 from liveagent.store.sessions import AgentSessions
+
+MAX_CAPACITY = 20  # chats at once: more than anyone can follow
 
 
 @survives_reconnects
@@ -111,14 +114,37 @@ class Agents(Repository):
             await conn.execute(agents.update().where(agents.c.id == agent_id).values(last_seen_at=now))
 
     async def set_presence(self, agent_id: int, presence: str, now: dt.datetime) -> Agent:
+        """A new presence, under the assignment lock (store/assignment.py): an automatic assignment
+        sees an agent as online or not, never half-way. Coming online clears the count of
+        response-time limits missed in a row."""
         one_of("presence", presence, PRESENCES)
+        values: Dict[str, Any] = {"presence": presence, "last_seen_at": now}
+        if presence == "online":
+            values["missed_in_row"] = 0
         async with self._writer.begin() as conn:
-            updated = await conn.execute(
-                agents.update().where(agents.c.id == agent_id).values(presence=presence, last_seen_at=now)
-            )
+            await hold_assignment_lock(conn)
+            updated = await conn.execute(agents.update().where(agents.c.id == agent_id).values(**values))
             if updated.rowcount != 1:
                 raise NotFound(f"agent {agent_id}")
             return build(Agent, (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).one())
+
+    async def set_capacity(self, agent_id: int, capacity: int) -> Agent:
+        """How many chats the agent may hold at once (0: none), under the assignment lock. A lower
+        capacity takes no chat away: the agent gets no new one until below it."""
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= MAX_CAPACITY:
+            raise ValueError(f"capacity must be an integer from 0 to {MAX_CAPACITY}, not {capacity!r}")
+        async with self._writer.begin() as conn:
+            await hold_assignment_lock(conn)
+            updated = await conn.execute(agents.update().where(agents.c.id == agent_id).values(capacity=capacity))
+            if updated.rowcount != 1:
+                raise NotFound(f"agent {agent_id}")
+            return build(Agent, (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).one())
+
+    async def answered(self, agent_id: int) -> None:
+        """The agent wrote to a visitor: their response-time limits missed in a row start again from 0."""
+        async with self._writer.begin() as conn:
+            await conn.execute(agents.update().where(agents.c.id == agent_id, agents.c.missed_in_row != 0)
+                               .values(missed_in_row=0))
 
     async def get(self, agent_id: int) -> Optional[Agent]:
         async with self._engine.connect() as conn:

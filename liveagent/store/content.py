@@ -17,11 +17,13 @@ from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import (
     MISSED_STATUSES,
     content_changes,
+    conversation_events,
     conversations,
     messages,
     missed_messages,
     publish_runs,
 )
+from liveagent.store.state import ConversationState
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class MissedMessage:
     status: str
     topic: Optional[str]
     created_at: dt.datetime
+    language: Optional[str] = None  # "sv", "en", "emoji"; None: Finnish
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ class PublishRun:
 
 @dataclass(frozen=True)
 class AnsweredQuestion:
-    """From a closed agent chat: what the visitor asked and what the agent answered."""
+    """From a finished agent chat: what the visitor asked and what the agent answered (``closed_at``: when
+    the agent's part of the chat ended)."""
 
     conversation_id: str
     question: str
@@ -102,7 +106,8 @@ class ContentLog(Repository):
     async def add_missed(self, items: Iterable[Any]) -> int:
         """Store content.missed.Missed items; a message already stored is skipped. Returns how many were new."""
         rows = [dict(conversation_id=m.conversation_id, event_timestamp=float(m.event_timestamp), text=m.text,
-                     reason=m.reason, guess=m.guess, confidence=m.confidence, created_at=self._clock())
+                     reason=m.reason, guess=m.guess, confidence=m.confidence,
+                     language=getattr(m, "language", None), created_at=self._clock())
                 for m in items]
         if not rows:
             return 0
@@ -154,27 +159,37 @@ class ContentLog(Repository):
             await conn.execute(conversations.update().where(conversations.c.id == conversation_id).values(**values))
 
     async def answered_questions(self, limit: int = 30) -> List[AnsweredQuestion]:
-        """Closed agent chats, newest first: the visitor's last question before the agent's first reply,
-        and that reply (what an editor can turn into a draft topic)."""
-        c = conversations.c
-        closed = (sa.select(c.id, c.updated_at).where(c.state == "closed", c.last_agent_message_at.is_not(None))
-                  .order_by(c.updated_at.desc()).limit(limit))
-        found: List[AnsweredQuestion] = []
+        """Agents' answers in the chats they finished (closed, or returned to the bot), newest chat first:
+        each agent reply that followed a visitor message, with the visitor's last message before it
+        (what an editor can turn into a draft topic). A finished chat stays listed whatever happens
+        next: the visitor writing again reopens it with the bot, and that must not hide the answers
+        (it did: only chats still in the closed state were read). Notes are no answers, a quick
+        reply's "/payload" no question."""
+        e, m = conversation_events.c, messages.c
+        ended_at = sa.func.max(e.created_at).label("ended_at")
+        finished = (sa.select(e.conversation_id, ended_at)
+                    .where(e.from_state == ConversationState.ASSIGNED.value,
+                           e.to_state.in_((ConversationState.CLOSED.value, ConversationState.BOT.value)))
+                    .group_by(e.conversation_id).order_by(ended_at.desc(), e.conversation_id).limit(limit))
         async with self._engine.connect() as conn:
-            for conversation_id, closed_at in (await conn.execute(closed)).all():
-                rows = (await conn.execute(
-                    sa.select(messages.c.sender, messages.c.kind, messages.c.text)
-                    .where(messages.c.conversation_id == conversation_id).order_by(messages.c.id))).all()
-                question = answer = None
-                for sender, kind, text in rows:
-                    if sender == "agent" and kind == "text":
-                        answer = text
-                        break
-                    if sender == "visitor" and not text.startswith("/"):
-                        question = text
-                if question and answer:
-                    found.append(AnsweredQuestion(conversation_id, question, answer, closed_at))
-        return found
+            ended = {conversation_id: at for conversation_id, at in (await conn.execute(finished)).all()}
+            rows = (await conn.execute(
+                sa.select(m.conversation_id, m.sender, m.kind, m.text, m.created_at)
+                .where(m.conversation_id.in_(list(ended)), m.sender.in_(("visitor", "agent")))
+                .order_by(m.conversation_id, m.id))).all() if ended else []
+        exchanges: Dict[str, List[AnsweredQuestion]] = {conversation_id: [] for conversation_id in ended}
+        question: Dict[str, Optional[str]] = {}
+        for conversation_id, sender, kind, text, created_at in rows:
+            if created_at > ended[conversation_id]:
+                continue  # after the agent's part ended (the bot's again, or a later agent chat still going)
+            if sender == "visitor" and kind == "text" and not text.startswith("/"):
+                question[conversation_id] = text
+            elif sender == "agent" and kind == "text" and question.get(conversation_id):
+                exchanges[conversation_id].append(
+                    AnsweredQuestion(conversation_id, question.pop(conversation_id) or "", text,
+                                     ended[conversation_id]))
+        found = [exchange for conversation_id in ended for exchange in exchanges[conversation_id]]
+        return found[:limit]
 
     # publish runs
 

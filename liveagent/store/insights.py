@@ -27,7 +27,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from liveagent.store.engine import Repository
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import agents, conversation_events, conversations, messages, tickets
-from liveagent.store.state import ConversationState, Transition
+from liveagent.store.state import TAKES, ConversationState, Transition
 
 MICROS = 1_000_000
 # Upper bounds (seconds) of the wait-time distribution's bins; the last bin is "longer than the last bound".
@@ -265,13 +265,13 @@ def _durations(period: Any, dialect: str) -> Any:
     An event that takes a conversation out of the queue or away from its agent carries when that wait
     or assignment began (``span_started_at``, written by the state machine), so an ended one is one
     event row; one still going on is the conversation's own row (waiting, or assigned since
-    ``assigned_at``)."""
+    ``assignment_started_at``). An automatic assignment counts as a claim."""
     c, e, m = conversations.c, conversation_events.c, messages.c
     started = sa.select(c.id).where(period).subquery()
     of_period = conversation_events.join(started, started.c.id == e.conversation_id)
     ended_waits = (
         sa.select(sa.literal(WAIT).label("kind"),
-                  sa.case((e.transition == Transition.CLAIM.value, CLAIMED), else_=ABANDONED).label("key"),
+                  sa.case((e.transition.in_([t.value for t in TAKES]), CLAIMED), else_=ABANDONED).label("key"),
                   micros_between(e.span_started_at, e.created_at).label("d"))
         .select_from(of_period)
         .where(e.from_state == ConversationState.WAITING.value)
@@ -284,7 +284,7 @@ def _durations(period: Any, dialect: str) -> Any:
     assignments = sa.union_all(
         sa.select(e.conversation_id.label("conversation_id"), e.span_started_at.label("start"),
                   e.created_at.label("end")).select_from(of_period).where(leaving_agent),
-        sa.select(c.id, c.assigned_at, sa.null()).where(period, c.state == ConversationState.ASSIGNED.value),
+        sa.select(c.id, c.assignment_started_at, sa.null()).where(period, c.state == ConversationState.ASSIGNED.value),
     ).subquery()
     a = assignments.c
     first_reply = (

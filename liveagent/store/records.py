@@ -30,7 +30,13 @@ class Conversation:
     last_visitor_message_at: Optional[dt.datetime]
     last_agent_message_at: Optional[dt.datetime]
     rating: Optional[int]
-    assigned_at: Optional[dt.datetime] = None  # the claim that began the current assignment (insights)
+    # the queue and assignment (liveagent/store/assignment.py)
+    priority: int = 0
+    queued_at: Optional[dt.datetime] = None  # when it last joined the queue from the bot
+    assigned_at: Optional[dt.datetime] = None  # when its holder got it
+    missed_by: Optional[int] = None  # the agent who last let its response time run out
+    # the claim or automatic assignment that began the current assignment; a transfer keeps it (insights)
+    assignment_started_at: Optional[dt.datetime] = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,9 @@ class Agent:
     presence: str
     last_seen_at: Optional[dt.datetime]
     active: bool
+    capacity: int = 3  # chats at once (schema.DEFAULT_CAPACITY)
+    missed_in_row: int = 0  # response-time limits missed one after the other
+    last_assigned_at: Optional[dt.datetime] = None
 
 
 @dataclass(frozen=True)
@@ -100,3 +109,4 @@ class Ticket:
     created_at: dt.datetime
     handled_by: Optional[int]
     handled_at: Optional[dt.datetime]
+    customer_id: Optional[str] = None  # the customer, when their identity was verified

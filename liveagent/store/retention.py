@@ -58,8 +58,12 @@ def _expired(cutoff: dt.datetime) -> Any:
 @survives_reconnects
 class VisitorData(Repository):
     async def conversations_of_customer(self, customer_id: str) -> List[str]:
-        """Conversations in which the bot verified this customer (``conversations.customer_id``)."""
-        query = sa.select(conversations.c.id).where(conversations.c.customer_id == customer_id)
+        """Conversations in which the bot verified this customer (``conversations.customer_id``) or the
+        customer, verified, left a contact request (``tickets.customer_id``; such a ticket always has one)."""
+        of_tickets = sa.select(tickets.c.conversation_id).where(tickets.c.customer_id == customer_id,
+                                                                 tickets.c.conversation_id.is_not(None))
+        query = sa.select(conversations.c.id).where(
+            sa.or_(conversations.c.customer_id == customer_id, conversations.c.id.in_(of_tickets)))
         async with self._engine.connect() as conn:
             return [row[0] for row in await conn.execute(query.order_by(conversations.c.id))]
 

@@ -21,6 +21,7 @@ KINDS = ("text", "status", "note")  # note: internal, never shown to the visitor
 STATES = tuple(state.value for state in ConversationState)
 # The time zone whose calendar days the insights count in (the service hours' zone, settings.ServiceHours).
 REPORTING_ZONE = "Europe/Helsinki"
+DEFAULT_CAPACITY = 3  # chats an agent has at once unless a supervisor sets another number
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -89,6 +90,10 @@ agents = sa.Table(
     sa.Column("last_seen_at", UTCDateTime, nullable=True),
     # False: deactivated; cannot log in, and deactivating ended every session (docs/security.md)
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # automatic assignment (liveagent/store/assignment.py): how many chats at once, set by a supervisor
+    sa.Column("capacity", sa.Integer, nullable=False, server_default=str(DEFAULT_CAPACITY)),
+    sa.Column("missed_in_row", sa.Integer, nullable=False, server_default="0"),  # response-time limits missed
+    sa.Column("last_assigned_at", UTCDateTime, nullable=True),  # when a chat last came to them (ties: longest idle)
     _one_of("role", ROLES),
     _one_of("presence", PRESENCES),
 )
@@ -110,6 +115,11 @@ conversations = sa.Table(
     sa.Column("last_agent_message_at", UTCDateTime, nullable=True),
     sa.Column("rating", sa.Integer, nullable=True),
     sa.Column("harvested_at", UTCDateTime, nullable=True),  # when its missed messages were last collected
+    # the queue (liveagent/store/assignment.py): higher priority first, then waiting_since
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("queued_at", UTCDateTime, nullable=True),  # when it last joined the queue from the bot
+    sa.Column("assigned_at", UTCDateTime, nullable=True),  # when its holder got it (the response-time limit)
+    sa.Column("missed_by", sa.Integer, nullable=True),  # the agent who last let its response time run out
     # insights (docs/metrics.md): the day the visitor first wrote, in REPORTING_ZONE; the first escalation
     # (when, why) and the first claim by an agent; what Rasa's tracker said at the last harvest: the topic
     # the visitor came with, messages the bot handled, of them fallbacks
@@ -117,7 +127,9 @@ conversations = sa.Table(
     sa.Column("first_escalated_at", UTCDateTime, nullable=True),
     sa.Column("first_escalation_reason", sa.String(64), nullable=True),
     sa.Column("first_claimed_at", UTCDateTime, nullable=True),
-    sa.Column("assigned_at", UTCDateTime, nullable=True),  # the claim that began the current assignment
+    # the claim or automatic assignment that began the current assignment (a transfer keeps it, unlike
+    # assigned_at): where the handle time starts
+    sa.Column("assignment_started_at", UTCDateTime, nullable=True),
     sa.Column("topic", sa.String(128), nullable=True),
     sa.Column("bot_turns", sa.Integer, nullable=True),
     sa.Column("fallback_turns", sa.Integer, nullable=True),
@@ -193,12 +205,13 @@ tickets = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("handled_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("handled_at", UTCDateTime, nullable=True),
+    sa.Column("customer_id", sa.String(128), nullable=True),  # verified when the request was left; else NULL
     sa.Index("ix_tickets_conversation_id", "conversation_id"),  # insights: conversations with a contact request
 )
 
 # content editing (issue 4): who changed what, what the bot missed, and each publish
 
-MISSED_REASONS = ("fallback", "low_confidence", "escalation")
+MISSED_REASONS = ("fallback", "low_confidence", "escalation", "other_language")
 MISSED_STATUSES = ("open", "added", "dismissed")
 RUN_KINDS = ("publish", "rollback")
 RUN_STATES = ("running", "succeeded", "failed")
@@ -225,6 +238,7 @@ missed_messages = sa.Table(
     sa.Column("reason", sa.String(16), nullable=False),
     sa.Column("guess", sa.String(128), nullable=True),
     sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("language", sa.String(16), nullable=True),  # "sv", "en", "emoji"; NULL: Finnish (content/missed.py)
     sa.Column("status", sa.String(16), nullable=False, server_default="open"),
     sa.Column("topic", sa.String(64), nullable=True),  # where an editor added it
     sa.Column("resolved_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),

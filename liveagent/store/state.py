@@ -26,6 +26,7 @@ class Transition(str, enum.Enum):
     ESCALATE = "escalate"  # bot -> waiting: the bot handed the visitor over
     CANCEL = "cancel"  # waiting -> bot: the visitor no longer wants to wait
     CLAIM = "claim"  # waiting -> assigned: an agent takes the conversation
+    ASSIGN = "assign"  # waiting -> assigned: the service gives it to an agent (automatic assignment)
     TRANSFER = "transfer"  # assigned -> assigned: to another agent
     REQUEUE = "requeue"  # assigned -> waiting: agent went offline or left the visitor unanswered
     RETURN_TO_BOT = "return_to_bot"  # assigned -> bot
@@ -39,6 +40,7 @@ ALLOWED: Dict[Transition, Tuple[FrozenSet[ConversationState], ConversationState]
     Transition.ESCALATE: (frozenset({S.BOT}), S.WAITING),
     Transition.CANCEL: (frozenset({S.WAITING}), S.BOT),
     Transition.CLAIM: (frozenset({S.WAITING}), S.ASSIGNED),
+    Transition.ASSIGN: (frozenset({S.WAITING}), S.ASSIGNED),
     Transition.TRANSFER: (frozenset({S.ASSIGNED}), S.ASSIGNED),
     Transition.REQUEUE: (frozenset({S.ASSIGNED}), S.WAITING),
     Transition.RETURN_TO_BOT: (frozenset({S.ASSIGNED}), S.BOT),
@@ -47,7 +49,9 @@ ALLOWED: Dict[Transition, Tuple[FrozenSet[ConversationState], ConversationState]
 }
 
 # Transitions that name the agent who holds the conversation afterwards.
-NEEDS_AGENT: FrozenSet[Transition] = frozenset({Transition.CLAIM, Transition.TRANSFER})
+NEEDS_AGENT: FrozenSet[Transition] = frozenset({Transition.CLAIM, Transition.ASSIGN, Transition.TRANSFER})
+# Transitions that take a waiting conversation: a second one for another agent finds it held.
+TAKES: FrozenSet[Transition] = frozenset({Transition.CLAIM, Transition.ASSIGN})
 
 
 class TransitionError(Exception):
@@ -86,7 +90,7 @@ def plan(
 
     Repeating a transition whose effect is already in place returns `NoChange` instead of an error,
     because clients retry and two browser tabs click the same button. `agent_id` is the agent who
-    will hold the conversation (CLAIM, TRANSFER); other transitions ignore it here.
+    will hold the conversation (CLAIM, ASSIGN, TRANSFER); other transitions ignore it here.
     """
     current_state = ConversationState(current_state)
     transition = Transition(transition)
@@ -94,7 +98,7 @@ def plan(
     if transition in NEEDS_AGENT and agent_id is None:
         raise TransitionError("agent_required", f"{transition.value} needs an agent_id")
 
-    if transition is Transition.CLAIM and current_state is S.ASSIGNED:
+    if transition in TAKES and current_state is S.ASSIGNED:
         if current_agent_id == agent_id:
             return NoChange
         raise TransitionError("already_claimed", "another agent already holds this conversation")

@@ -2,8 +2,9 @@
 
 Each repository owns one kind of data (``store.conversations``, ``store.messages``, ``store.agents``,
 ``store.canned``, ``store.tickets``, ``store.sessions``, ``store.logins``, ``store.audit``,
-``store.content``, ``store.retention``, ``store.insights``); all of them share one engine, one `Writer`
-and one clock (liveagent/store/engine.py). Nothing here runs SQL of its own.
+``store.content``, ``store.retention``, ``store.insights``; ``store.overview`` reads across them for the
+console); all of them share one engine, one `Writer` and one clock (liveagent/store/engine.py). Nothing
+here runs SQL of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from liveagent.store.insights import Insights
 from liveagent.store.logins import LoginFailures
 from liveagent.store.messages import Messages
 from liveagent.store.migrate import upgrade
+from liveagent.store.overview import Overview
 from liveagent.store.retention import VisitorData
 from liveagent.store.sessions import AgentSessions
 from liveagent.store.tickets import Tickets
@@ -46,6 +48,7 @@ class Store:
         self.content = ContentLog(engine, writer, clock)
         self.retention = VisitorData(engine, writer, clock)
         self.insights = Insights(engine, writer, clock)
+        self.overview = Overview(engine, writer, clock)
 
     @classmethod
     async def open(cls, database_url: str = DEFAULT_DATABASE_URL, **options: Any) -> "Store":

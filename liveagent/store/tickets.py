@@ -27,8 +27,10 @@ class Tickets(Repository):
         contact: str,
         message: str,
         *,
+        customer_id: Optional[str] = None,
         now: Optional[dt.datetime] = None,
     ) -> Ticket:
+        """A contact request; ``customer_id`` only for a customer whose identity was verified."""
         async with self._writer.begin() as conn:
             result = await conn.execute(
                 tickets.insert().values(
@@ -36,6 +38,7 @@ class Tickets(Repository):
                     name=name,
                     contact=contact,
                     message=message,
+                    customer_id=customer_id,
                     created_at=now or self._clock(),
                 )
             )
@@ -64,6 +67,12 @@ class Tickets(Repository):
         if len(page) > limit:
             return page[:limit], page[limit - 1].id
         return page, None
+
+    async def about(self, conversation_id: str) -> bool:
+        """Whether a contact request was left in this conversation (agents may then read it: liveagent/roles.py)."""
+        query = sa.select(sa.exists(sa.select(tickets.c.id).where(tickets.c.conversation_id == conversation_id)))
+        async with self._engine.connect() as conn:
+            return bool((await conn.execute(query)).scalar_one())
 
     async def count_unhandled(self) -> int:
         query = sa.select(sa.func.count()).select_from(tickets).where(tickets.c.handled_at.is_(None))

@@ -59,10 +59,13 @@ class Conversation:
         confidence: float = 0.95,
         ranking: Optional[List[Tuple[str, float]]] = None,
         faq: Optional[Tuple[str, float]] = None,
+        language: Optional[str] = None,
     ) -> float:
-        """A visitor message as NLU classified it; ``faq`` is the response selector's (topic, confidence)."""
+        """A visitor message as NLU classified it; ``faq`` is the response selector's (topic, confidence),
+        ``language`` what components/other_language.py identified (None: not sure)."""
         ranking = ranking or [(intent, confidence)]
-        parse_data: Dict[str, Any] = {"intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+        parse_data: Dict[str, Any] = {"intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+                                      "language": {"name": language, "confidence": 0.9 if language else 0.0}}
         if faq:
             key, answer_confidence = faq
             parse_data["response_selector"] = {
@@ -181,6 +184,29 @@ def test_escalation_after_request_human_reports_the_question_before_it():
     ]
 
 
+def test_an_upset_visitor_who_takes_the_person_reports_the_question_before_the_complaint():
+    c = Conversation()
+    question = c.user("saako opintotuen ja asumistuen yhtä aikaa", "faq", 0.93)
+    c.answer("utter_faq/apply")
+    c.user("TÄÄ ON IHAN PASKA PALVELU", "frustrated", 0.99)
+    c.answer("action_offer_person")
+    c.button("/request_human")
+    c.escalate()
+
+    assert [(m.event_timestamp, m.text, m.reason) for m in c.missed()] == [
+        (question, "saako opintotuen ja asumistuen yhtä aikaa", "escalation")]
+
+
+def test_a_complaint_alone_is_no_content_gap():
+    c = Conversation()
+    c.user("mä en tajuu mitään", "lost", 0.98)
+    c.answer("action_offer_person")
+    c.button("/request_human")
+    c.escalate()
+
+    assert c.missed() == []
+
+
 def test_a_message_already_reported_is_not_reported_again_for_the_escalation():
     c = Conversation()
     first = c.fallback("tarvitsen todistuksen saamastani tuesta", [("faq", 0.44)], faq=("faq/apply", 0.5))
@@ -283,6 +309,56 @@ def test_empty_texts_and_events_without_parse_data_are_ignored():
     ]
     assert missed_in_tracker("k", events) == [Missed("k", START + 3, "onko teillä koiria", "escalation", None, None)]
     assert missed_in_tracker("k", []) == []
+
+
+def test_swedish_and_english_messages_are_missed_with_their_language_and_no_topic_guess():
+    c = Conversation()
+    english = c.user("how do I log in", "other_language", 0.96,
+                     [("other_language", 0.96), ("out_of_scope", 0.03)], language="en")
+    c.answer("action_answer_other_language")
+    swedish = c.user("när kommer mina pengar", "other_language", 0.9,
+                     [("other_language", 0.9), ("faq", 0.1)], faq=("faq/payment_dates", 0.8), language="sv")
+    c.answer("action_answer_other_language")
+    c.user("thanks", "thank", 0.95, language="en")  # answered in English (a variation of utter_thank): no miss
+    c.answer("utter_thank")
+    finnish = c.fallback("mitäs tähän nyt sanois", [("out_of_scope", 0.4)])
+    c.answer("action_handle_fallback")
+
+    assert c.missed() == [
+        Missed("keskustelu-1", english, "how do I log in", "other_language", None, 0.96, "en"),
+        Missed("keskustelu-1", swedish, "när kommer mina pengar", "other_language", None, 0.9, "sv"),
+        Missed("keskustelu-1", finnish, "mitäs tähän nyt sanois", "fallback", "out_of_scope", 0.4, None),
+    ]
+
+
+def test_a_message_of_only_emoji_reaches_the_inbox_marked_as_emoji():
+    c = Conversation()
+    angry = c.fallback("😡😡", [("out_of_scope", 0.3)])
+    c.answer("action_handle_fallback")
+    c.user("👍", "affirm", 0.97)  # understood: no miss
+    c.answer("utter_anything_else")
+    unsure = c.user("🤔", "out_of_scope", 0.5)
+    c.answer("utter_out_of_scope")
+    c.user("??? 123", "out_of_scope", 0.4)  # no letters and no emoji: nothing for an editor to read
+    c.answer("utter_out_of_scope")
+
+    assert [(m.event_timestamp, m.text, m.reason, m.language) for m in c.missed()] == [
+        (angry, "😡😡", "fallback", "emoji"),
+        (unsure, "🤔", "low_confidence", "emoji"),
+    ]
+
+
+def test_a_finnish_message_is_not_marked_with_a_language():
+    c = Conversation()
+    c.user("onko hakemukseni käsitelty", "check_account_status", 0.6, language="fi")
+    c.answer("action_check_account_status")
+    [found] = c.missed()
+    assert (found.reason, found.language) == ("low_confidence", None)
+
+
+def test_emoji_group_by_their_emoji():
+    groups = group_similar([(1, "😡", None), (2, "😡", None), (3, "👍", None), (4, "mitäs nyt", None)])
+    assert sorted(sorted(g.member_ids) for g in groups) == [[1, 2], [3], [4]]
 
 
 def test_small_talk_intents_are_intents_of_the_domain(domain):

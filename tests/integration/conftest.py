@@ -133,6 +133,7 @@ def service_env(running: Stack, port: int, tmp: Path, content: Path) -> Dict[str
         "LIVEAGENT_PUBLIC_URL": service_url,
         "LIVEAGENT_ALWAYS_OPEN": "1", "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
         "LIVEAGENT_CONTENT_ROOT": str(content),
+        "LIVEAGENT_ASSIGNMENT": "manual",  # the agents of these tests claim from the queue
     }
 
 

@@ -84,7 +84,7 @@ def test_visitor_agent_whole_loop(full_stack, browser):
     # Escalation: the visitor sees the queue position.
     send(visitor, "haluan puhua ihmisen kanssa")
     expect(visitor.locator(".lumo-chat-status")).to_contain_text("Olet jonossa", timeout=20_000)
-    expect(visitor.locator(".lumo-chat-status")).to_contain_text("arvioitu odotus noin")
+    expect(visitor.locator(".lumo-chat-status")).to_contain_text("Vapaa asiakaspalvelija tulee pian")  # Aino has room
 
     # The agent is notified (queue + title badge), claims, and sees the bot part of the transcript.
     expect(agent.locator(".queue-item")).to_have_count(1, timeout=10_000)

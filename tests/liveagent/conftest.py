@@ -211,6 +211,8 @@ def service_environment(url: str, rasa_url: str, database: Path, extra: Dict[str
         "LIVEAGENT_RASA_URL": rasa_url, "LIVEAGENT_RASA_TIMEOUT_SECONDS": "2",
         "LIVEAGENT_ALLOWED_ORIGINS": url, "LIVEAGENT_PUBLIC_URL": url, "LIVEAGENT_ALWAYS_OPEN": "1",
         "LIVEAGENT_DEMO_PASSWORD": DEMO_PASSWORD,
+        # agents claim from the queue (what most tests drive); tests of automatic assignment set "auto"
+        "LIVEAGENT_ASSIGNMENT": "manual",
         **extra,
     }
 

@@ -10,7 +10,9 @@ Behaves like Rasa's REST channel and tracker API for the few things the service 
 - anything else -> "Botti: <text>" with a quick-reply button;
 - POST /conversations/<id>/tracker/events records events; {"event": "resume"} un-pauses.
 GET /conversations/<id>/tracker returns Rasa-shaped events: a text with "pysäk"/"pysak" is not
-understood (nlu_fallback), "ihmisen" is request_human followed by action_escalate, "aukiolo" is
+understood (nlu_fallback), "ihmisen" is request_human followed by action_escalate, a text starting
+"how " or "hur " is English or Swedish (other_language, with the parse data's language as
+components/other_language.py writes it), a text of emoji only is not understood, "aukiolo" is
 faq/opening_hours, anything else is faq/login with confidence 0.95 ("epävarma" in it: 0.6).
 PUT /model records the model file. DELETE /conversations/<id>/tracker deletes the conversation
 (erasure and retention, as rasa_runtime/erasure.py does); PUT /conversations/<id>/tracker/events
@@ -53,6 +55,16 @@ def parse(text: str) -> dict:
     if "ihmisen" in lowered:
         return {"intent": {"name": "request_human", "confidence": 0.99},
                 "intent_ranking": [{"name": "request_human", "confidence": 0.99}]}
+    for start, language in (("how ", "en"), ("hur ", "sv")):
+        if lowered.startswith(start):
+            return {"intent": {"name": "other_language", "confidence": 0.97},
+                    "intent_ranking": [{"name": "other_language", "confidence": 0.97}],
+                    "language": {"name": language, "confidence": 0.9}}
+    if text.strip() and not any(char.isalnum() for char in text):
+        return {"intent": {"name": "nlu_fallback", "confidence": 0.55},
+                "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.55},
+                                   {"name": "out_of_scope", "confidence": 0.3}],
+                "language": {"name": None, "confidence": 0.0}}
     confidence = 0.6 if "epävarma" in lowered else 0.95
     topic = "faq/opening_hours" if "aukiolo" in lowered else "faq/login"
     return {"intent": {"name": "faq", "confidence": confidence},

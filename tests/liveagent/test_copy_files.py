@@ -24,7 +24,8 @@ READERS = [
     ("widget", "T", "widget"),
 ]
 # Literals that are code, not copy, although they look like a word of text.
-CODE_WORDS = {"Enter", "Notification"}  # KeyboardEvent.key; `'Notification' in window`
+CODE_WORDS = {"Enter", "Escape", "ArrowDown", "ArrowUp", "ArrowLeft", "ArrowRight", "Home", "End",  # KeyboardEvent.key
+              "Notification"}  # `'Notification' in window`
 REGEX_MAY_FOLLOW = set("(,=:[!&|?{};+-*%<>~^")
 
 

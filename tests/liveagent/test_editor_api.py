@@ -96,6 +96,7 @@ async def test_missed_messages_are_collected_grouped_and_turned_into_a_topic(mak
     parking = next(g for g in found if "toimiston" in g["representative"])
     assert parking["count"] >= 2
     assert parking["reasons"][0]["label"] == "Botti ei ymmärtänyt"
+    assert parking["reasons"][0]["language"] is None and parking["languages"] == []
     examples = [f"pysäköinti esimerkki {n}" for n in range(10)] + texts
     all_ids = [i for g in found for i in g["ids"]]
     response = await call(eeva, "POST", "/topics", {
@@ -104,6 +105,31 @@ async def test_missed_messages_are_collected_grouped_and_turned_into_a_topic(mak
     assert response.status == 201, await response.text()
     assert (content_root / "data" / "faq" / "pysakointi.yml").exists()
     assert (await (await call(eeva, "GET", "/missed")).json())["groups"] == []
+
+
+async def test_messages_in_other_languages_and_emoji_reach_the_inbox_with_their_language(make_agent, service):
+    for text in ["how do I log in", "how can I log in", "hur loggar jag in", "😡😡"]:
+        visitor = Visitor(service)
+        await visitor.connect()
+        await visitor.say(text)
+        await visitor.wait_for("bot_uttered")
+        await visitor.close()
+    eeva = await make_agent("eeva", online=False)
+
+    async def groups():
+        found = await _groups(eeva)
+        return found if sum(g["count"] for g in found) == 4 else None
+
+    found = {g["representative"]: g for g in await eventually(groups)}
+    english = next(g for text, g in found.items() if text.startswith("how"))
+    assert english["count"] == 2 and english["guess"] is None
+    assert english["reasons"] == [{"reason": "other_language", "language": "en", "count": 2,
+                                   "label": "Muu kieli: englanti"}]
+    assert english["languages"] == [{"language": "en", "label": "englanti", "count": 2}]
+    assert found["hur loggar jag in"]["reasons"][0]["label"] == "Muu kieli: ruotsi"
+    assert found["😡😡"]["reasons"] == [{"reason": "fallback", "language": "emoji", "count": 1,
+                                        "label": "Botti ei ymmärtänyt: pelkkä emoji"}]
+    assert found["😡😡"]["languages"] == [{"language": "emoji", "label": "pelkkä emoji", "count": 1}]
 
 
 async def test_dismissed_messages_leave_the_inbox(make_agent, service):

@@ -25,6 +25,7 @@ from tests.liveagent.databases import service_database
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 MICRO = dt.timedelta(microseconds=1)
+TAKES = ("claim", "assign")  # what takes a chat from the queue: an automatic assignment counts as a claim
 
 database_env = service_database("insights")
 
@@ -101,11 +102,11 @@ async def durations(store: Any, conversation_ids: List[str]) -> Dict[str, Any]:
             following = events[index + 1] if index + 1 < len(events) else None
             if event.to_state.value == "waiting" and following is not None:
                 waited = (following.created_at - event.created_at) // MICRO
-                if following.transition.value == "claim":
+                if following.transition.value in TAKES:
                     claimed.append(waited)
                 elif following.transition.value in ("cancel", "close"):
                     abandoned.append(waited)
-            if event.transition.value == "claim":
+            if event.transition.value in TAKES:
                 end = next((e.created_at for e in events[index + 1:] if e.transition.value != "transfer"), None)
                 answered = [at for at in replies if at >= event.created_at and (end is None or at <= end)]
                 if answered:

@@ -69,11 +69,11 @@ class Rasa:
 
 
 class Desk:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, assignment: str = "manual", **settings: Any) -> None:
         self.store, self.room, self.hub, self.rasa = store, Room(), Hub(), Rasa()
-        settings = Settings(session_secret="s" * 40, always_open=True)
+        config = Settings(session_secret="s" * 40, always_open=True, assignment=assignment, **settings)
         self.service = ConversationService(store, self.rasa, self.room.emit, self.hub,  # type: ignore[arg-type]
-                                           ServiceCalendar(settings.service_hours, True), settings)
+                                           ServiceCalendar(config.service_hours, True), config)
 
     def forget(self) -> None:
         """Starts recording afresh."""
@@ -119,7 +119,7 @@ async def test_an_escalation_puts_the_visitor_in_the_queue_and_tells_every_agent
     assert desk.room.of("bot_uttered") == []  # no system message: the status line says it
     [status] = desk.room.of("status", "c1")
     assert (status["state"], status["position"]) == ("waiting", 1)
-    assert status["text"] == copy.text("status.waiting_first", wait_minutes=status["wait_minutes"])
+    assert status["text"] == copy.text("status.waiting_soon_first")  # Aino has room for them
     [queue] = desk.hub.to(None, "queue")
     assert [c["id"] for c in queue["conversations"]] == ["c1"]
     assert desk.rasa.resumed == []
@@ -245,7 +245,9 @@ async def test_a_queue_broadcast_reads_the_queue_once(desk):
     desk.forget()
     await notifier.broadcast_queue()
     assert [s["position"] for _, s, _ in desk.room.emitted] == [1, 2, 3]
-    assert calls == ["conversations.queue", "agents.list"]  # no query per waiting visitor
+    # no query per waiting visitor: the briefs' handovers and unanswered messages are read for all at once
+    assert calls == ["conversations.queue", "overview.handovers", "overview.unanswered", "agents.list",
+                     "overview.held_counts", "overview.handling_minutes"]
 
 
 async def test_an_unchanged_result_tells_nobody(desk):

@@ -27,7 +27,9 @@ async def test_whole_loop_bot_queue_agent_and_back(service, visitors, make_agent
     await visitor.say("haluan puhua ihmisen kanssa")
     status = await visitor.wait_for("status", lambda d: d["state"] == "waiting")
     assert status["position"] == 1
-    assert status["text"].startswith("Olet jonossa ensimmäisenä, arvioitu odotus noin")
+    # Aino is online with room: no made-up wait, she will come shortly.
+    assert status["text"] == "Olet jonossa ensimmäisenä. Vapaa asiakaspalvelija tulee pian keskusteluun."
+    assert status["wait_minutes"] is None
 
     queue = await (await aino.call("GET", "/queue")).json()
     [brief] = queue["conversations"]

@@ -124,9 +124,10 @@ class Production:
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory) -> Production:
+def production(request, tmp_path_factory) -> Production:
     """The rehearsal's processes for one module (test_replicas.py): stopped when it ends, not at the end of
-    the whole run (its services sweep every second)."""
+    the whole run (its services sweep every second). A module's ``SERVICE_ENV`` adds to the services'
+    environment (test_assignment.py: automatic assignment; the others claim from the queue)."""
     if not prod_stack.MODEL.exists():
         pytest.fail("models/lumo.tar.gz is missing: run `make train` (make test does it)")
     fresh_databases()
@@ -151,6 +152,8 @@ def production(tmp_path_factory) -> Production:
         "LIVEAGENT_ALLOWED_ORIGINS": origins, "LIVEAGENT_CONSOLE_ORIGINS": origins, "LIVEAGENT_ALWAYS_OPEN": "1",
         "LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp / "content")),
         "LIVEAGENT_SWEEP_SECONDS": "1", "LIVEAGENT_RASA_TIMEOUT_SECONDS": "30",
+        "LIVEAGENT_ASSIGNMENT": "manual",
+        **getattr(request.module, "SERVICE_ENV", {}),
     }
     prod_stack.create_agents({**env, "LIVEAGENT_DATABASE_URL": layout.service_database_url}, DEMO_PASSWORD)
     processes = prod_stack.plan(layout, env, logs=tmp) + [prod_stack.nginx_spec(layout, tmp / "nginx")]

@@ -52,6 +52,7 @@ CHAT = "/api/agent/conversations/{conversation_id}"
 # Every other one must succeed sometimes.
 NEEDS_A_MATCH = {("POST", "/api/agent/login"), ("PUT", "/api/agent/canned/{canned_id}"),
                  ("DELETE", "/api/agent/canned/{canned_id}"), ("POST", "/api/agent/tickets/{ticket_id}/handled"),
+                 ("PUT", "/api/agent/agents/{agent_id}/capacity"),
                  ("POST", CHAT + "/transfer"), ("POST", CHAT + "/return"), ("POST", CHAT + "/close"),
                  ("POST", CHAT + "/claim"), ("GET", "/api/editor/topics/{name}"),
                  ("PUT", "/api/editor/topics/{name}/answer"), ("POST", "/api/editor/topics/{name}/examples"),

@@ -77,6 +77,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("POST", "/api/agent/canned"): (SUPERVISE, None),
     ("PUT", "/api/agent/canned/<canned_id:int>"): (SUPERVISE, None),
     ("DELETE", "/api/agent/canned/<canned_id:int>"): (SUPERVISE, None),
+    ("PUT", "/api/agent/agents/<agent_id:int>/capacity"): (SUPERVISE, None),
     ("GET", "/api/agent/audit"): (SUPERVISE, None),
     ("GET", "/api/agent/insights"): (SUPERVISE, None),
     ("POST", "/api/agent/erasure"): (SUPERVISE, None),
@@ -179,7 +180,7 @@ async def create_agent(service, username: str, name: str, role: str) -> None:
 
 
 def concrete(path: str, conversation_id: str) -> str:
-    values = {"conversation_id": conversation_id, "ticket_id": "999", "canned_id": "999",
+    values = {"conversation_id": conversation_id, "ticket_id": "999", "canned_id": "999", "agent_id": "999",
               "name": "opening_hours", "__file_uri__": "agent.js"}
     return re.sub(r"<([^>:]+)(?::[^>]+)?>", lambda m: values[m.group(1)], path)
 

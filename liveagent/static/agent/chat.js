@@ -3,9 +3,10 @@ import { format, shortTime } from '../lib/format.js';
 import { api } from './http.js';
 import { renderMine } from './mine.js';
 import { setNoteMode } from './reply.js';
-import { bumpNewest, copy, customerDetail, customerLabel, state, ui } from './state.js';
+import { answers, awaitsAnswer, bumpNewest, copy, customerDetail, customerLabel, handoverText, state, topicTitles, ui } from './state.js';
 import { loadAgents, renderTransferOptions } from './transfer.js';
 import { stopAgentTyping } from './typing.js';
+import { showView } from './views.js';
 
 // ---- the open conversation -----------------------------------------------------------------------------
 export function holdsOpen() {
@@ -33,6 +34,7 @@ export async function openConversation(id) {
   ui.convLog.setAttribute('aria-busy', 'true');
   ui.convLog.textContent = '';
   for (const message of messages) addMessage(message, false);
+  markUnanswered();
   ui.convLog.removeAttribute('aria-busy');
   ui.convLog.scrollTop = ui.convLog.scrollHeight;
   renderBrief();
@@ -40,6 +42,30 @@ export async function openConversation(id) {
   markReadSoon();
   if (holdsOpen()) loadAgents();
 }
+
+// ---- links to a conversation (a contact request's): #conversation=<id> opens it in the chats view ------------------
+export const LINK_PREFIX = '#conversation=';
+
+export function conversationLink(id) {
+  return LINK_PREFIX + encodeURIComponent(id);
+}
+
+/** The conversation the address names, opened (after a link was followed, or when the console starts). */
+export async function openFromAddress() {
+  const hash = window.location.hash;
+  if (!state.me || !hash.startsWith(LINK_PREFIX)) return;
+  const id = decodeURIComponent(hash.slice(LINK_PREFIX.length));
+  if (!id) return;
+  showView('chats');
+  await openConversation(id);
+  ui.convTitle.focus();
+}
+
+/** A link's click: the same address again changes nothing the browser would tell, so open it here. */
+export function openLinked(event) {
+  if (event.currentTarget.getAttribute('href') === window.location.hash) openFromAddress();
+}
+window.addEventListener('hashchange', openFromAddress);
 
 export function renderBrief() {
   const open = state.open;
@@ -56,7 +82,8 @@ export function renderBrief() {
         : stateText,
     ],
     [copy.reason, str(brief.reason_text || brief.reason)],
-    [copy.intents, Array.isArray(brief.intents) ? brief.intents.map(str).join(', ') : ''],
+    [copy.intents, topicTitles(brief).join(', ')],
+    [copy.handover, handoverText(brief)],
   ];
   ui.convBrief.textContent = '';
   for (const [term, value] of rows) {
@@ -104,7 +131,7 @@ export function messageClass(message) {
 export function renderMessage(message) {
   const kind = messageClass(message);
   const replies = Array.isArray(message.quick_replies) ? message.quick_replies.filter((q) => q && q.title) : [];
-  return el('div', { className: `msg msg--${kind}` }, [
+  return el('div', { className: `msg msg--${kind}`, dataset: { messageId: str(message.id) } }, [
     el('p', { className: 'msg-meta' }, [
       el('span', { className: 'msg-sender', text: senderLabel(message) }),
       message.created_at ? el('span', { className: 'msg-time' }, [' · ', shortTime(message.created_at)]) : null,
@@ -144,9 +171,36 @@ export function addMessage(message, live) {
   const log = ui.convLog;
   const stick = !live || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   log.appendChild(renderMessage(message));
+  if (live) markUnanswered();
   if (stick) log.scrollTop = log.scrollHeight;
   if (live && message.sender === 'visitor') ui.convTyping.hidden = true;
   return true;
+}
+
+/** The visitor's message written after the last agent reply (null: every message is answered). */
+export function unansweredMessage(messages) {
+  let waiting = null;
+  for (const message of messages) {
+    if (awaitsAnswer(message)) waiting = message;
+    else if (answers(message)) waiting = null;
+  }
+  return waiting;
+}
+
+/** Highlights the open chat's unanswered message (a visible "waiting for an answer" label, not colour alone). */
+export function markUnanswered() {
+  const open = state.open;
+  const waiting = open ? unansweredMessage(open.messages) : null;
+  for (const node of ui.convLog.querySelectorAll('.msg--unanswered')) {
+    node.classList.remove('msg--unanswered');
+    const flag = node.querySelector('.unanswered-flag');
+    if (flag) flag.remove();
+  }
+  if (!waiting) return;
+  const node = ui.convLog.querySelector(`[data-message-id="${CSS.escape(str(waiting.id))}"]`);
+  if (!node) return;
+  node.classList.add('msg--unanswered');
+  node.querySelector('.msg-meta').prepend(el('span', { className: 'unanswered-flag' }, [copy.unansweredFlag, vh(': ')]));
 }
 
 // Read marks: the newest message of the open conversation, while the console is in view.

@@ -8,6 +8,7 @@
  * This module starts the page; every view is a module beside it, the shared helpers are in ../lib/.
  */
 import './alerts.js';
+import './canned.js';
 import './chat.js';
 import './http.js';
 import './insights.js';
@@ -16,6 +17,7 @@ import './presence.js';
 import './queue.js';
 import './reply.js';
 import './session.js';
+import './shortcuts.js';
 import './socket.js';
 import './state.js';
 import './tickets.js';

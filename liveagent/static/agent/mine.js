@@ -2,7 +2,7 @@ import { el, redrawList, str, vh } from '../lib/dom.js';
 import { plural } from '../lib/format.js';
 import { openConversation, renderBrief } from './chat.js';
 import { api } from './http.js';
-import { copy, customerLabel, state, ui } from './state.js';
+import { copy, customerLabel, handoverText, state, ui } from './state.js';
 
 // ---- my conversations ---------------------------------------------------------------------------------
 export async function loadMine() {
@@ -62,7 +62,15 @@ export function renderMine() {
               vh(` ${plural(unread, copy.unreadOne, copy.unreadMany)}`),
             ])
           : null,
-        brief.last_message ? el('span', { className: 'mine-last', text: str(brief.last_message) }) : null,
+        handoverText(brief) ? el('span', { className: 'mine-last handover', text: handoverText(brief) }) : null,
+        brief.unanswered
+          ? el('span', { className: 'mine-last unanswered' }, [
+              el('strong', { text: `${copy.unanswered}: ` }),
+              str(brief.unanswered.text),
+            ])
+          : brief.last_message
+            ? el('span', { className: 'mine-last', text: str(brief.last_message) })
+            : null,
         brief.reason_text ? el('span', { className: 'mine-last', text: str(brief.reason_text) }) : null,
       ]
     );

@@ -4,7 +4,7 @@ import { alertNewWaiting } from './alerts.js';
 import { openConversation } from './chat.js';
 import { api } from './http.js';
 import { loadMineSoon, upsertMine } from './mine.js';
-import { BASE_TITLE, announce, copy, customerDetail, customerLabel, state, ui } from './state.js';
+import { BASE_TITLE, announce, copy, customerDetail, customerLabel, handoverText, state, topicTitles, ui } from './state.js';
 import { refreshOpenBrief } from './transfer.js';
 
 // ---- queue ---------------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ export function updateTitle() {
 export function renderQueue() {
   redrawList(ui.queueList, ui.queueEmpty, state.queue, (brief) => {
     const headingId = `queue-item-${brief.id}`;
-    const intents = Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
+    const intents = topicTitles(brief);
     const lastMessages = Array.isArray(brief.last_messages) ? brief.last_messages.map(str).filter(Boolean) : [];
     return el('li', { className: 'card queue-item' }, [
       el('h3', { id: headingId, className: 'card-title' }, [
@@ -74,6 +74,10 @@ export function renderQueue() {
           duration((Date.now() - brief._since) / 1000),
         ]),
       ]),
+      handoverText(brief) ? el('p', { className: 'handover', text: handoverText(brief) }) : null,
+      brief.handover && brief.unanswered
+        ? el('p', { className: 'unanswered' }, [el('strong', { text: `${copy.unanswered}: ` }), str(brief.unanswered.text)])
+        : null,
       brief.reason_text || brief.reason
         ? el('p', {}, [el('strong', { text: `${copy.reason}: ` }), str(brief.reason_text || brief.reason)])
         : null,

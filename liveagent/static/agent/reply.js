@@ -1,9 +1,10 @@
-import { el, str } from '../lib/dom.js';
+import { str } from '../lib/dom.js';
 import { addMessage, holdsOpen } from './chat.js';
 import { api } from './http.js';
-import { copy, state, ui } from './state.js';
+import { closeShortcuts, insertText, shortcutKey } from './shortcuts.js';
+import { announce, copy, state, ui } from './state.js';
 import { refreshOpenBrief } from './transfer.js';
-import { noteAgentTyping, stopAgentTyping } from './typing.js';
+import { stopAgentTyping } from './typing.js';
 
 // ---- reply box, notes, canned replies ---------------------------------------------------------------------
 export function setNoteMode(on) {
@@ -21,6 +22,7 @@ ui.noteToggle.addEventListener('click', () => {
 });
 
 ui.replyInput.addEventListener('keydown', (event) => {
+  if (shortcutKey(event)) return; // the "/" list is open: its keys choose a canned reply
   if (event.key === 'Enter' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !event.isComposing) {
     event.preventDefault();
     ui.replyForm.requestSubmit ? ui.replyForm.requestSubmit() : sendReply();
@@ -43,6 +45,7 @@ export async function sendReply() {
   }
   sending = true;
   ui.convError.textContent = '';
+  closeShortcuts();
   const note = state.noteMode;
   stopAgentTyping();
   try {
@@ -54,7 +57,11 @@ export async function sendReply() {
       addMessage(message, true);
       ui.convLog.scrollTop = ui.convLog.scrollHeight;
       if (ui.replyInput.value.trim() === text) ui.replyInput.value = '';
-      // Note mode stays on until the agent turns it off: a second note must not reach the visitor.
+      if (note) {
+        // A note is one remark: the box goes back to answering the visitor, and says so.
+        setNoteMode(false);
+        announce(copy.noteSaved);
+      }
     }
   } catch (err) {
     ui.convError.textContent = err.message; // the text stays in the box
@@ -65,20 +72,6 @@ export async function sendReply() {
   }
 }
 
-export async function loadCanned() {
-  try {
-    const data = await api('GET', '/canned');
-    state.canned = Array.isArray(data.canned) ? data.canned : [];
-  } catch (err) {
-    state.canned = [];
-  }
-  ui.cannedSelect.textContent = '';
-  ui.cannedSelect.appendChild(el('option', { value: '', text: state.canned.length ? copy.cannedChoose : copy.cannedNone }));
-  for (const item of state.canned) {
-    ui.cannedSelect.appendChild(el('option', { value: str(item.id), text: str(item.title) }));
-  }
-}
-
 ui.cannedInsert.addEventListener('click', () => {
   const item = state.canned.find((c) => str(c.id) === ui.cannedSelect.value);
   if (!item) {
@@ -86,12 +79,5 @@ ui.cannedInsert.addEventListener('click', () => {
     return;
   }
   const input = ui.replyInput;
-  const text = str(item.text);
-  const start = input.selectionStart ?? input.value.length;
-  const end = input.selectionEnd ?? input.value.length;
-  input.value = input.value.slice(0, start) + text + input.value.slice(end);
-  input.focus();
-  const caret = start + text.length;
-  input.setSelectionRange(caret, caret);
-  noteAgentTyping();
+  insertText(str(item.text), input.selectionStart ?? input.value.length, input.selectionEnd ?? input.value.length);
 });

@@ -3,7 +3,8 @@ import { unlockAudio, updateNotifyUi } from './alerts.js';
 import { api } from './http.js';
 import { loadMine } from './mine.js';
 import { loadQueue } from './queue.js';
-import { loadCanned } from './reply.js';
+import { loadCanned } from './canned.js';
+import { openFromAddress } from './chat.js';
 import { startSocket, stopSocket } from './socket.js';
 import { $, BASE_TITLE, PRESENCES, copy, state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
@@ -75,6 +76,7 @@ export async function startConsole(agent, focusMain) {
   ui.consoleView.hidden = false;
   ui.sessionBar.hidden = false;
   for (const node of ui.agentOnly) node.hidden = false;
+  ui.viewCanned.hidden = !hasRight(agent, 'supervise'); // the server refuses the others' changes anyway
   ui.meName.textContent = agentLabel(agent);
   ui.presence.value = PRESENCES.includes(agent.presence) ? agent.presence : 'offline';
   ui.viewInsights.hidden = !hasRight(agent, 'supervise'); // the insights are the supervisors' (docs/metrics.md)
@@ -83,4 +85,5 @@ export async function startConsole(agent, focusMain) {
   if (focusMain) $('main').focus();
   await Promise.allSettled([loadQueue(), loadMine(), loadAgents(), loadCanned(), loadTickets()]);
   startSocket();
+  openFromAddress(); // a link to a conversation (a contact request's) opened in a new tab
 }

@@ -2,12 +2,13 @@ import { str } from '../lib/dom.js';
 import { format } from '../lib/format.js';
 import { AGENT_API } from '../lib/session.js';
 import { beep, notify } from './alerts.js';
+import { loadCanned, setCanned } from './canned.js';
 import { addMessage, markReadSoon, renderBrief } from './chat.js';
 import { api } from './http.js';
 import { loadMine, loadMineSoon, renderMine, upsertMine } from './mine.js';
 import { loadQueue, renderQueue, setQueue, updateTitle } from './queue.js';
 import { loggedOut } from './session.js';
-import { PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, copy, customerLabel, state, ui } from './state.js';
+import { PING_INTERVAL_MS, POLL_WHILE_OFFLINE_MS, RECONNECT_MAX_MS, VISITOR_TYPING_TIMEOUT_MS, announce, bumpNewest, copy, customerLabel, state, trackUnanswered, ui } from './state.js';
 import { loadTickets } from './tickets.js';
 import { refreshOpenBrief, renderTransferOptions } from './transfer.js';
 
@@ -51,6 +52,7 @@ export function catchUp() {
   loadQueue();
   loadMine();
   loadTickets();
+  loadCanned();
   refreshOpenBrief();
 }
 
@@ -148,6 +150,12 @@ export function handleEvent(event) {
     case 'tickets':
       loadTickets(); // extension: a new contact request arrived
       break;
+    case 'notice':
+      onNoticeEvent(event.text);
+      break;
+    case 'canned':
+      if (Array.isArray(event.canned)) setCanned(event.canned); // a supervisor changed the canned replies
+      break;
     default:
       break;
   }
@@ -158,6 +166,7 @@ export function onMessageEvent(conversationId, message) {
   bumpNewest(message.id);
   const mine = state.mine.find((c) => c.id === conversationId);
   if (mine && message.kind !== 'note' && message.text) mine.last_message = str(message.text);
+  if (mine) trackUnanswered(mine, message);
   if (state.open && state.open.brief.id === conversationId) {
     if (addMessage(message, true)) {
       if (message.sender === 'visitor' && document.visibilityState === 'visible') markReadSoon();
@@ -195,6 +204,16 @@ export function onStateEvent(brief) {
     renderQueue();
     updateTitle();
   }
+}
+
+// The service did something to my work (a chat moved on after its response-time limit, I was set
+// away): the Finnish text is the server's (liveagent/copy_fi.yml `notices`), shown until the next one.
+export function onNoticeEvent(text) {
+  if (typeof text !== 'string' || !text) return;
+  ui.connection.textContent = text;
+  announce(text);
+  notify('Asiakaspalvelu', text);
+  loadMine();
 }
 
 export function onPresenceEvent(agent) {

@@ -1,4 +1,5 @@
 import { str } from '../lib/dom.js';
+import { clockTime, format } from '../lib/format.js';
 import { sessionElements, sessionState } from '../lib/session.js';
 
 export const BASE_TITLE = document.title;
@@ -26,9 +27,11 @@ export const ui = Object.assign(sessionElements(), {
   agentOnly: document.querySelectorAll('.agent-only'),
   viewChats: $('view-chats'),
   viewTickets: $('view-tickets'),
+  viewCanned: $('view-canned'),
   viewInsights: $('view-insights'),
   chatsView: $('chats-view'),
   ticketsView: $('tickets-view'),
+  cannedView: $('canned-view'),
   insightsView: $('insights-view'),
   queueCount: $('queue-count'),
   queueError: $('queue-error'),
@@ -53,6 +56,9 @@ export const ui = Object.assign(sessionElements(), {
   replyLabel: $('reply-label'),
   replyInput: $('reply-input'),
   replySend: $('reply-send'),
+  suggestionsBox: $('canned-suggestions-box'),
+  suggestions: $('canned-suggestions'),
+  suggestionsEmpty: $('canned-suggestions-empty'),
   transferSelect: $('transfer-select'),
   transferButton: $('transfer-button'),
   returnButton: $('return-button'),
@@ -64,6 +70,17 @@ export const ui = Object.assign(sessionElements(), {
   ticketsEmpty: $('tickets-empty'),
   ticketsList: $('tickets-list'),
   ticketsMore: $('tickets-more'),
+  cannedAdminTitle: $('canned-admin-title'),
+  cannedForm: $('canned-form'),
+  cannedFormTitle: $('canned-form-title'),
+  cannedTitleInput: $('canned-title-input'),
+  cannedTextInput: $('canned-text-input'),
+  cannedFormError: $('canned-form-error'),
+  cannedSave: $('canned-save'),
+  cannedCancel: $('canned-cancel'),
+  cannedError: $('canned-error'),
+  cannedEmpty: $('canned-empty'),
+  cannedList: $('canned-list'),
   announcer: $('announcer'),
 });
 
@@ -72,7 +89,8 @@ export const state = sessionState({
   queueSeen: null, // Set of waiting conversation ids already alerted; null before the first snapshot
   mine: [], // Brief[] assigned to me
   agents: [],
-  canned: [],
+  canned: [], // {id, title, text}, in Finnish order of title
+  cannedEditing: null, // id of the canned reply in the supervisor's form (null: a new one)
   tickets: [],
   ticketsNext: null, // `before` of the next page of tickets (null: no more)
   ticketsOpen: 0, // unhandled tickets in all, from the service
@@ -106,3 +124,39 @@ export function bumpNewest(id) {
   if (typeof id === 'number' && id > state.newestId) state.newestId = id;
 }
 
+
+/** What the visitor asked about, as the editors title the topics ("Liitteiden lähettäminen"), not as ids. */
+export function topicTitles(brief) {
+  const topics = brief && Array.isArray(brief.topics) ? brief.topics : [];
+  if (topics.length) return topics.map((topic) => str(topic && (topic.title || topic.label))).filter(Boolean);
+  return brief && Array.isArray(brief.intents) ? brief.intents.map(str).filter(Boolean) : [];
+}
+
+/** Who handed the chat over (and to whom), as a line of its card; '' when nobody did. */
+export function handoverText(brief) {
+  const handover = brief && brief.handover;
+  if (!handover) return '';
+  const names = {
+    from: str(handover.from_agent_name) || copy.agentLower,
+    to: str(handover.to_agent_name) || copy.agentLower,
+    time: clockTime(handover.at),
+  };
+  if (handover.kind === 'transfer') return format(copy.handoverTransfer, names);
+  if (handover.kind === 'requeue') return format(copy.handoverRequeue, names);
+  return '';
+}
+
+/** A visitor's own words (not a quick reply's "/payload") wait for an answer until an agent replies. */
+export function awaitsAnswer(message) {
+  return Boolean(message && message.sender === 'visitor' && message.kind !== 'note' && !str(message.text).startsWith('/'));
+}
+
+export function answers(message) {
+  return Boolean(message && message.sender === 'agent' && message.kind === 'text');
+}
+
+/** Keeps a brief's unanswered message current as messages arrive. */
+export function trackUnanswered(brief, message) {
+  if (awaitsAnswer(message)) brief.unanswered = message;
+  else if (answers(message)) brief.unanswered = null;
+}

@@ -1,5 +1,6 @@
 import { el, redrawList, str } from '../lib/dom.js';
-import { shortTime } from '../lib/format.js';
+import { dateTime, format } from '../lib/format.js';
+import { conversationLink, openLinked } from './chat.js';
 import { api } from './http.js';
 import { announce, copy, state, ui } from './state.js';
 
@@ -68,7 +69,8 @@ export function renderTickets() {
     const headingId = `ticket-${str(ticket.id)}`;
     const rows = [
       [copy.ticketContact, str(ticket.contact)],
-      [copy.ticketCreated, shortTime(ticket.created_at)],
+      [copy.ticketCreated, dateTime(ticket.created_at)],
+      [copy.ticketCustomer, ticket.customer_id ? format(copy.ticketCustomerVerified, { id: str(ticket.customer_id) }) : ''],
       [copy.state, ticket.handled ? copy.ticketHandled : copy.ticketUnhandled],
     ];
     return el('li', { className: `card ticket${ticket.handled ? ' ticket--handled' : ''}` }, [
@@ -79,17 +81,27 @@ export function renderTickets() {
         rows.filter(([, v]) => v).map(([t, v]) => el('div', {}, [el('dt', { text: t }), el('dd', { text: v })]))
       ),
       el('p', { className: 'msg-text quote', text: str(ticket.message) }),
-      ticket.handled
-        ? null
-        : el('div', { className: 'card-actions' }, [
-            el('button', {
+      el('div', { className: 'card-actions' }, [
+        ticket.conversation_id
+          ? el('a', {
+              href: conversationLink(ticket.conversation_id),
+              className: 'ticket-link',
+              'aria-describedby': headingId,
+              dataset: { focusKey: `ticket-chat:${str(ticket.id)}` },
+              text: copy.openConversation,
+              onclick: openLinked,
+            })
+          : null,
+        ticket.handled
+          ? null
+          : el('button', {
               type: 'button',
               'aria-describedby': headingId,
               dataset: { focusKey: `ticket:${str(ticket.id)}` },
               text: copy.markHandled,
               onclick: () => ticketHandled(ticket),
             }),
-          ]),
+      ]),
     ]);
   });
 }

@@ -81,6 +81,8 @@ async def test_two_agents_claiming_at_once_on_separate_stores(store, database_ur
     try:
         anna, ben = await agent(store, "anna"), await agent(store, "ben")
         ids = [f"race-{n}" for n in range(8)]
+        for racer in (anna, ben):  # room for every chat: this is the race for one chat, not capacity
+            await store.agents.set_capacity(racer, len(ids))
         for conversation_id in ids:
             await waiting(store, conversation_id)
         for conversation_id in ids:

@@ -206,16 +206,19 @@ async def test_the_daily_series_as_csv(store):
 
 async def test_the_migration_fills_in_the_rows_that_were_there(database_url):
     """Rows written before the insights: their first day from created_at, escalation events their
-    conversation's reason, the first escalation and claim and where each wait and assignment began from
-    the events, and a harvest again (for the topic and turns)."""
+    conversation's reason, the first escalation and claim (an automatic assignment is one) and where each
+    wait and assignment began from the events (a transfer keeps the assignment's start), and a harvest
+    again (for the topic and turns)."""
     if database_url.startswith("sqlite"):
         Path(make_url(database_url).database).parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "0004")
+    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "0007")
     engine = make_engine(database_url)
-    # "late": escalated, claimed, requeued, claimed again and still held; "early": escalated and cancelled
+    # "late": escalated, claimed, requeued, assigned automatically, transferred and still held; "early":
+    # escalated and cancelled
     script = {"late": ("2026-11-20 22:30:00", "assigned", "action_failed",
                        [("escalate", "bot", "waiting"), ("claim", "waiting", "assigned"),
-                        ("requeue", "assigned", "waiting"), ("claim", "waiting", "assigned")]),
+                        ("requeue", "assigned", "waiting"), ("assign", "waiting", "assigned"),
+                        ("transfer", "assigned", "assigned")]),
               "early": ("2026-11-20 08:00:00", "bot", None, [("escalate", "bot", "waiting"),
                                                              ("cancel", "waiting", "bot")])}
     try:
@@ -239,7 +242,7 @@ async def test_the_migration_fills_in_the_rows_that_were_there(database_url):
         async with engine.connect() as conn:
             rows = (await conn.execute(sa.select(
                 c.id, c.started_on, c.harvested_at, c.first_escalated_at, c.first_escalation_reason,
-                c.first_claimed_at, c.assigned_at).order_by(c.id))).all()
+                c.first_claimed_at, c.assignment_started_at).order_by(c.id))).all()
             events = (await conn.execute(sa.select(e.conversation_id, e.transition, e.reason, e.span_started_at)
                                          .order_by(e.conversation_id, e.id))).all()
     finally:
@@ -255,7 +258,8 @@ async def test_the_migration_fills_in_the_rows_that_were_there(database_url):
                      minute(late, 4))]
     assert events == [("early", "escalate", None, None), ("early", "cancel", None, minute(early, 1)),
                       ("late", "escalate", "action_failed", None), ("late", "claim", None, minute(late, 1)),
-                      ("late", "requeue", None, minute(late, 2)), ("late", "claim", None, minute(late, 3))]
+                      ("late", "requeue", None, minute(late, 2)), ("late", "assign", None, minute(late, 3)),
+                      ("late", "transfer", None, None)]
 
 
 def stored(database_url: str, naive_utc: dt.datetime) -> Any:

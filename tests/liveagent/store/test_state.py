@@ -33,6 +33,7 @@ ACCEPTED = {
     (T.ESCALATE, S.BOT): S.WAITING,
     (T.CANCEL, S.WAITING): S.BOT,
     (T.CLAIM, S.WAITING): S.ASSIGNED,
+    (T.ASSIGN, S.WAITING): S.ASSIGNED,
     (T.TRANSFER, S.ASSIGNED): S.ASSIGNED,
     (T.REQUEUE, S.ASSIGNED): S.WAITING,
     (T.RETURN_TO_BOT, S.ASSIGNED): S.BOT,
@@ -63,7 +64,7 @@ def test_the_table_matches_the_written_out_rules():
 
 @pytest.mark.parametrize(("transition", "state"), sorted(ACCEPTED, key=str))
 def test_accepted_transitions(transition, state):
-    agent = BEN if transition in (T.CLAIM, T.TRANSFER) else None
+    agent = BEN if transition in (T.CLAIM, T.ASSIGN, T.TRANSFER) else None
     outcome = plan(state, holder(state), transition, agent)
     expected_state = ACCEPTED[(transition, state)]
     assert outcome == Change(expected_state, BEN if expected_state is S.ASSIGNED else None)
@@ -79,7 +80,7 @@ REFUSED = sorted(
         (t, s)
         for t in Transition
         for s in ConversationState
-        if (t, s) not in ACCEPTED and (t, s) not in IDEMPOTENT and not (t is T.CLAIM and s is S.ASSIGNED)
+        if (t, s) not in ACCEPTED and (t, s) not in IDEMPOTENT and not (t in (T.CLAIM, T.ASSIGN) and s is S.ASSIGNED)
     ),
     key=str,
 )
@@ -93,17 +94,19 @@ def test_refused_transitions(transition, state):
 
 
 def test_refused_list_is_what_remains():
-    assert len(REFUSED) == len(Transition) * len(ConversationState) - len(ACCEPTED) - len(IDEMPOTENT) - 1
+    assert len(REFUSED) == len(Transition) * len(ConversationState) - len(ACCEPTED) - len(IDEMPOTENT) - 2
     assert (T.CLAIM, S.BOT) in REFUSED and (T.TRANSFER, S.WAITING) in REFUSED and (T.ESCALATE, S.CLOSED) in REFUSED
 
 
-def test_claim_by_the_holder_is_a_repeat():
-    assert plan(S.ASSIGNED, ANNA, T.CLAIM, ANNA) is NoChange
+@pytest.mark.parametrize("transition", [T.CLAIM, T.ASSIGN])
+def test_claim_by_the_holder_is_a_repeat(transition):
+    assert plan(S.ASSIGNED, ANNA, transition, ANNA) is NoChange
 
 
-def test_claim_of_a_conversation_another_agent_holds():
+@pytest.mark.parametrize("transition", [T.CLAIM, T.ASSIGN])
+def test_claim_of_a_conversation_another_agent_holds(transition):
     with pytest.raises(TransitionError) as raised:
-        plan(S.ASSIGNED, ANNA, T.CLAIM, BEN)
+        plan(S.ASSIGNED, ANNA, transition, BEN)
     assert raised.value.code == "already_claimed"
 
 
@@ -111,7 +114,7 @@ def test_transfer_to_the_holder_is_a_repeat():
     assert plan(S.ASSIGNED, ANNA, T.TRANSFER, ANNA) is NoChange
 
 
-@pytest.mark.parametrize("transition", [T.CLAIM, T.TRANSFER])
+@pytest.mark.parametrize("transition", [T.CLAIM, T.ASSIGN, T.TRANSFER])
 @pytest.mark.parametrize("state", list(ConversationState))
 def test_claim_and_transfer_need_an_agent(transition, state):
     with pytest.raises(TransitionError) as raised:
@@ -238,7 +241,7 @@ class StoreMachine(RuleBasedStateMachine):
             states = [S.BOT] + [e.to_state for e in events]
             assert [e.from_state for e in events] == states[:-1] and states[-1] is conversation.state
             if conversation.agent_id is not None:
-                assert events[-1].transition in (T.CLAIM, T.TRANSFER)
+                assert events[-1].transition in (T.CLAIM, T.ASSIGN, T.TRANSFER)
                 assert events[-1].agent_id == conversation.agent_id in self.agent_ids
 
 

@@ -1,0 +1,48 @@
+"""Automatic assignment and the response-time limit in the agent console (chromium): the chat arrives in
+"Omat keskustelut" without a claim, and when it goes unanswered the console says why it left."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from liveagent import copy
+from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
+from tests.liveagent.conftest import Visitor
+from tests.security.test_roles import console_login, in_a_thread
+
+
+@pytest.fixture
+def service_env():
+    return {"LIVEAGENT_ASSIGNMENT": "auto", "LIVEAGENT_SWEEP_SECONDS": "0.2", "LIVEAGENT_RESPONSE_LIMIT_SECONDS": "3"}
+
+
+def test_a_chat_arrives_without_a_claim_and_leaves_with_a_reason(service, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.goto(f"{service.url}/agent")
+    console_login(page, "aino")
+    page.locator("#presence").select_option("online")
+    expect(page.locator("#mine-empty")).to_be_visible()
+
+    async def escalate() -> str:
+        visitor = Visitor(service)
+        await visitor.connect()
+        await visitor.say("haluan puhua ihmisen kanssa")
+        await visitor.wait_for("status", lambda d: d["state"] == "assigned")
+        await visitor.close()
+        return visitor.token.split(".")[0]
+
+    conversation_id = in_a_thread(escalate())
+    mine = page.locator(f'#mine-list [data-focus-key="mine:{conversation_id}"]')
+    expect(mine).to_be_visible()  # no claim: the service gave it to her
+    expect(page.locator("#queue-empty")).to_be_visible()
+    assert serious(Axe().run(page)) == []
+
+    # nobody writes to the visitor within the limit: the chat goes back to the queue, and she is told why
+    why = copy.text("notices.response_limit_requeued", seconds=3)
+    expect(page.locator("#connection-state")).to_have_text(why, timeout=10_000)
+    expect(mine).to_have_count(0)
+    expect(page.locator(f'#queue-list [data-focus-key="claim:{conversation_id}"]')).to_be_visible()
+    context.close()

@@ -79,12 +79,20 @@ def _values(row: Conversation, transition: Transition, outcome: Change, now: dt.
     }
 
 
-def _span_start(row: Conversation, to_state: ConversationState) -> Optional[dt.datetime]:
+def _span_start(row: Conversation, to_state: ConversationState) -> Any:
     """When what this transition ends began: the wait, for a conversation leaving the queue; the
     assignment (its claim or automatic assignment), for one leaving an agent. The insights'
-    durations (docs/metrics.md)."""
+    durations (docs/metrics.md).
+
+    A chat requeued by the response-time limit (``missed_by`` set) keeps its place in the queue:
+    its ``waiting_since`` is when it first joined, so its wait began with the requeue, the event
+    before this one."""
     if row.state is ConversationState.WAITING:
-        return row.waiting_since
+        if row.missed_by is None:
+            return row.waiting_since
+        e = conversation_events.c
+        return (sa.select(e.created_at).where(e.conversation_id == row.id)
+                .order_by(e.id.desc()).limit(1).scalar_subquery())
     if row.state is ConversationState.ASSIGNED and to_state is not ConversationState.ASSIGNED:
         return row.assignment_started_at
     return None

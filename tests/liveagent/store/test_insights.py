@@ -181,6 +181,75 @@ async def test_the_answer_adds_up_and_compares_with_the_previous_period(store):
     assert before["csat"]["people"] == {"rated": 0, "satisfied": 0, "rate": None, "average": None}
 
 
+async def test_automatic_assignment_counts_as_a_claim_and_a_transfer_keeps_the_assignments_start(store):
+    """Chats the service assigns (store/assignment.py) are claims for the insights: the wait ends,
+    first_claimed_at and the assignment's start are recorded; a transfer moves the holder's assigned_at
+    (the response-time limit) but not the assignment's start; a response-time requeue ends the
+    assignment, and the wait after it begins with the requeue, not at the queue place it keeps."""
+    aino, aada = await agent(store, "aino", "online"), await agent(store, "aada", "online")
+    move, c, e = store.conversations.transition, conversations.c, conversation_events.c
+
+    # "auto": escalated at +10 s, assigned automatically at +40 s (waited 30 s), reply at +50 s,
+    # transferred at +100 s, closed at +160 s (handled 120 s from the assignment)
+    start = when(10, 8)
+    at = lambda s: start + dt.timedelta(seconds=s)  # noqa: E731
+    await visit(store, "auto", start)
+    await move("auto", T.ESCALATE, reason="visitor_request", now=at(10))
+    [result] = await store.conversations.assign_waiting(["agent"], now=at(40))
+    holder = result.conversation.agent_id
+    other = aada if holder == aino else aino
+    assert result.transition is T.ASSIGN and result.conversation.assignment_started_at == at(40)
+    await store.messages.add("auto", "agent", "text", "Hei", agent_id=holder, now=at(50))
+    moved = (await move("auto", T.TRANSFER, agent_id=other, now=at(100))).conversation
+    assert (moved.assigned_at, moved.assignment_started_at) == (at(100), at(40))
+    async with store.engine.connect() as conn:
+        held = (await conn.execute(sa.select(c.first_claimed_at, c.assigned_at, c.assignment_started_at)
+                                   .where(c.id == "auto"))).one()
+    assert tuple(held) == (at(40), at(100), at(40))
+    await move("auto", T.CLOSE, agent_id=other, now=at(160))
+
+    # "missed": escalated at +0, assigned at +20 s (waited 20 s), unanswered: requeued by the response-time
+    # limit at +90 s (handled 70 s) at its old place, claimed at +150 s (waited 60 s), reply at +160 s,
+    # closed at +200 s (handled 50 s)
+    start = when(10, 9)
+    await visit(store, "missed", start)
+    await move("missed", T.ESCALATE, reason="visitor_request", now=at(0))
+    [result] = await store.conversations.assign_waiting(["agent"], now=at(20))
+    missed_by = result.conversation.agent_id
+    requeued, _ = await store.conversations.hand_over_unanswered(
+        "missed", ["agent"], dt.timedelta(seconds=60), automatic=False, now=at(90))
+    assert requeued.transition is T.REQUEUE and requeued.conversation.waiting_since == at(0)
+    claimer = aada if missed_by == aino else aino
+    await move("missed", T.CLAIM, agent_id=claimer, now=at(150))
+    await store.messages.add("missed", "agent", "text", "Hei", agent_id=claimer, now=at(160))
+    await move("missed", T.CLOSE, agent_id=claimer, now=at(200))
+
+    async with store.engine.connect() as conn:
+        firsts = (await conn.execute(sa.select(c.id, c.first_claimed_at, c.assignment_started_at)
+                                     .order_by(c.id))).all()
+        events = (await conn.execute(sa.select(e.conversation_id, e.transition, e.span_started_at)
+                                     .order_by(e.conversation_id, e.id))).all()
+    auto, missed = when(10, 8), when(10, 9)
+    second = dt.timedelta(seconds=1)
+    assert firsts == [("auto", auto + 40 * second, None), ("missed", missed + 20 * second, None)]
+    assert events == [("auto", "escalate", None), ("auto", "assign", auto + 10 * second),
+                      ("auto", "transfer", None), ("auto", "close", auto + 40 * second),
+                      ("missed", "escalate", None), ("missed", "assign", missed),
+                      ("missed", "requeue", missed + 20 * second), ("missed", "claim", missed + 90 * second),
+                      ("missed", "close", missed + 150 * second)]
+
+    figures = await store.insights.period(dt.date(2026, 11, 10), dt.date(2026, 11, 10))
+    assert figures.days == [DayCounts(dt.date(2026, 11, 10), conversations=2, handed_off=2, served=2)]
+    # waits ended by an agent: 30, 20 and 60 s
+    assert (figures.waits_claimed, figures.waits_abandoned, figures.waits_ongoing) == (3, 0, 0)
+    assert figures.wait == Spread(3, micros(110), p50=micros(30), p90=micros(60))
+    # assignments: auto (reply after 10 s, 120 s), missed by its first holder (no reply, 70 s), missed
+    # claimed (reply after 10 s, 50 s)
+    assert figures.assignments == 3
+    assert figures.first_response == Spread(2, micros(20), p50=micros(10), p90=micros(10))
+    assert figures.handle == Spread(3, micros(240), p50=micros(70), p90=micros(120))
+
+
 async def test_a_period_without_conversations_has_zeros_and_no_rates(store):
     await script(store)
     figures = await store.insights.period(dt.date(2026, 10, 1), dt.date(2026, 10, 2))

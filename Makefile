@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Rasa would otherwise send usage telemetry and crash reports (Segment, Sentry) to the internet.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run run-prod test train validate publish install widget bench bench-nlu bench-load bench-privacy bench-language lint clean token
+.PHONY: run run-prod test train validate publish install widget bench bench-nlu bench-load bench-insights bench-privacy bench-language lint clean token
 
 run: $(INSTALLED) .env $(MODEL) $(WIDGET) ## install what is missing, train if needed, start everything
 	$(PY) scripts/run_stack.py
@@ -94,6 +94,9 @@ bench-nlu: $(INSTALLED) ## NLU comparison against Rasa's default pipeline
 
 bench-load: $(INSTALLED) $(MODEL) ## full stack over Socket.IO against plain `rasa run` (default config)
 	$(PY) bench/load.py
+
+bench-insights: $(INSTALLED) ## supervisors' insights, 30 days of 100,000 conversations (PostgreSQL on 127.0.0.1:5432)
+	$(PY) bench/insights.py
 
 # The other candidate libraries are not project dependencies: install them into a scratch directory on
 # PYTHONPATH to compare them too (docs/nlu.md, "Other languages"); rows of missing ones are left out.

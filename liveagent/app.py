@@ -24,13 +24,14 @@ from sanic.exceptions import InvalidUsage, MethodNotSupported, NotFound, Payload
 from sanic.response import HTTPResponse
 
 from liveagent.auth import error, session_middleware
-from liveagent.blueprints import agent_api, agent_ws, editor_api, pages, supervisor_api
+from liveagent.blueprints import agent_api, agent_ws, editor_api, metrics, pages, supervisor_api
 from liveagent.conversations import ConversationService
 from liveagent.editor import EditorService
 from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager, fanout_key
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.login_backoff import LoginBackoff
+from liveagent.metrics import ServiceMetrics
 from liveagent.rasa_client import RasaClient
 from liveagent.ratelimit import RateLimits
 from liveagent.retention import RetentionSchedule
@@ -61,7 +62,10 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
                                max_http_buffer_size=settings.request_max_bytes, client_manager=manager)
     sio.attach(app, socketio_path="socket.io")
     app.ctx.sio = sio
-    register_visitor_handlers(sio, app.ctx, settings)  # app.ctx.service and .limits exist once started
+    app.ctx.metrics = service_metrics = ServiceMetrics()  # this replica's, in a registry of its own
+    # app.ctx.service and .limits exist once started
+    app.ctx.visitor_sockets = register_visitor_handlers(
+        sio, app.ctx, settings, on_error=lambda event: service_metrics.socketio_errors.labels(event).inc())
 
     async def emit(event: str, data: Any, room: str) -> None:
         await sio.emit(event, data, room=room)
@@ -71,6 +75,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.blueprint(agent_ws.bp)
     app.blueprint(editor_api.bp)
     app.blueprint(supervisor_api.bp)
+    app.blueprint(metrics.bp)
     app.static("/static", str(STATIC), name="static")
     declare_public(app, "socket.io", "the visitor channel: origin-checked, rate-limited, identity from verified tokens")
     declare_public(app, "static/<__file_uri__:path>", "the pages' scripts and styles")
@@ -88,14 +93,16 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
                 app.ctx.hub.start()
         if rasa is None:
             rasa_urls = settings.rasa_urls or (settings.rasa_url,)
-            app.ctx.rasa = RasaClient(rasa_urls, settings.rasa_jwt_secret, settings.rasa_timeout_seconds)
+            app.ctx.rasa = RasaClient(rasa_urls, settings.rasa_jwt_secret, settings.rasa_timeout_seconds,
+                                      on_error=service_metrics.rasa_failed)
             await app.ctx.rasa.open()
         else:
             app.ctx.rasa = rasa
         app.ctx.retention = RetentionSchedule(app.ctx.store, app.ctx.rasa, settings.retention_days,
                                               audit_retention_days=settings.audit_retention_days)
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
-        app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings)
+        app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings,
+                                              service_metrics)
         if settings.demo and settings.demo_password:
             await ensure_demo_agents(app.ctx.store, settings.demo_password)
         recovered = await app.ctx.store.conversations.recover_on_start(dt.datetime.now(dt.timezone.utc))
@@ -156,6 +163,10 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         if isinstance(exception, MethodNotSupported):
             return error(405, "method_not_allowed")
         return error(400, "bad_request")
+
+    @app.on_response
+    async def count_response(request: Any, response: HTTPResponse) -> None:
+        service_metrics.responded(response.status)  # the operators' lumo_http_* (errors too: Sanic's 500s)
 
     @app.on_response
     async def security_headers(request: Any, response: HTTPResponse) -> None:

@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 from liveagent import copy, presentation
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
+from liveagent.metrics import ServiceMetrics
 from liveagent.notify import Emit, Notifier
 from liveagent.presentation import Json
 from liveagent.priorities import QueuePriorities
@@ -174,8 +176,10 @@ class ConversationService:
         hub: AgentHub,
         calendar: ServiceCalendar,
         settings: Settings,
+        metrics: Optional[ServiceMetrics] = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.rasa = rasa
         self.emit = emit
         self.hub = hub
@@ -259,8 +263,11 @@ class ConversationService:
         # and "the bot is typing" shows only when the answer takes long enough to notice.
         stored = asyncio.ensure_future(self.store.messages.add(conversation_id, "visitor", "text", text))
         typing = BotTyping(self.emit, conversation_id, self.settings.typing_indicator_delay_seconds)
+        asked = time.perf_counter()
         try:
             replies = await self.rasa.send(conversation_id, text, metadata)
+            if self.metrics is not None:
+                self.metrics.bot_answer.observe(time.perf_counter() - asked)
         except RasaUnavailable as error:
             logger.warning("Rasa did not answer: %s", error)
             message = await stored
@@ -275,6 +282,8 @@ class ConversationService:
             # Rasa ended the turn without a word: a custom action failed (action server down,
             # timed out or erroring; Rasa drops the action's messages) or the bot is paused.
             logger.warning("Rasa answered a visitor message with nothing; apologising")
+            if self.metrics is not None:
+                self.metrics.bot_empty_answers.inc()
             await self.offer_queue(conversation, copy.text("status.action_failed"))
         return message
 

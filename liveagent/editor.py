@@ -20,6 +20,7 @@ from content.checks import check_project
 from content.missed import group_similar, missed_in_tracker
 from content.publish import Progress, Publisher, PublishFailed
 from content.repository import Change, ContentRepository
+from content.topics import turns_in_tracker
 from liveagent import copy
 from liveagent.rasa_client import RasaClient, RasaUnavailable
 from liveagent.store import Store
@@ -101,10 +102,11 @@ class EditorService:
 
     # -- what the bot missed ---------------------------------------------------------------------------
     async def harvest(self, conversation_id: str) -> int:
-        """Collect the conversation's missed messages from its Rasa tracker (idempotent)."""
+        """Collect the conversation's missed messages, its topic and the bot's turns from its Rasa tracker
+        (idempotent: the topic and turns are replaced by what the whole tracker says now)."""
         events = await self.rasa.tracker_events(conversation_id)
         added = await self.store.content.add_missed(missed_in_tracker(conversation_id, events))
-        await self.store.content.mark_harvested(conversation_id)
+        await self.store.content.mark_harvested(conversation_id, turns_in_tracker(events))
         return added
 
     async def harvest_sweep(self, now: dt.datetime) -> int:

@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import zlib
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from urllib.parse import quote
 
 import aiohttp
@@ -44,8 +44,10 @@ _FAILOVER_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedErro
 
 
 class RasaClient:
-    def __init__(self, base_url: Union[str, Sequence[str]], jwt_secret: str, timeout_seconds: float) -> None:
+    def __init__(self, base_url: Union[str, Sequence[str]], jwt_secret: str, timeout_seconds: float,
+                 on_error: Optional[Callable[[RasaUnavailable], None]] = None) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self._on_error = on_error  # told of every failed call to a replica (the operators' metrics)
         self._bases = [url.rstrip("/") for url in urls]
         self._secret = jwt_secret
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
@@ -101,6 +103,16 @@ class RasaClient:
 
     async def _request_one(self, base: str, method: str, path: str, body: Any,
                            timeout: Optional[aiohttp.ClientTimeout]) -> Any:
+        try:
+            return await self._call(base, method, path, body, timeout)
+        except RasaUnavailable as error:
+            expected = method == "DELETE" and error.status in _CANNOT_DELETE  # erase_tracker's fallback
+            if self._on_error is not None and not expected:
+                self._on_error(error)
+            raise
+
+    async def _call(self, base: str, method: str, path: str, body: Any,
+                    timeout: Optional[aiohttp.ClientTimeout]) -> Any:
         assert self._session is not None, "RasaClient.open() was not called"
         try:
             async with self._session.request(method, f"{base}{path}", json=body, headers=self._auth(),

@@ -276,3 +276,7 @@ class SocketCounts:
 
     def count(self, address: str) -> int:
         return self._open.get(limit_key(address), 0)
+
+    def total(self) -> int:
+        """Every open connection of this process (the operators' lumo_visitors_connected)."""
+        return sum(self._open.values())

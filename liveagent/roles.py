@@ -1,7 +1,8 @@
 """Who may use what: one table of rights per role, and the declaration every route makes.
 
 Every HTTP route and websocket of the app says what it needs, with ``requires(right)``,
-``requires(right, chat=...)``, ``socket_requires(right)`` or ``public(reason)``. The declaration is
+``requires(right, chat=...)``, ``socket_requires(right)``, ``bearer_token(setting, reason)`` (machines:
+the operators' metrics) or ``public(reason)``. The declaration is
 recorded on the handler (``access_of`` reads it back from the router), and ``check_declared`` refuses
 to build an app with a route that made no decision; tests/security/test_roles.py calls every route
 as every kind of caller and compares the answers with the table below.
@@ -75,6 +76,7 @@ class Access:
     chat: Optional[Chat] = None
     reason: str = ""
     socket: bool = False
+    token: str = ""  # no session: the setting whose bearer token the handler checks (bearer_token)
 
 
 ATTRIBUTE = "__lumo_access__"
@@ -101,6 +103,19 @@ def public(reason: str) -> Callable[[Callable], Callable]:
 
     def decorate(handler: Callable) -> Callable:
         return _declare(handler, Access(None, reason=reason))
+
+    return decorate
+
+
+def bearer_token(setting: str, reason: str) -> Callable[[Callable], Callable]:
+    """A route for a machine, not a signed-in person: the handler answers only a request carrying
+    ``Authorization: Bearer`` with the value of the setting ``setting`` (and 401 to everybody when it is
+    unset). Sessions give no access to it, whatever the role."""
+    if not setting.strip() or not reason.strip():
+        raise ValueError("a bearer-token route names its setting and says why it is not a session's")
+
+    def decorate(handler: Callable) -> Callable:
+        return _declare(handler, Access(None, reason=reason, token=setting))
 
     return decorate
 

@@ -104,6 +104,8 @@ class Settings:
     session_idle_minutes: float = 30.0
     session_max_hours: float = 10.0
     session_check_seconds: float = 5.0  # how often open agent sockets are checked against their session
+    # operators' metrics (GET /metrics, docs/deploy.md): the bearer token Prometheus sends; empty: metrics off
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if not self.console_origins:
@@ -131,6 +133,9 @@ class Settings:
             if env.get("LIVEAGENT_DEMO_PASSWORD"):
                 raise SettingsError("LUMO_ENV=production: LIVEAGENT_DEMO_PASSWORD creates demo agents; remove "
                                     "it and add agents with `python -m liveagent create-agent`")
+        metrics_token = env.get("LIVEAGENT_METRICS_TOKEN", "").strip()
+        if production and metrics_token:  # unset is allowed: no metrics
+            check_production_secret("LIVEAGENT_METRICS_TOKEN", metrics_token, "(the bearer token Prometheus sends)")
         demo_tokens = demo_switch(env, "LIVEAGENT_DEMO_TOKENS", environment)
         insecure_cookies = demo_switch(env, "LIVEAGENT_INSECURE_COOKIES", environment)
         demo_switch(env, SEED_DEMO_ACCOUNTS, environment)  # the action server's, but production refuses it everywhere
@@ -196,6 +201,7 @@ class Settings:
                 session_idle_minutes=_positive("LIVEAGENT_SESSION_IDLE_MINUTES", env, cls.session_idle_minutes),
                 session_max_hours=_positive("LIVEAGENT_SESSION_MAX_HOURS", env, cls.session_max_hours),
                 session_check_seconds=_positive("LIVEAGENT_SESSION_CHECK_SECONDS", env, cls.session_check_seconds),
+                metrics_token=metrics_token,
                 max_message_chars=_at_least_one("LIVEAGENT_MAX_MESSAGE_CHARS", env.get("LIVEAGENT_MAX_MESSAGE_CHARS"),
                                                 cls.max_message_chars),
             )

@@ -9,9 +9,10 @@ few seconds per connection, so a flood does not get a flood back) and changes no
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Protocol, cast
+from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, cast
 
 import socketio
 
@@ -75,8 +76,29 @@ class _AtCallTime:
 
 
 def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, settings: Settings,
-                              per_socket: Optional[SocketLimits] = None) -> SocketCounts:
-    """Installs the handlers; returns the count of open connections per address (for tests and health)."""
+                              per_socket: Optional[SocketLimits] = None,
+                              on_error: Optional[Callable[[str], None]] = None) -> SocketCounts:
+    """Installs the handlers; returns the count of open connections per address (for tests and the
+    operators' metrics). ``on_error(event)`` is told of every handler that fails (before the exception
+    goes on to python-socketio, which logs it); a refused connection is no failure."""
+    def event(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """``@sio.event``, with failures told to ``on_error``."""
+        name = handler.__name__
+
+        @functools.wraps(handler)
+        async def observed(*args: Any) -> Any:
+            try:
+                return await handler(*args)
+            except socketio.exceptions.ConnectionRefusedError:
+                raise
+            except Exception:
+                if on_error is not None:
+                    on_error(name)
+                raise
+
+        sio.event(observed)  # registered under its name, which functools.wraps kept
+        return handler
+
     signer = SessionSigner(settings.session_secret, settings.visitor_session_hours * 3600)
     service = cast(ConversationService, _AtCallTime(ctx, "service"))
     limits = cast(RateLimits, _AtCallTime(ctx, "limits"))
@@ -114,7 +136,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
             return False
         return True
 
-    @sio.event
+    @event
     async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
         address = environ_address(environ, settings.trusted_proxies)
         if not sockets.open(address):  # synchronous: two connections arriving together cannot both slip in
@@ -134,14 +156,14 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
             return
         connections[sid] = Connection(address)
 
-    @sio.event
+    @event
     async def disconnect(sid: str, *_reason: Any) -> None:
         connection = connections.pop(sid, None)
         if connection is not None:
             sockets.close(connection.address)
         per_socket.forget(sid)
 
-    @sio.event
+    @event
     async def session_request(sid: str, data: Any = None) -> None:
         connection = connections.get(sid)
         if connection is None or not await admitted(sid, connection, "session"):
@@ -180,7 +202,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         await sio.emit("session_confirm", confirmation(token), to=sid)  # the token and its history back to back
         await sio.emit("history", history, to=sid)
 
-    @sio.event
+    @event
     async def user_uttered(sid: str, data: Any = None) -> None:
         connection = connections.get(sid)
         if connection is None or connection.conversation_id is None or not isinstance(data, dict):
@@ -237,7 +259,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         await sio.emit("history", {"messages": [await service.message_json(message)]},
                        room=conversation_id, skip_sid=sid)
 
-    @sio.event
+    @event
     async def visitor_typing(sid: str, data: Any = None) -> None:
         connection = connections.get(sid)
         if connection is None or connection.conversation_id is None:
@@ -247,7 +269,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         on = bool(data.get("on")) if isinstance(data, dict) else False
         await service.visitor_typing(connection.conversation_id, on)
 
-    @sio.event
+    @event
     async def cancel_waiting(sid: str, data: Any = None) -> None:
         connection = connections.get(sid)
         if connection is None or connection.conversation_id is None:
@@ -259,7 +281,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         except TransitionError:
             await sio.emit("status", await service.status(connection.conversation_id), to=sid)
 
-    @sio.event
+    @event
     async def rating(sid: str, data: Any = None) -> None:
         connection = connections.get(sid)
         if connection is None or connection.conversation_id is None:
@@ -273,7 +295,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         if not await service.rate(connection.conversation_id, score):
             await notice(sid, "rating", copy.text("errors.rating_invalid"))
 
-    @sio.event
+    @event
     async def contact_request(sid: str, data: Any = None) -> None:
         connection = connections.get(sid)
         if connection is None or connection.conversation_id is None:

@@ -17,7 +17,7 @@ from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {"LUMO_JWT_KEY": 48, "LIVEAGENT_SECRET": 48, "RASA_JWT_SECRET": 48, "ACTION_SERVER_TOKEN": 48,
-           "LUMO_CUSTOMER_ID_KEY": 48, "LIVEAGENT_DEMO_PASSWORD": 12}
+           "LUMO_CUSTOMER_ID_KEY": 48, "LIVEAGENT_DEMO_PASSWORD": 12, "LIVEAGENT_METRICS_TOKEN": 48}
 # make run's values where .env.example shows production's
 DEMO_VALUES = {"LUMO_ENV": "demo"}
 DEMO_KEY_PREFIX = "demo-"  # lumo_shared.settings.DEMO_SECRET_PREFIX: production refuses such keys

@@ -1,25 +1,60 @@
-"""Supervisor API: agents' capacity, the audit log and per-visitor erasure (docs/security.md,
-docs/agent-api.md)."""
+"""Supervisor API: the insights, agents' capacity, the audit log and per-visitor erasure (docs/metrics.md,
+docs/security.md, docs/agent-api.md)."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from typing import Any, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, json, text
 
 from liveagent import auditing, copy
 from liveagent.auth import error
 from liveagent.blueprints.agent_api import agent_json
 from liveagent.conversations import CHAT_ROLES
+from liveagent.insights import BadPeriod, daily_csv, insights_json, parse_period
 from liveagent.retention import ErasureFailed, erase
 from liveagent.roles import Right, requires
 from liveagent.store.agents import MAX_CAPACITY
 from liveagent.store.audit import MAX_PAGE, AuditEntry
+from liveagent.store.schema import REPORTING_ZONE
 from liveagent.validation import row_id, storable
 
 bp = Blueprint("supervisor_api", url_prefix="/api/agent")
 ACTIVE_STATES = ("waiting", "assigned")
+FORMATS = ("json", "csv")
+
+
+@bp.get("/insights")
+@requires(Right.SUPERVISE)
+async def insights(request: Request) -> HTTPResponse:
+    """The figures of docs/metrics.md for ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (conversations by the day the
+    visitor first wrote) and the previous period of the same length; ``?format=csv``: the daily series."""
+    args = request.get_args(keep_blank_values=True)
+    query = {name: args.get(name) for name in ("from", "to", "format")}
+    output = "json" if query["format"] is None else query["format"]
+    if output not in FORMATS:
+        return error(400, "bad_format")
+    today = dt.datetime.now(ZoneInfo(REPORTING_ZONE)).date()
+    try:
+        period = parse_period(query, today)
+    except BadPeriod as refused:
+        return error(400, refused.code)
+    store = request.app.ctx.store
+    headers = {"Cache-Control": "no-store"}
+    if output == "csv":
+        current = await store.insights.period(period.first, period.last)
+        filename = f"lumo-insights-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return text(daily_csv(current), headers=headers, content_type="text/csv; charset=utf-8")
+    before = period.previous()
+    # two connections: PostgreSQL answers the two periods on two cores (bench/insights.py)
+    current, previous = await asyncio.gather(store.insights.period(period.first, period.last),
+                                             store.insights.period(before.first, before.last))
+    return json(insights_json(period, current, previous), headers=headers)
 
 
 def entry_json(entry: AuditEntry) -> Dict[str, Any]:

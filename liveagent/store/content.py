@@ -149,10 +149,14 @@ class ContentLog(Repository):
         async with self._engine.connect() as conn:
             return [row[0] for row in await conn.execute(query)]
 
-    async def mark_harvested(self, conversation_id: str) -> None:
+    async def mark_harvested(self, conversation_id: str, turns: Optional[Any] = None) -> None:
+        """The conversation's tracker was read now; ``turns`` (content.topics.TrackerTurns) is what it said
+        about the topic and the bot's turns, replacing what an earlier harvest found."""
+        values: Dict[str, Any] = {"harvested_at": self._clock()}
+        if turns is not None:
+            values.update(topic=turns.topic, bot_turns=turns.bot_turns, fallback_turns=turns.fallback_turns)
         async with self._writer.begin() as conn:
-            await conn.execute(conversations.update().where(conversations.c.id == conversation_id)
-                               .values(harvested_at=self._clock()))
+            await conn.execute(conversations.update().where(conversations.c.id == conversation_id).values(**values))
 
     async def answered_questions(self, limit: int = 30) -> List[AnsweredQuestion]:
         """Agents' answers in the chats they finished (closed, or returned to the bot), newest chat first:

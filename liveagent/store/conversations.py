@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -20,12 +21,18 @@ from liveagent.store.assignment import QUEUE_ORDER, AgentLoad, choose_agent, hol
 from liveagent.store.engine import ConcurrentUpdate, NotFound, Repository, build
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.records import Conversation, ConversationEvent, TransitionResult
-from liveagent.store.schema import agents, conversation_events, conversations
-from liveagent.store.state import Change, ConversationState, NoChange, Transition, TransitionError, plan
+from liveagent.store.schema import REPORTING_ZONE, agents, conversation_events, conversations
+from liveagent.store.state import TAKES, Change, ConversationState, NoChange, Transition, TransitionError, plan
 
 _MAX_ATTEMPTS = 20  # optimistic-locking retries; each retry means another writer succeeded
 # Read for every visitor message and transition: built once (building costs more than running it on SQLite).
 _FIND = sa.select(conversations).where(conversations.c.id == sa.bindparam("conversation_id"))
+_ZONE = ZoneInfo(REPORTING_ZONE)
+
+
+def reporting_day(when: dt.datetime) -> dt.date:
+    """The calendar day of ``when`` (aware) in the zone the insights count days in."""
+    return when.astimezone(_ZONE).date()
 
 
 def _json_round_trip(value: Any) -> Any:
@@ -55,7 +62,9 @@ def _values(row: Conversation, transition: Transition, outcome: Change, now: dt.
     """The columns every transition writes: the state, its holder, the version and the state's times.
 
     ``waiting_since`` is the start of the current wait (the queue's order; a requeue starts a new one),
-    ``assigned_at`` when the holder got it (the response-time limit), ``missed_by`` is cleared (only a
+    ``assigned_at`` when the holder got it (the response-time limit), ``assignment_started_at`` when
+    the claim or automatic assignment that took it from the queue began the current assignment (a
+    transfer keeps it: the insights' handle time, docs/metrics.md), ``missed_by`` is cleared (only a
     response-time hand-over sets it, ``hand_over_unanswered``)."""
     assigned = outcome.state is ConversationState.ASSIGNED
     return {
@@ -65,8 +74,42 @@ def _values(row: Conversation, transition: Transition, outcome: Change, now: dt.
         "updated_at": now,
         "waiting_since": now if outcome.state is ConversationState.WAITING else None,
         "assigned_at": (now if outcome.agent_id != row.agent_id else row.assigned_at) if assigned else None,
+        "assignment_started_at": (now if transition in TAKES else row.assignment_started_at) if assigned else None,
         "missed_by": None,
     }
+
+
+def _span_start(row: Conversation, to_state: ConversationState) -> Any:
+    """When what this transition ends began: the wait, for a conversation leaving the queue; the
+    assignment (its claim or automatic assignment), for one leaving an agent. The insights'
+    durations (docs/metrics.md).
+
+    A chat requeued by the response-time limit (``missed_by`` set) keeps its place in the queue:
+    its ``waiting_since`` is when it first joined, so its wait began with the requeue, the event
+    before this one."""
+    if row.state is ConversationState.WAITING:
+        if row.missed_by is None:
+            return row.waiting_since
+        e = conversation_events.c
+        return (sa.select(e.created_at).where(e.conversation_id == row.id)
+                .order_by(e.id.desc()).limit(1).scalar_subquery())
+    if row.state is ConversationState.ASSIGNED and to_state is not ConversationState.ASSIGNED:
+        return row.assignment_started_at
+    return None
+
+
+def _firsts(transition: Transition, reason: Optional[str], now: dt.datetime) -> Dict[str, Any]:
+    """The insights' record of a conversation's first escalation (with its reason) and first claim or
+    automatic assignment (docs/metrics.md): written by the transition that is the first of its kind,
+    kept by later ones."""
+    c = conversations.c
+    if transition is Transition.ESCALATE:
+        first = c.first_escalated_at.is_(None)
+        return {"first_escalated_at": sa.func.coalesce(c.first_escalated_at, now),
+                "first_escalation_reason": sa.case((first, reason), else_=c.first_escalation_reason)}
+    if transition in TAKES:
+        return {"first_claimed_at": sa.func.coalesce(c.first_claimed_at, now)}
+    return {}
 
 
 def _result(row: Conversation, transition: Transition, values: Dict[str, Any]) -> TransitionResult:
@@ -96,14 +139,18 @@ class Conversations(Repository):
     async def get_or_create(
         self, conversation_id: str, *, now: Optional[dt.datetime] = None
     ) -> Conversation:
-        """The conversation of a visitor session, created in the BOT state on first sight."""
+        """The conversation of a visitor session, created in the BOT state on first sight.
+
+        Only the visitor's first message creates it, so ``created_at`` and ``started_on`` (its day for
+        the insights, docs/metrics.md) are when the visitor first wrote."""
         existing = await self.find(conversation_id)
         if existing is not None:
             return existing
         now = now or self._clock()
         async with self._writer.begin() as conn:
             insert = self._insert(conversations).values(
-                id=conversation_id, state=ConversationState.BOT.value, version=0, created_at=now, updated_at=now
+                id=conversation_id, state=ConversationState.BOT.value, version=0, created_at=now, updated_at=now,
+                started_on=reporting_day(now),
             )
             await conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
             return build(Conversation, await self._load(conn, conversation_id))
@@ -194,10 +241,14 @@ class Conversations(Repository):
                      actor: Optional[int], now: dt.datetime, *conditions: Any) -> bool:
         """Writes a planned change if the row is still at the version it was planned on (and meets
         ``conditions``), with its event row; a chat coming to an agent moves their last assignment
-        time. False: the row changed meanwhile, nothing was written."""
+        time. The insights' columns (``_firsts``, the event's reason and span) are written here too, so
+        every path (claims, automatic assignment, hand-overs) records them. False: the row changed
+        meanwhile, nothing was written."""
         c = conversations.c
+        reason = values.get("escalation_reason") if transition is Transition.ESCALATE else None
         updated = await conn.execute(
-            conversations.update().where(c.id == row.id, c.version == row.version, *conditions).values(**values))
+            conversations.update().where(c.id == row.id, c.version == row.version, *conditions)
+            .values(**values, **_firsts(transition, reason, now)))
         if updated.rowcount != 1:
             return False
         await conn.execute(
@@ -208,6 +259,8 @@ class Conversations(Repository):
                 to_state=values["state"],
                 agent_id=actor if actor is not None else row.agent_id,
                 created_at=now,
+                reason=reason,
+                span_started_at=_span_start(row, ConversationState(values["state"])),
             )
         )
         if values["state"] == ConversationState.ASSIGNED.value and values["agent_id"] != row.agent_id:

@@ -35,6 +35,8 @@ class Conversation:
     queued_at: Optional[dt.datetime] = None  # when it last joined the queue from the bot
     assigned_at: Optional[dt.datetime] = None  # when its holder got it
     missed_by: Optional[int] = None  # the agent who last let its response time run out
+    # the claim or automatic assignment that began the current assignment; a transfer keeps it (insights)
+    assignment_started_at: Optional[dt.datetime] = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class ConversationEvent:
     to_state: ConversationState
     agent_id: Optional[int]
     created_at: dt.datetime
+    reason: Optional[str] = None  # escalate: why the bot handed over
+    span_started_at: Optional[dt.datetime] = None  # when the wait or assignment this event ends began
 
 
 @dataclass(frozen=True)

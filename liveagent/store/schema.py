@@ -19,6 +19,8 @@ PRESENCES = ("online", "away", "offline")
 SENDERS = ("visitor", "bot", "agent", "system")
 KINDS = ("text", "status", "note")  # note: internal, never shown to the visitor
 STATES = tuple(state.value for state in ConversationState)
+# The time zone whose calendar days the insights count in (the service hours' zone, settings.ServiceHours).
+REPORTING_ZONE = "Europe/Helsinki"
 DEFAULT_CAPACITY = 3  # chats an agent has at once unless a supervisor sets another number
 
 NAMING_CONVENTION = {
@@ -118,10 +120,24 @@ conversations = sa.Table(
     sa.Column("queued_at", UTCDateTime, nullable=True),  # when it last joined the queue from the bot
     sa.Column("assigned_at", UTCDateTime, nullable=True),  # when its holder got it (the response-time limit)
     sa.Column("missed_by", sa.Integer, nullable=True),  # the agent who last let its response time run out
+    # insights (docs/metrics.md): the day the visitor first wrote, in REPORTING_ZONE; the first escalation
+    # (when, why) and the first claim by an agent; what Rasa's tracker said at the last harvest: the topic
+    # the visitor came with, messages the bot handled, of them fallbacks
+    sa.Column("started_on", sa.Date, nullable=True),
+    sa.Column("first_escalated_at", UTCDateTime, nullable=True),
+    sa.Column("first_escalation_reason", sa.String(64), nullable=True),
+    sa.Column("first_claimed_at", UTCDateTime, nullable=True),
+    # the claim or automatic assignment that began the current assignment (a transfer keeps it, unlike
+    # assigned_at): where the handle time starts
+    sa.Column("assignment_started_at", UTCDateTime, nullable=True),
+    sa.Column("topic", sa.String(128), nullable=True),
+    sa.Column("bot_turns", sa.Integer, nullable=True),
+    sa.Column("fallback_turns", sa.Integer, nullable=True),
     _one_of("state", STATES),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     sa.Index("ix_conversations_state_waiting_since", "state", "waiting_since"),
     sa.Index("ix_conversations_updated_at", "updated_at"),  # retention
+    sa.Index("ix_conversations_started_on", "started_on"),  # insights by period
 )
 
 messages = sa.Table(
@@ -138,6 +154,10 @@ messages = sa.Table(
     _one_of("sender", SENDERS),
     _one_of("kind", KINDS),
     sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    # insights: an agent's first reply after a claim (docs/metrics.md, first response time)
+    sa.Index("ix_messages_agent_replies", "conversation_id", "created_at",
+             postgresql_where=sa.text("sender = 'agent' AND kind = 'text'"),
+             sqlite_where=sa.text("sender = 'agent' AND kind = 'text'")),
 )
 
 conversation_events = sa.Table(
@@ -150,6 +170,9 @@ conversation_events = sa.Table(
     sa.Column("to_state", sa.String(16), nullable=False),
     sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.String(64), nullable=True),  # escalate: why the bot handed over (HandoffReason)
+    # leaving the queue: when the wait began; leaving an agent: when the assignment began (its claim)
+    sa.Column("span_started_at", UTCDateTime, nullable=True),
     sa.Index("ix_conversation_events_conversation_id_id", "conversation_id", "id"),
 )
 
@@ -183,6 +206,7 @@ tickets = sa.Table(
     sa.Column("handled_by", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("handled_at", UTCDateTime, nullable=True),
     sa.Column("customer_id", sa.String(128), nullable=True),  # verified when the request was left; else NULL
+    sa.Index("ix_tickets_conversation_id", "conversation_id"),  # insights: conversations with a contact request
 )
 
 # content editing (issue 4): who changed what, what the bot missed, and each publish

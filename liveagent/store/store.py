@@ -2,8 +2,9 @@
 
 Each repository owns one kind of data (``store.conversations``, ``store.messages``, ``store.agents``,
 ``store.canned``, ``store.tickets``, ``store.sessions``, ``store.logins``, ``store.audit``,
-``store.content``, ``store.retention``; ``store.overview`` reads across them for the console); all of
-them share one engine, one `Writer` and one clock (liveagent/store/engine.py). Nothing here runs SQL of its own.
+``store.content``, ``store.retention``, ``store.insights``; ``store.overview`` reads across them for the
+console); all of them share one engine, one `Writer` and one clock (liveagent/store/engine.py). Nothing
+here runs SQL of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from liveagent.store.canned import CannedReplies
 from liveagent.store.content import ContentLog
 from liveagent.store.conversations import Conversations
 from liveagent.store.engine import DEFAULT_DATABASE_URL, Clock, Writer, make_engine, utcnow
+from liveagent.store.insights import Insights
 from liveagent.store.logins import LoginFailures
 from liveagent.store.messages import Messages
 from liveagent.store.migrate import upgrade
@@ -45,6 +47,7 @@ class Store:
         self.audit = AuditLog(engine, writer, clock)
         self.content = ContentLog(engine, writer, clock)
         self.retention = VisitorData(engine, writer, clock)
+        self.insights = Insights(engine, writer, clock)
         self.overview = Overview(engine, writer, clock)
 
     @classmethod

@@ -1,7 +1,8 @@
 """A stand-in for the Rasa server at its HTTP boundary, for the live-agent service's tests.
 
 Behaves like Rasa's REST channel and tracker API for the few things the service uses:
-- "haluan puhua ihmisen kanssa" -> the handoff text + handoff signal, and the conversation pauses;
+- "haluan puhua ihmisen kanssa" -> the handoff text + handoff signal, and the conversation pauses; the
+  signal's reason is visitor_request, or what follows "syy:" in the text ("ihmisen syy:action_failed");
 - while paused, messages are recorded and answered with [] (like Rasa);
 - "hiljaa" -> sleeps longer than the service's timeout (Rasa silent);
 - "mietippä hetki" -> answers after a second (a slow answer);
@@ -11,8 +12,8 @@ Behaves like Rasa's REST channel and tracker API for the few things the service 
 GET /conversations/<id>/tracker returns Rasa-shaped events: a text with "pysäk"/"pysak" is not
 understood (nlu_fallback), "ihmisen" is request_human followed by action_escalate, a text starting
 "how " or "hur " is English or Swedish (other_language, with the parse data's language as
-components/other_language.py writes it), a text of emoji only is not understood, anything else
-is faq/login with confidence 0.95 ("epävarma" in it: 0.6).
+components/other_language.py writes it), a text of emoji only is not understood, "aukiolo" is
+faq/opening_hours, anything else is faq/login with confidence 0.95 ("epävarma" in it: 0.6).
 PUT /model records the model file. DELETE /conversations/<id>/tracker deletes the conversation
 (erasure and retention, as rasa_runtime/erasure.py does); PUT /conversations/<id>/tracker/events
 replaces the tracker's events. With FAKE_RASA_APPEND_ONLY=1 in its environment it is a Rasa whose
@@ -29,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 import time
 from collections import defaultdict
@@ -64,9 +66,10 @@ def parse(text: str) -> dict:
                                    {"name": "out_of_scope", "confidence": 0.3}],
                 "language": {"name": None, "confidence": 0.0}}
     confidence = 0.6 if "epävarma" in lowered else 0.95
+    topic = "faq/opening_hours" if "aukiolo" in lowered else "faq/login"
     return {"intent": {"name": "faq", "confidence": confidence},
             "intent_ranking": [{"name": "faq", "confidence": confidence}],
-            "response_selector": {"faq": {"response": {"intent_response_key": "faq/login",
+            "response_selector": {"faq": {"response": {"intent_response_key": topic,
                                                        "confidence": confidence}, "ranking": []}}}
 
 
@@ -106,10 +109,11 @@ def make_app(jwt_secret: str) -> web.Application:
             return web.json_response([])
         if "ihmisen" in text:
             paused.add(sender)
+            reason = re.search(r"syy:(\w+)", text)
             return web.json_response([
                 {"recipient_id": sender, "text": HANDOFF_TEXT},
                 {"recipient_id": sender, "custom": {"handoff": {
-                    "version": 1, "reason": "visitor_request", "conversation_id": sender,
+                    "version": 1, "reason": reason.group(1) if reason else "visitor_request", "conversation_id": sender,
                     "summary": {"intents": ["faq/login", "request_human"], "last_messages": [text],
                                 "customer": {"verified": False}, "turns": 2}}}},
             ])

@@ -36,6 +36,7 @@ from tests.liveagent.databases import service_database
 
 PUBLIC = None
 SESSION, CHATS_RIGHT, SUPERVISE, EDIT = "session", "handle_chats", "supervise", "edit_content"
+METRICS_TOKEN = "bearer LIVEAGENT_METRICS_TOKEN"  # for Prometheus: no session opens it
 CONVERSATION = "/api/agent/conversations/<conversation_id:str>"
 
 # (method, router path) -> (right, conversation check). This test's own table: keep it in step with
@@ -45,6 +46,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("GET", "/agent"): (PUBLIC, None),
     ("GET", "/editor"): (PUBLIC, None),
     ("GET", "/health"): (PUBLIC, None),
+    ("GET", "/metrics"): (METRICS_TOKEN, None),
     ("GET", "/api/availability"): (PUBLIC, None),
     ("GET", "/api/openapi.json"): (PUBLIC, None),
     ("POST", "/demo/token"): (PUBLIC, None),
@@ -77,6 +79,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("DELETE", "/api/agent/canned/<canned_id:int>"): (SUPERVISE, None),
     ("PUT", "/api/agent/agents/<agent_id:int>/capacity"): (SUPERVISE, None),
     ("GET", "/api/agent/audit"): (SUPERVISE, None),
+    ("GET", "/api/agent/insights"): (SUPERVISE, None),
     ("POST", "/api/agent/erasure"): (SUPERVISE, None),
     ("GET", "/api/editor/topics"): (EDIT, None),
     ("POST", "/api/editor/topics"): (EDIT, None),
@@ -129,7 +132,8 @@ def router_routes() -> Dict[Tuple[str, str], Any]:
 
 
 def test_every_route_declares_who_may_use_it():
-    declared = {key: (access.right.value if access.right else None, access.chat.value if access.chat else None)
+    declared = {key: (access.right.value if access.right else f"bearer {access.token}" if access.token else None,
+                      access.chat.value if access.chat else None)
                 for key, access in router_routes().items() if access is not None}
     assert set(router_routes()) == set(declared), "a route without a declaration"
     assert declared == DECLARED
@@ -162,8 +166,10 @@ database_env = service_database("roles")
 @pytest.fixture
 def service_env(tmp_path, database_env):
     # A copy of the content (publish runs there); no sweep during the test (it would requeue chats).
+    # Metrics on (a token is set): still no session reaches them.
     return {"LIVEAGENT_CONTENT_ROOT": str(content_copy(tmp_path / "project", model=b"model-in-use")),
-            "LIVEAGENT_SWEEP_SECONDS": "3600", **database_env}
+            "LIVEAGENT_SWEEP_SECONDS": "3600", "LIVEAGENT_METRICS_TOKEN": "metrics-token-of-the-roles-test-0123456789",
+            **database_env}
 
 
 async def create_agent(service, username: str, name: str, role: str) -> None:
@@ -183,6 +189,8 @@ def expected(route: Tuple[str, str], caller: str, kind: Optional[str]) -> str:
     right, chat = DECLARED[route]
     if right is PUBLIC:
         return "ok"
+    if right == METRICS_TOKEN:
+        return "401"  # every caller: a session is no bearer token
     if caller == "anonymous":
         return "401"
     if right not in RIGHTS_OF[ROLE_OF[caller]]:

@@ -11,6 +11,7 @@ import './alerts.js';
 import './canned.js';
 import './chat.js';
 import './http.js';
+import './insights.js';
 import './mine.js';
 import './presence.js';
 import './queue.js';

@@ -79,6 +79,7 @@ export async function startConsole(agent, focusMain) {
   ui.viewCanned.hidden = !hasRight(agent, 'supervise'); // the server refuses the others' changes anyway
   ui.meName.textContent = agentLabel(agent);
   ui.presence.value = PRESENCES.includes(agent.presence) ? agent.presence : 'offline';
+  ui.viewInsights.hidden = !hasRight(agent, 'supervise'); // the insights are the supervisors' (docs/metrics.md)
   updateNotifyUi();
   showView('chats');
   if (focusMain) $('main').focus();

@@ -212,7 +212,7 @@ export function onNoticeEvent(text) {
   if (typeof text !== 'string' || !text) return;
   ui.connection.textContent = text;
   announce(text);
-  notify('Asiakaspalvelu', text);
+  notify(copy.noticeTitle, text);
   loadMine();
 }
 

@@ -1,3 +1,4 @@
+import { showInsights } from './insights.js';
 import { state, ui } from './state.js';
 import { loadTickets } from './tickets.js';
 
@@ -7,11 +8,15 @@ export function showView(view) {
   ui.chatsView.hidden = view !== 'chats';
   ui.ticketsView.hidden = view !== 'tickets';
   ui.cannedView.hidden = view !== 'canned';
+  ui.insightsView.hidden = view !== 'insights';
   ui.viewChats.setAttribute('aria-pressed', String(view === 'chats'));
   ui.viewTickets.setAttribute('aria-pressed', String(view === 'tickets'));
   ui.viewCanned.setAttribute('aria-pressed', String(view === 'canned'));
+  ui.viewInsights.setAttribute('aria-pressed', String(view === 'insights'));
   if (view === 'tickets') loadTickets();
+  if (view === 'insights') showInsights();
 }
 ui.viewChats.addEventListener('click', () => showView('chats'));
 ui.viewTickets.addEventListener('click', () => showView('tickets'));
 ui.viewCanned.addEventListener('click', () => showView('canned'));
+ui.viewInsights.addEventListener('click', () => showView('insights'));

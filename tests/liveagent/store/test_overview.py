@@ -32,6 +32,7 @@ async def test_handovers_say_who_transferred_or_left_a_chat_while_it_is_where_th
 
 async def test_the_unanswered_message_is_the_visitors_newest_after_the_last_agent_reply(store):
     anna = await agent(store, "anna")
+    await store.agents.set_capacity(anna, 5)  # room for every chat below (the default is 3)
     for name in ("asked", "answered", "noted", "payload", "bot"):
         await assigned(store, name, anna)
     add = store.messages.add

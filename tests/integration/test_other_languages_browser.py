@@ -3,6 +3,8 @@ in the inbox marked "Muu kieli: englanti" (chromium, the live-agent service, Ras
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
@@ -44,6 +46,7 @@ def test_english_visitor_answered_in_english_and_the_miss_reaches_the_editor(ful
         page.locator("#missed-refresh").click()
         page.wait_for_timeout(1000)
     expect(card).to_be_visible()
-    expect(card.locator(".tag")).to_have_text(["Muu kieli: englanti (1)"])
+    # how many English misses share the group depends on what other tests of the shared stack sent
+    expect(card.locator(".tag")).to_have_text([re.compile(r"^Muu kieli: englanti \(\d+\)$")])
     page.screenshot(path=str(SCREENSHOTS / "editor-missed-english.png"), full_page=True)
     assert serious(Axe().run(page)) == []

@@ -109,7 +109,8 @@ def test_every_topic_is_read_with_its_parts(repo):
     assert topic.title == "Saavutettavuus"
     assert topic.example_question == "Onko palvelu saavutettava?"
     assert topic.examples[0] == "Onko palvelu saavutettava?" and "palveletteko selkosuomeksi" in topic.examples
-    assert topic.buttons == [{"title": "Varaa aika", "payload": "Miten varaan ajan?"}]
+    assert topic.buttons == [{"title": "Varaa aika", "payload": "Miten varaan ajan?"},
+                             {"title": "Puhu asiakaspalvelijalle", "payload": "/request_human"}]
     assert len(topic.version) == 64
     assert [t.name for t in repo.topics()] == [
         "appointment", "opening_hours", "apply", "login", "login_problem", "processing_time", "attachments",

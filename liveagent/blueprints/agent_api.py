@@ -307,11 +307,11 @@ def _canned_input(request: Request) -> Any:
         return error(400, "bad_request")
     if not storable(title) or not storable(text):
         return error(400, "invalid_characters")
-    title, text = title.strip(), text.strip()
-    # A canned reply is inserted into an agent's reply: it may be as long as a reply, no longer.
+    # A canned reply is inserted into an agent's reply: it may be as long as a reply, no longer. Measured
+    # as sent, like the API description's maxLength, before surrounding whitespace is trimmed.
     if len(title) > MAX_CANNED_TITLE or len(text) > request.app.ctx.settings.max_message_chars:
         return error(400, "too_long")
-    return title, text
+    return title.strip(), text.strip()
 
 
 @bp.post("/canned")

@@ -126,8 +126,13 @@ class Notifier:
     async def tell_waiting(self, queue: Optional[Sequence[Conversation]] = None) -> None:
         """Every waiting visitor their place and prospects (an agent came, left, or has room again)."""
         waiting = list(queue) if queue is not None else await self.store.conversations.queue()
-        for conversation, status in zip(waiting, await self.views.waiting_statuses(waiting), strict=True):
-            await self.emit("status", status, conversation.id)
+        statuses = await self.views.waiting_statuses(waiting)
+        # A chat assigned meanwhile (on any replica) has been told so: a place read before that must not
+        # reach it after, so the queue is read again right before telling.
+        still_waiting = {c.id for c in await self.store.conversations.queue()} if waiting else set()
+        for conversation, status in zip(waiting, statuses, strict=True):
+            if conversation.id in still_waiting:
+                await self.emit("status", status, conversation.id)
 
     async def resume_bot(self, conversation_id: str) -> None:
         try:

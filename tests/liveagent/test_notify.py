@@ -246,8 +246,9 @@ async def test_a_queue_broadcast_reads_the_queue_once(desk):
     await notifier.broadcast_queue()
     assert [s["position"] for _, s, _ in desk.room.emitted] == [1, 2, 3]
     # no query per waiting visitor: the briefs' handovers and unanswered messages are read for all at once
+    # (and the queue once more right before the visitors are told, so an assignment meanwhile is not undone)
     assert calls == ["conversations.queue", "overview.handovers", "overview.unanswered", "agents.list",
-                     "overview.held_counts", "overview.handling_minutes"]
+                     "overview.held_counts", "overview.handling_minutes", "conversations.queue"]
 
 
 async def test_an_unchanged_result_tells_nobody(desk):

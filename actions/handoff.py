@@ -16,8 +16,8 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.liveagent import human_availability
-from actions.language import unavailable_in_visitor_language
 from actions.settings import get_settings
+from actions.visitor_language import unavailable_in_visitor_language
 from lumo_shared.handoff import (
     ESCALATION_ACTION,
     Availability,
@@ -33,7 +33,8 @@ from lumo_shared.tracker_events import FAILED_ACTION_SLOT, intent_label, latest_
 
 # Set by action_offer_person (actions/person_offer.py) to the HandoffReason of the person it offered.
 HANDOFF_OFFER_SLOT = "handoff_offer"
-OFFERED_REASONS = frozenset({HandoffReason.VISITOR_UPSET, HandoffReason.VISITOR_LOST})
+OFFERED_REASONS = frozenset({HandoffReason.VISITOR_UPSET, HandoffReason.VISITOR_LOST,
+                             HandoffReason.VISITOR_LIFE_EVENT})
 
 
 def slot_set_before_latest_message(tracker: Tracker, slot: str) -> Optional[str]:
@@ -103,6 +104,20 @@ def clear_handoff_slots(tracker: Tracker) -> List[EventType]:
     return [SlotSet(slot, None) for slot in (FAILED_ACTION_SLOT, HANDOFF_OFFER_SLOT) if tracker.get_slot(slot)]
 
 
+async def offer_human(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Optional[Dict[str, Any]], response: str
+) -> bool:
+    """The one availability decision of every offer of a person: when a human can come, say ``response``
+    and return True; otherwise say why not (in a Swedish or English visitor's language, actions/
+    visitor_language.py), offer the contact form and return False."""
+    availability = await human_availability(get_settings().liveagent_url)
+    if not availability.available:
+        offer_contact_request(dispatcher, availability, unavailable_in_visitor_language(domain or {}, tracker))
+        return False
+    dispatcher.utter_message(response=response)
+    return True
+
+
 async def escalate(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -112,12 +127,8 @@ async def escalate(
     domain: Optional[Dict[str, Any]] = None,
 ) -> List[EventType]:
     """Tell the visitor, emit the signal and pause the bot; or, when no human can come, say so."""
-    availability = await human_availability(get_settings().liveagent_url)
-    if not availability.available:
-        # A Swedish or English visitor hears it in their language (actions/language.py).
-        offer_contact_request(dispatcher, availability, unavailable_in_visitor_language(domain or {}, tracker))
+    if not await offer_human(dispatcher, tracker, domain, response):
         return clear_handoff_slots(tracker)
-    dispatcher.utter_message(response=response)
     dispatcher.utter_message(json_message=build_handoff_signal(tracker, reason, failed_action).to_custom())
     return [*clear_handoff_slots(tracker), ConversationPaused()]
 

@@ -92,5 +92,5 @@ class ActionAnswerTopics(Action):
             if more:
                 dispatcher.utter_message(response="utter_several_topics_more", buttons=more)
         if reason is not None:
-            events += await offer_person(dispatcher, tracker, reason, "utter_offer_person_after_answers")
+            events += await offer_person(dispatcher, tracker, reason, "utter_offer_person_after_answers", domain)
         return events

@@ -5,7 +5,8 @@ PostgreSQL server (default 127.0.0.1:5432, trust auth, user postgres), migrates 
 conversations spread over the last 60 days (so the 30 days asked for and the 30 days before them, which
 the answer compares with, hold all of them), each with what a real one has: visitor and bot messages, and
 for some a handoff (with its reason), a wait in the queue, an agent's claim, replies and close, a requeue,
-a visitor who gave up, a contact request, a rating, and the topic and bot turns the harvest stores.
+a visitor who gave up, a contact request, a rating, and the topic and bot turns the harvest stores; each bot
+answer has its topic and model, and about one in six answers on a topic got the visitor's yes or no.
 Then it times what ``GET /api/agent/insights`` does for the last 30 days (both periods' SQL and the JSON),
 and drops the database. The section "Insights" of bench/REPORT.md gets the figures.
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.report import write_section  # noqa: E402
 from liveagent.insights import Period, insights_json  # noqa: E402
 from liveagent.store import Store  # noqa: E402
+from lumo_shared.answers import is_answer  # noqa: E402
 
 TARGET_MS = 500
 DAYS = 60
@@ -44,6 +46,7 @@ TOPICS = ["faq/login", "faq/opening_hours", "faq/payment_dates", "faq/apply", "f
           "faq/privacy", "faq/accessibility", "faq/feedback", "check_account_status"]
 REASONS = ["visitor_request"] * 6 + ["repeated_fallback"] * 2 + ["action_failed", "rasa_unavailable"]
 AGENTS = 20
+MODEL_ID = "20261205-120000-bench"
 
 
 def seconds(value: float) -> dt.timedelta:
@@ -60,6 +63,8 @@ class Seed:
         self.messages: List[Tuple[Any, ...]] = []
         self.events: List[Tuple[Any, ...]] = []
         self.tickets: List[Tuple[Any, ...]] = []
+        self.feedback: List[Tuple[Any, ...]] = []
+        self.started_on = today  # the day of the conversation being made
         first = today - dt.timedelta(days=DAYS - 1)
         for n in range(count):
             day = first + dt.timedelta(days=rng.randrange(DAYS))
@@ -67,8 +72,14 @@ class Seed:
             self.conversation(f"bench-{n:06d}", local.astimezone(dt.timezone.utc))
 
     def message(self, conversation_id: str, sender: str, at: dt.datetime, agent_id: Any = None,
-                kind: str = "text") -> None:
-        self.messages.append((conversation_id, sender, kind, "viesti", None, agent_id, at))
+                kind: str = "text", topic: Any = None) -> None:
+        """A message; a fresh database numbers COPY's rows in order, so its id is its place in the list."""
+        self.messages.append((conversation_id, sender, kind, "viesti", None, agent_id, at, topic,
+                              MODEL_ID if topic else None))
+        if is_answer(topic) and self.rng.random() < 0.2:  # the widget asks only under answers to a question
+            helpful = self.rng.random() < 0.7
+            self.feedback.append((len(self.messages), conversation_id, helpful, topic, MODEL_ID,
+                                  self.started_on, at + seconds(20), at + seconds(20)))
 
     def event(self, conversation_id: str, transition: str, from_state: str, to_state: str, at: dt.datetime,
               agent_id: Any = None, reason: Any = None, since: Any = None) -> None:
@@ -77,12 +88,13 @@ class Seed:
 
     def conversation(self, cid: str, start: dt.datetime) -> None:
         rng = self.rng
+        self.started_on = start.astimezone(ZONE).date()
         at = start
         turns = rng.randint(1, 3)
         for _ in range(turns):  # the bot's turns
             self.message(cid, "visitor", at)
             at += seconds(rng.uniform(0.3, 2))
-            self.message(cid, "bot", at)
+            self.message(cid, "bot", at, topic=rng.choice(TOPICS + ["greet", "nlu_fallback"]))
             at += seconds(rng.uniform(5, 60))
         last_visitor, last_agent = at, None
         state, agent_id, rating, waiting_since = "bot", None, None, None
@@ -164,7 +176,12 @@ async def seed(url: str, count: int, today: dt.date) -> Dict[str, int]:
                                                columns=CONVERSATION_COLUMNS)
         await connection.copy_records_to_table(
             "messages", records=rows.messages,
-            columns=["conversation_id", "sender", "kind", "text", "payload", "agent_id", "created_at"])
+            columns=["conversation_id", "sender", "kind", "text", "payload", "agent_id", "created_at", "topic",
+                     "model_id"])
+        await connection.copy_records_to_table(
+            "answer_feedback", records=rows.feedback,
+            columns=["message_id", "conversation_id", "helpful", "topic", "model_id", "started_on", "created_at",
+                     "updated_at"])
         await connection.copy_records_to_table(
             "conversation_events", records=rows.events,
             columns=["conversation_id", "transition", "from_state", "to_state", "agent_id", "created_at", "reason",
@@ -176,7 +193,7 @@ async def seed(url: str, count: int, today: dt.date) -> Dict[str, int]:
     finally:
         await connection.close()
     return {"conversations": len(rows.conversations), "messages": len(rows.messages),
-            "events": len(rows.events), "tickets": len(rows.tickets)}
+            "events": len(rows.events), "tickets": len(rows.tickets), "feedback": len(rows.feedback)}
 
 
 async def time_answer(url: str, today: dt.date, runs: int) -> Tuple[List[float], Dict[str, Any]]:
@@ -226,7 +243,8 @@ async def main_async(args: argparse.Namespace) -> int:
         "database of its own, dropped afterwards).",
         "",
         f"Seeded in {seeded_s:.0f} s: {counts['conversations']:,} conversations over the last {DAYS} days, "
-        f"{counts['messages']:,} messages, {counts['events']:,} state events, {counts['tickets']:,} contact requests.",
+        f"{counts['messages']:,} messages, {counts['events']:,} state events, {counts['tickets']:,} contact requests, "
+        f"{counts['feedback']:,} yes/no answers on bot answers.",
         "",
         "What `GET /api/agent/insights` does for the last 30 days (the period's SQL and the previous period's, "
         f"read side by side on their own connections, and the JSON), {len(timings)} runs after a warm-up:",
@@ -239,6 +257,10 @@ async def main_async(args: argparse.Namespace) -> int:
         f"Containment {answer['containment_rate']:.1%}, handoffs {answer['handoff_rate']:.1%}, queue wait p50 "
         f"{answer['queue']['wait_seconds']['p50']:.0f} s / p90 {answer['queue']['wait_seconds']['p90']:.0f} s "
         "(the seed's figures, to show the answer is complete).",
+        f"Answers marked helpful {answer['helpful_by_topic']['rate']:.1%} of "
+        f"{answer['helpful_by_topic']['rated']:,} rated, in {len(answer['helpful_by_topic']['items'])} topics; "
+        f"CSAT of the bot {answer['csat']['bot']['rate']:.1%} ({answer['csat']['bot']['rated']:,} rated), of "
+        f"people {answer['csat']['people']['rate']:.1%} ({answer['csat']['people']['rated']:,} rated).",
         f"Machine: {os.cpu_count()} cores shared with other work while it ran (load average "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}); a quiet machine is faster.",
     ])

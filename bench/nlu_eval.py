@@ -1,7 +1,8 @@
 """Scoring of a trained model on the held-out Finnish test files (shared by bench and tests).
 
 Labels: an FAQ message is scored by its response-selector key ("faq/login"), every other message
-by its intent. A message the model sends to ``nlu_fallback`` counts as wrong for in-scope files;
+by its intent; a ``several_topics`` reading that answers exactly one topic (with an acknowledgement
+beside it) by that topic. A message the model sends to ``nlu_fallback`` counts as wrong for in-scope files;
 for the out-of-scope probe, ``out_of_scope`` and ``nlu_fallback`` both count as right.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from lumo_shared.tracker_events import TOPICS_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
@@ -19,6 +22,8 @@ OUT_OF_SCOPE_PROBE = ROOT / "tests" / "nlu" / "out_of_scope_probe.yml"
 # other_language: a message in Swedish or English gets the explanation in that language (issue 15), not an
 # in-scope answer.
 SAFE_FOR_OUT_OF_SCOPE = {"out_of_scope", "nlu_fallback", "other_language"}
+# The intent of a message that asks several things (config.yml, components/segments.py).
+SEVERAL_TOPICS_INTENT = "several_topics"
 
 
 def load_examples(path: Path) -> List[Tuple[str, str]]:
@@ -35,6 +40,9 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 
 def predicted_label(parse: Dict[str, Any]) -> str:
     name = (parse.get("intent") or {}).get("name") or "nlu_fallback"
+    answered = _one_answered_topic(parse)
+    if answered:
+        return answered
     if name == "faq":
         # Rasa's default pipeline trains one ResponseSelector under the key "default".
         selectors = parse.get("response_selector") or {}
@@ -43,6 +51,19 @@ def predicted_label(parse: Dict[str, Any]) -> str:
         if key:
             return key
     return name
+
+
+def _one_answered_topic(parse: Dict[str, Any]) -> Optional[str]:
+    """The topic of a ``several_topics`` reading that answers exactly one (components/segments.py: a
+    feeling acknowledged beside it): the visitor gets that topic's answer, so it is scored as that
+    topic. Readings that answer several topics or ask which one first stay ``several_topics``."""
+    if (parse.get("intent") or {}).get("name") != SEVERAL_TOPICS_INTENT:
+        return None
+    found = parse.get(TOPICS_KEY) or {}
+    topics = found.get("topics") or []
+    if found.get("mode") == "answer" and len(topics) == 1:
+        return str(topics[0].get("label") or "") or None
+    return None
 
 
 @dataclass

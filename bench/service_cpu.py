@@ -8,7 +8,7 @@ threads, from /proc) is what the service itself spends: Socket.IO, the database,
 With ``--profile FILE`` the service runs under cProfile and its statistics are written to FILE
 (look at them with ``python -m pstats FILE``).
 
-Run: python bench/service_cpu.py [--visitors 1,20] [--seconds 20] [--profile /tmp/service.prof]
+Run: python bench/service_cpu.py [--visitors 1,20] [--seconds 20] [--idle 10] [--profile /tmp/service.prof]
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ async def main_async(args: argparse.Namespace) -> int:
             }, ready_url=f"{url}/health")
             await wait_ready(service)
             await run_level("full", url, 1, 3, texts)  # warm-up: imports, pools, first queries
+            if args.idle:  # what the service spends with nobody writing (sweeps, session checks, timers)
+                before = cpu_seconds(service)
+                await asyncio.sleep(args.idle)
+                print(f"idle: {(cpu_seconds(service) - before) * 1000 / args.idle:.1f} ms CPU per second", flush=True)
             for level in levels:
                 before, driver_before = cpu_seconds(service), time.process_time()
                 loop_before = main_thread_seconds(service.popen.pid)
@@ -97,6 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="The live-agent service's CPU per visitor message")
     parser.add_argument("--visitors", default="1,20")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds of no traffic measured first (0: none)")
     parser.add_argument("--profile", default="", help="run the service under cProfile, statistics to this file")
     return asyncio.run(main_async(parser.parse_args()))
 

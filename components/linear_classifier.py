@@ -77,7 +77,8 @@ RETRIEVAL_SEPARATOR = "/"
 # Which model answered a message: "words" or "sentence" (diagnostics, benchmarks).
 PATH_KEY = "lumo_nlu_model"
 # Parse output of a message that asks several things: {"mode": "answer" | "ask", "limit": n, "topics":
-# [{"label", "confidence", "text"}, ...], "acknowledge": "frustrated" | "lost" (only when a clause was)}
+# [{"label", "confidence", "text"}, ...], "acknowledge": "frustrated" | "lost" | "life_event" (only when a
+# clause, or the whole message beside its topic, was)}
 # (components/segments.py; actions/several_topics.py reads it;
 # the same name as lumo_shared.tracker_events.TOPICS_KEY, which components may not import).
 TOPICS_KEY = "lumo_topics"
@@ -320,10 +321,16 @@ class LinearClassifier(GraphComponent, IntentClassifier):
     # -- prediction --------------------------------------------------------------------------------
     def predict(self, messages: Sequence[Message]) -> Tuple[np.ndarray, List[str]]:
         """Probabilities over `labels`, one row per message, and which model gave each row."""
+        probabilities, paths = self.score_messages(messages)
+        return self._drop_unsure(probabilities), paths
+
+    def score_messages(self, messages: Sequence[Message]) -> Tuple[np.ndarray, List[str]]:
+        """All ``messages`` scored together (one batch), before ``min_confidence`` drops any reading."""
         return self._score([_sentence_features(m) for m in messages], [m.get(TEXT) for m in messages])
 
     def _score(self, rows: Sequence[Dict[str, Any]], texts: Sequence[str]) -> Tuple[np.ndarray, List[str]]:
-        """Probabilities for sentence features (``rows``) of ``texts``: the word model, e5 when it is unsure."""
+        """Probabilities for sentence features (``rows``) of ``texts``: the word model, e5 when it is unsure
+        (before ``min_confidence`` drops any reading)."""
         assert self.matrix is not None and self.words is not None
         words = self.matrix.transform_rows(rows)
         probabilities = self.words.probabilities(words)
@@ -335,10 +342,11 @@ class LinearClassifier(GraphComponent, IntentClassifier):
                 probabilities[unsure] = self.sentence.probabilities(self._with_e5(words[unsure], vectors))
                 for index in unsure:
                     paths[index] = "sentence"
-        return self._drop_unsure(probabilities), paths
+        return probabilities, paths
 
     def _drop_unsure(self, probabilities: np.ndarray) -> np.ndarray:
-        """Rows whose best label is below its ``min_confidence``, without that label (see the config)."""
+        """Rows whose best label is below its ``min_confidence``, without that label (see the config);
+        changes ``probabilities`` in place."""
         minimum = {self.labels.index(label): float(value)
                    for label, value in (self.config.get("min_confidence") or {}).items() if label in self.labels}
         if not minimum:
@@ -358,12 +366,15 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         scorable = [m for m in messages if m.get(TEXT)]
         if not scorable:
             return messages
-        probabilities, paths = self.predict(scorable)
+        raw, paths = self.score_messages(scorable)
+        probabilities = self._drop_unsure(raw.copy())
         decisions = self._clauses(scorable, probabilities) if self.segments is not None else {}
         for index, (message, row, path) in enumerate(zip(scorable, probabilities, paths, strict=True)):
             decision, clauses = decisions.get(index, (None, []))
             if decision is not None and decision.kind in (segments.PRIORITY, segments.SWITCH):
                 row = clauses[decision.clause][1]  # the message is read as that clause
+            elif self.segments is not None and (decision is None or decision.kind == segments.KEEP):
+                decision = self._beside(row, raw[index]) or decision
             self._fill(message, row)
             if decision is not None and decision.kind in (segments.ANSWER, segments.ASK):
                 self._several_topics(message, decision, clauses)
@@ -385,6 +396,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         if not found:
             return {}
         clause_probabilities, _paths = self._score([f for *_rest, f in found], [t for _i, _c, t, _f in found])
+        clause_probabilities = self._drop_unsure(clause_probabilities)
         by_message: Dict[int, List[Tuple[str, np.ndarray]]] = {}
         readings: Dict[int, List[segments.Reading]] = {}
         for (index, clause, text, _features), row in zip(found, clause_probabilities, strict=True):
@@ -399,6 +411,16 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             decision = segments.decide((self.labels[best], float(whole[best])), readings[index], self.segments)
             decisions[index] = (decision, clauses)
         return decisions
+
+    def _beside(self, row: np.ndarray, raw: np.ndarray) -> Optional[segments.Decision]:
+        """segments.beside for a message read as ``row`` (its probabilities after ``min_confidence``),
+        with the feelings' probabilities from ``raw`` (before it: a reading too weak to be what the
+        message is can still be beside the topic)."""
+        assert self.segments is not None
+        best = int(np.argmax(row))
+        feelings = {label: float(raw[self.labels.index(label)])
+                    for label in self.segments.acknowledge if label in self.labels}
+        return segments.beside((self.labels[best], float(row[best])), feelings, self.segments)
 
     def _clause_features(self, message: Message) -> List[Tuple[segments.Clause, str, Dict[str, Any]]]:
         """(clause, text, sentence features) of each clause of a message of two or more; [] for one clause.
@@ -427,7 +449,9 @@ class LinearClassifier(GraphComponent, IntentClassifier):
     def _several_topics(self, message: Message, decision: segments.Decision,
                         clauses: List[Tuple[str, np.ndarray]]) -> None:
         """The ``several_topics`` intent first in the ranking, and which topics (TOPICS_KEY)."""
-        topics = [{"label": label, "confidence": confidence, "text": clauses[clause][0]}
+        text = message.get(TEXT) or ""
+        topics = [{"label": label, "confidence": confidence,
+                   "text": text if clause == segments.WHOLE else clauses[clause][0]}
                   for label, confidence, clause in decision.topics]
         others = [entry for entry in message.get(INTENT_RANKING_KEY) or []
                   if entry.get(INTENT_NAME_KEY) != self.several_topics_intent]

@@ -11,10 +11,14 @@ question word) counts only when the model is very sure of it (``statement_confid
 full of statements that sound like a topic.
 
 - **priority**: a clause is confidently one of the ``priority`` labels (a request for a person), or one
-  of the ``acknowledge`` labels (an upset or lost visitor) with no confident topic beside it, and the
-  whole message is none of these: the message is read as that clause, so an angry message that
-  only names a topic in passing is answered as upset first (a message read as one of these labels
-  as a whole stays so, whatever its clauses say);
+  of the ``acknowledge`` labels (an upset or lost visitor, a life event) with no confident topic beside
+  it, and the whole message is none of these: the message is read as that clause, so an angry message
+  that only names a topic in passing is answered as upset first (a message read as a request for a
+  person as a whole stays so, whatever its clauses say);
+- **feeling first**: the whole message is one of the ``acknowledge`` labels: it stays so, unless a
+  clause that asks (a question mark, a question word) is confidently a topic; then it is **answer**
+  with that feeling acknowledged first (a story of a lost home that ends "miten ilmoitan uuden
+  osoitteen" gets the acknowledgement, the answer and a person);
 - **answer**: two or more distinct topics are confident in their own clauses, or one is and an
   ``acknowledge`` clause is too: the message gets the ``several_topics`` intent, and the dialogue
   answers each (up to ``max_topics``), after acknowledging the visitor's feelings and with a person
@@ -25,6 +29,13 @@ full of statements that sound like a topic.
 - **switch**: exactly one topic is confident in its clause, and it is not what the whole message
   was read as: the message is read as that clause (a long story with one real question in it);
 - **keep**: anything else, including every message of one clause: the whole message's reading stands.
+
+``beside`` is for every message, of one clause or many, whose reading stayed a topic: when the whole
+message's probabilities also give an ``acknowledge`` label at least ``feeling_beside`` (before
+LinearClassifier's ``min_confidence`` drops a weak reading), the visitor is upset, lost or telling what
+happened to them *and* asking ("voiko joku selittää mulle selkokielellä": plain language, and lost):
+the message gets the ``several_topics`` intent with that one topic to answer and
+the feeling to acknowledge, so the answer comes with the acknowledgement and a person offered.
 """
 
 from __future__ import annotations
@@ -154,6 +165,7 @@ ASK = "ask"
 PRIORITY = "priority"
 SWITCH = "switch"
 KEEP = "keep"
+WHOLE = -1  # a topic of the whole message, not of one clause
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,9 @@ class Settings:
     candidate: float = 0.25
     max_topics: int = 3
     max_clauses: int = 32
+    # A topic's answer also acknowledges an ``acknowledge`` label this likely and offers a person
+    # (``beside``); None: never.
+    feeling_beside: Optional[float] = None
 
     @classmethod
     def from_config(cls, config: Optional[Dict[str, Any]]) -> "Settings":
@@ -184,6 +199,8 @@ class Settings:
             candidate=float(config.get("candidate", defaults.candidate)),
             max_topics=int(config.get("max_topics", defaults.max_topics)),
             max_clauses=int(config.get("max_clauses", defaults.max_clauses)),
+            feeling_beside=(float(config["feeling_beside"]) if config.get("feeling_beside") is not None
+                            else defaults.feeling_beside),
         )
 
     def is_topic(self, label: str) -> bool:
@@ -197,7 +214,8 @@ class Decision:
 
     kind: str
     clause: Optional[int] = None  # PRIORITY, SWITCH: the clause whose reading the message takes
-    topics: Tuple[Tuple[str, float, int], ...] = field(default=())  # ANSWER, ASK: (label, confidence, clause)
+    # ANSWER, ASK: (label, confidence, clause); clause WHOLE: the whole message (``beside``)
+    topics: Tuple[Tuple[str, float, int], ...] = field(default=())
     acknowledge: Optional[str] = None  # ANSWER: the feeling to acknowledge first (an ``acknowledge`` label)
 
 
@@ -215,11 +233,18 @@ def decide(whole: Tuple[str, float], clauses: Sequence[Reading], settings: Setti
     if len(clauses) < 2:
         return Decision(KEEP)
     label, confidence = whole
-    if label in settings.priority or label in settings.acknowledge:
-        return Decision(KEEP)  # asking for a person, upset or lost as a whole: that comes first
+    if label in settings.priority:
+        return Decision(KEEP)  # asking for a person as a whole: that comes first
 
     def sure(reading: Reading) -> bool:
         return reading.confidence >= (settings.confident if reading.question else settings.statement_confident)
+
+    if label in settings.acknowledge:
+        # upset, lost or a life event as a whole: that comes first, and a real question in it (a clause
+        # that asks, confidently a topic) is answered after the acknowledgement
+        asked = _distinct([(r.label, r.confidence, i) for i, r in enumerate(clauses)
+                           if settings.is_topic(r.label) and r.question and sure(r)])
+        return Decision(ANSWER, topics=tuple(asked), acknowledge=label) if asked else Decision(KEEP)
 
     urgent = [(r.confidence, i) for i, r in enumerate(clauses) if r.label in settings.priority and sure(r)]
     if urgent:
@@ -239,6 +264,20 @@ def decide(whole: Tuple[str, float], clauses: Sequence[Reading], settings: Setti
     if len(confident) == 1 and confident[0][0] != label:
         return Decision(SWITCH, clause=confident[0][2])
     return Decision(KEEP)
+
+
+def beside(whole: Tuple[str, float], feelings: Dict[str, float], settings: Settings) -> Optional[Decision]:
+    """A message read as the topic ``whole`` (label, probability) that is also upset, lost or a life
+    event: ``feelings`` are the ``acknowledge`` labels' probabilities for the whole message. None when
+    the reading is no topic or no feeling reaches ``feeling_beside``."""
+    label, confidence = whole
+    if settings.feeling_beside is None or not settings.is_topic(label):
+        return None
+    found = [(probability, feeling) for feeling, probability in feelings.items()
+             if feeling in settings.acknowledge and probability >= settings.feeling_beside]
+    if not found:
+        return None
+    return Decision(ANSWER, topics=((label, confidence, WHOLE),), acknowledge=max(found)[1])
 
 
 def _distinct(topics: List[Tuple[str, float, int]]) -> List[Tuple[str, float, int]]:

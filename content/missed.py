@@ -44,6 +44,7 @@ import numpy as np
 
 from components.finnish_morphology import colloquial_table, fold_diacritics
 from components.language_id import FINNISH, only_emoji
+from lumo_shared.answers import SMALL_TALK
 from lumo_shared.handoff import ESCALATION_ACTION
 from lumo_shared.privacy import mask_personal_data
 from lumo_shared.tracker_events import FAILED_ACTION_SLOT, FALLBACK_INTENT, as_float, full_label, intent_name
@@ -55,9 +56,8 @@ if TYPE_CHECKING:  # SciPy and scikit-learn load on the first grouping: the serv
 LOW_CONFIDENCE = 0.75
 
 # Intents of domain.yml that carry no question of their own: the message before them is what
-# the visitor wanted help with ("frustrated", "lost": how the visitor feels, not what they asked).
-NOT_SUBSTANTIVE = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
-                             "frustrated", "lost"})
+# the visitor wanted help with ("frustrated", "lost": how the visitor feels, not what they asked;
+# "life_event": what happened to them, no question).
 # The intent components/other_language.py gives a message in a language without content (config.yml).
 OTHER_LANGUAGE_INTENT = "other_language"
 # ``Missed.language`` of a message that is nothing but emoji.
@@ -173,7 +173,7 @@ def missed_in_tracker(
             verdict = judge(event, low_confidence)
             if verdict is not None:
                 found[index] = missed(index, *verdict)
-            if intent_name(event) not in NOT_SUBSTANTIVE:
+            if intent_name(event) not in SMALL_TALK:
                 window.append(index)
         elif kind == "action" and event.get("name") == ESCALATION_ACTION:
             if window and not failed_before_last_user and window[-1] not in found:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from content.missed import NOT_SUBSTANTIVE
+from lumo_shared.answers import SMALL_TALK
 from lumo_shared.tracker_events import FALLBACK_INTENT, full_label, intent_name
 
 
@@ -47,6 +47,6 @@ def turns_in_tracker(events: List[Dict[str, Any]]) -> TrackerTurns:
             name = intent_name(event)
             if name == FALLBACK_INTENT:
                 fallback_turns += 1
-            elif topic is None and name and name not in NOT_SUBSTANTIVE:
+            elif topic is None and name and name not in SMALL_TALK:
                 topic = full_label(event.get("parse_data") or {}, name)[0]
     return TrackerTurns(topic, bot_turns, fallback_turns)

@@ -21,10 +21,20 @@ from typing import Any, Optional
 import socketio
 from sanic import Sanic
 from sanic.exceptions import InvalidUsage, MethodNotSupported, NotFound, PayloadTooLarge
+from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse
 
 from liveagent.auth import error, session_middleware
-from liveagent.blueprints import agent_api, agent_ws, editor_api, metrics, pages, supervisor_api
+from liveagent.blueprints import (
+    agent_api,
+    agent_ws,
+    assist_api,
+    editor_api,
+    metrics,
+    pages,
+    supervisor_api,
+    transcripts,
+)
 from liveagent.conversations import ConversationService
 from liveagent.editor import EditorService
 from liveagent.fanout import RedisAgentHub, RedisLease, RedisSocketManager, fanout_key
@@ -38,6 +48,7 @@ from liveagent.retention import RetentionSchedule
 from liveagent.roles import check_declared, declare_public
 from liveagent.settings import Settings
 from liveagent.store import Store
+from liveagent.suggestions import SuggestedAnswers
 from liveagent.visitor import register_visitor_handlers
 
 logger = logging.getLogger(__name__)
@@ -48,7 +59,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def create_app(settings: Settings, name: str = "liveagent", store: Optional[Store] = None,
                rasa: Optional[RasaClient] = None, hub: Optional[AgentHub] = None) -> Sanic:
-    app = Sanic(name)
+    app = Sanic(name, error_handler=ClientGoneErrors())
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
     app.config.WEBSOCKET_MAX_SIZE = settings.request_max_bytes
     app.ctx.settings = settings
@@ -76,6 +87,8 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.blueprint(editor_api.bp)
     app.blueprint(supervisor_api.bp)
     app.blueprint(metrics.bp)
+    app.blueprint(assist_api.bp)
+    app.blueprint(transcripts.bp)
     app.static("/static", str(STATIC), name="static")
     declare_public(app, "socket.io", "the visitor channel: origin-checked, rate-limited, identity from verified tokens")
     declare_public(app, "static/<__file_uri__:path>", "the pages' scripts and styles")
@@ -103,6 +116,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
         calendar = ServiceCalendar(settings.service_hours, settings.always_open)
         app.ctx.service = ConversationService(app.ctx.store, app.ctx.rasa, emit, app.ctx.hub, calendar, settings,
                                               service_metrics)
+        app.ctx.suggestions = SuggestedAnswers(app.ctx.store, app.ctx.rasa, app.ctx.service.views.topics)
         if settings.demo and settings.demo_password:
             await ensure_demo_agents(app.ctx.store, settings.demo_password)
         recovered = await app.ctx.store.conversations.recover_on_start(dt.datetime.now(dt.timezone.utc))
@@ -128,6 +142,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await app.ctx.editor.stop()
+        await app.ctx.service.floor.close()
         if app.ctx.lease is not None:
             await app.ctx.lease.close()
         if rasa is None:
@@ -176,6 +191,24 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
             response.headers.setdefault("Content-Security-Policy", CSP)
 
     return app
+
+
+class ClientGoneErrors(ErrorHandler):
+    """Sanic's error handler, but a client that left while being answered is no server error.
+
+    Sanic 21.12 raises from its own response writer when the connection closed under it (a visitor's
+    websocket upgrade abandoned mid-handshake: ``'NoneType' object has no attribute 'is_closing'``)
+    and logged it with a traceback, as if the service had failed. It is a line at INFO now; every other
+    error is logged as Sanic logs it."""
+
+    @staticmethod
+    def log(request: Any, exception: Exception) -> None:
+        transport = getattr(request, "transport", None)
+        if transport is not None and transport.is_closing():
+            logger.info("%s %s: the client left before its answer was sent (%s)", request.method, request.path,
+                        type(exception).__name__)
+            return
+        ErrorHandler.log(request, exception)
 
 
 DEMO_AGENTS = (("aino", "Aino", "agent"), ("ville", "Ville", "supervisor"), ("eeva", "Eeva", "editor"))

@@ -12,6 +12,7 @@ import hmac
 from typing import Any, Dict, Optional
 
 from liveagent.addresses import request_address
+from liveagent.store.audit import Digest
 
 ACTIONS: Dict[str, str] = {
     "login.success": "an agent logged in",
@@ -26,9 +27,11 @@ ACTIONS: Dict[str, str] = {
     "agent.capacity": "a supervisor set how many chats an agent holds at once (before and after)",
     "conversation.claim": "an agent took a waiting conversation",
     "conversation.transfer": "the holder handed the conversation to another agent",
+    "conversation.reassign": "a supervisor moved a conversation (held or waiting) to another agent (the floor)",
     "conversation.return": "the holder returned the conversation to the bot",
     "conversation.close": "an agent closed the conversation",
     "conversation.note": "an agent wrote an internal note (its length only)",
+    "conversation.transcript": "an agent or supervisor downloaded a conversation's transcript (its format)",
     "canned.create": "a supervisor created a canned reply",
     "canned.update": "a supervisor changed a canned reply",
     "canned.delete": "a supervisor deleted a canned reply",
@@ -62,8 +65,8 @@ async def record(request: Any, action: str, target: Optional[str] = None,
     )
 
 
-def subject_digest(secret: str, kind: str, value: str) -> str:
+def subject_digest(secret: str, kind: str, value: str) -> Digest:
     """Names an erased visitor in the log without keeping who it was: whoever knows the identifier
     (and the service secret) can check that its erasure was done; the log alone reveals nothing."""
     key = hashlib.sha256(("liveagent-audit:" + secret).encode()).digest()
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    return Digest(hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 from liveagent import copy, presentation
+from liveagent.floor import Floor
 from liveagent.hours import ServiceCalendar
 from liveagent.hub import AgentHub
 from liveagent.metrics import ServiceMetrics
@@ -39,6 +40,7 @@ from liveagent.store import (
 )
 from liveagent.store.conversations import verified_customer
 from liveagent.views import Views
+from lumo_shared.answers import answer_label
 from lumo_shared.handoff import (
     CONTACT_REQUEST_OFFER_KEY,
     HANDOFF_KEY,
@@ -187,7 +189,8 @@ class ConversationService:
         self.settings = settings
         self.views = Views(store, settings.average_handling_minutes, Path(settings.content_root))
         self.priorities = QueuePriorities.load(Path(settings.priorities_file))
-        self.notifier = Notifier(store, emit, hub, rasa, self.views)
+        self.floor = Floor(store, self.views, hub, settings)  # the supervisors' view, sent when it changes
+        self.notifier = Notifier(store, emit, hub, rasa, self.views, self.floor.changed)
         self.turns = ConversationLocks()  # visitor messages, one at a time per conversation
 
     # ---- the one place a transition is applied -------------------------------------------
@@ -316,7 +319,9 @@ class ConversationService:
                 continue
             quick_replies = presentation.quick_replies(buttons)
             payload = {"quick_replies": quick_replies} if quick_replies else None
-            message = await self.store.messages.add(conversation.id, "bot", "text", text or "", payload)
+            topic, model_id = answer_label(reply)  # what it answered, which model (rasa_runtime/answer_labels.py)
+            message = await self.store.messages.add(conversation.id, "bot", "text", text or "", payload,
+                                                    topic=topic, model_id=model_id)
             await self.notifier.message(conversation, message)
             answered = True
         return answered
@@ -360,13 +365,38 @@ class ConversationService:
             raise TransitionError("not_waiting")  # never written: nothing waits
         await self._apply(conversation_id, Transition.CANCEL, current=conversation)
 
-    async def rate(self, conversation_id: str, score: int) -> bool:
-        """Stores the visitor's rating; False for a conversation that has no row (nothing to rate)."""
+    async def rate(self, conversation_id: str, score: int, comment: Optional[str] = None) -> bool:
+        """Stores the visitor's rating and optional comment (checked by the caller); False for a
+        conversation that has no row (nothing to rate)."""
         if await self.store.conversations.find(conversation_id) is None:
             return False
-        rated = await self.store.conversations.set_rating(conversation_id, score)
+        rated = await self.store.conversations.set_rating(conversation_id, score, comment)
         await self.notifier.status(rated, copy.text("status.rating_thanks"))
         return True
+
+    async def end(self, conversation_id: str) -> None:
+        """The visitor ended a chat the bot serves (the widget's "Lopeta keskustelu"): closed, and the
+        visitor is asked for the end-of-chat rating. TransitionError when it is not the bot's (waiting
+        or with an agent: the visitor cancels the wait first; an agent ends theirs) or has no row."""
+        conversation = await self.store.conversations.find(conversation_id)
+        if conversation is None:
+            raise TransitionError("not_allowed")  # never written: nothing to end
+        await self._apply(conversation_id, Transition.END, current=conversation)
+
+    async def answer_feedback(self, conversation_id: str, message_id: int, helpful: bool) -> bool:
+        """The visitor's "was this helpful?" yes or no on a bot answer of their own conversation (the latest
+        counts); False for any other message (someone else's, a system or agent message, small talk)."""
+        message = await self.store.messages.find(message_id)
+        if message is None or message.conversation_id != conversation_id or not presentation.asks_feedback(message):
+            return False
+        await self.store.feedback.give(message, helpful)
+        return True
+
+    async def history(self, conversation_id: str, after_id: int) -> List[Json]:
+        """What a (re)connecting visitor missed, with their feedback on the answers."""
+        messages = await self.store.messages.after(conversation_id, after_id, visible_to="visitor")
+        chosen = await self.store.feedback.of_conversation(conversation_id) if messages else {}
+        return [await self.views.message_json(m, chosen.get(m.id)) for m in messages]
 
     async def contact_request(self, conversation_id: str, name: Optional[str], contact: Optional[str],
                               message: Optional[str], customer_id: Optional[str] = None) -> bool:
@@ -401,12 +431,17 @@ class ConversationService:
         if conversation.agent_id != agent.id:
             raise TransitionError("not_yours")
 
-    async def agent_message(self, conversation: Conversation, agent: Agent, text: str) -> Message:
+    async def agent_message(self, conversation: Conversation, agent: Agent, text: str,
+                            payload: Optional[Dict[str, Any]] = None) -> Message:
+        """An agent's reply; ``payload``: what it came from (a suggested answer), kept with the message."""
         self._require_holder(conversation, agent)
-        message = await self.store.messages.add(conversation.id, "agent", "text", text, agent_id=agent.id)
+        message = await self.store.messages.add(conversation.id, "agent", "text", text, payload, agent_id=agent.id)
         await self.notifier.message(conversation, message)
         if agent.missed_in_row:  # answering starts the count of missed response-time limits again
             await self.store.agents.answered(agent.id)
+        if conversation.last_agent_message_at is None or (
+                conversation.assigned_at is not None and conversation.last_agent_message_at < conversation.assigned_at):
+            self.floor.changed()  # the first answer since the agent got it: no longer unanswered on the floor
         try:
             await self.rasa.record_agent_message(conversation.id, text, agent.display_name)
         except RasaUnavailable as error:
@@ -432,6 +467,47 @@ class ConversationService:
             raise
         await self.assign_waiting()  # the slot it left
         return result.conversation
+
+    async def reassign(self, conversation: Conversation, supervisor: Agent, to_agent_id: int) -> Conversation:
+        """A supervisor moves a chat to another agent from the floor: one the agent holds (a transfer) or
+        one waiting in the queue (an assignment). Through the state machine, under the assignment lock:
+        the agent must be online and below capacity ("agent_full"). The visitor hears who joined, the
+        agent who gets it the ``state`` event (the console alerts them), the agent who loses it the
+        ``state`` event and a ``notice`` saying who moved it; the chat keeps a note of it."""
+        moves = {ConversationState.ASSIGNED: Transition.TRANSFER, ConversationState.WAITING: Transition.ASSIGN}
+        transition = moves.get(ConversationState(conversation.state))
+        if transition is None:
+            raise TransitionError("not_movable")
+        if to_agent_id not in await self.online_agent_ids():
+            raise TransitionError("agent_not_online")
+        try:
+            result = await self._apply(conversation.id, transition, current=conversation, agent_id=to_agent_id,
+                                       require_online=True)
+        except TransitionError as refused:
+            if refused.code == "at_capacity":
+                raise TransitionError("agent_full") from None
+            if refused.code in ("not_allowed", "already_claimed"):
+                raise TransitionError("not_movable") from None  # it moved on meanwhile
+            raise
+        if result.changed:
+            await self._tell_moved(result, supervisor)
+            await self.assign_waiting()  # the slot the previous agent left
+        return result.conversation
+
+    async def _tell_moved(self, result: TransitionResult, supervisor: Agent) -> None:
+        """A note in the chat for whoever holds or opens it (never the visitor) and a notice to the agent
+        who lost it, saying who moved it where."""
+        conversation, previous = result.conversation, result.previous
+        to_name = await self.views.agent_name(conversation.agent_id)
+        from_id = previous.agent_id if previous is not None else None
+        key = "notices.moved_by_supervisor" if from_id is not None else "notices.assigned_by_supervisor"
+        text = copy.text(key, supervisor_name=supervisor.display_name, agent_name=to_name)
+        note = await self.store.messages.add(conversation.id, "system", "note", text)
+        await self.notifier.message(conversation, note)
+        if from_id is not None:
+            self.hub.send(from_id, {"type": "message", "conversation_id": conversation.id,
+                                    "message": await self.views.message_json(note)})
+            self.hub.send(from_id, {"type": "notice", "conversation_id": conversation.id, "text": text})
 
     async def return_to_bot(self, conversation: Conversation, agent: Agent) -> Conversation:
         self._require_holder(conversation, agent)
@@ -535,6 +611,7 @@ class ConversationService:
         online gets waiting chats (automatic mode)."""
         updated = await self.store.agents.set_presence(agent.id, presence, utcnow())
         self.hub.broadcast({"type": "presence", "agent": self.agent_event(updated)})
+        self.floor.changed()
         requeued = await self.requeue_sweep() if presence == "offline" else 0
         if presence == "online":
             await self.assign_waiting()
@@ -547,6 +624,7 @@ class ConversationService:
         (automatic mode), less takes no chat away."""
         updated = await self.store.agents.set_capacity(agent.id, capacity)
         self.hub.broadcast({"type": "presence", "agent": self.agent_event(updated)})
+        self.floor.changed()
         await self.assign_waiting()
         return updated
 

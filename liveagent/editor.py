@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from content import copy as content_copy
 from content.checks import check_project
 from content.missed import group_similar, missed_in_tracker
-from content.publish import Progress, Publisher, PublishFailed
+from content.publish import Progress, Publisher, PublishFailed, label_title
 from content.repository import Change, ContentRepository
 from content.topics import turns_in_tracker
 from liveagent import copy
@@ -28,6 +28,10 @@ from liveagent.store.content import PublishRun, RunInProgress
 
 logger = logging.getLogger(__name__)
 
+
+USAGE_DAYS = 30  # the editors' topic list: answers and feedback of the last 30 days
+FAQ_PREFIX = "faq/"  # an FAQ topic's label ("faq/login") is the prefix and the topic's name
+MISSED_ORDERS = ("frequent", "newest")  # the missed inbox: most often missed first, or latest first
 
 class RasaModelLoader:
     """content.publish.ModelLoader for the Rasa server the service talks to."""
@@ -119,7 +123,19 @@ class EditorService:
                 break
         return added
 
-    async def missed_groups(self) -> List[Dict[str, Any]]:
+    async def topic_usage(self, now: Optional[dt.datetime] = None) -> Dict[str, Dict[str, Any]]:
+        """Each FAQ topic's bot answers in the last USAGE_DAYS days and how visitors rated them, by the
+        topic's name ("login" for the answers labelled "faq/login")."""
+        since = (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(days=USAGE_DAYS)
+        usage = {}
+        for row in await self.store.feedback.by_topic(since):
+            if row.topic.startswith(FAQ_PREFIX):
+                usage[row.topic[len(FAQ_PREFIX):]] = {
+                    "answers": row.answers, "rated": row.rated, "helpful": row.helpful,
+                    "helpful_rate": row.helpful / row.rated if row.rated else None}
+        return usage
+
+    async def missed_groups(self, order: str = "frequent") -> List[Dict[str, Any]]:
         items = await self.store.content.open_missed()
         by_id = {item.id: item for item in items}
         groups = await asyncio.to_thread(group_by_language, items)
@@ -132,12 +148,21 @@ class EditorService:
                 "representative": group.representative, "count": group.count, "ids": list(group.member_ids),
                 "texts": list(group.texts), "guess": group.guess,
                 "guess_topic": group.guess[len("faq/"):] if group.guess and group.guess.startswith("faq/") else None,
+                # an intent's Finnish description ("botin aihepiirin ulkopuolella"), not its label
+                "guess_title": label_title(group.guess) if group.guess else None,
                 "reasons": [{"reason": r, "language": language, "count": n, "label": reason_label(r, language)}
                             for (r, language), n in reasons.most_common()],
                 "languages": [{"language": language, "label": language_label(language), "count": n}
                               for language, n in languages.most_common()],
-                "last_seen": max(m.created_at for m in members).isoformat(),
+                "last_seen": max(m.written_at for m in members),
             })
+        # the most often missed first (ties: the latest), or the latest first
+        if order == "newest":
+            result.sort(key=lambda g: (g["last_seen"], g["count"]), reverse=True)
+        else:
+            result.sort(key=lambda g: (g["count"], g["last_seen"]), reverse=True)
+        for group in result:
+            group["last_seen"] = group["last_seen"].isoformat()
         return result
 
     async def dismiss(self, agent: Any, ids: Sequence[int]) -> int:

@@ -12,14 +12,17 @@ make one show an agent a message or a visitor a reply: unsigned and forged paylo
 and counted in the log (never their content), an ordered
 publish queue that waits out a Redis restart instead of dropping events, and a subscription that
 reconnects. Pub/sub keeps nothing for a subscriber that is away, so after every reconnect the
-``on_resync`` callback tells the local clients to fetch what they missed from the database; they
-de-duplicate by message id.
+``on_resync`` callback, given the time the subscription was lost, tells the local clients to fetch what
+they missed from the database; they de-duplicate by message id. By time, not by the newest id a client
+has seen: while the subscription was down, this replica's own events still reached its clients, so a
+client can hold a newer message than one it missed from another replica.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -38,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 PUBLISH_QUEUE_MAX = 10_000  # events held while Redis is away; beyond this the oldest are dropped
 RETRY_MAX_SECONDS = 5.0
+RESYNC_MARGIN_SECONDS = 5.0  # a resync also re-sends what was written this long before the subscription was lost
 DROPPED_LOG_SECONDS = 60.0  # refused payloads are logged at most this often, as a count
 
 
@@ -77,7 +81,7 @@ class RedisChannel:
         channel: str,
         key: bytes,
         on_message: Callable[[Dict[str, Any]], Awaitable[None]],
-        on_resync: Optional[Callable[[], Awaitable[None]]] = None,
+        on_resync: Optional[Callable[[float], Awaitable[None]]] = None,
     ) -> None:
         if len(key) < 32:
             raise ValueError("the fan-out key must be at least 32 bytes (fanout_key(LIVEAGENT_SECRET))")
@@ -130,7 +134,7 @@ class RedisChannel:
             await redis.close()
 
     async def _subscriber(self) -> None:
-        delay, first = 0.1, True
+        delay, lost_at = 0.1, None  # lost_at: when the subscription went (epoch seconds)
         while True:
             redis = aioredis.Redis.from_url(self._url)
             pubsub = redis.pubsub(ignore_subscribe_messages=True)
@@ -138,12 +142,14 @@ class RedisChannel:
                 await pubsub.subscribe(self._channel)
                 self.subscribed.set()
                 delay = 0.1
-                if not first and self._on_resync is not None:
-                    await self._on_resync()  # events published while we were away are gone
-                first = False
+                if lost_at is not None and self._on_resync is not None:
+                    await self._on_resync(lost_at)  # events published while we were away are gone
+                lost_at = None
                 async for message in pubsub.listen():
                     await self._dispatch(message.get("data"))
             except (RedisError, OSError) as error:
+                if lost_at is None:
+                    lost_at = time.time()
                 self.subscribed.clear()
                 logger.warning("Lost the Redis subscription (%s); reconnecting in %.1f s", type(error).__name__, delay)
                 await asyncio.sleep(delay)
@@ -202,8 +208,9 @@ class RedisSocketManager(AsyncPubSubManager):
         if self.transport is not None:
             await self.transport.stop()
 
-    async def _resync(self) -> None:
-        # Every visitor connected here asks for what it missed (widget: a new session_request).
+    async def _resync(self, lost_at: float) -> None:
+        # Every visitor connected here asks for what it missed (widget: a new session_request, which
+        # sends everything of its one conversation after the last message id it has seen).
         await self.server.emit("resync", {}, ignore_queue=True)
 
     async def _publish(self, data: Dict[str, Any]) -> None:
@@ -256,8 +263,10 @@ class RedisAgentHub(AgentHub):
             only = data.get("only")
             AgentHub.broadcast(self, event, set(only) if isinstance(only, list) else None)
 
-    async def _resync(self) -> None:
-        AgentHub.broadcast(self, {"type": "resync"})  # consoles fetch queue and messages again
+    async def _resync(self, lost_at: float) -> None:
+        # consoles fetch the queue and their chats again, and the messages written since the loss
+        since = dt.datetime.fromtimestamp(lost_at - RESYNC_MARGIN_SECONDS, tz=dt.timezone.utc)
+        AgentHub.broadcast(self, {"type": "resync", "since": since.isoformat()})
 
 
 class RedisLease:

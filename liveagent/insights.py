@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from liveagent.store.insights import MICROS, WAIT_BINS, PeriodInsights, Spread
 from liveagent.store.schema import REPORTING_ZONE
@@ -20,9 +20,8 @@ from liveagent.store.schema import REPORTING_ZONE
 Json = Dict[str, Any]
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-# Figures defined in docs/metrics.md whose data does not exist yet: the widget's "was this helpful"
-# answers (issue 17, item 1) and agents' reply suggestions (issue 16).
-PENDING = ("helpful_by_topic", "suggestions_used")
+# Figures defined in docs/metrics.md whose data does not exist yet (none now: every figure is computed).
+PENDING: Tuple[str, ...] = ()
 DAILY_FIELDS = ("date", "conversations", "handed_off", "contact_requests", "contained", "containment_rate")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -149,10 +148,29 @@ def summary(figures: PeriodInsights) -> Json:
             "unanswered_assignments": figures.assignments - figures.first_response.count,
             "handle_seconds": seconds(figures.handle),
         },
+        "suggestions_used": {
+            "shown": figures.suggestions.shown,
+            "used": figures.suggestions.used,
+            "edited": figures.suggestions.edited,
+            "rate": rate(figures.suggestions.used, figures.suggestions.shown),
+        },
         "csat": {
             "people": csat(total("rated_people"), total("satisfied_people"), total("rating_sum_people")),
             "bot": csat(total("rated_bot"), total("satisfied_bot"), total("rating_sum_bot")),
         },
+        "helpful_by_topic": helpful_by_topic(figures),
+    }
+
+
+def helpful_by_topic(figures: PeriodInsights) -> Json:
+    """Answers marked helpful of those that got a yes or a no, in all and by the answer's topic (feedback is
+    asked only under answers Rasa labelled with a topic, so every one has a topic; the items add up to all)."""
+    rated = sum(n for _, n, _ in figures.helpful)
+    helpful = sum(yes for _, _, yes in figures.helpful)
+    return {
+        "rated": rated, "helpful": helpful, "rate": rate(helpful, rated),
+        "items": [{"topic": topic, "rated": n, "helpful": yes, "rate": rate(yes, n)}
+                  for topic, n, yes in figures.helpful],
     }
 
 

@@ -56,6 +56,9 @@ ANNOUNCEMENTS: Dict[Transition, Announcement] = {
     Transition.CLOSE: Announcement("status.closed", status_text="status.rating_request",
                                    status_extra={"ask_rating": True}),
     Transition.REOPEN: Announcement(status=False),
+    # the visitor ended a chat the bot served: the end-of-chat rating, as after an agent's close
+    Transition.END: Announcement("status.ended", status_text="status.rating_request_bot",
+                                 status_extra={"ask_rating": True}),
 }
 
 BOT_RESUMES = frozenset({ConversationState.BOT, ConversationState.CLOSED})
@@ -74,8 +77,10 @@ def frees_a_place(result: TransitionResult) -> bool:
 
 
 class Notifier:
-    def __init__(self, store: Store, emit: Emit, hub: AgentHub, rasa: RasaClient, views: Views) -> None:
+    def __init__(self, store: Store, emit: Emit, hub: AgentHub, rasa: RasaClient, views: Views,
+                 floor_changed: Callable[[], None] = lambda: None) -> None:
         self.store = store
+        self.floor_changed = floor_changed  # the supervisors' floor (liveagent/floor.py) shows every change
         self.emit = emit
         self.hub = hub
         self.rasa = rasa
@@ -87,6 +92,7 @@ class Notifier:
         changed = [result for result in results if result.changed]
         if not changed:
             return
+        self.floor_changed()
         queue: Optional[List[Conversation]] = None
         if any(touches_queue(result) for result in changed):
             queue = await self.store.conversations.queue()  # after the transitions: positions as they are now
@@ -126,13 +132,10 @@ class Notifier:
     async def tell_waiting(self, queue: Optional[Sequence[Conversation]] = None) -> None:
         """Every waiting visitor their place and prospects (an agent came, left, or has room again)."""
         waiting = list(queue) if queue is not None else await self.store.conversations.queue()
-        statuses = await self.views.waiting_statuses(waiting)
-        # A chat assigned meanwhile (on any replica) has been told so: a place read before that must not
-        # reach it after, so the queue is read again right before telling.
-        still_waiting = {c.id for c in await self.store.conversations.queue()} if waiting else set()
-        for conversation, status in zip(waiting, statuses, strict=True):
-            if conversation.id in still_waiting:
-                await self.emit("status", status, conversation.id)
+        # Each line carries the version of the conversation it was read at: one assigned meanwhile (on any
+        # replica) has been told so at a newer version, and the visitor's client drops this older line.
+        for conversation, status in zip(waiting, await self.views.waiting_statuses(waiting), strict=True):
+            await self.emit("status", status, conversation.id)
 
     async def resume_bot(self, conversation_id: str) -> None:
         try:

@@ -15,14 +15,22 @@ from typing import Any, Dict, List, Optional
 from liveagent import copy
 from liveagent.store import Conversation, ConversationState, Message
 from liveagent.store.overview import Handover
+from lumo_shared.answers import is_answer
 
 Json = Dict[str, Any]
 
 
-def message_json(message: Message, agent_name: Optional[str]) -> Json:
-    """A message as the widget and the console show it; ``agent_name`` only for agents' messages."""
+def asks_feedback(message: Message) -> bool:
+    """Whether the visitor is asked "Oliko vastauksesta apua?" under this message: a bot answer to a
+    question (lumo_shared/answers.py), never a system message, an agent's or small talk."""
+    return message.sender == "bot" and message.kind == "text" and is_answer(message.topic)
+
+
+def message_json(message: Message, agent_name: Optional[str], helpful: Optional[bool] = None) -> Json:
+    """A message as the widget and the console show it; ``agent_name`` only for agents' messages. A bot
+    answer has ``feedback``: ``{"helpful": true|false|null}`` (the visitor's latest choice, null: none)."""
     payload = message.payload or {}
-    return {
+    shown: Json = {
         "id": message.id,
         "sender": message.sender,
         "kind": message.kind,
@@ -31,6 +39,9 @@ def message_json(message: Message, agent_name: Optional[str]) -> Json:
         "agent_name": agent_name if message.sender == "agent" else None,
         "created_at": message.created_at.isoformat(),
     }
+    if asks_feedback(message):
+        shown["feedback"] = {"helpful": helpful}
+    return shown
 
 
 def quick_replies(buttons: List[Dict[str, Any]]) -> List[Json]:
@@ -42,6 +53,13 @@ def new_status() -> Json:
     """The status of a conversation that has no row yet (the visitor has not written)."""
     return {"state": ConversationState.BOT.value, "position": None, "wait_minutes": None,
             "agent_name": None, "text": ""}
+
+
+def stamped(status: Json, conversation: Conversation) -> Json:
+    """``status`` with the version of the conversation it was computed from: a client keeps the line of
+    the newest version it has seen, so a line computed before a transition (on any replica) that
+    arrives after it is dropped (the widget: liveagent/static/widget/chat.js ``applyStatus``)."""
+    return {**status, "version": conversation.version}
 
 
 @dataclass(frozen=True)
@@ -60,10 +78,13 @@ def wait_minutes(ahead: int, places: int, handling_minutes: float) -> int:
     return max(1, math.ceil(ahead * handling_minutes / max(1, places)))
 
 
-def waiting_status(position: int, staffing: Staffing) -> Json:
+def waiting_status(position: int, staffing: Staffing, conversation: Optional[Conversation] = None) -> Json:
     """A waiting visitor's line. Within the free places an agent is there for them: no estimate, they
-    will be with them shortly. Behind them, the wait for the chats between to end."""
+    will be with them shortly. Behind them, the wait for the chats between to end. With its
+    ``conversation``, the line carries the version it was computed from (``stamped``)."""
     base = {**new_status(), "state": ConversationState.WAITING.value, "position": position}
+    if conversation is not None:
+        base = stamped(base, conversation)
     if position <= staffing.free:
         key = "status.waiting_soon_first" if position == 1 else "status.waiting_soon"
         return {**base, "text": copy.text(key, position=position)}
@@ -83,10 +104,10 @@ def status(conversation: Optional[Conversation], *, position: Optional[int] = No
         return new_status()
     state = ConversationState(conversation.state)
     if state == ConversationState.WAITING:
-        return waiting_status(position or 1, staffing or Staffing(0, 0, 0.0))
-    result = {**new_status(), "state": state.value}
+        return waiting_status(position or 1, staffing or Staffing(0, 0, 0.0), conversation)
+    result = stamped({**new_status(), "state": state.value}, conversation)
     if state == ConversationState.ASSIGNED:
-        result.update(agent_name=agent_name, text=copy.text("status.assigned", agent_name=agent_name))
+        result.update(agent_name=agent_name, text=copy.text("status.serving", agent_name=agent_name))
     return result
 
 
@@ -129,6 +150,7 @@ def brief(conversation: Conversation, agent_name: Optional[str], unread: int, no
         "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
         "waiting_seconds": waiting_seconds,
         "reason": reason,
+        "priority": conversation.priority,  # its place in the queue's order (liveagent/priorities.py)
         "reason_text": copy.lookup(f"reasons.{reason}") or reason,
         "intents": summary.get("intents", []),
         "topics": topics if topics is not None else [{"label": i, "title": i} for i in brief_intents(conversation)],

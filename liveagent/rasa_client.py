@@ -115,7 +115,9 @@ class RasaClient:
                     timeout: Optional[aiohttp.ClientTimeout]) -> Any:
         assert self._session is not None, "RasaClient.open() was not called"
         try:
-            async with self._session.request(method, f"{base}{path}", json=body, headers=self._auth(),
+            # Accept: Rasa's GET /domain answers 406 to anything but JSON or YAML (every other route is JSON)
+            headers = {**self._auth(), "Accept": "application/json"}
+            async with self._session.request(method, f"{base}{path}", json=body, headers=headers,
                                              timeout=timeout or self._timeout) as response:
                 if response.status >= 400:
                     raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}",
@@ -129,6 +131,15 @@ class RasaClient:
         tracker = await self._request("GET", f"/conversations/{quote(conversation_id, safe='')}/tracker",
                                       conversation_id=conversation_id)
         return list((tracker or {}).get("events") or [])
+
+    async def parse(self, text: str, conversation_id: Optional[str] = None) -> Dict[str, Any]:
+        """What the loaded model makes of ``text`` (``POST /model/parse``): intent ranking and the FAQ
+        topics' ranking (``response_selector``). Nothing is stored in any conversation."""
+        return dict(await self._post("/model/parse", {"text": text}, conversation_id) or {})
+
+    async def domain(self) -> Dict[str, Any]:
+        """The loaded model's domain (``GET /domain``): its responses are the bot's answers."""
+        return dict(await self._request("GET", "/domain") or {})
 
     async def load_model(self, model_path: str, timeout_seconds: float = 300.0) -> None:
         """Have every Rasa replica answer with the model file at ``model_path`` (a path on Rasa's machine).

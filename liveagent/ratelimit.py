@@ -174,6 +174,9 @@ SOCKET_BUCKETS: Dict[str, Bucket] = {
     "rating": Bucket(rate=1 / 10, burst=3),
     "contact": Bucket(rate=1 / 60, burst=2),
     "cancel": Bucket(rate=1 / 5, burst=3),
+    # "Oliko vastauksesta apua?": a click per answer, changed now and then
+    "feedback": Bucket(rate=1 / 2, burst=10),
+    "end": Bucket(rate=1 / 10, burst=3),
 }
 
 

@@ -18,7 +18,8 @@ conversation's assignment events say who); a conversation waiting in the queue m
 claimed by every agent, and one in which a visitor left a contact request read by every agent
 (contact requests are every agent's work, and the console links each to its conversation).
 Supervisors see every conversation. Only the holder acts on a conversation: the state machine
-(liveagent/conversations.py) refuses anybody else, supervisors too.
+(liveagent/conversations.py) refuses anybody else, supervisors too; a supervisor may only move a chat
+to another agent (``Chat.MOVE``, the floor view).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Chat(str, enum.Enum):
     SEE = "see"  # transcript, read marks: held now or before, waiting in the queue (a preview), or a contact request's
     CLAIM = "claim"  # waiting (or already assigned: the state machine answers 409), or held before
     ACT = "act"  # reply, note, transfer, return, close: held now or before (the state machine checks "now")
+    MOVE = "move"  # a supervisor moves it to another agent (with SUPERVISE: any conversation that exists)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ async def chat_refusal(request: Request, agent: Any, chat: Chat, conversation_id
     request.ctx.conversation = conversation  # the handler acts on this row (read once per request)
     if may(agent, R.SUPERVISE):
         return None
+    if chat is Chat.MOVE:  # only supervisors move chats between agents (their route requires it anyway)
+        return error(403, CHAT_REFUSAL)
     state = conversation.state
     if chat is Chat.SEE and state == ConversationState.WAITING.value:
         return None

@@ -80,6 +80,7 @@ class Settings:
     priorities_file: str = str(Path(__file__).resolve().with_name("queue_priorities.yml"))
     sweep_seconds: float = 15.0
     max_message_chars: int = 2000  # visitor and agent messages; the widget gets it in session_confirm
+    max_comment_chars: int = 1000  # the comment with an end-of-chat rating; the widget gets it too
     request_max_bytes: int = 64 * 1024
     demo_password: str = ""  # demo only: the demo agents are created with it
     # content editing: the project whose data/ and models/ the editor changes and publishes
@@ -204,6 +205,8 @@ class Settings:
                 metrics_token=metrics_token,
                 max_message_chars=_at_least_one("LIVEAGENT_MAX_MESSAGE_CHARS", env.get("LIVEAGENT_MAX_MESSAGE_CHARS"),
                                                 cls.max_message_chars),
+                max_comment_chars=_at_least_one("LIVEAGENT_MAX_COMMENT_CHARS", env.get("LIVEAGENT_MAX_COMMENT_CHARS"),
+                                                cls.max_comment_chars),
             )
         except ValueError as error:
             raise SettingsError(f"invalid live-agent setting: {error}") from error

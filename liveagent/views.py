@@ -73,9 +73,9 @@ class Views:
         free = sum(max(0, place - held.get(agent.id, 0)) for agent, place in zip(online, places, strict=True))
         return presentation.Staffing(free, sum(places), await self.handling_minutes())
 
-    async def message_json(self, message: Message) -> Json:
+    async def message_json(self, message: Message, helpful: Optional[bool] = None) -> Json:
         name = await self.agent_name(message.agent_id) if message.sender == "agent" else None
-        return presentation.message_json(message, name)
+        return presentation.message_json(message, name, helpful)
 
     async def brief(self, conversation: Conversation, agent_id: Optional[int] = None,
                     unread: Optional[Dict[str, int]] = None) -> Json:
@@ -126,4 +126,5 @@ class Views:
         if not queue:
             return []
         staffing = await self.staffing()
-        return [presentation.waiting_status(position, staffing) for position in range(1, len(queue) + 1)]
+        return [presentation.waiting_status(position, staffing, conversation)
+                for position, conversation in enumerate(queue, start=1)]

@@ -36,6 +36,8 @@ REFUSALS = {
     "typing": ("visitor_event", "status.too_many_events"),
     "rating": ("visitor_event", "status.too_many_events"),
     "cancel": ("visitor_event", "status.too_many_events"),
+    "feedback": ("visitor_event", "status.too_many_feedback"),
+    "end": ("visitor_event", "status.too_many_events"),
     "contact": ("contact", "status.too_many_contact_requests"),
 }
 
@@ -114,7 +116,8 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
     def confirmation(token: str) -> Dict[str, Any]:
         """session_confirm's payload: the session token (`session_id`, as Rasa webchat clients read it) and
         the limits the widget enforces before sending, so it never allows what the service refuses."""
-        return {"session_id": token, "max_message_chars": settings.max_message_chars}
+        return {"session_id": token, "max_message_chars": settings.max_message_chars,
+                "max_comment_chars": settings.max_comment_chars}
 
     async def notice(sid: str, event: str, text: str) -> None:
         """A status line for this connection only, without the conversation's state (no database read):
@@ -196,8 +199,7 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
                 after = int(data.get("last_seen_id") or 0)
             except (TypeError, ValueError):
                 after = 0
-            messages = await service.store.messages.after(conversation_id, after, visible_to="visitor")
-            history = {"messages": [await service.message_json(m) for m in messages],
+            history = {"messages": await service.history(conversation_id, after),
                        "status": await service.status(conversation_id)}
         await sio.emit("session_confirm", confirmation(token), to=sid)  # the token and its history back to back
         await sio.emit("history", history, to=sid)
@@ -292,8 +294,49 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             await notice(sid, "rating", copy.text("errors.rating_invalid"))
             return
-        if not await service.rate(connection.conversation_id, score):
+        comment = data.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            await notice(sid, "rating", copy.text("errors.rating_comment_invalid"))
+            return
+        comment = (comment or "").strip() or None
+        if comment is not None and len(comment) > settings.max_comment_chars:  # refused whole, never cut
+            await notice(sid, "rating", copy.text("errors.rating_comment_too_long", length=copy.count(len(comment)),
+                                                  limit=copy.count(settings.max_comment_chars)))
+            return
+        if comment is not None and not storable(comment):
+            await notice(sid, "rating", copy.text("errors.rating_comment_invalid"))
+            return
+        if not await service.rate(connection.conversation_id, score, comment):
             await notice(sid, "rating", copy.text("errors.rating_invalid"))
+
+    @event
+    async def answer_feedback(sid: str, data: Any = None) -> None:
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None:
+            return
+        if not await admitted(sid, connection, "feedback"):
+            return
+        data = data if isinstance(data, dict) else {}
+        message_id, helpful = data.get("message_id"), data.get("helpful")
+        valid = (isinstance(message_id, int) and not isinstance(message_id, bool) and 0 < message_id < 2**31
+                 and isinstance(helpful, bool))
+        if not valid or not await service.answer_feedback(connection.conversation_id, message_id, helpful):
+            await notice(sid, "feedback", copy.text("errors.feedback_invalid"))
+            return
+        await sio.emit("feedback_saved", {"message_id": message_id, "helpful": helpful},
+                       room=connection.conversation_id)  # every tab of the visitor shows the choice
+
+    @event
+    async def end_conversation(sid: str, data: Any = None) -> None:
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None:
+            return
+        if not await admitted(sid, connection, "end"):
+            return
+        try:
+            await service.end(connection.conversation_id)
+        except TransitionError:
+            await notice(sid, "end", copy.text("status.end_not_possible"))
 
     @event
     async def contact_request(sid: str, data: Any = None) -> None:

@@ -32,6 +32,8 @@ class HandoffReason:
     # The visitor accepted the person the bot offered because they were upset or lost (issue 15).
     VISITOR_UPSET = "visitor_upset"
     VISITOR_LOST = "visitor_lost"
+    # The same for a visitor who told about a change in their life (a death, a lost job, a baby).
+    VISITOR_LIFE_EVENT = "visitor_life_event"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ up after RASA_ACTION_TIMEOUT_SECONDS (default 3.5), well inside the conversation
 (action_calls.py). The API takes the JWT in the Authorization header only: `--auth-token` (a token
 in the URL) is refused, and so is every invalid JWT, with 401 (api_auth.py).
 `DELETE /conversations/<id>/tracker` deletes a conversation from the tracker store, for erasure and
-retention (erasure.py). TensorFlow is never imported: our graph has no neural model, and Rasa would
+retention (erasure.py). Each bot message of the REST channel carries the topic it answers and the
+model's id (answer_labels.py). TensorFlow is never imported: our graph has no neural model, and Rasa would
 otherwise load it (~420 MB, ~10 s of start-up) for nothing (no_tensorflow.py).
 """
 
@@ -61,7 +62,7 @@ def main() -> None:
         needing = no_tensorflow.tensorflow_components_in_archive(model)
         if needing:
             sys.exit(no_tensorflow.MESSAGE.format(what=f"{model} uses {', '.join(needing)}"))
-    from rasa_runtime import action_calls, api_auth, batching, erasure, memory, model_loading
+    from rasa_runtime import action_calls, answer_labels, api_auth, batching, erasure, memory, model_loading
 
     try:
         action_timeout = float(os.environ.get("RASA_ACTION_TIMEOUT_SECONDS") or action_calls.DEFAULT_TIMEOUT_SECONDS)
@@ -76,6 +77,7 @@ def main() -> None:
     memory.install()
     api_auth.install()
     erasure.install()
+    answer_labels.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {"LUMO_JWT_KEY": 48, "LIVEAGENT_SECRET": 48, "RASA_JWT_SECRET": 48, "ACTION_SERVER_TOKEN": 48,
            "LUMO_CUSTOMER_ID_KEY": 48, "LIVEAGENT_DEMO_PASSWORD": 12, "LIVEAGENT_METRICS_TOKEN": 48}
 # make run's values where .env.example shows production's
-DEMO_VALUES = {"LUMO_ENV": "demo"}
+# (the console opens under both loopback names; production's console is the public URL's origin)
+DEMO_VALUES = {"LUMO_ENV": "demo", "LIVEAGENT_CONSOLE_ORIGINS": "http://localhost:8000,http://127.0.0.1:8000"}
 DEMO_KEY_PREFIX = "demo-"  # lumo_shared.settings.DEMO_SECRET_PREFIX: production refuses such keys
 
 

@@ -13,8 +13,10 @@ from sanic.response import HTTPResponse, empty, json
 from liveagent import auditing
 from liveagent.addresses import request_address
 from liveagent.auth import end_sessions, error, set_cookie, start_session
+from liveagent.blueprints import assist_api
 from liveagent.roles import Chat, Right, public, requires, rights_of
 from liveagent.store import Agent, CannedReply, Conversation, TransitionError
+from liveagent.suggestions import edited
 from liveagent.validation import row_id, storable
 
 bp = Blueprint("agent_api", url_prefix="/api/agent")
@@ -23,7 +25,8 @@ PRESENCE = {"online", "away", "offline"}
 TICKET_PAGE, MAX_TICKET_PAGE = 50, 100
 MAX_CANNED_TITLE = 200  # the column's length
 TRANSITION_STATUS = {"already_claimed": 409, "not_waiting": 409, "not_assigned": 409, "not_allowed": 409,
-                     "not_yours": 403, "agent_not_online": 409, "at_capacity": 409, "agent_full": 409}
+                     "not_yours": 403, "agent_not_online": 409, "at_capacity": 409, "agent_full": 409,
+                     "not_movable": 409}
 
 
 def agent_json(agent: Agent) -> Dict[str, Any]:
@@ -184,8 +187,8 @@ def refusals_answered(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callab
     return answer
 
 
-async def _acted(request: Request, conversation: Conversation, action: str,
-                 detail: Optional[Dict[str, Any]] = None) -> HTTPResponse:
+async def acted(request: Request, conversation: Conversation, action: str,
+                detail: Optional[Dict[str, Any]] = None) -> HTTPResponse:
     """Audits an agent's action on a conversation and answers with the conversation after it."""
     await auditing.record(request, action, f"conversation:{conversation.id}", detail)
     return json(await request.app.ctx.service.brief(conversation, request.ctx.agent.id))
@@ -199,7 +202,7 @@ async def _acted(request: Request, conversation: Conversation, action: str,
 @refusals_answered
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
     conversation = await request.app.ctx.service.claim(request.ctx.conversation, request.ctx.agent)
-    return await _acted(request, conversation, "conversation.claim")
+    return await acted(request, conversation, "conversation.claim")
 
 
 @bp.post("/conversations/<conversation_id:str>/return")
@@ -207,7 +210,7 @@ async def claim(request: Request, conversation_id: str) -> HTTPResponse:
 @refusals_answered
 async def return_to_bot(request: Request, conversation_id: str) -> HTTPResponse:
     conversation = await request.app.ctx.service.return_to_bot(request.ctx.conversation, request.ctx.agent)
-    return await _acted(request, conversation, "conversation.return")
+    return await acted(request, conversation, "conversation.return")
 
 
 @bp.post("/conversations/<conversation_id:str>/close")
@@ -215,18 +218,24 @@ async def return_to_bot(request: Request, conversation_id: str) -> HTTPResponse:
 @refusals_answered
 async def close(request: Request, conversation_id: str) -> HTTPResponse:
     conversation = await request.app.ctx.service.close(request.ctx.conversation, request.ctx.agent)
-    return await _acted(request, conversation, "conversation.close")
+    return await acted(request, conversation, "conversation.close")
 
 
 @bp.post("/conversations/<conversation_id:str>/transfer")
 @requires(Right.HANDLE_CHATS, chat=Chat.ACT)
 @refusals_answered
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
-    to_agent = body(request).get("agent_id")
-    if not row_id(to_agent):
+    to_agent = target_agent(request)
+    if to_agent is None:
         return error(400, "bad_request")
     conversation = await request.app.ctx.service.transfer(request.ctx.conversation, request.ctx.agent, to_agent)
-    return await _acted(request, conversation, "conversation.transfer", {"to_agent_id": to_agent})
+    return await acted(request, conversation, "conversation.transfer", {"to_agent_id": to_agent})
+
+
+def target_agent(request: Request) -> Optional[int]:
+    """The agent a chat is to move to (``agent_id`` in the JSON body); None when it is not a row id."""
+    to_agent = body(request).get("agent_id")
+    return to_agent if row_id(to_agent) else None
 
 
 async def _text(request: Request) -> Any:
@@ -247,8 +256,14 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     text = await _text(request)
     if isinstance(text, HTTPResponse):
         return text
+    suggestion = await assist_api.suggestion_of(request, body(request), conversation_id)  # sent from one?
+    if isinstance(suggestion, HTTPResponse):
+        return suggestion
     service = request.app.ctx.service
-    message = await service.agent_message(request.ctx.conversation, request.ctx.agent, text)
+    message = await service.agent_message(request.ctx.conversation, request.ctx.agent, text,
+                                          payload=assist_api.suggestion_payload(suggestion))
+    if suggestion is not None:
+        await request.app.ctx.store.suggestions.mark_used(suggestion.id, message.id, edited(text, suggestion.text))
     return json(await service.message_json(message), status=201)
 
 

@@ -12,6 +12,7 @@ from sanic import Blueprint, Request
 
 from liveagent.auth import read_session, session_idle, touch_after
 from liveagent.roles import Right, socket_requires
+from liveagent.validation import zoned_time
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("agent_ws", url_prefix="/api/agent")
@@ -74,7 +75,12 @@ async def handle(app: Any, agent: Any, raw: Any, client: Any) -> None:
         if conversation is not None and conversation.agent_id == agent.id:
             await service.emit("typing", {"who": "agent", "on": bool(event.get("on"))}, conversation.id)
     elif kind == "resume" and isinstance(event.get("after_id"), int):
+        # after_id: the newest message the console has; since (from a resync event): when this replica
+        # lost the other replicas' events, so that a missed message older than the newest is sent too
+        since = zoned_time(event.get("since"))
         for conversation in await store.conversations.assigned_to(agent.id):
-            for message in await store.messages.after(conversation.id, event["after_id"], visible_to="agent"):
+            for message in await store.messages.after(conversation.id, event["after_id"], visible_to="agent",
+                                                      since=since):
                 app.ctx.hub.send(agent.id, {"type": "message", "conversation_id": conversation.id,
-                                            "message": await service.message_json(message)})
+                                            "message": await service.message_json(message), "resumed": True})
+

@@ -17,7 +17,7 @@ from sanic.response import HTTPResponse, json
 from content.repository import ContentError, Topic, TopicNotFound, VersionConflict
 from liveagent import auditing
 from liveagent.auth import error
-from liveagent.editor import RunInProgress, run_json
+from liveagent.editor import MISSED_ORDERS, USAGE_DAYS, RunInProgress, run_json
 from liveagent.roles import Right, requires
 from liveagent.validation import row_id
 from lumo_shared.privacy import mask_personal_data
@@ -83,8 +83,13 @@ def _ids(value: Any) -> List[int]:
 @bp.get("/topics")
 @requires(Right.EDIT_CONTENT)
 async def topics(request: Request) -> HTTPResponse:
-    listed = await asyncio.to_thread(request.app.ctx.editor.repository.topics)
-    return json({"topics": [topic_json(t, full=False) for t in listed]})
+    """The topics, each with its bot answers and the visitors' feedback on them in the last 30 days."""
+    editor = request.app.ctx.editor
+    listed = await asyncio.to_thread(editor.repository.topics)
+    usage = await editor.topic_usage()
+    empty = {"answers": 0, "rated": 0, "helpful": 0, "helpful_rate": None}
+    return json({"topics": [{**topic_json(t, full=False), "last_30_days": usage.get(t.name, empty)} for t in listed],
+                 "usage_days": USAGE_DAYS})
 
 
 @bp.get("/topics/<name>")
@@ -180,7 +185,12 @@ async def findings(request: Request) -> HTTPResponse:
 @bp.get("/missed")
 @requires(Right.EDIT_CONTENT)
 async def missed(request: Request) -> HTTPResponse:
-    groups = await request.app.ctx.editor.missed_groups()
+    """Open missed messages in groups of similar ones; ``?sort=frequent`` (the default: the most often
+    missed first) or ``newest`` (the group missed most recently first)."""
+    order = request.get_args(keep_blank_values=True).get("sort", "frequent")  # "?sort=" is refused, not the default
+    if order not in MISSED_ORDERS:
+        return error(400, "bad_sort")
+    groups = await request.app.ctx.editor.missed_groups(order)
     for group in groups:  # stored masked already; masked again here so no path can skip it
         group["representative"] = mask_personal_data(group["representative"])
         group["texts"] = [mask_personal_data(text) for text in group["texts"]]

@@ -1,5 +1,5 @@
-"""Supervisor API: the insights, agents' capacity, the audit log and per-visitor erasure (docs/metrics.md,
-docs/security.md, docs/agent-api.md)."""
+"""Supervisor API: the insights, agents' capacity, the floor and moving chats, the audit log and per-visitor
+erasure (docs/metrics.md, docs/security.md, docs/agent-api.md)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from sanic.response import HTTPResponse, json, text
 
 from liveagent import auditing, copy
 from liveagent.auth import error
-from liveagent.blueprints.agent_api import agent_json
+from liveagent.blueprints.agent_api import acted, agent_json, refusals_answered, target_agent
 from liveagent.conversations import CHAT_ROLES
 from liveagent.insights import BadPeriod, daily_csv, insights_json, parse_period
 from liveagent.retention import ErasureFailed, erase
-from liveagent.roles import Right, requires
+from liveagent.roles import Chat, Right, requires
 from liveagent.store.agents import MAX_CAPACITY
 from liveagent.store.audit import MAX_PAGE, AuditEntry
 from liveagent.store.schema import REPORTING_ZONE
@@ -92,6 +92,26 @@ async def capacity(request: Request, agent_id: int) -> HTTPResponse:
     updated = await request.app.ctx.service.set_capacity(agent, value)
     await auditing.record(request, "agent.capacity", f"agent:{agent.id}", {"from": agent.capacity, "to": value})
     return json(agent_json(updated))
+
+
+@bp.get("/floor")
+@requires(Right.SUPERVISE)
+async def floor(request: Request) -> HTTPResponse:
+    """The floor (liveagent/floor.py): agents, their load and chats, the queue; the ``floor`` event keeps
+    a console's copy current."""
+    return json(await request.app.ctx.service.floor.snapshot(), headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/conversations/<conversation_id:str>/reassign")
+@requires(Right.SUPERVISE, chat=Chat.MOVE)
+@refusals_answered
+async def reassign(request: Request, conversation_id: str) -> HTTPResponse:
+    """A supervisor moves a chat (held by an agent, or waiting) to another agent who is online and has room."""
+    to_agent = target_agent(request)
+    if to_agent is None:
+        return error(400, "bad_request")
+    conversation = await request.app.ctx.service.reassign(request.ctx.conversation, request.ctx.agent, to_agent)
+    return await acted(request, conversation, "conversation.reassign", {"to_agent_id": to_agent})
 
 
 @bp.get("/audit")

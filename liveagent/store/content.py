@@ -51,6 +51,12 @@ class MissedMessage:
     created_at: dt.datetime
     language: Optional[str] = None  # "sv", "en", "emoji"; None: Finnish
 
+    @property
+    def written_at(self) -> dt.datetime:
+        """When the visitor wrote it (the tracker event's time), not when the harvest stored it: one harvest
+        stores many chats' misses at the same moment."""
+        return dt.datetime.fromtimestamp(self.event_timestamp, tz=dt.timezone.utc)
+
 
 @dataclass(frozen=True)
 class PublishRun:

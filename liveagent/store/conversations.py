@@ -22,6 +22,7 @@ from liveagent.store.engine import ConcurrentUpdate, NotFound, Repository, build
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.records import Conversation, ConversationEvent, TransitionResult
 from liveagent.store.schema import REPORTING_ZONE, agents, conversation_events, conversations
+from liveagent.store.sqlite_driver import Prepared
 from liveagent.store.state import TAKES, Change, ConversationState, NoChange, Transition, TransitionError, plan
 
 _MAX_ATTEMPTS = 20  # optimistic-locking retries; each retry means another writer succeeded
@@ -125,6 +126,11 @@ def _result(row: Conversation, transition: Transition, values: Dict[str, Any]) -
 class Conversations(Repository):
     """Conversations, their state changes and event trail, the queue and requeueing."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # compiled once, and only where the lane runs it (SQLite)
+        self._find_on_lane = Prepared(_FIND, self._engine.dialect) if self._lane is not None else None
+
     async def _load(self, conn: AsyncConnection, conversation_id: str) -> Row:
         row = (await conn.execute(_FIND, {"conversation_id": conversation_id})).first()
         if row is None:
@@ -132,6 +138,9 @@ class Conversations(Repository):
         return row
 
     async def find(self, conversation_id: str) -> Optional[Conversation]:
+        if self._lane is not None and self._find_on_lane is not None:  # SQLite: every visitor message reads it
+            rows = await self._lane.fetch(self._find_on_lane, {"conversation_id": conversation_id})
+            return build(Conversation, rows[0]) if rows else None
         async with self._engine.connect() as conn:
             row = (await conn.execute(_FIND, {"conversation_id": conversation_id})).first()
         return None if row is None else build(Conversation, row)
@@ -288,14 +297,15 @@ class Conversations(Repository):
         async with self._engine.connect() as conn:
             return (await conn.execute(sa.select(sa.exists(holds) | sa.exists(held)))).scalar_one()
 
-    async def set_rating(self, conversation_id: str, rating: int) -> Conversation:
-        """The visitor's 1-5 rating of the conversation."""
+    async def set_rating(self, conversation_id: str, rating: int, comment: Optional[str] = None) -> Conversation:
+        """The visitor's 1-5 rating of the conversation, with their optional comment (the latest counts)."""
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise ValueError(f"rating must be an integer from 1 to 5, not {rating!r}")
         async with self._writer.begin() as conn:
             await self._load(conn, conversation_id)
             await conn.execute(
-                conversations.update().where(conversations.c.id == conversation_id).values(rating=rating)
+                conversations.update().where(conversations.c.id == conversation_id)
+                .values(rating=rating, rating_comment=comment or None)
             )
             return build(Conversation, await self._load(conn, conversation_id))
 
@@ -428,6 +438,13 @@ class Conversations(Repository):
             .where(c.state == ConversationState.ASSIGNED.value, c.agent_id == agent_id)
             .order_by(c.created_at, c.id)
         )
+
+    async def assigned(self) -> List[Conversation]:
+        """Every conversation an agent holds now, the longest held first (the supervisors' floor)."""
+        c = conversations.c
+        return await self._select(
+            sa.select(conversations).where(c.state == ConversationState.ASSIGNED.value)
+            .order_by(c.assigned_at, c.id))
 
     async def needing_requeue(
         self, now: dt.datetime, unanswered_after: dt.timedelta, offline_agent_ids: Iterable[int] = ()

@@ -26,8 +26,9 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from liveagent.store.engine import Repository
 from liveagent.store.reconnect import survives_reconnects
-from liveagent.store.schema import agents, conversation_events, conversations, messages, tickets
+from liveagent.store.schema import agents, answer_feedback, conversation_events, conversations, messages, tickets
 from liveagent.store.state import TAKES, ConversationState, Transition
+from liveagent.store.suggestions import SuggestionCounts, counts_of, period_counts_query
 
 MICROS = 1_000_000
 # Upper bounds (seconds) of the wait-time distribution's bins; the last bin is "longer than the last bound".
@@ -116,6 +117,9 @@ class PeriodInsights:
     first_response: Spread = Spread()  # claim -> the first agent reply while the chat was held
     handle: Spread = Spread()  # claim -> closed, returned to the bot or requeued (ended assignments)
     topics: List[Tuple[Optional[str], int]] = field(default_factory=list)  # harvested conversations by topic
+    suggestions: SuggestionCounts = SuggestionCounts()  # visitor messages with suggested answers (issue 16)
+    # bot answers with the visitor's yes or no, by the answer's topic: (topic, rated, marked helpful)
+    helpful: List[Tuple[Optional[str], int, int]] = field(default_factory=list)
 
     def total(self, name: str) -> int:
         """A count of ``DayCounts`` summed over the period's days."""
@@ -161,13 +165,15 @@ class Insights(Repository):
         topics = sa.select(c.topic, sa.func.count()).where(period, c.bot_turns.isnot(None)).group_by(c.topic)
         # Two connections: the conversations' own figures beside the events' (PostgreSQL runs them on two
         # cores; SQLite's readers run beside each other too).
-        (daily, reasons, topic_rows), (durations,) = await asyncio.gather(
-            self._read(_daily(period), _reasons(period), topics),
+        (daily, reasons, topic_rows, suggested, feedback_rows), (durations,) = await asyncio.gather(
+            self._read(_daily(period), _reasons(period), topics, period_counts_query(period), _helpful(first, last)),
             self._read(_durations(period, self._engine.dialect.name)))
         by_day = {row[0]: DayCounts(row[0], *(int(value or 0) for value in row[1:])) for row in daily}
         reason_counts = {(reason or UNKNOWN_REASON): int(n) for reason, n in reasons}
         groups = {(kind, key): row for kind, key, *row in durations}
         topic_counts = [(topic, int(count)) for topic, count in topic_rows]
+        helpful = sorted(((topic, int(rated), int(yes or 0)) for topic, rated, yes in feedback_rows),
+                         key=lambda item: (-item[1], item[0] is None, item[0] or ""))
 
         days = [by_day.get(day, DayCounts(day))
                 for day in (first + dt.timedelta(days=n) for n in range((last - first).days + 1))]
@@ -190,7 +196,7 @@ class Insights(Repository):
             waits_ongoing=count(WAIT, ONGOING),
             wait=spread(WAIT, CLAIMED), wait_histogram=histogram, abandoned_after=spread(WAIT, ABANDONED),
             assignments=count(RESPONSE), first_response=spread(RESPONSE), handle=spread(HANDLE),
-            topics=topic_counts,
+            topics=topic_counts, suggestions=counts_of(suggested[0] if suggested else None), helpful=helpful,
         )
 
 
@@ -248,6 +254,16 @@ def _daily(period: Any) -> Any:
         .where(period)
         .group_by(c.started_on)
     )
+
+
+def _helpful(first: dt.date, last: dt.date) -> Any:
+    """The period's answers with the visitor's yes or no, by the answer's topic: (topic, rated, helpful).
+
+    Each row carries its conversation's first day (a conversation with a bot answer has a visitor message),
+    so this is one range of ``ix_answer_feedback_started_on``, which holds every column read."""
+    f = answer_feedback.c
+    return (sa.select(f.topic, sa.func.count(), sa.func.sum(_flag(f.helpful)))
+            .where(f.started_on.between(first, last)).group_by(f.topic))
 
 
 def _reasons(period: Any) -> Any:

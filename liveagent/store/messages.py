@@ -14,13 +14,14 @@ from liveagent.store.engine import NotFound, Repository, build, one_of
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.records import JsonObject, Message
 from liveagent.store.schema import KINDS, SENDERS, conversations, messages, read_marks
-from liveagent.store.sqlite_driver import OneTripConnection, Prepared, RowcountMismatch
+from liveagent.store.sqlite_driver import Prepared, RowcountMismatch
 from liveagent.store.state import ConversationState
 
 # The statements of every visitor message, built once (building one costs more than running it on SQLite).
 _TOUCH_CONVERSATION = conversations.update().where(conversations.c.id == sa.bindparam("conversation_id"))
 _INSERT_MESSAGE = messages.insert()
-_MESSAGE_COLUMNS = ("conversation_id", "sender", "kind", "text", "payload", "agent_id", "created_at")
+_MESSAGE_COLUMNS = ("conversation_id", "sender", "kind", "text", "payload", "agent_id", "created_at", "topic",
+                    "model_id")
 
 
 @survives_reconnects
@@ -47,10 +48,13 @@ class Messages(Repository):
         agent_id: Optional[int] = None,
         *,
         now: Optional[dt.datetime] = None,
+        topic: Optional[str] = None,
+        model_id: Optional[str] = None,
     ) -> Message:
         """Append a message; visitor and agent texts move the timestamps the requeue check reads.
 
-        An agent's internal note does not count as answering the visitor.
+        An agent's internal note does not count as answering the visitor. ``topic`` and ``model_id``:
+        a bot answer's label and model (lumo_shared/answers.py).
         """
         one_of("sender", sender, SENDERS)
         one_of("kind", kind, KINDS)
@@ -61,37 +65,41 @@ class Messages(Repository):
         elif sender == "agent" and kind == "text":
             stamps["last_agent_message_at"] = now
         row = {"conversation_id": conversation_id, "sender": sender, "kind": kind, "text": text,
-               "payload": payload, "agent_id": agent_id, "created_at": now}
-        async with self._writer.begin() as conn:
-            driver = conn.sync_connection.connection.dbapi_connection
-            if isinstance(driver, OneTripConnection):  # SQLite: the whole transaction in one trip
-                touch = self._prepare(_TOUCH_CONVERSATION, tuple(stamps))
-                insert = self._prepare(_INSERT_MESSAGE, _MESSAGE_COLUMNS)
-                try:
-                    _, message_id = await driver.run_transaction([
-                        (touch.sql, touch.parameters({"conversation_id": conversation_id, **stamps}), 1),
-                        (insert.sql, insert.parameters(row), None),
-                    ])
-                except RowcountMismatch:
-                    raise NotFound(f"conversation {conversation_id!r}") from None
-            else:
+               "payload": payload, "agent_id": agent_id, "created_at": now, "topic": topic, "model_id": model_id}
+        if self._lane is not None:  # SQLite: the whole transaction in one trip on the lane
+            touch = self._prepare(_TOUCH_CONVERSATION, tuple(stamps))
+            insert = self._prepare(_INSERT_MESSAGE, _MESSAGE_COLUMNS)
+            try:
+                _, message_id = await self._writer.run_on_lane([
+                    (touch.sql, touch.parameters({"conversation_id": conversation_id, **stamps}), 1),
+                    (insert.sql, insert.parameters(row), None),
+                ])
+            except RowcountMismatch:
+                raise NotFound(f"conversation {conversation_id!r}") from None
+        else:
+            async with self._writer.begin() as conn:
                 touched = await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, **stamps})
                 if touched.rowcount != 1:
                     raise NotFound(f"conversation {conversation_id!r}")
                 message_id = (await conn.execute(_INSERT_MESSAGE, row)).inserted_primary_key[0]
-        return Message(message_id, conversation_id, sender, kind, text, payload, agent_id, now)
+        return Message(message_id, conversation_id, sender, kind, text, payload, agent_id, now, topic, model_id)
 
     async def after(
-        self, conversation_id: str, after_id: int, visible_to: str, limit: int = 500
+        self, conversation_id: str, after_id: int, visible_to: str, limit: int = 500,
+        since: Optional[dt.datetime] = None,
     ) -> List[Message]:
-        """Messages with id > `after_id` in order: what a reconnecting client missed.
+        """Messages with id > `after_id`, and with `since` also those written at or after it, in order:
+        what a reconnecting client missed.
 
         Visitors never receive internal notes.
         """
         one_of("visible_to", visible_to, ("visitor", "agent"))
+        missed = messages.c.id > after_id
+        if since is not None:
+            missed = sa.or_(missed, messages.c.created_at >= since)
         query = (
             sa.select(messages)
-            .where(messages.c.conversation_id == conversation_id, messages.c.id > after_id)
+            .where(messages.c.conversation_id == conversation_id, missed)
             .order_by(messages.c.id)
             .limit(limit)
         )
@@ -99,6 +107,12 @@ class Messages(Repository):
             query = query.where(messages.c.kind != "note")
         async with self._engine.connect() as conn:
             return [build(Message, row) for row in await conn.execute(query)]
+
+    async def find(self, message_id: int) -> Optional[Message]:
+        """One message by its id (None: no such message)."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(messages).where(messages.c.id == message_id))).first()
+        return None if row is None else build(Message, row)
 
     async def transcript(self, conversation_id: str, visible_to: str = "agent") -> List[Message]:
         """The whole conversation in order (for agents by default, notes included)."""

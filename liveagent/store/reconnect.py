@@ -41,9 +41,11 @@ def connection_lost(error: BaseException) -> bool:
     if isinstance(error, sa.exc.DBAPIError):
         if error.connection_invalidated:
             return True
-        sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
-        if sqlstate.startswith(_GONE_SQLSTATES):
-            return True
+        error = error.orig
+    # The driver's own error: wrapped by SQLAlchemy, or raised as it is when the pool opens a new
+    # connection to a server that is going down (asyncpg's CannotConnectNowError, 57P03).
+    if str(getattr(error, "sqlstate", None) or "").startswith(_GONE_SQLSTATES):
+        return True
     return isinstance(error, (ConnectionError, OSError))
 
 

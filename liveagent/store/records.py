@@ -72,6 +72,8 @@ class Message:
     payload: Optional[JsonObject] = field(hash=False)
     agent_id: Optional[int]
     created_at: dt.datetime
+    topic: Optional[str] = None  # a bot message: the label of what it answered (lumo_shared/answers.py)
+    model_id: Optional[str] = None  # ... and the model that answered
 
 
 @dataclass(frozen=True)
@@ -110,3 +112,20 @@ class Ticket:
     handled_by: Optional[int]
     handled_at: Optional[dt.datetime]
     customer_id: Optional[str] = None  # the customer, when their identity was verified
+
+
+@dataclass(frozen=True)
+class ReplySuggestion:
+    """A suggested answer shown to agents for a visitor's message (liveagent/suggestions.py)."""
+
+    id: int
+    conversation_id: str
+    message_id: int  # the visitor's message it answers
+    topic: str
+    rank: int
+    confidence: float
+    text: str
+    shown_at: dt.datetime
+    used_message_id: Optional[int]  # the first agent reply sent from it
+    used_at: Optional[dt.datetime]
+    edited: Optional[bool]

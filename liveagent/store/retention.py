@@ -1,8 +1,8 @@
 """Deleting what the service keeps about visitors: the retention purge and per-visitor erasure.
 
 Shares the service's engine (``Store.retention``). A conversation goes with everything that hangs
-off it: messages, state events, read marks, tickets (contact requests) and missed-messages inbox
-entries. The audit log is not touched (it names conversations by their random id only).
+off it: messages, the answers suggested for them, state events, read marks, tickets (contact requests)
+and missed-messages inbox entries. The audit log is not touched (it names conversations by their random id only).
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from liveagent.store.engine import Repository
 from liveagent.store.reconnect import survives_reconnects
 from liveagent.store.schema import (
+    answer_feedback,
     conversation_events,
     conversations,
     messages,
     missed_messages,
     read_marks,
+    reply_suggestions,
     tickets,
 )
 
@@ -38,6 +40,7 @@ class Deleted:
     read_marks: int = 0
     tickets: int = 0
     missed: int = 0
+    suggestions: int = 0
     audit_entries: int = 0
 
     def __add__(self, other: "Deleted") -> "Deleted":
@@ -125,7 +128,10 @@ class VisitorData(Repository):
         if not ids:
             return Deleted()
         counts: Dict[str, int] = {}
-        for name, table in (("messages", messages), ("events", conversation_events), ("read_marks", read_marks),
+        # feedback first: it refers to the messages (not counted apart: it is part of the messages)
+        await conn.execute(answer_feedback.delete().where(answer_feedback.c.conversation_id.in_(ids)))
+        for name, table in (("suggestions", reply_suggestions), ("messages", messages),
+                            ("events", conversation_events), ("read_marks", read_marks),
                             ("tickets", tickets), ("missed", missed_messages)):
             counts[name] = (await conn.execute(table.delete().where(table.c.conversation_id.in_(ids)))).rowcount
         gone = await conn.execute(conversations.delete().where(conversations.c.id.in_(ids)))

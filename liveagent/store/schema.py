@@ -133,6 +133,7 @@ conversations = sa.Table(
     sa.Column("topic", sa.String(128), nullable=True),
     sa.Column("bot_turns", sa.Integer, nullable=True),
     sa.Column("fallback_turns", sa.Integer, nullable=True),
+    sa.Column("rating_comment", sa.Text, nullable=True),  # the visitor's words with the rating (optional)
     _one_of("state", STATES),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     sa.Index("ix_conversations_state_waiting_since", "state", "waiting_since"),
@@ -151,9 +152,16 @@ messages = sa.Table(
     sa.Column("payload", JSONText, nullable=True),  # buttons etc.
     sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # a bot message: the label of the visitor message it answered ("faq/login", an intent) and the model
+    # that answered (rasa_runtime/answer_labels.py); the visitors' feedback counts by them
+    sa.Column("topic", sa.String(128), nullable=True),
+    sa.Column("model_id", sa.String(128), nullable=True),
     _one_of("sender", SENDERS),
     _one_of("kind", KINDS),
     sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    # editors' topic list: the bot's answers by topic in the last 30 days
+    sa.Index("ix_messages_answers", "created_at",
+             postgresql_where=sa.text("topic IS NOT NULL"), sqlite_where=sa.text("topic IS NOT NULL")),
     # insights: an agent's first reply after a claim (docs/metrics.md, first response time)
     sa.Index("ix_messages_agent_replies", "conversation_id", "created_at",
              postgresql_where=sa.text("sender = 'agent' AND kind = 'text'"),
@@ -174,6 +182,24 @@ conversation_events = sa.Table(
     # leaving the queue: when the wait began; leaving an agent: when the assignment began (its claim)
     sa.Column("span_started_at", UTCDateTime, nullable=True),
     sa.Index("ix_conversation_events_conversation_id_id", "conversation_id", "id"),
+)
+
+# "Oliko vastauksesta apua?" (docs/metrics.md): the visitor's latest yes or no on one bot answer, with
+# the answer's topic and model and the conversation's first day copied when it was given (the period's
+# figures read neither messages nor conversations: one index range)
+answer_feedback = sa.Table(
+    "answer_feedback",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("conversation_id", sa.String(128), sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("topic", sa.String(128), nullable=True),
+    sa.Column("model_id", sa.String(128), nullable=True),
+    sa.Column("started_on", sa.Date, nullable=False),  # the conversation's (conversations.started_on)
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_answer_feedback_conversation_id", "conversation_id"),
+    sa.Index("ix_answer_feedback_started_on", "started_on", "topic", "helpful"),  # covers the period's figure
 )
 
 read_marks = sa.Table(
@@ -207,6 +233,27 @@ tickets = sa.Table(
     sa.Column("handled_at", UTCDateTime, nullable=True),
     sa.Column("customer_id", sa.String(128), nullable=True),  # verified when the request was left; else NULL
     sa.Index("ix_tickets_conversation_id", "conversation_id"),  # insights: conversations with a contact request
+)
+
+# suggested answers (issue 16): the FAQ answers the console showed agents for a visitor's message, and
+# which of them an agent's reply was sent from (insights' suggestions_used, the editors' handoff topics)
+
+reply_suggestions = sa.Table(
+    "reply_suggestions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(128), sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), nullable=False),  # the visitor's message
+    sa.Column("topic", sa.String(128), nullable=False),  # "faq/attachments"
+    sa.Column("rank", sa.Integer, nullable=False),  # 1: the bot's best answer
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),  # the answer as shown (the bot's, no personal data)
+    sa.Column("shown_at", UTCDateTime, nullable=False),
+    sa.Column("used_message_id", sa.Integer, sa.ForeignKey("messages.id"), nullable=True),  # the first reply from it
+    sa.Column("used_at", UTCDateTime, nullable=True),
+    sa.Column("edited", sa.Boolean, nullable=True),  # the reply's text differed from the answer
+    sa.UniqueConstraint("message_id", "topic", name="uq_reply_suggestions_message_topic"),
+    sa.Index("ix_reply_suggestions_conversation_id", "conversation_id"),
 )
 
 # content editing (issue 4): who changed what, what the bot missed, and each publish
@@ -319,6 +366,6 @@ login_failures = sa.Table(
     sa.Index("ix_login_failures_updated_at", "updated_at"),
 )
 
-TABLES = (agents, conversations, messages, conversation_events, read_marks, canned_replies, tickets,
-          content_changes, missed_messages, publish_runs, audit_log,
+TABLES = (agents, conversations, messages, conversation_events, answer_feedback, read_marks, canned_replies, tickets,
+          reply_suggestions, content_changes, missed_messages, publish_runs, audit_log,
           agent_sessions, login_failures)

@@ -6,17 +6,22 @@ statements of a transaction (BEGIN, the work, COMMIT) that was most of the servi
 visitor message. This adapter runs the four steps as one function on the same thread, so every
 SQLite call still happens off the event loop, on the connection's own thread, in the same order.
 The engine's BEGIN (store.make_engine) waits for the transaction's first statement and goes with
-it (``begin_with_next``); a transaction that ran no statement ends without a trip.
-The hottest write (a message and its conversation's timestamps) goes further: `Prepared`
-statements, compiled once by SQLAlchemy, run with the transaction's BEGIN and COMMIT in a single
-trip (`OneTripConnection.run_transaction`).
+it (``begin_with_next``); ending a transaction when none is open in SQLite (one that ran no
+statement, a read, which runs without one, or the pool's reset of a connection given back) costs no trip.
 Passed to ``create_async_engine(..., module=dbapi())`` for ``sqlite+aiosqlite`` URLs.
+
+The statements of every visitor message go further (`Lane`): a connection of their own, outside
+SQLAlchemy's pool, runs `Prepared` statements (compiled once by SQLAlchemy, with its own type
+processing both ways): the conversation's row read in one trip, a message and its conversation's
+timestamps written with BEGIN and COMMIT in one trip. Checking a connection out of the pool and
+back, and SQLAlchemy's execution and result objects, cost more than the SQL itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -32,25 +37,45 @@ Outcome = Tuple[Optional[Sequence[Any]], List[Any], int, int]  # description, ro
 
 
 class RowcountMismatch(LookupError):
-    """A step of `OneTripConnection.run_transaction` changed another number of rows than it expected;
+    """A step of `Lane.transaction` changed another number of rows than it expected;
     the transaction was rolled back."""
 
 
 class Prepared:
-    """An INSERT or UPDATE compiled once for SQLite, bound with SQLAlchemy's own type processing
-    (the column types' bind processors: UTC datetimes as text, JSON as text), so a row written
-    through it is the row SQLAlchemy would have written."""
+    """A statement compiled once for SQLite, bound and read with SQLAlchemy's own type processing (the
+    column types' bind and result processors: UTC datetimes as text, JSON as text), so a row written
+    through it is the row SQLAlchemy would have written, and a row read the one it would have read."""
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str] = ()) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
         self.sql = compiled.string
         self._compiled = compiled
         processors = compiled._bind_processors  # noqa: SLF001 - what SQLAlchemy itself applies per execution
         self._binds = [(name, processors.get(name)) for name in compiled.positiontup]
+        selected = getattr(statement, "selected_columns", ())
+        self._columns = [(column.key, column.type._cached_result_processor(dialect, None))  # noqa: SLF001
+                         for column in selected]
 
     def parameters(self, values: Mapping[str, Any]) -> Tuple[Any, ...]:
         bound = self._compiled.construct_params(dict(values))
         return tuple(bound[name] if process is None else process(bound[name]) for name, process in self._binds)
+
+    def row(self, values: Sequence[Any]) -> Dict[str, Any]:
+        """A SELECT's row by column name, each value as SQLAlchemy would return it."""
+        return {key: value if process is None else process(value)
+                for (key, process), value in zip(self._columns, values, strict=True)}
+
+
+def on_daemon_thread(connection: aiosqlite.Connection) -> aiosqlite.Connection:
+    """``connection`` (not yet awaited) with its thread made a daemon.
+
+    aiosqlite (0.22, pinned) runs each connection on a thread of its own that is not a daemon and ends
+    only when the connection is closed or collected: one left open (a store a test never closed, a
+    service stopped mid-request) kept the interpreter waiting at exit forever (make test's services group
+    hung after its last test, threading._shutdown waiting on `_connection_worker_thread`). Setting the
+    connection's own ``daemon`` attribute did nothing since aiosqlite stopped subclassing Thread."""
+    connection._thread.daemon = True  # noqa: SLF001 - the thread is made in __init__ and started on await
+    return connection
 
 
 Step = Tuple[str, Tuple[Any, ...], Optional[int]]  # SQL, parameters, the rowcount it must have (or None)
@@ -91,6 +116,51 @@ def _run(connection: sqlite3.Connection, begin: Optional[str], operation: str, p
         cursor.close()
 
 
+class Lane:
+    """A SQLite connection of its own for the statements of every visitor message, one trip each.
+
+    Opened on first use with ``pragmas`` (the engine's: WAL, so it reads beside the pool's connections,
+    and the same busy timeout). Its writes must queue with every other write of the process (the
+    caller holds the `Writer`'s lock); its reads run without a transaction, each on its own snapshot,
+    like the repositories' reads through the pool. SQLite's errors are raised as sqlite3 raises them.
+    """
+
+    def __init__(self, database: str, pragmas: Sequence[str]) -> None:
+        self._database = database
+        self._pragmas = tuple(pragmas)
+        self._connection: Optional[aiosqlite.Connection] = None
+        self._opening = asyncio.Lock()
+
+    async def _opened(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            async with self._opening:
+                if self._connection is None:
+                    connection = await on_daemon_thread(
+                        aiosqlite.connect(self._database, isolation_level=None, check_same_thread=False))
+                    for pragma in self._pragmas:
+                        await connection.execute(f"PRAGMA {pragma}")
+                    self._connection = connection
+        return self._connection
+
+    async def fetch(self, query: Prepared, values: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        """The rows of the SELECT ``query`` bound with ``values``."""
+        connection = await self._opened()
+        _, rows, _, _ = await connection._execute(  # noqa: SLF001 - one trip to aiosqlite's thread
+            _run, connection._conn, None, query.sql, query.parameters(values))  # noqa: SLF001
+        return [query.row(row) for row in rows]
+
+    async def transaction(self, begin: str, steps: Sequence[Step]) -> List[int]:
+        """``begin``, every step, COMMIT in one trip (ROLLBACK on an error or `RowcountMismatch`); the
+        lastrowid of each step."""
+        connection = await self._opened()
+        return await connection._execute(_run_transaction, connection._conn, begin, steps)  # noqa: SLF001
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
@@ -114,43 +184,28 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self.pending_begin: Optional[str] = None
 
-    async def run_transaction(self, steps: Sequence[Step]) -> List[int]:
-        """The whole of the SQLAlchemy transaction just begun, in one trip; the lastrowid of each step.
-
-        Called first thing inside ``engine.begin()`` (its BEGIN is still pending) and nothing else
-        runs in that transaction: the COMMIT or ROLLBACK SQLAlchemy sends at its end finds nothing
-        left to do. Raises `RowcountMismatch` or the SQLite error, translated like SQLAlchemy's
-        adapter does, after rolling back.
-        """
-        begin, self.pending_begin = self.pending_begin, None
-        if begin is None:
-            raise RuntimeError("run_transaction must be the first thing a transaction does")
-        connection: aiosqlite.Connection = self._connection
-        try:
-            return await connection._execute(_run_transaction, connection._conn, begin, steps)  # noqa: SLF001
-        except RowcountMismatch:
-            raise
-        except Exception as error:  # noqa: BLE001 - translated like SQLAlchemy's own adapter does
-            self._handle_exception(error)
-            raise
-        finally:
-            self.pending_begin = ""  # SQLAlchemy's COMMIT or ROLLBACK: nothing is open any more
-
     def begin_with_next(self, statement: str) -> None:
         """``statement`` (BEGIN or BEGIN IMMEDIATE) runs right before the next one, in the same trip."""
         self.pending_begin = statement
 
-    def rollback(self) -> None:
-        if self.pending_begin is not None:  # nothing ran (or run_transaction ended it): nothing to end
-            self.pending_begin = None
-            return
-        super().rollback()
-
-    def commit(self) -> None:
+    def _nothing_to_end(self) -> bool:
+        """Whether no SQLite transaction is open, so a COMMIT or ROLLBACK (SQLAlchemy's at the end of a
+        transaction, the pool's reset when the connection goes back) needs no trip: nothing ran since
+        the BEGIN, or nothing began one (a read runs without a transaction,
+        store.make_engine). sqlite3 answers ``in_transaction`` from the connection's state, without a
+        trip; nothing else runs on the connection while SQLAlchemy ends its transaction."""
         if self.pending_begin is not None:
             self.pending_begin = None
-            return
-        super().commit()
+            return True
+        return not self._connection._conn.in_transaction  # noqa: SLF001 - aiosqlite's sqlite3 connection
+
+    def rollback(self) -> None:
+        if not self._nothing_to_end():
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._nothing_to_end():
+            super().commit()
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
@@ -162,9 +217,7 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *args: Any, **kwargs: Any) -> OneTripConnection:
         kwargs.pop("async_fallback", None)
         kwargs["check_same_thread"] = False  # used only on aiosqlite's thread (see SQLAlchemy's adapter)
-        connection = self.aiosqlite.connect(*args, **kwargs)
-        connection.daemon = True
-        return OneTripConnection(self, await_only(connection))
+        return OneTripConnection(self, await_only(on_daemon_thread(self.aiosqlite.connect(*args, **kwargs))))
 
 
 def dbapi() -> OneTripDBAPI:

@@ -32,6 +32,7 @@ class Transition(str, enum.Enum):
     RETURN_TO_BOT = "return_to_bot"  # assigned -> bot
     CLOSE = "close"  # assigned|waiting -> closed
     REOPEN = "reopen"  # closed -> bot: the visitor writes again
+    END = "end"  # bot -> closed: the visitor ended the chat with the bot (the widget's end control)
 
 
 S = ConversationState
@@ -46,6 +47,7 @@ ALLOWED: Dict[Transition, Tuple[FrozenSet[ConversationState], ConversationState]
     Transition.RETURN_TO_BOT: (frozenset({S.ASSIGNED}), S.BOT),
     Transition.CLOSE: (frozenset({S.ASSIGNED, S.WAITING}), S.CLOSED),
     Transition.REOPEN: (frozenset({S.CLOSED}), S.BOT),
+    Transition.END: (frozenset({S.BOT}), S.CLOSED),
 }
 
 # Transitions that name the agent who holds the conversation afterwards.

@@ -2,9 +2,9 @@
 
 Each repository owns one kind of data (``store.conversations``, ``store.messages``, ``store.agents``,
 ``store.canned``, ``store.tickets``, ``store.sessions``, ``store.logins``, ``store.audit``,
-``store.content``, ``store.retention``, ``store.insights``; ``store.overview`` reads across them for the
-console); all of them share one engine, one `Writer` and one clock (liveagent/store/engine.py). Nothing
-here runs SQL of its own.
+``store.content``, ``store.retention``, ``store.insights``, ``store.feedback``,
+``store.suggestions``; ``store.overview`` reads across them for the console); all of them share one
+engine, one `Writer` and one clock (liveagent/store/engine.py). Nothing here runs SQL of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from liveagent.store.audit import AuditLog
 from liveagent.store.canned import CannedReplies
 from liveagent.store.content import ContentLog
 from liveagent.store.conversations import Conversations
-from liveagent.store.engine import DEFAULT_DATABASE_URL, Clock, Writer, make_engine, utcnow
+from liveagent.store.engine import DEFAULT_DATABASE_URL, Clock, Writer, make_engine, make_lane, utcnow
+from liveagent.store.feedback import AnswerFeedback
 from liveagent.store.insights import Insights
 from liveagent.store.logins import LoginFailures
 from liveagent.store.messages import Messages
@@ -28,6 +29,7 @@ from liveagent.store.migrate import upgrade
 from liveagent.store.overview import Overview
 from liveagent.store.retention import VisitorData
 from liveagent.store.sessions import AgentSessions
+from liveagent.store.suggestions import Suggestions
 from liveagent.store.tickets import Tickets
 
 
@@ -36,7 +38,7 @@ class Store:
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utcnow, hasher: Optional[PasswordHasher] = None) -> None:
         self._engine = engine
-        writer = Writer(engine)
+        self._writer = writer = Writer(engine, make_lane(engine))
         self.conversations = Conversations(engine, writer, clock)
         self.messages = Messages(engine, writer, clock)
         self.sessions = AgentSessions(engine, writer, clock)
@@ -48,7 +50,9 @@ class Store:
         self.content = ContentLog(engine, writer, clock)
         self.retention = VisitorData(engine, writer, clock)
         self.insights = Insights(engine, writer, clock)
+        self.suggestions = Suggestions(engine, writer, clock)
         self.overview = Overview(engine, writer, clock)
+        self.feedback = AnswerFeedback(engine, writer, clock)
 
     @classmethod
     async def open(cls, database_url: str = DEFAULT_DATABASE_URL, **options: Any) -> "Store":
@@ -57,6 +61,7 @@ class Store:
         return cls(make_engine(database_url), **options)
 
     async def close(self) -> None:
+        await self._writer.close()
         await self._engine.dispose()
 
     @property

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.events import ConversationPaused
 
-from actions import handoff, language
+from actions import handoff
 from actions.fallback import ActionHandleFallback
 from actions.handoff import ActionEscalate
-from actions.language import ActionAnswerOtherLanguage, has_variation
+from actions.language import ActionAnswerOtherLanguage
+from actions.visitor_language import has_variation
 from lumo_shared.handoff import Availability
 from tests.conftest import make_tracker, user_event
 
@@ -32,7 +33,7 @@ def swedish(text: str = "hur loggar jag in"):
 
 async def test_explains_the_service_and_offers_a_person_when_one_can_come(dispatcher, domain, test_settings,
                                                                           monkeypatch):
-    human_available(language, monkeypatch)
+    human_available(handoff, monkeypatch)
     events = await ActionAnswerOtherLanguage().run(dispatcher, swedish(), domain)
     assert events == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_other_language", "utter_other_language_human"]
@@ -40,7 +41,7 @@ async def test_explains_the_service_and_offers_a_person_when_one_can_come(dispat
 
 async def test_nobody_in_means_the_contact_form_in_the_visitors_language(dispatcher, domain, test_settings,
                                                                         monkeypatch):
-    no_human(language, monkeypatch)
+    no_human(handoff, monkeypatch)
     events = await ActionAnswerOtherLanguage().run(dispatcher, swedish(), domain)
     assert events == []
     assert [m.get("response") for m in dispatcher.messages] == [
@@ -51,7 +52,7 @@ async def test_nobody_in_means_the_contact_form_in_the_visitors_language(dispatc
 
 async def test_without_a_known_language_nobody_in_is_the_services_own_text(dispatcher, domain, test_settings,
                                                                           monkeypatch):
-    no_human(language, monkeypatch)
+    no_human(handoff, monkeypatch)
     tracker = make_tracker([user_event("/other_language", "other_language")])
     await ActionAnswerOtherLanguage().run(dispatcher, tracker, domain)
     assert dispatcher.messages[1]["text"] == CLOSED.text

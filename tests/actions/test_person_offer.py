@@ -1,12 +1,12 @@
-"""Upset and lost visitors: the acknowledgement, the person offered (or the contact form), and the reason
-the escalation carries when the visitor accepts."""
+"""Upset and lost visitors, and visitors telling about a change in their life: the acknowledgement, the
+person offered (or the contact form), and the reason the escalation carries when the visitor accepts."""
 
 from __future__ import annotations
 
 import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
 
-from actions import person_offer
+from actions import handoff, person_offer
 from actions.handoff import ActionEscalate
 from actions.person_offer import ActionOfferPerson
 from lumo_shared.handoff import Availability
@@ -26,6 +26,7 @@ def offered(reason: str) -> list:
 @pytest.mark.parametrize("intent, acknowledgement, reason", [
     ("frustrated", "utter_acknowledge_upset", "visitor_upset"),
     ("lost", "utter_acknowledge_lost", "visitor_lost"),
+    ("life_event", "utter_acknowledge_life_event", "visitor_life_event"),
 ])
 async def test_an_upset_or_lost_visitor_is_acknowledged_and_offered_a_person(
         dispatcher, domain, test_settings, intent, acknowledgement, reason):
@@ -41,7 +42,7 @@ async def test_when_nobody_can_come_the_contact_form_is_offered_instead(dispatch
     async def no_agents(_url):
         return Availability(False, "no_agents", "Yhtään asiakaspalvelijaa ei ole juuri nyt paikalla.")
 
-    monkeypatch.setattr(person_offer, "human_availability", no_agents)
+    monkeypatch.setattr(handoff, "human_availability", no_agents)
     tracker = make_tracker([user_event("en tajuu mitään", "lost")], slots={"handoff_offer": "visitor_upset"})
     events = await ActionOfferPerson().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_acknowledge_lost"
@@ -51,7 +52,7 @@ async def test_when_nobody_can_come_the_contact_form_is_offered_instead(dispatch
     assert events == [SlotSet("handoff_offer", None)]  # no person was offered, so no reason is left behind
 
 
-@pytest.mark.parametrize("reason", ["visitor_upset", "visitor_lost"])
+@pytest.mark.parametrize("reason", ["visitor_upset", "visitor_lost", "visitor_life_event"])
 async def test_accepting_the_offered_person_escalates_with_why_it_was_offered(
         dispatcher, domain, test_settings, reason):
     tracker = make_tracker(
@@ -83,3 +84,13 @@ async def test_a_reason_the_offer_never_gives_is_not_trusted(dispatcher, domain,
     signals = [m["custom"]["handoff"] for m in dispatcher.messages if m.get("custom")]
     assert [s["reason"] for s in signals] == ["visitor_request"]
 
+
+
+def test_every_reason_of_an_offer_has_its_finnish_text_for_the_agent():
+    """The agent's handoff brief shows why the bot offered a person (liveagent/copy_fi.yml ``reasons``)."""
+    from actions.handoff import OFFERED_REASONS
+    from liveagent import copy
+
+    assert {reason for reason, _response in person_offer.FEELINGS.values()} == OFFERED_REASONS
+    for reason in OFFERED_REASONS:
+        assert copy.lookup(f"reasons.{reason}"), reason

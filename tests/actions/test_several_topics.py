@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk.events import SlotSet
 
-from actions import person_offer
+from actions import handoff
 from actions.several_topics import ActionAnswerTopics, topics_of
 from lumo_shared.handoff import Availability
 from tests.conftest import make_tracker, signed_customer, user_event
@@ -72,11 +72,19 @@ async def test_an_upset_visitor_is_acknowledged_first_and_offered_a_person_after
     assert [b["payload"] for b in button] == ["/request_human"]
 
 
+async def test_a_life_event_beside_a_question_is_acknowledged_before_the_answer(dispatcher, domain, test_settings):
+    tracker = make_tracker([several(["faq/change_details"], acknowledge="life_event")])
+    events = await ActionAnswerTopics().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_acknowledge_life_event", "utter_faq/change_details",
+                                     "utter_offer_person_after_answers"]
+    assert events == [SlotSet("handoff_offer", "visitor_life_event")]
+
+
 async def test_with_nobody_in_the_answers_end_with_the_contact_form(dispatcher, domain, test_settings, monkeypatch):
     async def closed(_url):
         return Availability(False, "closed", "Palvelemme taas maanantaina.")
 
-    monkeypatch.setattr(person_offer, "human_availability", closed)
+    monkeypatch.setattr(handoff, "human_availability", closed)
     tracker = make_tracker([several(["faq/login", "faq/attachments"], acknowledge="lost")])
     events = await ActionAnswerTopics().run(dispatcher, tracker, domain)
     assert responses(dispatcher)[:4] == ["utter_acknowledge_lost", "utter_several_topics_intro", "utter_faq/login",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -85,3 +87,44 @@ def test_a_label_below_its_min_confidence_is_no_reading_and_the_next_one_wins(tm
                          strict=True))
     rest = 1.0 - plain_row["greet"]
     assert all(row[label] == pytest.approx(plain_row[label] / rest) for label in row if label != "greet")
+
+
+def test_a_feeling_beside_the_topic_of_the_whole_message_comes_with_its_answer(tmp_path):
+    """``feeling_beside``: a message read as a topic whose probabilities also give an ``acknowledge`` label
+    enough gets that one topic to answer and the label to acknowledge (thanks stands in for a feeling)."""
+    pipeline = Pipeline(tmp_path / "beside", sentence_encoder=None,
+                        segments={**SEGMENTS, "acknowledge": ["thank"], "feeling_beside": 1.01})
+    text = "kiitos, minä päivänä tuki maksetaan"
+    [parsed] = pipeline.parse([text])
+    assert parsed.get("intent")["name"] == "faq" and parsed.get(TOPICS_KEY) is None  # 1.01: never
+    probabilities, _paths = pipeline.classifier.predict(pipeline.featurize([text]))
+    row = dict(zip(pipeline.classifier.labels, probabilities[0].tolist(), strict=True))
+    assert max(row, key=row.get) == "faq/payment_dates" and 0.01 < row["thank"]
+
+    pipeline.classifier.segments = replace(pipeline.classifier.segments, feeling_beside=row["thank"] + 0.01)
+    assert pipeline.parse([text])[0].get(TOPICS_KEY) is None  # the feeling is not likely enough
+    pipeline.classifier.segments = replace(pipeline.classifier.segments, feeling_beside=row["thank"] - 0.01)
+    [parsed] = pipeline.parse([text])
+    assert parsed.get("intent")["name"] == "several_topics"
+    found = parsed.as_dict(only_output_properties=True)[SHARED_TOPICS_KEY]
+    assert found["mode"] == "answer" and found["acknowledge"] == "thank"
+    assert [(t["label"], t["text"]) for t in found["topics"]] == [("faq/payment_dates", text)]
+    assert found["topics"][0]["confidence"] == pytest.approx(row["faq/payment_dates"])
+
+
+def test_a_feeling_too_weak_to_be_the_reading_can_still_be_beside_the_topic(tmp_path):
+    """The feeling's probability is read before ``min_confidence`` drops it: a message whose best label
+    is a feeling below its minimum is read as the next label, the topic, with the feeling beside it."""
+    config = {"sentence_encoder": None, "min_confidence": {"thank": 1.01}}
+    plain = Pipeline(tmp_path / "plain", **config)
+    text = "kiitos kiitos, maksupäivät"
+    [raw], _paths = plain.classifier._score([_sentence_features(m) for m in plain.featurize([text])], [text])
+    raw_row = dict(zip(plain.classifier.labels, raw.tolist(), strict=True))
+    assert max(raw_row, key=raw_row.get) == "thank"  # thanks first, dropped by min_confidence
+    assert plain.parse([text])[0].get("response_selector")["faq"]["response"]["intent_response_key"] == \
+        "faq/payment_dates"
+    beside = Pipeline(tmp_path / "beside", segments={**SEGMENTS, "acknowledge": ["thank"],
+                                                     "feeling_beside": raw_row["thank"] - 0.01}, **config)
+    [parsed] = beside.parse([text])
+    found = parsed.as_dict(only_output_properties=True)[SHARED_TOPICS_KEY]
+    assert found["acknowledge"] == "thank" and [t["label"] for t in found["topics"]] == ["faq/payment_dates"]

@@ -14,9 +14,11 @@ from components.segments import (
     KEEP,
     PRIORITY,
     SWITCH,
+    WHOLE,
     Reading,
     Settings,
     Span,
+    beside,
     decide,
     split,
 )
@@ -110,10 +112,37 @@ def test_an_upset_clause_beside_a_question_is_acknowledged_and_the_question_answ
     assert [label for label, _p, _c in decision.topics] == ["faq/payment_dates"]
 
 
-@pytest.mark.parametrize("whole", ["frustrated", "lost", "request_human"])
-def test_a_message_read_as_a_feeling_or_a_person_please_as_a_whole_stays_so(whole):
-    decision = decide((whole, 0.9), read(("faq/login", 0.99), ("faq/payment_dates", 0.99)), SETTINGS)
+def test_a_message_read_as_a_person_please_as_a_whole_stays_so():
+    decision = decide(("request_human", 0.9), read(("faq/login", 0.99), ("faq/payment_dates", 0.99)), SETTINGS)
     assert decision.kind == KEEP
+
+
+@pytest.mark.parametrize("whole", ["frustrated", "lost"])
+def test_a_feeling_as_a_whole_stays_so_unless_a_clause_really_asks(whole):
+    statements = read(("faq/login", 0.99, False), ("faq/payment_dates", 0.95, False))
+    assert decide((whole, 0.9), statements, SETTINGS).kind == KEEP
+    unsure = read(("faq/login", 0.45, True), ("out_of_scope", 0.9, False))
+    assert decide((whole, 0.9), unsure, SETTINGS).kind == KEEP
+    asked = decide((whole, 0.9), read((whole, 0.9, False), ("faq/payment_dates", 0.8, True)), SETTINGS)
+    assert asked.kind == ANSWER and asked.acknowledge == whole
+    assert [(label, clause) for label, _p, clause in asked.topics] == [("faq/payment_dates", 1)]
+
+
+LIFE = Settings(acknowledge=("frustrated", "lost", "life_event"), feeling_beside=0.35)
+
+
+def test_a_feeling_beside_a_topic_is_acknowledged_with_its_answer():
+    decision = beside(("check_account_status", 0.43), {"frustrated": 0.42, "lost": 0.03}, LIFE)
+    assert decision is not None and decision.kind == ANSWER and decision.acknowledge == "frustrated"
+    assert decision.topics == (("check_account_status", 0.43, WHOLE),)
+    assert beside(("faq/apply", 0.5), {"lost": 0.36, "life_event": 0.4}, LIFE).acknowledge == "life_event"
+
+
+def test_no_feeling_beside_a_plain_question_or_a_reading_that_is_no_topic():
+    assert beside(("faq/apply", 0.6), {"lost": 0.34, "frustrated": 0.2}, LIFE) is None
+    assert beside(("out_of_scope", 0.5), {"frustrated": 0.45}, LIFE) is None
+    assert beside(("faq/apply", 0.5), {"lost": 0.45}, SETTINGS) is None  # not configured: never
+    assert beside(("faq/apply", 0.5), {"other": 0.9}, LIFE) is None  # only the acknowledge labels
 
 
 def test_a_statement_counts_only_when_the_model_is_very_sure_of_it():
@@ -145,3 +174,5 @@ def test_settings_come_from_the_config():
     settings = Settings.from_config({"topic_prefixes": ["faq/"], "confident": 0.7, "acknowledge": ["lost"]})
     assert settings.is_topic("faq/login") and not settings.is_topic("check_account_status")
     assert settings.confident == 0.7 and settings.acknowledge == ("lost",) and settings.priority == ("request_human",)
+    assert settings.feeling_beside is None
+    assert Settings.from_config({"feeling_beside": 0.35}).feeling_beside == 0.35

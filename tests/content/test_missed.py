@@ -29,13 +29,13 @@ from content import missed as missed_module
 from content.missed import (
     GROUP_DISTANCE,
     LOW_CONFIDENCE,
-    NOT_SUBSTANTIVE,
     Group,
     Missed,
     group_similar,
     missed_in_tracker,
     normalize,
 )
+from lumo_shared.answers import SMALL_TALK
 
 START = 1_795_000_000.0
 FALLBACK_THRESHOLD = 0.55  # config.yml: FallbackClassifier threshold
@@ -362,8 +362,8 @@ def test_emoji_group_by_their_emoji():
 
 
 def test_small_talk_intents_are_intents_of_the_domain(domain):
-    assert NOT_SUBSTANTIVE <= set(domain["intents"])
-    assert not {"faq", "check_account_status", "out_of_scope"} & NOT_SUBSTANTIVE
+    assert SMALL_TALK <= set(domain["intents"])
+    assert not {"faq", "check_account_status", "out_of_scope"} & SMALL_TALK
 
 
 # --- grouping -------------------------------------------------------------------------------

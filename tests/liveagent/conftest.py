@@ -306,10 +306,12 @@ class Visitor:
     async def connect(self, token: Optional[str] = None, origin: Optional[str] = None,
                       auth_token: Optional[str] = None) -> None:
         self.client = socketio.AsyncClient(reconnection=False)
-        for name in ("session_confirm", "bot_uttered", "status", "history", "typing"):
+        for name in ("session_confirm", "bot_uttered", "status", "history", "typing", "feedback_saved"):
             self.client.on(name, self._recorder(name))
+        # wait_timeout: python-socketio's 1 s default for the namespace's answer is short when the service
+        # shares this event loop on a busy machine (it once ran out in CI)
         await self.client.connect(self.service.url, headers={"Origin": origin or self.service.origin},
-                                  transports=["websocket"])
+                                  transports=["websocket"], wait_timeout=10)
         request: Dict[str, Any] = {"session_id": token, "last_seen_id": self.last_seen_id}
         if auth_token:  # a logged-in customer's session resumes only for that customer
             request["auth_token"] = auth_token
@@ -418,6 +420,17 @@ async def escalated(visitors, text: str = "haluan puhua ihmisen kanssa"):
     await visitor.say(text)
     await visitor.wait_for("status", lambda d: d["state"] == "waiting")
     return visitor, visitor.token.split(".")[0]
+
+
+async def escalated_and_gone(service: Service, state: str = "waiting") -> str:
+    """A visitor who asked for a person until their chat reached ``state``, then left (closed the page);
+    returns the conversation id."""
+    visitor = Visitor(service)
+    await visitor.connect()
+    await visitor.say("haluan puhua ihmisen kanssa")
+    await visitor.wait_for("status", lambda d: d["state"] == state)
+    await visitor.close()
+    return visitor.token.split(".")[0]
 
 
 async def stored(agent: Agent, conversation_id: str, text: str) -> None:

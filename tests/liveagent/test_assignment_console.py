@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from liveagent import copy
-from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
-from tests.liveagent.conftest import Visitor
-from tests.security.test_roles import console_login, in_a_thread
+from tests.integration.test_browser_loop import browser  # noqa: F401 - fixture
+from tests.liveagent.conftest import escalated_and_gone
+from tests.liveagent.pages import in_a_thread, log_in, no_serious_violations
 
 
 @pytest.fixture
@@ -22,23 +21,15 @@ def test_a_chat_arrives_without_a_claim_and_leaves_with_a_reason(service, browse
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.goto(f"{service.url}/agent")
-    console_login(page, "aino")
+    log_in(page, "aino")
     page.locator("#presence").select_option("online")
     expect(page.locator("#mine-empty")).to_be_visible()
 
-    async def escalate() -> str:
-        visitor = Visitor(service)
-        await visitor.connect()
-        await visitor.say("haluan puhua ihmisen kanssa")
-        await visitor.wait_for("status", lambda d: d["state"] == "assigned")
-        await visitor.close()
-        return visitor.token.split(".")[0]
-
-    conversation_id = in_a_thread(escalate())
+    conversation_id = in_a_thread(escalated_and_gone(service, "assigned"))
     mine = page.locator(f'#mine-list [data-focus-key="mine:{conversation_id}"]')
     expect(mine).to_be_visible()  # no claim: the service gave it to her
     expect(page.locator("#queue-empty")).to_be_visible()
-    assert serious(Axe().run(page)) == []
+    no_serious_violations(page)
 
     # nobody writes to the visitor within the limit: the chat goes back to the queue, and she is told why
     why = copy.text("notices.response_limit_requeued", seconds=3)

@@ -5,47 +5,17 @@ axe-core at desktop and phone width."""
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import re
 from typing import Any, Callable, List
 
 import aiohttp
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.conftest import make_token
-from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
-from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def run(coroutine: Any) -> Any:
-    """A coroutine in a thread of its own: the sync Playwright API keeps an event loop in this one."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result(timeout=60)
-
-
-def console(browser, service, username: str, viewport=DESKTOP, online: bool = True) -> Page:  # noqa: F811
-    """A console page logged in as ``username`` (online, with the service knowing it)."""
-    page = browser.new_context(viewport=viewport).new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # the console's own confirmations
-    page.goto(f"{service.url}/agent")
-    page.get_by_label("Käyttäjätunnus").fill(username)
-    page.get_by_label("Salasana").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Kirjaudu", exact=True).click()
-    expect(page.get_by_role("heading", name="Jono")).to_be_visible()
-    if online:
-        page.locator("#presence").select_option("online")
-        expect(page.locator("#announcer")).to_have_text("Tilasi: Paikalla.")
-    expect(page.locator("#connection-state")).to_have_text("")
-    return page
-
-
-def no_serious_violations(page: Page) -> None:
-    assert serious(Axe().run(page)) == []
+from tests.integration.test_browser_loop import browser  # noqa: F401 - fixture
+from tests.liveagent.conftest import Agent, Visitor
+from tests.liveagent.pages import PHONE, console, content_editor, in_a_thread, no_serious_violations
 
 
 async def as_agent(service, username: str, work: Callable[[Agent], Any]) -> Any:
@@ -129,7 +99,7 @@ def test_supervisors_manage_canned_replies_and_every_console_follows_live(servic
     no_serious_violations(ville)
 
     # Aino answers a visitor with the "/" search in the reply box.
-    conversation_id = run(waiting_visitor(service))
+    conversation_id = in_a_thread(waiting_visitor(service))
     aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
     box = aino.locator("#reply-input")
     expect(box).to_be_focused()
@@ -194,7 +164,7 @@ def test_supervisors_manage_canned_replies_and_every_console_follows_live(servic
 @pytest.mark.parametrize("service_env", [{}])
 def test_note_mode_ends_when_the_note_is_saved(service, browser):  # noqa: F811
     aino = console(browser, service, "aino")
-    conversation_id = run(waiting_visitor(service))
+    conversation_id = in_a_thread(waiting_visitor(service))
     # The topics by the titles editors gave them, not as ids ("faq/login, request_human").
     card = aino.locator(".queue-item")
     expect(card).to_contain_text("Aiheet: Kirjautuminen, asiakaspalvelijan pyyntö")
@@ -226,7 +196,7 @@ def test_note_mode_ends_when_the_note_is_saved(service, browser):  # noqa: F811
         detail = await (await agent.call("GET", f"/conversations/{conversation_id}")).json()
         return [(m["kind"], m["text"]) for m in detail["messages"] if m["sender"] == "agent"]
 
-    assert run(as_agent(service, "ville", kinds)) == [("note", "Asiakas odottaa päätöstä, tarkista liitteet."),
+    assert in_a_thread(as_agent(service, "ville", kinds)) == [("note", "Asiakas odottaa päätöstä, tarkista liitteet."),
                                                        ("text", "Hei, katson asiaasi heti.")]
     aino.context.close()
 
@@ -235,7 +205,7 @@ def test_note_mode_ends_when_the_note_is_saved(service, browser):  # noqa: F811
 def test_a_transferred_chat_is_marked_and_its_open_question_highlighted(service, browser):  # noqa: F811
     aino = console(browser, service, "aino")
     ville = console(browser, service, "ville", viewport=PHONE)
-    token = run(waiting_session(service))
+    token = in_a_thread(waiting_session(service))
     aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
     box = aino.get_by_label("Vastaus asiakkaalle")
     box.fill("Hei, Aino täällä. Miten voin auttaa?")
@@ -243,7 +213,7 @@ def test_a_transferred_chat_is_marked_and_its_open_question_highlighted(service,
     log = aino.locator("#conversation-log")
     expect(log.locator(".msg--agent")).to_have_count(1)
     expect(log.locator(".msg--unanswered")).to_have_count(0)  # everything answered
-    run(visitor_says(service, token, "Milloin rahani tulevat?"))
+    in_a_thread(visitor_says(service, token, "Milloin rahani tulevat?"))
     unanswered = log.locator(".msg--unanswered")
     expect(unanswered).to_contain_text("Odottaa vastausta")
     expect(unanswered).to_contain_text("Milloin rahani tulevat?")
@@ -274,7 +244,7 @@ def test_a_transferred_chat_is_marked_and_its_open_question_highlighted(service,
     reply.press("Enter")
     expect(ville_log.locator(".msg--unanswered")).to_have_count(0)
     expect(mine).not_to_contain_text("Vastaamatta")
-    run(visitor_says(service, token, "Kiitos! Entä ensi kuussa?"))
+    in_a_thread(visitor_says(service, token, "Kiitos! Entä ensi kuussa?"))
     expect(ville_log.locator(".msg--unanswered")).to_contain_text("Kiitos! Entä ensi kuussa?")
     expect(ville_log.locator(".unanswered-flag")).to_have_count(1)  # only the newest question
     expect(mine).to_contain_text("Vastaamatta: Kiitos! Entä ensi kuussa?")
@@ -304,8 +274,8 @@ async def left_contact_request(service, auth_token: Any = None) -> str:
 
 @pytest.mark.parametrize("service_env", [{}])
 def test_contact_requests_show_date_and_time_the_verified_customer_and_link_to_the_chat(service, browser):  # noqa: F811
-    run(left_contact_request(service, make_token("LUMO-1004")))
-    run(left_contact_request(service))
+    in_a_thread(left_contact_request(service, make_token("LUMO-1004")))
+    in_a_thread(left_contact_request(service))
     aino = console(browser, service, "aino", online=False)
     aino.get_by_role("button", name=re.compile("^Yhteydenottopyynnöt")).click()
     cards = aino.locator("#tickets-list li")
@@ -343,25 +313,21 @@ def test_contact_requests_show_date_and_time_the_verified_customer_and_link_to_t
 @pytest.mark.parametrize("service_env", [{}])
 def test_an_agents_answer_in_a_closed_chat_reaches_the_editors_list(service, browser):  # noqa: F811
     aino = console(browser, service, "aino")
-    token = run(waiting_session(service))
+    token = in_a_thread(waiting_session(service))
     aino.locator(".queue-item").get_by_role("button", name="Ota käsittelyyn").click()
     box = aino.get_by_label("Vastaus asiakkaalle")
     box.fill("Hei, olen Aino. Miten voin auttaa?")
     box.press("Enter")
-    run(visitor_says(service, token, "Saako toimistolle tuoda koiran?"))
+    in_a_thread(visitor_says(service, token, "Saako toimistolle tuoda koiran?"))
     expect(aino.locator("#conversation-log .msg--unanswered")).to_contain_text("Saako toimistolle tuoda koiran?")
     box.fill("Avustajakoirat ovat tervetulleita, muut lemmikit eivät.")
     box.press("Enter")
     expect(aino.locator("#conversation-log .msg--agent")).to_have_count(2)
     aino.get_by_role("button", name="Sulje keskustelu").click()
     expect(aino.locator("#announcer")).to_have_text("Keskustelu suljettu.")
-    run(visitor_says(service, token, "kiitos"))  # the visitor writes on: the chat is the bot's again
+    in_a_thread(visitor_says(service, token, "kiitos"))  # the visitor writes on: the chat is the bot's again
 
-    editor = browser.new_context(viewport=DESKTOP).new_page()
-    editor.goto(f"{service.url}/editor")
-    editor.get_by_label("Käyttäjätunnus").fill("eeva")
-    editor.get_by_label("Salasana").fill(DEMO_PASSWORD)
-    editor.get_by_role("button", name="Kirjaudu", exact=True).click()
+    editor = content_editor(browser, service)
     editor.get_by_role("button", name=re.compile("^Mitä botti ei ymmärtänyt")).click()
     answers = editor.locator("#answered-list li")
     card = answers.filter(has_text="Saako toimistolle tuoda koiran?")

@@ -25,7 +25,8 @@ READERS = [
 ]
 # Literals that are code, not copy, although they look like a word of text.
 CODE_WORDS = {"Enter", "Escape", "ArrowDown", "ArrowUp", "ArrowLeft", "ArrowRight", "Home", "End",  # KeyboardEvent.key
-              "Notification"}  # `'Notification' in window`
+              "Notification",  # `'Notification' in window`
+              "Europe/Helsinki"}  # an IANA time zone (the insights' reporting days)
 REGEX_MAY_FOLLOW = set("(,=:[!&|?{};+-*%<>~^")
 
 

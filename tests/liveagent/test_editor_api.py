@@ -97,6 +97,7 @@ async def test_missed_messages_are_collected_grouped_and_turned_into_a_topic(mak
     assert parking["count"] >= 2
     assert parking["reasons"][0]["label"] == "Botti ei ymmärtänyt"
     assert parking["reasons"][0]["language"] is None and parking["languages"] == []
+    assert parking["guess_topic"] == "contact" and parking["guess_title"] is None  # titled from the topic list
     examples = [f"pysäköinti esimerkki {n}" for n in range(10)] + texts
     all_ids = [i for g in found for i in g["ids"]]
     response = await call(eeva, "POST", "/topics", {
@@ -130,6 +131,8 @@ async def test_messages_in_other_languages_and_emoji_reach_the_inbox_with_their_
     assert found["😡😡"]["reasons"] == [{"reason": "fallback", "language": "emoji", "count": 1,
                                         "label": "Botti ei ymmärtänyt: pelkkä emoji"}]
     assert found["😡😡"]["languages"] == [{"language": "emoji", "label": "pelkkä emoji", "count": 1}]
+    # the bot's guess is an intent: the editor reads its Finnish description, not "out_of_scope"
+    assert (found["😡😡"]["guess"], found["😡😡"]["guess_title"]) == ("out_of_scope", "botin aihepiirin ulkopuolella")
 
 
 async def test_dismissed_messages_leave_the_inbox(make_agent, service):

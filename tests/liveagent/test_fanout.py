@@ -6,16 +6,18 @@ Two hubs stand for two service replicas. Redis being down fails these tests (.ci
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import pickle
+import time
 import uuid
 from typing import List
 
 import pytest
 import redis.asyncio as aioredis
 
-from liveagent.fanout import RedisAgentHub, RedisLease, fanout_key, sign
+from liveagent.fanout import RESYNC_MARGIN_SECONDS, RedisAgentHub, RedisLease, fanout_key, sign
 from tests.liveagent.conftest import eventually
 
 pytestmark = pytest.mark.redis
@@ -137,8 +139,12 @@ async def test_a_lost_subscription_makes_local_consoles_catch_up(replicas) -> No
     """Pub/sub keeps nothing for a subscriber that is away: after reconnecting, consoles resync."""
     (a, b), client, _ = replicas
     socket = connect(b, 1)
+    before = time.time()
     await client.client_kill_filter(_type="pubsub")  # every subscription drops, as in a Redis restart
-    await eventually(lambda: {"type": "resync"} in socket.sent, timeout=5)
+    resync = await eventually(lambda: next((e for e in socket.sent if e.get("type") == "resync"), None), timeout=5)
+    # since: when the subscription was lost, less a margin for events in flight then (consoles resume by it)
+    since = dt.datetime.fromisoformat(resync["since"]).timestamp()
+    assert before - RESYNC_MARGIN_SECONDS - 0.5 <= since <= time.time() - RESYNC_MARGIN_SECONDS
     a.send(1, {"type": "message", "n": 1})
     await eventually(lambda: {"type": "message", "n": 1} in socket.sent, timeout=5)
 

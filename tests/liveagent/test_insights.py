@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from liveagent.store.schema import conversations
-from tests.liveagent.conftest import Visitor, eventually
+from tests.liveagent.conftest import Visitor, eventually, stored
 from tests.liveagent.databases import service_database
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -63,6 +63,16 @@ def conversation_of(visitor: Visitor) -> str:
 async def rate(visitor: Visitor, score: int) -> None:
     await visitor.client.emit("rating", {"score": score})
     await visitor.wait_for("status", lambda d: d["text"] == "Kiitos arviostasi!")
+
+
+async def feedback(visitor: Visitor, text: str, helpful: bool) -> None:
+    """The visitor's yes or no under the bot's answer ``text`` (its latest with that text)."""
+    message = [m for m in visitor.messages() if m["text"] == text][-1]
+    assert "feedback" in message  # a bot answer to a question
+    before = len(visitor.events)
+    await visitor.client.emit("answer_feedback", {"message_id": message["id"], "helpful": helpful})
+    await visitor.wait_for("feedback_saved", lambda d: d == {"message_id": message["id"], "helpful": helpful},
+                           since=before)
 
 
 async def contact_request(visitor: Visitor) -> None:
@@ -140,7 +150,13 @@ async def test_every_figure_is_exact_for_a_scripted_day(service, visitors, make_
     served = await queued(visitors, "haluan puhua ihmisen kanssa")
     path = f"/conversations/{conversation_of(served)}"
     assert (await aino.call("POST", f"{path}/claim")).status == 200
-    assert (await aino.call("POST", f"{path}/messages", {"text": "Hei!"})).status == 201
+    # ... who asks a question; aino is shown two suggested answers and sends the best one, edited
+    await served.say("miten kirjaudun")
+    await stored(aino, conversation_of(served), "miten kirjaudun")
+    shown = await (await aino.call("GET", f"{path}/suggestions")).json()
+    assert len(shown["suggestions"]) == 2
+    reply = {"text": "Hei! " + shown["suggestions"][0]["text"], "suggestion_id": shown["suggestions"][0]["id"]}
+    assert (await aino.call("POST", f"{path}/messages", reply)).status == 201
     assert (await aino.call("POST", f"{path}/close")).status == 200
     await rate(served, 5)
     # D: after a fallback twice; aino claims and goes offline without a word (requeued), ville answers
@@ -152,6 +168,9 @@ async def test_every_figure_is_exact_for_a_scripted_day(service, visitors, make_
     assert (await aino.call("PUT", "/presence", {"presence": "offline"})).status == 200
     await requeued.wait_for("status", lambda d: d["state"] == "waiting", since=before)
     assert (await ville.call("POST", f"/conversations/{conversation_of(requeued)}/claim")).status == 200
+    # ville is shown one suggestion for the visitor's question and answers without it
+    shown = await (await ville.call("GET", f"/conversations/{conversation_of(requeued)}/suggestions")).json()
+    assert [s["topic"] for s in shown["suggestions"]] == ["faq/contact"]
     assert (await ville.call("POST", f"/conversations/{conversation_of(requeued)}/messages",
                              {"text": "Ville tässä"})).status == 201
     assert (await ville.call("POST", f"/conversations/{conversation_of(requeued)}/return")).status == 200
@@ -168,6 +187,23 @@ async def test_every_figure_is_exact_for_a_scripted_day(service, visitors, make_
     # G: a contact request without a handoff
     contact = await chat(visitors, "moi")
     await contact_request(contact)
+    # "Oliko vastauksesta apua?": A's answer yes, then no (the latest counts); B's topic answer yes (its
+    # fallback answer asks nothing: refused), G's yes
+    await feedback(bot_only, "Botti: moi", True)
+    await feedback(bot_only, "Botti: moi", False)
+    fallback_answer = next(m for m in fallback.messages() if m["text"] == "Botti: pysäköinti?")
+    assert "feedback" not in fallback_answer
+    before = len(fallback.events)
+    await fallback.client.emit("answer_feedback", {"message_id": fallback_answer["id"], "helpful": True})
+    await fallback.wait_for("status", lambda d: d.get("notice") == "feedback", since=before)
+    await feedback(fallback, "Botti: aukioloajat?", True)
+    await feedback(contact, "Botti: moi", True)
+    # A ends the chat with the bot and rates it 3 with a comment (the bot's CSAT)
+    before = len(bot_only.events)
+    await bot_only.client.emit("end_conversation", {})
+    await bot_only.wait_for("status", lambda d: d.get("ask_rating") is True and d["state"] == "closed", since=before)
+    await bot_only.client.emit("rating", {"score": 3, "comment": "Ihan ok"})
+    await bot_only.wait_for("status", lambda d: d["text"] == "Kiitos arviostasi!", since=before)
 
     await eventually(lambda: all_harvested(service.store), timeout=30)
     last_day = today()
@@ -196,13 +232,20 @@ async def test_every_figure_is_exact_for_a_scripted_day(service, visitors, make_
     assert agents["first_response_seconds"] == spread(measured["responses"])  # C by aino, D by ville
     assert agents["handle_seconds"] == spread(measured["handled"])  # C closed, D requeued, D returned
     assert answer["csat"] == {"people": {"rated": 1, "satisfied": 1, "rate": 1.0, "average": 5.0},
-                              "bot": {"rated": 2, "satisfied": 1, "rate": 0.5, "average": 3.0}}
+                              "bot": {"rated": 3, "satisfied": 1, "rate": 1 / 3, "average": 3.0}}  # A B E
+    assert answer["helpful_by_topic"] == {"rated": 3, "helpful": 2, "rate": 2 / 3, "items": [
+        {"topic": "faq/login", "rated": 2, "helpful": 1, "rate": 0.5},  # A no, G yes
+        {"topic": "faq/opening_hours", "rated": 1, "helpful": 1, "rate": 1.0}]}  # B yes
     assert answer["topics"] == {"conversations_read": 7, "no_topic": 3, "items": [  # C D E: no question of their own
         {"topic": "faq/login", "conversations": 3, "share": 3 / 7, "previous": 0, "change": 3},  # A F G
         {"topic": "faq/opening_hours", "conversations": 1, "share": 1 / 7, "previous": 0, "change": 1}]}  # B
     assert sum(day["conversations"] for day in answer["daily"]) == 7
     assert answer["previous"]["conversations"] == 0
-    assert answer["pending"] == ["helpful_by_topic", "suggestions_used"]
+    # visitor messages with suggestions shown: C's and D's; answered from one (edited first): C's
+    assert answer["suggestions_used"] == {"shown": 2, "used": 1, "edited": 1, "rate": 0.5}
+    assert answer["previous"]["suggestions_used"] == {"shown": 0, "used": 0, "edited": 0, "rate": None}
+    assert answer["pending"] == []
+    assert answer["previous"]["helpful_by_topic"]["rated"] == 0
 
     response = await ville.call("GET", f"/insights{period}&format=csv")
     assert response.status == 200 and response.content_type == "text/csv"

@@ -4,8 +4,6 @@ view, and axe finds nothing serious, also at a phone's width."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import csv
 import datetime as dt
 import io
@@ -13,21 +11,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
+from tests.integration.test_browser_loop import browser  # noqa: F401 - fixture
 from tests.liveagent.conftest import DEMO_PASSWORD, Visitor
-
-
-def in_a_thread(coroutine: Any) -> Any:
-    """A coroutine run to its end in a loop of its own (the service answers from the fixture's thread)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+from tests.liveagent.pages import in_a_thread, log_in, no_serious_violations
 
 
 async def chats(service: Any) -> None:
-    """Two bot-only chats and one handed off, claimed by aino and closed."""
+    """Two bot-only chats and one handed off, claimed by aino and closed. The visitors mark the bot's answers
+    helpful ("moi") and not ("aukioloajat?"); "moi" ends the chat and rates the bot 2, the handed-off visitor
+    rates aino's chat 5."""
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar, headers={"Origin": service.url}) as http:
         login = await http.post(f"{service.url}/api/agent/login", json={"username": "aino", "password": DEMO_PASSWORD})
@@ -38,7 +32,15 @@ async def chats(service: Any) -> None:
             visitor = Visitor(service)
             await visitor.connect()
             await visitor.say(text)
-            await visitor.wait_for("bot_uttered", lambda d, text=text: d["sender"] != "visitor")
+            answer = await visitor.wait_for("bot_uttered", lambda d, text=text: d["sender"] != "visitor")
+            if "ihmisen" not in text:
+                await visitor.client.emit("answer_feedback", {"message_id": answer["id"], "helpful": text == "moi"})
+                await visitor.wait_for("feedback_saved")
+            if text == "moi":
+                await visitor.client.emit("end_conversation", {})
+                await visitor.wait_for("status", lambda d: d.get("ask_rating") is True)
+                await visitor.client.emit("rating", {"score": 2})
+                await visitor.wait_for("status", lambda d: d["text"] == "Kiitos arviostasi!")
             if "ihmisen" in text:
                 await visitor.wait_for("status", lambda d: d["state"] == "waiting")
                 conversation = visitor.token.split(".")[0]
@@ -46,15 +48,16 @@ async def chats(service: Any) -> None:
                     response = await http.post(f"{service.url}/api/agent/conversations/{conversation}/{action}",
                                                headers=headers)
                     assert response.status == 200, await response.text()
+                await visitor.wait_for("status", lambda d: d.get("ask_rating") is True)
+                await visitor.client.emit("rating", {"score": 5})
+                await visitor.wait_for("status", lambda d: d["text"] == "Kiitos arviostasi!")
             await visitor.close()
 
 
 def console(browser: Any, service: Any, username: str, width: int = 1280) -> Any:  # noqa: F811
     page = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True).new_page()
     page.goto(f"{service.url}/agent")
-    page.get_by_label("Käyttäjätunnus").fill(username)
-    page.get_by_label("Salasana").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Kirjaudu", exact=True).click()
+    log_in(page, username)
     expect(page.locator("#me-name")).to_be_visible()
     return page
 
@@ -89,6 +92,20 @@ def test_a_supervisor_sees_what_happened_in_figures_charts_tables_and_csv(servic
     expect(reasons.locator("tbody tr th")).to_have_text("Asiakas pyysi asiakaspalvelijaa")
     waits = page.get_by_role("table", name="Asiakaspalvelijalle päättyneet jonotukset pituuden mukaan")
     expect(waits.locator("tbody tr")).to_have_count(6)
+    expect(figures.filter(has_text="Vastauksista apua").locator(".insights-value")).to_have_text("50\u00a0%")
+    helpful = page.get_by_role("table", name="Botin vastausten palaute aiheittain")
+    expect(helpful.locator("tbody tr")).to_have_count(2)  # faq/login ("moi") and faq/opening_hours
+    cells = [[cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+             for row in helpful.locator("tbody tr").all()]
+    assert sorted(cells) == sorted([["Kirjautuminen", "1", "1", "0", "100\u00a0%"],
+                                    ["Aukioloajat", "1", "0", "1", "0\u00a0%"]]), cells
+    expect(page.get_by_role("img", name="Oliko vastauksesta apua? Aiheittain")).to_be_visible()
+    csat = page.get_by_role("table", name="Keskustelun lopun arviot sen mukaan, kuka palveli")
+    expect(csat.locator("tbody tr").nth(0)).to_contain_text("Botti")
+    expect(csat.locator("tbody tr").nth(0).locator("td").nth(0)).to_have_text("1")
+    expect(csat.locator("tbody tr").nth(0).locator("td").nth(2)).to_have_text("0\u00a0%")
+    expect(csat.locator("tbody tr").nth(1).locator("td").nth(2)).to_have_text("100\u00a0%")
+    expect(page.get_by_role("img", name="Asiakastyytyväisyys: botti ja asiakaspalvelijat")).to_be_visible()
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Lataa päivittäiset luvut (CSV)").click()
@@ -104,8 +121,8 @@ def test_a_supervisor_sees_what_happened_in_figures_charts_tables_and_csv(servic
     page.get_by_role("button", name="Näytä", exact=True).click()
     expect(daily.locator("tbody tr")).to_have_count(2)
 
-    assert serious(Axe().run(page)) == []
+    no_serious_violations(page)
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert serious(Axe().run(page)) == []
+    no_serious_violations(page)
     page.context.close()

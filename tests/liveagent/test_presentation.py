@@ -61,13 +61,22 @@ def test_status_lines_by_state():
         "state": "bot", "position": None, "wait_minutes": None, "agent_name": None, "text": ""}
     full = presentation.Staffing(free=0, places=2, handling_minutes=4)
     first = presentation.status(conversation(S.WAITING, waiting_since=NOW), position=1, staffing=full)
-    assert first == {"state": "waiting", "position": 1, "wait_minutes": 2, "agent_name": None,
+    assert first == {"state": "waiting", "position": 1, "wait_minutes": 2, "agent_name": None, "version": 1,
                      "text": copy.text("status.waiting_first", wait_minutes=2)}
     third = presentation.waiting_status(3, presentation.Staffing(0, 1, 4))
     assert third["text"] == copy.text("status.waiting", position=3, wait_minutes=12)
     assigned = presentation.status(conversation(S.ASSIGNED, agent_id=3), agent_name="Aino")
-    assert assigned["agent_name"] == "Aino" and assigned["text"] == copy.text("status.assigned", agent_name="Aino")
+    assert assigned["agent_name"] == "Aino" and assigned["text"] == copy.text("status.serving", agent_name="Aino")
     assert presentation.status(conversation(S.CLOSED))["state"] == "closed"
+
+
+def test_a_status_line_carries_the_version_of_the_conversation_it_was_computed_from():
+    staffing = presentation.Staffing(free=1, places=1, handling_minutes=4)
+    waiting = conversation(S.WAITING, version=4, waiting_since=NOW)
+    assert presentation.status(waiting, position=1, staffing=staffing)["version"] == 4
+    assert presentation.waiting_status(2, staffing, waiting)["version"] == 4
+    assert presentation.status(conversation(S.ASSIGNED, version=5, agent_id=3), agent_name="Aino")["version"] == 5
+    assert "version" not in presentation.new_status()  # no row yet: nothing to be older than
 
 
 def test_a_brief_summarises_the_handoff_for_the_console():

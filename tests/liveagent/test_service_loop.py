@@ -43,7 +43,7 @@ async def test_whole_loop_bot_queue_agent_and_back(service, visitors, make_agent
     assert response.status == 200, await response.text()
     assigned = await visitor.wait_for("status", lambda d: d["state"] == "assigned")
     assert assigned["agent_name"] == "Aino"
-    assert assigned["text"] == "Asiakaspalvelija Aino liittyi keskusteluun."
+    assert assigned["text"] == "Sinua palvelee asiakaspalvelija Aino."  # the chat itself says who joined
 
     transcript = await (await aino.call("GET", f"/conversations/{conversation_id}")).json()
     texts = [m["text"] for m in transcript["messages"]]
@@ -257,6 +257,51 @@ async def test_agent_websocket_pushes_queue_and_messages(service, visitors, make
                 break
         assert event["conversation_id"] == conversation_id
         await socket.send_str(json.dumps({"type": "ping"}))
+
+
+async def test_a_resume_after_a_resync_replays_what_was_written_since_also_below_the_newest_id(
+        service, visitors, make_agent):
+    """After a Redis outage the console has its own replica's newer messages but missed older ones from
+    the other replica: a resume with the resync's ``since`` replays by time, marked as resumed."""
+    import datetime as dt
+    import json
+
+    aino = await make_agent("aino")
+    visitor, conversation_id = await escalated(visitors)
+    assert (await aino.call("POST", f"/conversations/{conversation_id}/claim")).status == 200
+    since = dt.datetime.now(dt.timezone.utc)
+    for text in ("eka", "toka"):
+        await visitor.say(text)
+    shown = await eventually(lambda: _texts(service, conversation_id, ("eka", "toka")), timeout=8)
+    newest = max(shown.values())  # the console has "toka" but missed "eka"
+
+    async def replayed(resume: dict) -> list:
+        ws_url = service.url.replace("http", "ws") + "/api/agent/ws"
+        async with aino.session.ws_connect(ws_url, headers={"Origin": service.url}) as socket:
+            await socket.send_str(json.dumps(resume))
+            got = []
+            while True:
+                try:
+                    event = json.loads((await socket.receive(timeout=1.5)).data)
+                except asyncio.TimeoutError:
+                    return got
+                if event["type"] == "message":
+                    got.append(event)
+
+    by_id = await replayed({"type": "resume", "after_id": newest})
+    assert by_id == []  # the newest id alone misses "eka"
+    by_time = await replayed({"type": "resume", "after_id": newest, "since": since.isoformat()})
+    assert [e["message"]["text"] for e in by_time] == ["eka", "toka"]
+    assert all(e["resumed"] is True and e["conversation_id"] == conversation_id for e in by_time)
+    naive = await replayed({"type": "resume", "after_id": newest, "since": since.replace(tzinfo=None).isoformat()})
+    assert naive == []  # a time without its zone is not guessed at: the id alone counts
+
+
+async def _texts(service, conversation_id: str, texts: tuple) -> dict:
+    """The ids of the visitor's messages ``texts`` once all are stored (None until then)."""
+    found = {m.text: m.id for m in await service.store.messages.after(conversation_id, 0, visible_to="agent")
+             if m.text in texts}
+    return found if len(found) == len(texts) else None
 
 
 async def test_agent_websocket_refuses_other_origins_and_anonymous(service, make_agent):

@@ -29,3 +29,18 @@ def test_the_message_limit_is_a_setting_of_at_least_one_character():
     assert Settings.from_env({**base, "LIVEAGENT_MAX_MESSAGE_CHARS": "500"}).max_message_chars == 500
     with pytest.raises(SettingsError, match="LIVEAGENT_MAX_MESSAGE_CHARS"):
         Settings.from_env({**base, "LIVEAGENT_MAX_MESSAGE_CHARS": "0"})
+
+
+def test_make_runs_console_opens_under_both_loopback_names(tmp_path, monkeypatch):
+    """make run prints http://localhost:8000, but people type 127.0.0.1 too: its .env lets the console log
+    in from both; a production .env (from .env.example alone) allows the public URL's origin only."""
+    from liveagent.settings import Settings
+    from tests.conftest import ROOT, run_ensure_env
+
+    values = run_ensure_env(tmp_path, monkeypatch)
+    demo = Settings.from_env({key: value for key, value in values.items() if value})
+    assert demo.console_origins == ("http://localhost:8000", "http://127.0.0.1:8000")
+    example = {line.partition("=")[0]: line.partition("=")[2]
+               for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if "=" in line
+               and not line.startswith("#")}
+    assert example["LIVEAGENT_CONSOLE_ORIGINS"] == ""

@@ -36,7 +36,7 @@ async def test_unanswered_visitor_goes_back_to_the_queue(service, visitors, make
     await visitor.say("haloo?")
     message = await visitor.wait_for("bot_uttered", lambda d: d["text"].startswith("Asiakaspalvelija joutui"),
                                      timeout=10)
-    assert message["text"] == "Asiakaspalvelija joutui poistumaan. Olet taas jonossa 1."
+    assert message["text"] == "Asiakaspalvelija joutui poistumaan. Olet taas jonossa sijalla 1."
     queue = (await (await aino.call("GET", "/queue")).json())["conversations"]
     assert [c["id"] for c in queue] == [conversation_id]
 

@@ -91,3 +91,41 @@ async def test_hub_delivers_in_order_to_every_socket_of_an_agent():
     assert hub.connected_agent_ids() == {2}
     for task in tasks:
         task.cancel()
+
+
+def test_a_client_that_left_mid_answer_is_logged_in_a_line_and_real_errors_with_their_traceback(caplog):
+    """Sanic raises from its response writer when the connection closed under it (a websocket upgrade
+    abandoned mid-handshake); that is no server error (once a traceback in the log under load)."""
+    import logging
+    from types import SimpleNamespace
+
+    from liveagent.app import ClientGoneErrors
+
+    class Transport:
+        def __init__(self, closing: bool) -> None:
+            self.closing = closing
+
+        def is_closing(self) -> bool:
+            return self.closing
+
+    def request(closing: bool) -> SimpleNamespace:
+        return SimpleNamespace(method="GET", path="/socket.io/", url="ws://127.0.0.1/socket.io/",
+                               transport=Transport(closing), app=SimpleNamespace(config=SimpleNamespace()))
+
+    def raised(error: Exception) -> Exception:
+        try:
+            raise error
+        except Exception as caught:  # noqa: BLE001 - logged inside an except block, as Sanic does
+            ClientGoneErrors.log(current, caught)
+            return caught
+
+    caplog.set_level(logging.INFO)
+    current = request(closing=True)
+    raised(AttributeError("'NoneType' object has no attribute 'is_closing'"))
+    [gone] = caplog.records
+    assert gone.levelno == logging.INFO and gone.exc_info is None and "left before its answer" in gone.getMessage()
+    caplog.clear()
+    current = request(closing=False)
+    raised(RuntimeError("a real failure"))
+    [failed] = caplog.records
+    assert failed.levelno == logging.ERROR and failed.exc_info is not None

@@ -9,19 +9,17 @@ by bounding boxes against the viewport. axe-core must find no serious or critica
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 from typing import Any, Dict, List, Optional
 
 import aiohttp
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from lumo_shared.identity import CUSTOMER_METADATA_KEY
-from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
+from tests.integration.test_browser_loop import browser  # noqa: F401 - fixture
 from tests.liveagent.conftest import Agent, service, service_env  # noqa: F401 - fixtures
+from tests.liveagent.pages import in_a_thread, no_serious_violations  # noqa: F401 - also imported from here
 
 PHONES = [pytest.param((360, 740), id="360x740"), pytest.param((390, 844), id="390x844")]
 SUGGESTIONS = ["Milloin etuudet maksetaan?", "Mikä on hakemukseni tilanne?", "Milloin asiakaspalvelu on auki?"]
@@ -75,12 +73,6 @@ def visitor_texts(service) -> List[str]:  # noqa: F811
             if entry["kind"] == "user"]
 
 
-def in_a_thread(coroutine: Any) -> Any:
-    """The sync Playwright API keeps an event loop of its own in the test's thread."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result(timeout=60)
-
-
 async def as_aino(service, *calls: tuple) -> List[int]:  # noqa: F811
     """Aino logs in and makes ``calls`` ((method, path, body), ...); their statuses."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
@@ -97,11 +89,6 @@ def until(page: Page, expression: str, timeout_ms: int = 10_000) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"{expression} stayed false")
-
-
-def no_serious_violations(page: Page) -> None:
-    found = serious(Axe().run(page))
-    assert found == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in found]
 
 
 # ---- phones (item 5) -------------------------------------------------------------------------------------
@@ -186,6 +173,14 @@ def test_the_demo_site_and_the_widget_fit_a_phone(service, browser, tmp_path, si
     expect(closed).to_contain_text("Asiakaspalvelija päätti keskustelun")
     assert not overlap(box_of(rating), box_of(closed))
     assert box_of(rating)["y"] >= box_of(closed)["y"] + box_of(closed)["height"]
+    # the question is read on screen once, above its buttons (the status line keeps it for screen readers)
+    question = rating.locator(".lumo-chat-rating-question")
+    expect(question).to_have_text("Miten onnistuimme? Arvioi asiakaspalvelu asteikolla 1–5")
+    assert box_of(question)["height"] > 1
+    assert box_of(question)["y"] < box_of(rating.get_by_role("button", name="Arvio 1 / 5"))["y"]
+    status_line = page.locator(".lumo-chat-status-text")
+    expect(status_line).to_contain_text("Miten onnistuimme?")
+    assert box_of(status_line)["height"] <= 1  # visually hidden
     for control in (rating.get_by_role("button", name="Arvio 1 / 5"), rating.get_by_role("button", name="Arvio 5 / 5"),
                     page.get_by_role("button", name="Lähetä")):
         control.scroll_into_view_if_needed()

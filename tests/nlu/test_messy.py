@@ -105,3 +105,20 @@ def test_several_questions_need_two_answers_or_the_which_first_question():
     which = reply_of(turn(bot("utter_several_topics_ask", buttons=[{"payload": "x"}])))
     assert [judge(case, r).right for r in (one, two, which)] == [False, True, True]
     assert judge(Case("x", "topics", ("faq/privacy",), questions=1), reply_of(turn(bot("utter_faq/privacy")))).right
+
+
+def test_the_gate_scores_one_topic_answered_beside_a_feeling_as_that_topic():
+    """bench/nlu_eval.py: what the visitor gets is that topic's answer (after the acknowledgement)."""
+    from bench.nlu_eval import predicted_label
+
+    def several(mode, *labels):
+        return {"intent": {"name": "several_topics"}, "response_selector": {"faq": {"response": {
+            "intent_response_key": "faq/login"}}},
+            "lumo_topics": {"mode": mode, "topics": [{"label": label} for label in labels], "acknowledge": "lost"}}
+
+    assert predicted_label(several("answer", "faq/apply")) == "faq/apply"
+    assert predicted_label(several("answer", "check_account_status")) == "check_account_status"
+    assert predicted_label(several("answer", "faq/apply", "faq/login")) == "several_topics"
+    assert predicted_label(several("ask", "faq/apply")) == "several_topics"
+    assert predicted_label({"intent": {"name": "faq"}, "response_selector": {"faq": {"response": {
+        "intent_response_key": "faq/login"}}}}) == "faq/login"

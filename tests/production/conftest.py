@@ -202,7 +202,8 @@ class Console:
                         if event.get("type") == "message":
                             self.newest_id = max(self.newest_id, event["message"]["id"])
                         elif event.get("type") == "resync":
-                            await socket.send_str(json.dumps({"type": "resume", "after_id": self.newest_id}))
+                            await socket.send_str(json.dumps({"type": "resume", "after_id": self.newest_id,
+                                                              "since": event.get("since")}))
             except (aiohttp.ClientError, OSError):
                 pass
             await asyncio.sleep(0.5)

@@ -47,8 +47,13 @@ async def visitor_on(endpoint: Endpoint) -> Visitor:
 
 
 def latest_status(visitor: Visitor) -> dict:
-    statuses = [s for s in visitor.received("status") if s.get("state")]
-    return statuses[-1] if statuses else {}
+    """The line the visitor's widget shows: the latest of the newest conversation version (an older
+    version's line arriving late is dropped, liveagent/static/widget/chat.js ``applyStatus``)."""
+    shown: dict = {}
+    for status in visitor.received("status"):
+        if status.get("state") and status.get("version", 0) >= shown.get("version", 0):
+            shown = status
+    return shown
 
 
 async def mine(console: Console) -> List[str]:

@@ -41,17 +41,17 @@ def selector_ranking(parse_data: dict) -> list:
 async def test_a_batch_parses_like_single_messages(processor, monkeypatch):
     texts = [text for text, _label in load_examples(HELDOUT)][:50]
     classified_together = []
-    real = LinearClassifier.predict
+    real = LinearClassifier.score_messages
 
     def counting(self, messages):
         classified_together.append(len(messages))
-        return real(self, messages)  # the graph binds `process`; it calls `predict` with the whole list
+        return real(self, messages)  # the graph binds `process`; it scores the whole list at once
 
     single = [processor._parse_message_with_graph(UserMessage(text, sender_id=f"s{i}"),
                                                   tracker=None, only_output_properties=True)
               for i, text in enumerate(texts)]
     batcher = ParseBatcher(processor)
-    monkeypatch.setattr(LinearClassifier, "predict", counting)
+    monkeypatch.setattr(LinearClassifier, "score_messages", counting)
     batched = await asyncio.gather(*(batcher.parse(UserMessage(text, sender_id=f"b{i}"))
                                      for i, text in enumerate(texts)))
     assert max(batcher.batch_sizes) > 1, "concurrent parses were not batched"

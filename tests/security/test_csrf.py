@@ -21,6 +21,8 @@ PUBLIC = {
     ("POST", "/api/agent/login"): "creates the session: JSON only, Origin-checked, backoff (test_sessions.py)",
     ("POST", "/demo/token"): "demo site only (LIVEAGENT_DEMO_TOKENS=0 in production), changes nothing stored",
     ("POST", "/socket.io"): "engine.io long-polling of the visitor channel: no cookie, origin-checked",
+    ("POST", "/api/visitor/transcript"): "a visitor's transcript: no cookie, authorised only by the signed session "
+                                          "token in the body, allowed origins, changes nothing (test_transcripts.py)",
 }
 HEX_ID = "0123456789abcdef0123456789abcdef"
 

@@ -91,7 +91,8 @@ class Channel(RecordingClient):
                    {"message": " \x00 "}, {"message": "x" * (MAX_CHARS + 1)}, None, {"message": ["lista"]}])
 async def test_user_uttered_never_fails_loses_or_changes_a_message(service, sequence):
     channel = Channel(service.url)  # one service for all examples; a connection and a conversation each
-    await channel.client.connect(service.url, headers={"Origin": service.url}, transports=["websocket"])
+    await channel.client.connect(service.url, headers={"Origin": service.url}, transports=["websocket"],
+                                 wait_timeout=10)
     try:
         token = (await channel.new_session())["token"]
         mark = len(channel.events)

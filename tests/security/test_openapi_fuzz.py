@@ -54,11 +54,13 @@ NEEDS_A_MATCH = {("POST", "/api/agent/login"), ("PUT", "/api/agent/canned/{canne
                  ("DELETE", "/api/agent/canned/{canned_id}"), ("POST", "/api/agent/tickets/{ticket_id}/handled"),
                  ("PUT", "/api/agent/agents/{agent_id}/capacity"),
                  ("POST", CHAT + "/transfer"), ("POST", CHAT + "/return"), ("POST", CHAT + "/close"),
+                 ("POST", CHAT + "/reassign"),  # an online agent with room: a random id is none
                  ("POST", CHAT + "/claim"), ("GET", "/api/editor/topics/{name}"),
                  ("PUT", "/api/editor/topics/{name}/answer"), ("POST", "/api/editor/topics/{name}/examples"),
                  ("POST", "/api/editor/topics/{name}/examples/remove"),
                  ("POST", "/api/editor/topics"),  # a new name of the right form and enough examples
-                 ("POST", "/api/editor/rollback")}  # while the fuzzed publish runs: 409 run_in_progress
+                 ("POST", "/api/editor/rollback"),  # while the fuzzed publish runs: 409 run_in_progress
+                 ("POST", "/api/visitor/transcript")}  # a visitor's genuine session token (signed by the service)
 
 
 def no_traceback(ctx: Any, response: Any, case: Any) -> Optional[bool]:

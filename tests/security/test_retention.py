@@ -66,7 +66,8 @@ async def test_the_sweep_deletes_what_is_older_than_the_retention_period_once_a_
     runs = await retention_runs()
     assert len(runs) == 1 and runs[0]["actor"] is None
     assert runs[0]["detail"] == {"days": 30, "conversations": 1, "messages": 1, "events": 2, "read_marks": 0,
-                                 "tickets": 1, "missed": 0, "audit_entries": 0, "rasa_trackers_deleted": 1,
+                                 "tickets": 1, "missed": 0, "suggestions": 0, "audit_entries": 0,
+                                 "rasa_trackers_deleted": 1,
                                  "rasa_trackers_not_deleted": 0, "rasa_unreachable": False, "unfinished": False}
     assert service.rasa_log()["erased"] == [OLD]  # its Rasa tracker went too, the recent one stays
     assert (await ville.call("GET", f"/conversations/{OLD}")).status == 404

@@ -11,8 +11,6 @@ what ``RIGHTS_OF`` and ``CHATS`` say.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import re
 import uuid
@@ -20,7 +18,6 @@ from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sanic import Sanic
 
@@ -30,9 +27,10 @@ from liveagent.auth import COOKIE
 from liveagent.settings import Settings
 from liveagent.store.schema import ROLES
 from tests.conftest import content_copy
-from tests.integration.test_browser_loop import browser, serious  # noqa: F401 - fixture
-from tests.liveagent.conftest import DEMO_PASSWORD, Agent, Visitor, escalated
+from tests.integration.test_browser_loop import browser  # noqa: F401 - fixture
+from tests.liveagent.conftest import DEMO_PASSWORD, Agent, escalated, escalated_and_gone
 from tests.liveagent.databases import service_database
+from tests.liveagent.pages import in_a_thread, log_in, no_serious_violations
 
 PUBLIC = None
 SESSION, CHATS_RIGHT, SUPERVISE, EDIT = "session", "handle_chats", "supervise", "edit_content"
@@ -69,6 +67,11 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("POST", CONVERSATION + "/transfer"): (CHATS_RIGHT, "act"),
     ("POST", CONVERSATION + "/return"): (CHATS_RIGHT, "act"),
     ("POST", CONVERSATION + "/close"): (CHATS_RIGHT, "act"),
+    ("POST", CONVERSATION + "/reassign"): (SUPERVISE, "move"),
+    ("GET", CONVERSATION + "/suggestions"): (CHATS_RIGHT, "see"),
+    ("GET", CONVERSATION + "/transcript"): (CHATS_RIGHT, "see"),
+    ("POST", "/api/visitor/transcript"): (PUBLIC, None),
+    ("OPTIONS", "/api/visitor/transcript"): (PUBLIC, None),
     ("GET", "/api/agent/agents"): (CHATS_RIGHT, None),
     ("GET", "/api/agent/canned"): (CHATS_RIGHT, None),
     ("GET", "/api/agent/tickets"): (CHATS_RIGHT, None),
@@ -79,6 +82,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("DELETE", "/api/agent/canned/<canned_id:int>"): (SUPERVISE, None),
     ("PUT", "/api/agent/agents/<agent_id:int>/capacity"): (SUPERVISE, None),
     ("GET", "/api/agent/audit"): (SUPERVISE, None),
+    ("GET", "/api/agent/floor"): (SUPERVISE, None),
     ("GET", "/api/agent/insights"): (SUPERVISE, None),
     ("POST", "/api/agent/erasure"): (SUPERVISE, None),
     ("GET", "/api/editor/topics"): (EDIT, None),
@@ -92,6 +96,7 @@ DECLARED: Dict[Tuple[str, str], Tuple[Optional[str], Optional[str]]] = {
     ("GET", "/api/editor/missed"): (EDIT, None),
     ("POST", "/api/editor/missed/dismiss"): (EDIT, None),
     ("GET", "/api/editor/answered"): (EDIT, None),
+    ("GET", "/api/editor/suggested-topics"): (EDIT, None),
     ("GET", "/api/editor/runs"): (EDIT, None),
     ("POST", "/api/editor/publish"): (EDIT, None),
     ("POST", "/api/editor/rollback"): (EDIT, None),
@@ -106,17 +111,18 @@ RIGHTS_OF = {
 }
 CALLERS = ["anonymous", "eeva", "aada", "ville", "aino"]  # the holder last: its actions change the chat
 
-# Past the conversation check (S)ee, (C)laim, (A)ct, per conversation and agent; anything else: 403.
-# Acting is only for the holder: a supervisor who sees a chat held by aino is refused 403 `not_yours`.
+# Past the conversation check (S)ee, (C)laim, (A)ct, (M)ove, per conversation and agent; anything else: 403.
+# Acting is only for the holder: a supervisor who sees a chat held by aino is refused 403 `not_yours`;
+# moving a chat to another agent is the supervisor's (the state machine answers 409 where it cannot move).
 CHATS = {
-    "held": {"aino": "SCA", "aada": "C", "ville": "SC"},  # aada's claim: 409 already_claimed, no content
-    "queued": {"aino": "SC", "aada": "SC", "ville": "SCA"},  # a preview and a claim for every agent
-    "closed": {"aino": "SCA", "aada": "", "ville": "SCA"},  # aino held it, aada never did
-    "bot": {"aino": "", "aada": "", "ville": "SCA"},  # with the bot, never in anyone's hands
-    "missing": {"aino": "SCA", "aada": "SCA", "ville": "SCA"},  # 404 not_found for every agent
+    "held": {"aino": "SCA", "aada": "C", "ville": "SCM"},  # aada's claim: 409 already_claimed, no content
+    "queued": {"aino": "SC", "aada": "SC", "ville": "SCAM"},  # a preview and a claim for every agent
+    "closed": {"aino": "SCA", "aada": "", "ville": "SCAM"},  # aino held it, aada never did
+    "bot": {"aino": "", "aada": "", "ville": "SCAM"},  # with the bot, never in anyone's hands
+    "missing": {"aino": "SCA", "aada": "SCA", "ville": "SCAM"},  # 404 not_found for every agent
 }
 BODIES = {"messages": {"text": "Hei, tässä asiakaspalvelu"}, "notes": {"text": "Sisäinen muistiinpano"},
-          "transfer": {"agent_id": 999999}, "read": {"message_id": 1}}
+          "transfer": {"agent_id": 999999}, "reassign": {"agent_id": 999999}, "read": {"message_id": 1}}
 RIGHT_REFUSALS = {"agents_only", "supervisor_required", "editor_only"}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
@@ -293,8 +299,9 @@ async def test_every_route_answers_every_caller_as_the_table_says(service, visit
     assert codes[("POST", CONVERSATION + "/messages", "ville", "held")] == "not_yours"
     assert codes[("POST", CONVERSATION + "/claim", "aada", "held")] == "already_claimed"
     assert codes[("GET", CONVERSATION, "aino", "missing")] == "not_found"
+    # (the visitor's transcript is public: without a session token it names no conversation)
     assert {code for (_m, _p, caller, _k), code in codes.items() if caller == "anonymous"} <= {
-        None, "not_logged_in", "bad_request", "not_found"}
+        None, "not_logged_in", "bad_request", "not_found", "transcript_session"}
 
 
 async def test_an_editor_cannot_act_as_an_agent(service, visitors, make_agent):
@@ -388,12 +395,6 @@ def test_the_console_origins_default_to_the_public_url():
 # -- what the console offers (chromium) ------------------------------------------------------------------
 
 
-def console_login(page, username: str) -> None:
-    page.get_by_label("Käyttäjätunnus").fill(username)
-    page.get_by_label("Salasana").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Kirjaudu", exact=True).click()
-
-
 @pytest.mark.parametrize("service_env", [{}])  # SQLite: the page is what is tested here
 def test_the_console_offers_an_editor_the_editor_and_no_agent_actions(service, browser):  # noqa: F811
     context = browser.new_context(viewport={"width": 1280, "height": 860})
@@ -402,12 +403,12 @@ def test_the_console_offers_an_editor_the_editor_and_no_agent_actions(service, b
     page.on("request", lambda request: requested.append(request.url.replace(service.url, "")))
     page.on("websocket", lambda ws: sockets.append(ws.url))
     page.goto(f"{service.url}/agent")
-    console_login(page, "eeva")
+    log_in(page, "eeva")
     expect(page.get_by_role("heading", name="Ei asiakaspalvelijan oikeuksia")).to_be_visible()
     expect(page.locator("#me-name")).to_contain_text("Eeva")
     for hidden in ("#console-view", "#presence", "#notify-button", "#sound-toggle"):
         expect(page.locator(hidden)).to_be_hidden()
-    assert serious(Axe().run(page)) == []
+    no_serious_violations(page)
     # Nothing of the agents' was even asked for: no queue, chats, tickets or agent socket.
     assert [url for url in requested if url.startswith("/api/")] == ["/api/agent/me", "/api/agent/login"]
     assert sockets == []
@@ -418,16 +419,11 @@ def test_the_console_offers_an_editor_the_editor_and_no_agent_actions(service, b
     page.goto(f"{service.url}/agent")  # back with the session: the same offer, then out and in as aino
     expect(page.get_by_role("heading", name="Ei asiakaspalvelijan oikeuksia")).to_be_visible()
     page.get_by_role("button", name="Kirjaudu ulos").click()
-    console_login(page, "aino")
+    log_in(page, "aino")
     expect(page.locator("#presence")).to_be_visible()
     expect(page.get_by_role("heading", name="Jono")).to_be_visible()
     expect(page.get_by_role("heading", name="Ei asiakaspalvelijan oikeuksia")).to_be_hidden()
     context.close()
-
-
-def in_a_thread(coroutine: Any) -> Any:
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result(timeout=60)
 
 
 @pytest.mark.parametrize("service_env", [{}])
@@ -435,18 +431,10 @@ def test_a_previewed_chat_that_another_agent_claims_leaves_the_console(service, 
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.goto(f"{service.url}/agent")
-    console_login(page, "aino")
+    log_in(page, "aino")
     page.locator("#presence").select_option("online")
     expect(page.locator("#announcer")).to_have_text("Tilasi: Paikalla.")  # the service has her online
     expect(page.locator("#connection-state")).to_have_text("")
-
-    async def escalate() -> str:
-        visitor = Visitor(service)
-        await visitor.connect()
-        await visitor.say("haluan puhua ihmisen kanssa")
-        await visitor.wait_for("status", lambda d: d["state"] == "waiting")
-        await visitor.close()
-        return visitor.token.split(".")[0]
 
     async def claim_as_ville(conversation_id: str) -> int:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
@@ -457,7 +445,7 @@ def test_a_previewed_chat_that_another_agent_claims_leaves_the_console(service, 
             return (await ville.call("POST", f"/conversations/{conversation_id}/claim")).status
 
     run = in_a_thread  # the sync Playwright API keeps an event loop of its own in this thread
-    run(escalate())
+    run(escalated_and_gone(service))
     page.get_by_role("button", name="Näytä keskustelu").click()
     expect(page.locator("#conversation-log")).to_contain_text("haluan puhua ihmisen kanssa")
     assert run(claim_as_ville(page.locator("#queue-list button").first.get_attribute("data-focus-key")

@@ -4,6 +4,7 @@ tail, stopping a whole process group (children too); and `make test`'s groups co
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 import textwrap
 import time
@@ -132,3 +133,41 @@ def test_make_test_groups_cover_every_test_directory_once():
     assert run_tests.check_groups({"a": ["tests/x"], "b": ["tests/x", "tests/y"]}, ["tests/x", "tests/z"]) == [
         "tests/z is in no test group (scripts/run_tests.py GROUPS)", "tests/x is in more than one test group",
         "tests/y has no tests"]
+    # a module run by another group than its directory's: that group ignores it, and it must exist
+    moved = {"a": ["tests/stack", "tests/liveagent/test_floor_browser.py"], "b": ["tests/liveagent"]}
+    assert run_tests.check_groups(moved, ["tests/stack", "tests/liveagent"]) == []
+    assert run_tests.ignored("b", moved) == ["--ignore=tests/liveagent/test_floor_browser.py"]
+    assert run_tests.ignored("a", moved) == []
+    assert run_tests.check_groups({"a": ["tests/stack/test_nothing.py"], "b": ["tests/liveagent"]},
+                                  ["tests/liveagent"]) == [
+        "tests/stack/test_nothing.py does not exist",
+        "tests/stack/test_nothing.py is in group a, but its directory is in no other group"]
+
+
+def test_a_stuck_test_group_is_interrupted_and_fails_with_where_it_was(tmp_path):
+    """A group past GROUP_LIMIT_SECONDS is stopped like a Ctrl-C: its log says which test it was in, the
+    other group's result still counts, and make test fails (rather than CI timing out without a word)."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "test_stuck.py").write_text("import time\n\ndef test_waits_forever():\n    time.sleep(600)\n")
+    (tmp_path / "test_quick.py").write_text("def test_passes():\n    assert True\n")
+    driver = f"""
+        import importlib.util, sys
+        spec = importlib.util.spec_from_file_location("run_tests", {str(ROOT / "scripts" / "run_tests.py")!r})
+        run_tests = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(run_tests)
+        run_tests.ROOT = run_tests.Path({str(tmp_path)!r})
+        run_tests.LOGS = run_tests.ROOT / "results"
+        run_tests.GROUPS = {{"stuck": [{str(tmp_path / "test_stuck.py")!r}],
+                             "quick": [{str(tmp_path / "test_quick.py")!r}]}}
+        run_tests.check_groups = lambda groups, paths: []
+        run_tests.ignored = lambda name, groups: []
+        run_tests.GROUP_LIMIT_SECONDS = 20  # the quick group ends well before, even on a busy machine
+        sys.exit(run_tests.main(["-p", "no:cacheprovider", "-o", "timeout=0"]))
+    """
+    started = time.monotonic()
+    done = subprocess.run(python(driver), cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert time.monotonic() - started < 90
+    assert "tests:stuck: still running after 20 s; interrupting it" in done.stdout
+    assert "test_stuck.py:4: KeyboardInterrupt" in done.stdout  # the line it was stuck on
+    assert "quick passed" in done.stdout and "stuck FAILED" in done.stdout

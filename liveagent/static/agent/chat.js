@@ -167,10 +167,20 @@ export function addMessage(message, live) {
     if (open.ids.has(message.id)) return false;
     open.ids.add(message.id);
   }
-  open.messages.push(message);
   const log = ui.convLog;
   const stick = !live || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-  log.appendChild(renderMessage(message));
+  // A message caught up after a resync can be older than ones shown: it goes in its place, by id.
+  const last = open.messages[open.messages.length - 1];
+  const older = typeof message.id === 'number' && last && typeof last.id === 'number' && last.id > message.id;
+  const later = older ? open.messages.findIndex((m) => typeof m.id === 'number' && m.id > message.id) : -1;
+  if (later >= 0) {
+    const before = log.querySelector(`[data-message-id="${open.messages[later].id}"]`);
+    open.messages.splice(later, 0, message);
+    log.insertBefore(renderMessage(message), before);
+  } else {
+    open.messages.push(message);
+    log.appendChild(renderMessage(message));
+  }
   if (live) markUnanswered();
   if (stick) log.scrollTop = log.scrollHeight;
   if (live && message.sender === 'visitor') ui.convTyping.hidden = true;

@@ -14,6 +14,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 const PRESETS = ['today', 'week', 'month', 'custom'];
 const PRESET_DAYS = { today: 1, week: 7, month: 30 };
 const TOP_TOPICS = 10;
+const REPORTING_ZONE = 'Europe/Helsinki'; // the insights' days (docs/metrics.md); the answer's time_zone
 let built = null; // the view's controls, made the first time it is shown
 let loading = null;
 
@@ -37,14 +38,23 @@ function dayText(isoDay) {
   return day ? `${Number(day)}.${Number(month)}.${year}` : str(isoDay);
 }
 
+/** Today in the zone whose days the service counts (liveagent/store/schema.py REPORTING_ZONE), not the
+ * browser's: between midnight in Helsinki and midnight where the browser is, they are different days. */
+function reportingToday() {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: REPORTING_ZONE, year: 'numeric', month: '2-digit',
+    day: '2-digit' }).formatToParts(new Date());
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  return new Date(Date.UTC(part('year'), part('month') - 1, part('day')));
+}
+
+/** A calendar day (a UTC midnight) as "YYYY-MM-DD". */
 function isoDay(date) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return date.toISOString().slice(0, 10);
 }
 
 function presetPeriod(preset) {
-  const last = new Date();
-  const first = new Date(last.getFullYear(), last.getMonth(), last.getDate() - (PRESET_DAYS[preset] - 1));
+  const last = reportingToday();
+  const first = new Date(last.getTime() - (PRESET_DAYS[preset] - 1) * 86400000);
   return { from: isoDay(first), to: isoDay(last) };
 }
 
@@ -182,6 +192,11 @@ function figures(data) {
       format(copy.insightsFigures.rated, { n: wholeNumber(data.csat.people.rated) })],
     [copy.insightsFigures.csatBot, ...both(percentText, (d) => d.csat.bot.rate),
       format(copy.insightsFigures.rated, { n: wholeNumber(data.csat.bot.rated) })],
+    [copy.insightsFigures.suggestions, ...both(percentText, (d) => d.suggestions_used.rate),
+      format(copy.insightsFigures.suggestionsNote, { used: wholeNumber(data.suggestions_used.used),
+        shown: wholeNumber(data.suggestions_used.shown), edited: wholeNumber(data.suggestions_used.edited) })],
+    [copy.insightsFigures.helpful, ...both(percentText, (d) => d.helpful_by_topic.rate),
+      format(copy.insightsFigures.helpfulNote, { n: wholeNumber(data.helpful_by_topic.rated) })],
   ];
   return el('dl', { className: 'insights-figures' }, rows.map((row) => figure(...row)));
 }
@@ -211,7 +226,7 @@ function chartImage(id, title, description, width, height, parts) {
 }
 
 function table(id, caption, headers, rows) {
-  return el('div', { className: 'insights-table', role: 'region', tabindex: '0', 'aria-labelledby': `${id}-c` }, [
+  return el('div', { className: 'data-table insights-table', role: 'region', tabindex: '0', 'aria-labelledby': `${id}-c` }, [
     el('table', {}, [
       el('caption', { id: `${id}-c`, text: caption }),
       el('thead', {}, [el('tr', {}, headers.map((h) => el('th', { scope: 'col', text: h })))]),
@@ -372,6 +387,80 @@ function topicsSection(data) {
   return section('insights-topics', copy.insightsTopics.title, chart, tableNode, note);
 }
 
+/** Answers marked helpful by topic: a bar per topic, split into yes and no, with the table beside it. */
+function helpfulSection(data) {
+  const figuresOf = data.helpful_by_topic;
+  const items = figuresOf.items;
+  const label = (item) => topicName(item.topic);
+  const shown = items.slice(0, TOP_TOPICS);
+  const width = 640;
+  const rowHeight = 24;
+  const left = 200;
+  const height = Math.max(1, shown.length) * rowHeight + 8;
+  const most = Math.max(1, ...shown.map((item) => item.rated));
+  const parts = [];
+  shown.forEach((item, i) => {
+    const scale = (width - left - 90) / most;
+    const y = 4 + i * rowHeight;
+    const yes = item.helpful * scale;
+    const no = (item.rated - item.helpful) * scale;
+    parts.push(svgText('text', label(item), { x: left - 8, y: y + 16, 'text-anchor': 'end', class: 'insights-label' }));
+    if (yes) parts.push(svg('rect', { x: left, y: y + 3, width: yes, height: rowHeight - 8, class: 'insights-bar' }));
+    if (no) parts.push(svg('rect', { x: left + yes, y: y + 3, width: no, height: rowHeight - 8,
+      class: 'insights-bar insights-bar--no' }));
+    parts.push(svgText('text', percentText(item.rate), { x: left + yes + no + 6, y: y + 16, class: 'insights-label' }));
+  });
+  const first = shown[0];
+  const chart = shown.length
+    ? el('figure', { className: 'insights-figure-chart' }, [
+      chartImage('insights-helpful', copy.insightsHelpful.title, format(copy.insightsHelpful.description, {
+        rated: wholeNumber(figuresOf.rated), helpful: wholeNumber(figuresOf.helpful), rate: percentText(figuresOf.rate),
+        first: label(first), firstRate: percentText(first.rate) }), width, height, parts),
+      el('figcaption', { className: 'insights-legend small' }, [
+        el('span', { className: 'insights-key insights-key--bar', 'aria-hidden': 'true' }),
+        copy.insightsHelpful.legendYes, ' ',
+        el('span', { className: 'insights-key insights-key--no', 'aria-hidden': 'true' }),
+        copy.insightsHelpful.legendNo,
+      ]),
+    ])
+    : null;
+  const rows = items.map((item) => [label(item), wholeNumber(item.rated), wholeNumber(item.helpful),
+    wholeNumber(item.rated - item.helpful), percentText(item.rate)]);
+  const tableNode = items.length
+    ? table('insights-helpful-table', copy.insightsHelpful.table, copy.insightsHelpfulColumns, rows) : null;
+  const note = items.length ? format(copy.insightsHelpful.note, { rated: wholeNumber(figuresOf.rated),
+    helpful: wholeNumber(figuresOf.helpful) }) : copy.insightsHelpful.none;
+  return section('insights-helpful', copy.insightsHelpful.title, chart, tableNode, note);
+}
+
+/** CSAT of the bot beside that of people: a bar each (the share satisfied), with the table beside it. */
+function csatSection(data) {
+  const parts = [];
+  const groups = [[copy.insightsCsat.bot, data.csat.bot], [copy.insightsCsat.people, data.csat.people]];
+  const width = 640;
+  const left = 200;
+  const rowHeight = 32;
+  groups.forEach(([name, figure], i) => {
+    const y = 4 + i * rowHeight;
+    const w = (figure.rate || 0) * (width - left - 90);
+    parts.push(svgText('text', name, { x: left - 8, y: y + 20, 'text-anchor': 'end', class: 'insights-label' }));
+    parts.push(svg('rect', { x: left, y: y + 4, width: Math.max(1, w), height: rowHeight - 10, class: 'insights-bar' }));
+    parts.push(svgText('text', percentText(figure.rate), { x: left + w + 6, y: y + 20, class: 'insights-label' }));
+  });
+  const rated = data.csat.bot.rated + data.csat.people.rated;
+  const chart = rated
+    ? chartImage('insights-csat', copy.insightsCsat.title, format(copy.insightsCsat.description, {
+      bot: percentText(data.csat.bot.rate), people: percentText(data.csat.people.rate) }), width,
+    groups.length * rowHeight + 8, parts)
+    : null;
+  const average = (n) => (n === null ? copy.insightsNoData
+    : n.toLocaleString('fi-FI', { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+  const rows = groups.map(([name, figure]) => [name, wholeNumber(figure.rated), wholeNumber(figure.satisfied),
+    percentText(figure.rate), average(figure.average)]);
+  const tableNode = table('insights-csat-table', copy.insightsCsat.table, copy.insightsCsatColumns, rows);
+  return section('insights-csat', copy.insightsCsat.title, chart, tableNode, rated ? null : copy.insightsCsat.none);
+}
+
 function reasonsSection(data) {
   const rows = Object.entries(data.handoffs_by_reason).map(([reason, figure]) => [
     copy.insightsReasonNames[reason] || reason, wholeNumber(figure.count), percentText(figure.rate)]);
@@ -392,7 +481,9 @@ export function renderInsights(data) {
     dailySection(data),
     waitSection(data),
     topicsSection(data),
+    helpfulSection(data),
+    csatSection(data),
     reasonsSection(data),
-    el('p', { className: 'small', text: copy.insightsPending }),
+    el('p', { className: 'small', text: copy.insightsDefinitions }),
   );
 }

@@ -9,9 +9,12 @@
  */
 import './alerts.js';
 import './canned.js';
+import './capacity.js';
 import './chat.js';
+import './floor.js';
 import './http.js';
 import './insights.js';
+import './load.js';
 import './mine.js';
 import './presence.js';
 import './queue.js';
@@ -20,7 +23,9 @@ import './session.js';
 import './shortcuts.js';
 import './socket.js';
 import './state.js';
+import './suggestions.js';
 import './tickets.js';
+import './transcript.js';
 import './transfer.js';
 import './typing.js';
 import './views.js';

@@ -2,6 +2,7 @@ import { el, redrawList, str, vh } from '../lib/dom.js';
 import { plural } from '../lib/format.js';
 import { openConversation, renderBrief } from './chat.js';
 import { api } from './http.js';
+import { renderLoad } from './load.js';
 import { copy, customerLabel, handoverText, state, ui } from './state.js';
 
 // ---- my conversations ---------------------------------------------------------------------------------
@@ -42,6 +43,7 @@ export function upsertMine(brief) {
 }
 
 export function renderMine() {
+  renderLoad();
   redrawList(ui.mineList, ui.mineEmpty, state.mine, (brief) => {
     const isOpen = state.open && state.open.brief.id === brief.id;
     const unread = typeof brief.unread === 'number' ? brief.unread : 0;

@@ -3,6 +3,7 @@ import { duration, format } from '../lib/format.js';
 import { alertNewWaiting } from './alerts.js';
 import { openConversation } from './chat.js';
 import { api } from './http.js';
+import { freshCount } from './load.js';
 import { loadMineSoon, upsertMine } from './mine.js';
 import { BASE_TITLE, announce, copy, customerDetail, customerLabel, handoverText, state, topicTitles, ui } from './state.js';
 import { refreshOpenBrief } from './transfer.js';
@@ -54,7 +55,8 @@ export function setQueue(conversations) {
 
 export function updateTitle() {
   const count = state.queue.length;
-  document.title = count > 0 ? `(${count}) ${BASE_TITLE}` : BASE_TITLE;
+  const badge = count + freshCount(); // and chats that became mine without a claim, until opened
+  document.title = badge > 0 ? `(${badge}) ${BASE_TITLE}` : BASE_TITLE;
   ui.queueCount.textContent = count > 0 ? `(${count})` : '';
 }
 

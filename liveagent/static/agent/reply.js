@@ -3,6 +3,7 @@ import { addMessage, holdsOpen } from './chat.js';
 import { api } from './http.js';
 import { closeShortcuts, insertText, shortcutKey } from './shortcuts.js';
 import { announce, copy, state, ui } from './state.js';
+import { suggestionFor, suggestionSent } from './suggestions.js';
 import { refreshOpenBrief } from './transfer.js';
 import { stopAgentTyping } from './typing.js';
 
@@ -51,7 +52,9 @@ export async function sendReply() {
   try {
     const message = await api('POST', `/conversations/${encodeURIComponent(open.brief.id)}/${note ? 'notes' : 'messages'}`, {
       text,
+      ...(note ? {} : suggestionFor(open.brief.id)),
     });
+    if (!note) suggestionSent();
     if (state.open === open) {
       if (note && message && !message.kind) message.kind = 'note';
       addMessage(message, true);

@@ -80,6 +80,7 @@ export async function startConsole(agent, focusMain) {
   ui.meName.textContent = agentLabel(agent);
   ui.presence.value = PRESENCES.includes(agent.presence) ? agent.presence : 'offline';
   ui.viewInsights.hidden = !hasRight(agent, 'supervise'); // the insights are the supervisors' (docs/metrics.md)
+  ui.viewFloor.hidden = !hasRight(agent, 'supervise'); // so is the floor (floor.js)
   updateNotifyUi();
   showView('chats');
   if (focusMain) $('main').focus();

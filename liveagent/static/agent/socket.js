@@ -1,10 +1,12 @@
 import { str } from '../lib/dom.js';
 import { format } from '../lib/format.js';
 import { AGENT_API } from '../lib/session.js';
-import { beep, notify } from './alerts.js';
+import { notify } from './alerts.js';
 import { loadCanned, setCanned } from './canned.js';
 import { addMessage, markReadSoon, renderBrief } from './chat.js';
+import { refreshFloor, setFloor } from './floor.js';
 import { api } from './http.js';
+import { alertArrived, renderLoad } from './load.js';
 import { loadMine, loadMineSoon, renderMine, upsertMine } from './mine.js';
 import { loadQueue, renderQueue, setQueue, updateTitle } from './queue.js';
 import { loggedOut } from './session.js';
@@ -46,14 +48,18 @@ export function stopSocket() {
   ui.connection.textContent = '';
 }
 
-// After a reconnect, or when the service says events may have been missed (resync): fetch again.
-export function catchUp() {
-  if (state.newestId > 0) send({ type: 'resume', after_id: state.newestId });
+// After a reconnect, or when the service says events may have been missed (resync): fetch again. A resync
+// names when the service lost the other replicas' events (since): the messages written from then on come
+// again, also ones older than the newest shown; addMessage keeps each id once.
+export function catchUp(since) {
+  if (since) send({ type: 'resume', after_id: state.newestId, since });
+  else if (state.newestId > 0) send({ type: 'resume', after_id: state.newestId });
   loadQueue();
   loadMine();
   loadTickets();
   loadCanned();
   refreshOpenBrief();
+  refreshFloor();
 }
 
 export function connectSocket() {
@@ -125,10 +131,10 @@ export function handleEvent(event) {
       setQueue(Array.isArray(event.conversations) ? event.conversations : []);
       break;
     case 'message':
-      onMessageEvent(event.conversation_id, event.message);
+      onMessageEvent(event.conversation_id, event.message, event.resumed === true);
       break;
     case 'resync':
-      catchUp();
+      catchUp(typeof event.since === 'string' ? event.since : undefined);
       break;
     case 'state':
       onStateEvent(event.conversation);
@@ -153,6 +159,9 @@ export function handleEvent(event) {
     case 'notice':
       onNoticeEvent(event.text);
       break;
+    case 'floor':
+      setFloor(event.floor); // supervisors: the whole floor, whenever it changed
+      break;
     case 'canned':
       if (Array.isArray(event.canned)) setCanned(event.canned); // a supervisor changed the canned replies
       break;
@@ -161,12 +170,17 @@ export function handleEvent(event) {
   }
 }
 
-export function onMessageEvent(conversationId, message) {
+export function onMessageEvent(conversationId, message, resumed = false) {
   if (!message || typeof message !== 'object') return;
+  // sent again by a resume (one missed, or one shown already): told as what it is, not as news
+  const caughtUp = resumed && typeof message.id === 'number' && message.id <= state.newestId;
   bumpNewest(message.id);
   const mine = state.mine.find((c) => c.id === conversationId);
-  if (mine && message.kind !== 'note' && message.text) mine.last_message = str(message.text);
-  if (mine) trackUnanswered(mine, message);
+  if (mine && caughtUp) loadMineSoon(); // the list's last message and open question come from the server
+  else if (mine) {
+    if (message.kind !== 'note' && message.text) mine.last_message = str(message.text);
+    trackUnanswered(mine, message);
+  }
   if (state.open && state.open.brief.id === conversationId) {
     if (addMessage(message, true)) {
       if (message.sender === 'visitor' && document.visibilityState === 'visible') markReadSoon();
@@ -177,7 +191,7 @@ export function onMessageEvent(conversationId, message) {
     renderMine();
     return;
   }
-  if (message.sender === 'visitor') {
+  if (message.sender === 'visitor' && !caughtUp) {
     announce(format(copy.newMessage, { customer: mine ? customerLabel(mine) : copy.customerLower }));
     loadMineSoon(); // unread counts come from the server
   } else {
@@ -190,11 +204,7 @@ export function onStateEvent(brief) {
   const wasMine = state.mine.some((c) => c.id === brief.id);
   upsertMine(brief);
   const isMine = brief.state === 'assigned' && state.me && brief.agent_id === state.me.id;
-  if (isMine && !wasMine) {
-    beep();
-    announce(format(copy.transferredToYou, { customer: customerLabel(brief) }));
-    notify(copy.transferredToYouTitle, customerLabel(brief));
-  }
+  if (isMine && !wasMine) alertArrived(brief); // assigned, transferred or moved to me: no claim of mine
   if (state.open && state.open.brief.id === brief.id) {
     state.open.brief = Object.assign({}, state.open.brief, brief);
     renderBrief();
@@ -222,6 +232,10 @@ export function onPresenceEvent(agent) {
   if (index >= 0) state.agents[index] = Object.assign({}, state.agents[index], agent);
   else state.agents.push(agent);
   renderTransferOptions();
+  if (state.me && agent.id === state.me.id && typeof agent.capacity === 'number' && agent.capacity !== state.me.capacity) {
+    state.me = Object.assign({}, state.me, { capacity: agent.capacity }); // a supervisor set it
+    renderLoad();
+  }
   if (state.me && agent.id === state.me.id && agent.presence && agent.presence !== state.me.presence) {
     state.me = Object.assign({}, state.me, { presence: agent.presence });
     ui.presence.value = agent.presence;

@@ -21,6 +21,7 @@ import './preview.js';
 import './publish.js';
 import './session.js';
 import './state.js';
+import './suggested.js';
 import './topic.js';
 import './topics.js';
 import './unsaved.js';

@@ -10,20 +10,50 @@ import { loadTopics } from './topics.js';
 // ---- what the bot missed --------------------------------------------------------------------------------------
 export let missedLoading = null;
 
+// One load at a time; a load asked for while one runs (the order changed, or a refresh) runs once after it,
+// so the inbox never stays in the order of a request made before the editor's choice.
+let missedAgain = false;
+
 export async function loadMissed() {
-  if (missedLoading) return missedLoading;
+  if (missedLoading) {
+    missedAgain = true;
+    return missedLoading;
+  }
   missedLoading = (async () => {
     try {
-      const data = await api('GET', editor('/missed'));
-      state.missed = list(data.groups).filter((g) => g && list(g.ids).length);
-      renderMissed();
+      do {
+        missedAgain = false;
+        const data = await api('GET', editor(`/missed?sort=${encodeURIComponent(state.missedSort)}`));
+        state.missed = list(data.groups).filter((g) => g && list(g.ids).length);
+        renderMissed();
+      } while (missedAgain);
     } catch (err) {
       if (state.view === 'missed') setAlert(err.message);
     } finally {
       missedLoading = null;
+      missedAgain = false;
     }
   })();
   return missedLoading;
+}
+
+// The inbox's order: the most often missed first, or the latest first (the service sorts). Built on the
+// first render, once main.js has read the copy.
+let sortSelect = null;
+function ensureSortControl() {
+  if (sortSelect) return;
+  sortSelect = el('select', { id: 'missed-sort' }, [
+    el('option', { value: 'frequent', text: copy.missedSortFrequent }),
+    el('option', { value: 'newest', text: copy.missedSortNewest }),
+  ]);
+  sortSelect.value = state.missedSort;
+  sortSelect.addEventListener('change', () => {
+    state.missedSort = sortSelect.value;
+    loadMissed();
+  });
+  ui.missedRefresh.after(
+    el('div', { className: 'missed-sort' }, [el('label', { for: 'missed-sort', text: copy.missedSortLabel }), ' ', sortSelect])
+  );
 }
 
 export function groupKey(group) {
@@ -50,11 +80,13 @@ export function topicSelect(id, selected) {
 
 export function guessText(group) {
   if (group.guess_topic) return topicLabel(group.guess_topic);
+  if (group.guess_title) return str(group.guess_title);
   if (group.guess) return str(group.guess);
   return copy.noGuess;
 }
 
 export function renderMissed() {
+  ensureSortControl();
   updateMissedCount();
   redrawList(ui.missedList, ui.missedEmpty, state.missed, (group, index) => {
     const gkey = groupKey(group);

@@ -121,6 +121,7 @@ export const state = sessionState({
   newTopic: null, // {missedIds: [], nameTouched: bool} while the new-topic form is open
   missed: [],
   missedChoice: new Map(), // group key -> topic chosen in its select
+  missedSort: 'frequent', // the inbox's order: 'frequent' (most often missed first) or 'newest' 
   answered: [],
   changes: [],
   agentNames: new Map(), // agent id -> display name

@@ -21,6 +21,15 @@ export async function loadTopics() {
   }
 }
 
+/** "12 vastausta 30 päivässä · hyödyllinen 75 % (6/8)": how much the topic was used and how it helped. */
+function usageText(usage) {
+  const answers = Number(usage && usage.answers) || 0;
+  const rated = Number(usage && usage.rated) || 0;
+  const helpful = Number(usage && usage.helpful) || 0;
+  const rate = rated ? format(copy.helpfulRate, { percent: Math.round((100 * helpful) / rated), helpful, rated }) : copy.helpfulNone;
+  return `${plural(answers, copy.answersOne, copy.answersMany)} · ${rate}`;
+}
+
 export function renderTopicList() {
   const key = focusKeyInside(ui.topicList);
   const query = folded(ui.topicFilter.value.trim());
@@ -50,6 +59,7 @@ export function renderTopicList() {
               plural(count, copy.examplesOne, copy.examplesMany),
               count < MIN_EXAMPLES ? el('span', { className: 'topic-warning', text: ` · ${copy.tooFewExamples}` }) : null,
             ]),
+            el('span', { className: 'topic-usage', text: usageText(topic.last_30_days) }),
           ]
         ),
       ])

@@ -31,7 +31,9 @@
 import { el, setText, vh } from '../lib/dom.js';
 import { clockTime, format, plural, wholeNumber } from '../lib/format.js';
 import { linkified } from '../lib/links.js';
+import { isOutdated } from './status.js';
 import T from '../copy/widget.fi.json';
+import { transcriptButton } from './transcript.js';
 
 /** Build the widget and mount it on the page (once per page: see main.js). */
 export function startWidget() {
@@ -135,7 +137,7 @@ export function startWidget() {
   function emptyStore() {
     return {
       v: 1, token: null, owner: null, sessionAt: 0, lastSeenId: 0, messages: [], status: null, contactDismissed: false,
-      maxMessageChars: 0,
+      maxMessageChars: 0, maxCommentChars: 0, ratedScore: null,
     };
   }
 
@@ -246,11 +248,25 @@ export function startWidget() {
   const statusText = el('span', { className: 'lumo-chat-status-text' });
   const statusRegion = el('div', { className: 'lumo-chat-status', role: 'status' }, [connectionText, statusText]);
 
+  // Download the conversation (widget/transcript.js): the session token this tab holds now.
+  const saveButton = transcriptButton(
+    serverUrl,
+    () => ({ token: store.token, authToken }),
+    (text) => setText(statusText, text)
+  );
+
   const cancelButton = el('button', {
     type: 'button',
     className: 'lumo-chat-secondary lumo-chat-cancel',
     hidden: true,
     text: T.cancelWaiting,
+  });
+  // Ends a chat the bot serves; the end-of-chat rating follows (an agent ends theirs).
+  const endButton = el('button', {
+    type: 'button',
+    className: 'lumo-chat-secondary lumo-chat-end',
+    hidden: true,
+    text: T.endConversation,
   });
 
   const ratingButtons = [1, 2, 3, 4, 5].map((score) =>
@@ -268,6 +284,18 @@ export function startWidget() {
       el('p', { className: 'lumo-chat-rating-scale', text: T.ratingScale }),
     ]
   );
+  // After a score: an optional comment, sent with the same score (the latest rating counts).
+  const commentInput = el('textarea', { id: uid('lumo-chat-comment'), name: 'comment', rows: '3' });
+  const commentError = el('p', { className: 'lumo-chat-error', role: 'alert' });
+  const commentSubmit = el('button', { type: 'submit', className: 'lumo-chat-primary', text: T.commentSubmit });
+  const commentSkip = el('button', { type: 'button', className: 'lumo-chat-secondary', text: T.commentSkip });
+  const commentForm = el('form', { className: 'lumo-chat-contact lumo-chat-comment', novalidate: true, hidden: true }, [
+    field(T.commentLabel, commentInput),
+    commentError,
+    el('div', { className: 'lumo-chat-form-buttons' }, [commentSubmit, commentSkip]),
+  ]);
+  // What happened to a "was this helpful?" choice or a comment, read out politely once.
+  const feedbackLive = el('p', { className: 'lumo-chat-vh', role: 'status', 'aria-live': 'polite' });
 
   function field(labelText, control) {
     return el('div', { className: 'lumo-chat-field' }, [el('label', { for: control.id, text: labelText }), control]);
@@ -333,7 +361,7 @@ export function startWidget() {
   const lengthAlert = el('p', { className: 'lumo-chat-vh', role: 'alert' }); // the refusal, read out once
   // The conversation scrolls as one: the messages, then the rating question or the contact form
   // under them, so a form never covers the messages nor squeezes into a box of its own.
-  const conversation = el('div', { className: 'lumo-chat-conversation', tabindex: '0' }, [log, ratingBox, contactForm]);
+  const conversation = el('div', { className: 'lumo-chat-conversation', tabindex: '0' }, [log, ratingBox, commentForm, contactForm]);
 
   const panel = el(
     'section',
@@ -348,12 +376,15 @@ export function startWidget() {
     [
       el('div', { className: 'lumo-chat-header' }, [
         el('h2', { id: ids.title, className: 'lumo-chat-title', text: title }),
+        saveButton,
         closeButton,
       ]),
       conversation,
       typingLine,
       statusRegion,
+      feedbackLive,
       cancelButton,
+      endButton,
       composer,
       lengthNote,
       lengthAlert,
@@ -366,6 +397,8 @@ export function startWidget() {
 
   // ---- rendering messages ----------------------------------------------------------------------
   const renderedNodes = new Map(); // entry.key -> element
+  // Answers whose feedback the service has just kept: a visible thanks beside the buttons (this page only).
+  const thanked = new Set();
   const seenIds = new Set(); // server message ids present in the transcript
   let unreadCount = 0;
 
@@ -399,6 +432,7 @@ export function startWidget() {
     if (!metaNote(entry)) note.hidden = true;
 
     const item = el('div', { className: `lumo-chat-message lumo-chat-message--${sender}` }, [meta, body, note]);
+    if (sender === 'bot' && entry.asks && typeof entry.id === 'number') item.appendChild(feedbackGroup(entry));
 
     const replies = Array.isArray(entry.quick_replies) ? entry.quick_replies.filter((q) => q && q.title) : [];
     if (replies.length) {
@@ -423,6 +457,70 @@ export function startWidget() {
       item.appendChild(group);
     }
     return item;
+  }
+
+  /** "Oliko vastauksesta apua?" Kyllä / Ei under a bot answer: toggle buttons (aria-pressed), changeable. */
+  function feedbackGroup(entry) {
+    const question = el('p', { id: uid('lumo-chat-feedback'), className: 'lumo-chat-feedback-question', text: T.feedbackQuestion });
+    const choices = [
+      [true, T.feedbackYes],
+      [false, T.feedbackNo],
+    ].map(([helpful, label]) => {
+      const button = el('button', {
+        type: 'button',
+        className: 'lumo-chat-feedback-button',
+        'aria-pressed': String(entry.helpful === helpful),
+        text: label,
+      });
+      button.dataset.helpful = String(helpful);
+      button.addEventListener('click', () => giveFeedback(entry, helpful));
+      return button;
+    });
+    // Seen, not read out: the live region has already said it (feedbackLive).
+    const thanks = el('span', { className: 'lumo-chat-feedback-thanks', 'aria-hidden': 'true',
+                                text: thanked.has(entry.key) ? T.feedbackSaved : '' });
+    return el('div', { className: 'lumo-chat-feedback', role: 'group', 'aria-labelledby': question.id }, [
+      question,
+      el('div', { className: 'lumo-chat-feedback-buttons' }, choices),
+      thanks,
+    ]);
+  }
+
+  /** The buttons show the entry's choice, in place (the focus stays on the pressed button). */
+  function showFeedback(entry) {
+    const node = renderedNodes.get(entry.key);
+    if (!node) return;
+    for (const button of node.querySelectorAll('.lumo-chat-feedback-button')) {
+      button.setAttribute('aria-pressed', String(String(entry.helpful) === button.dataset.helpful));
+    }
+    const thanks = node.querySelector('.lumo-chat-feedback-thanks');
+    if (thanks) thanks.textContent = thanked.has(entry.key) ? T.feedbackSaved : '';
+  }
+
+  function giveFeedback(entry, helpful) {
+    if (!socket || !socket.connected || !ready) {
+      ensureConnected();
+      setConnection(T.disconnected);
+      return;
+    }
+    entry.helpful = helpful;
+    thanked.delete(entry.key); // until the service says it kept the choice
+    showFeedback(entry);
+    setText(feedbackLive, T.feedbackSending);
+    socket.emit('answer_feedback', { message_id: entry.id, helpful });
+    save();
+  }
+
+  /** The service saved a choice (this tab's or another's): every tab shows it. */
+  function onFeedbackSaved(data) {
+    if (!data || typeof data.message_id !== 'number' || typeof data.helpful !== 'boolean') return;
+    const entry = store.messages.find((e) => e.id === data.message_id);
+    if (!entry) return;
+    entry.helpful = data.helpful;
+    thanked.add(entry.key);
+    showFeedback(entry);
+    setText(feedbackLive, T.feedbackSaved);
+    save();
   }
 
   function refreshEntry(entry) {
@@ -456,6 +554,7 @@ export function startWidget() {
     renderedNodes.set(entry.key, node);
     log.appendChild(node);
     if (entry.sender === 'visitor') suggestions.hidden = true; // the visitor has started: no more suggestions
+    updateEndButton();
     if (stick || (options && options.scroll)) scrollToEnd();
   }
 
@@ -502,7 +601,18 @@ export function startWidget() {
     if (!message || typeof message !== 'object') return false;
     if (message.kind === 'note') return false; // internal notes are never for the visitor
     const id = typeof message.id === 'number' ? message.id : null;
-    if (id !== null && seenIds.has(id)) return false;
+    const asks = Boolean(message.feedback && typeof message.feedback === 'object');
+    const helpful = asks && typeof message.feedback.helpful === 'boolean' ? message.feedback.helpful : null;
+    if (id !== null && seenIds.has(id)) {
+      // A replayed answer: the service's record of the visitor's choice wins over this tab's.
+      const known = asks && helpful !== null ? store.messages.find((e) => e.id === id) : null;
+      if (known && known.helpful !== helpful) {
+        known.asks = true;
+        known.helpful = helpful;
+        showFeedback(known);
+      }
+      return false;
+    }
     const sender = typeof message.sender === 'string' ? message.sender : 'bot';
     const text = typeof message.text === 'string' ? message.text : '';
     const quickReplies = Array.isArray(message.quick_replies) ? message.quick_replies : [];
@@ -536,6 +646,8 @@ export function startWidget() {
         .map((q) => ({ title: q.title, payload: typeof q.payload === 'string' ? q.payload : q.title })),
       agent_name: typeof message.agent_name === 'string' ? message.agent_name : null,
       created_at: typeof message.created_at === 'string' ? message.created_at : new Date().toISOString(),
+      asks: sender === 'bot' && asks,
+      helpful,
     };
     if (sender === 'visitor') markQuickRepliesUsed();
     store.messages.push(entry);
@@ -592,6 +704,7 @@ export function startWidget() {
   function applyStatus(status, fromHistory) {
     if (!status || typeof status !== 'object') return;
     const cached = store.status;
+    if (isOutdated(cached, status)) return; // computed before a transition whose line is shown already
     // A notice (a refused event) carries only its line: the state and the offers stay as they are.
     let next = typeof status.state === 'string' ? Object.assign({}, status) : Object.assign({}, cached, status);
     // History carries the plain state; the one-off offers (rating, contact form) came in a live
@@ -613,16 +726,36 @@ export function startWidget() {
     renderStatus();
   }
 
+  /** "Lopeta keskustelu" while the bot serves a chat the visitor has started (sent a message in). */
+  function updateEndButton() {
+    const status = store.status || {};
+    const started = store.messages.some((e) => e.sender === 'visitor' && !e.failed && !e.unsent);
+    endButton.hidden = !(started && (status.state === 'bot' || !status.state) && !status.ask_rating);
+  }
+
   function renderStatus() {
     const formsWereHidden = ratingBox.hidden && contactForm.hidden;
     const stick = nearBottom();
     const status = store.status || {};
     setText(statusText, typeof status.text === 'string' ? status.text : '');
     cancelButton.hidden = status.state !== 'waiting';
+    updateEndButton();
     const wantRating = Boolean(status.ask_rating);
-    // The server's status line usually asks the same question: show it once on screen.
+    const wantComment = Number.isInteger(store.ratedScore) && !wantRating;
+    if (commentForm.hidden === wantComment) {
+      commentForm.hidden = !wantComment;
+      if (wantComment) {
+        commentSubmit.disabled = false;
+        commentError.textContent = '';
+      }
+    }
+    // The server's status line usually asks the same question: it is shown once on screen, above the
+    // buttons it asks about (the status line under the conversation keeps it for screen readers only).
     const normalise = (text) => String(text || '').replace(/[.\s]+$/, '').toLowerCase();
-    ratingQuestion.classList.toggle('lumo-chat-vh', normalise(status.text) === normalise(T.ratingQuestion));
+    // After a chat only the bot served the question is about the conversation, not the agents' service.
+    const question = normalise(status.text) === normalise(T.ratingQuestionBot) ? T.ratingQuestionBot : T.ratingQuestion;
+    if (ratingQuestion.textContent !== question) ratingQuestion.textContent = question;
+    statusText.classList.toggle('lumo-chat-vh', wantRating && normalise(status.text) === normalise(question));
     if (wantRating && ratingBox.hidden) ratingButtons.forEach((b) => (b.disabled = false));
     ratingBox.hidden = !wantRating;
     const wantContact = Boolean(status.offer_contact_request) && !store.contactDismissed;
@@ -710,6 +843,7 @@ export function startWidget() {
         socket.on('session_confirm', onSessionConfirm);
         socket.on('history', onHistory);
         socket.on('resync', sessionRequest); // the service may have missed sending us something
+        socket.on('feedback_saved', onFeedbackSaved);
         socket.on('bot_uttered', (message) => {
           if (addServerMessage(message, true)) save();
         });
@@ -748,6 +882,8 @@ export function startWidget() {
       store.owner = currentOwner();
       store.sessionAt = Date.now();
     }
+    const commentLimit = payload && payload.max_comment_chars;
+    if (Number.isInteger(commentLimit) && commentLimit > 0) store.maxCommentChars = commentLimit;
     const limit = payload && payload.max_message_chars;
     if (Number.isInteger(limit) && limit > 0) {
       store.maxMessageChars = limit; // kept for the next page load, before its session is confirmed
@@ -805,9 +941,15 @@ export function startWidget() {
     if (!text) return;
     stopVisitorTyping();
     markQuickRepliesUsed();
-    if (store.status && store.status.ask_rating) {
-      // Writing again reopens the conversation; the rating question no longer applies.
+    if ((store.status && store.status.ask_rating) || store.ratedScore !== null) {
+      // Writing again reopens the conversation; the rating question and its comment no longer apply.
       store.status = Object.assign({}, store.status, { ask_rating: false });
+      store.ratedScore = null;
+      renderStatus();
+    }
+    if (store.status && store.status.state === 'closed') {
+      // The service reopens a closed chat with the bot (no status line of its own): it can be ended again.
+      store.status = Object.assign({}, store.status, { state: 'bot' });
       renderStatus();
     }
     const shown = String(shownText || text).trim();
@@ -1110,11 +1252,55 @@ export function startWidget() {
       socket.emit('rating', { score: index + 1 });
       ratingButtons.forEach((b) => (b.disabled = true));
       if (store.status) store.status = Object.assign({}, store.status, { ask_rating: false });
+      store.ratedScore = index + 1; // the comment form follows
       save();
       renderStatus();
-      input.focus();
+      commentInput.focus({ preventScroll: true });
+      commentForm.scrollIntoView({ block: 'nearest' }); // the whole form, its buttons too, on a phone
     });
   });
+
+  endButton.addEventListener('click', () => {
+    ensureConnected();
+    if (socket && socket.connected) socket.emit('end_conversation', {});
+    input.focus();
+  });
+
+  function closeComment() {
+    store.ratedScore = null;
+    commentInput.value = '';
+    commentInput.removeAttribute('aria-invalid');
+    save();
+    renderStatus();
+    input.focus();
+  }
+
+  commentForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const comment = commentInput.value.trim();
+    const limit = store.maxCommentChars || 1000;
+    const length = characters(comment);
+    if (length > limit) {
+      // Not sent, never cut: the text stays to be shortened.
+      commentInput.setAttribute('aria-invalid', 'true');
+      commentError.textContent = format(T.commentTooLong, { length: wholeNumber(length), limit: wholeNumber(limit) });
+      commentInput.focus();
+      return;
+    }
+    if (!comment) {
+      closeComment();
+      return;
+    }
+    if (!socket || !socket.connected) {
+      ensureConnected();
+      commentError.textContent = T.connectFailed;
+      return;
+    }
+    socket.emit('rating', { score: store.ratedScore, comment });
+    setText(feedbackLive, T.commentSaved);
+    closeComment();
+  });
+  commentSkip.addEventListener('click', closeComment);
 
   contactForm.addEventListener('submit', (event) => {
     event.preventDefault();

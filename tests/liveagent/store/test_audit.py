@@ -65,3 +65,17 @@ async def test_old_audit_entries_go_but_the_newest_retention_entry_stays(store):
     assert await store.audit.purge_before(NOW - dt.timedelta(days=730)) == 2
     left = [(entry.action, entry.created_at) for entry in await store.audit.entries()]
     assert left == [("conversation.claim", NOW - dt.timedelta(days=10)), ("retention", old)]
+
+
+async def test_the_services_own_digest_is_kept_whole_but_the_same_text_from_a_caller_is_masked(store):
+    """An erasure's subject (liveagent.auditing.subject_digest) is hex: one in ~18 starts like an IBAN
+    (two letters, two digits) and was masked to "[tilinumero]" (a flaky erasure test)."""
+    from liveagent.auditing import subject_digest
+    from liveagent.store.audit import Digest
+
+    looks_like_an_iban = "ab12cdef0123456789abcdef01234567"
+    entry = await store.audit.record("erasure", detail={"subject": Digest(looks_like_an_iban),
+                                                        "note": looks_like_an_iban})
+    assert entry.detail == {"subject": looks_like_an_iban, "note": "[tilinumero]"}
+    digest = subject_digest("s" * 40, "conversation_id", "c1")
+    assert isinstance(digest, Digest) and len(digest) == 32

@@ -336,3 +336,33 @@ def stored(database_url: str, naive_utc: dt.datetime) -> Any:
     if database_url.startswith("sqlite"):
         return naive_utc.isoformat(sep=" ", timespec="microseconds")
     return naive_utc.replace(tzinfo=dt.timezone.utc)
+
+
+async def test_answers_marked_helpful_count_in_the_period_their_conversation_started(store):
+    """The feedback rows keep their conversation's first day (Helsinki's): a conversation started at 22:30
+    UTC on the 19th is the 20th's, and a yes given days later still counts there; the latest choice counts."""
+    async def answer(conversation_id: str, start: dt.datetime, topic: Optional[str]) -> Any:
+        await store.conversations.get_or_create(conversation_id, now=start)
+        await store.messages.add(conversation_id, "visitor", "text", "kysymys", now=start)
+        return await store.messages.add(conversation_id, "bot", "text", "vastaus", topic=topic, model_id="m1",
+                                        now=start + dt.timedelta(seconds=1))
+
+    late = await answer("late", when(19, 22, 30), "faq/login")  # the 20th in Helsinki
+    before = await answer("before", when(19, 21, 0), "faq/login")  # the 19th: the previous period
+    second = await answer("second", when(21, 9), "faq/opening_hours")
+    other = await answer("other", when(21, 10), "faq/login")
+    await store.feedback.give(late, False, now=when(25, 9))
+    await store.feedback.give(late, True, now=when(25, 10))  # changed: the latest counts
+    await store.feedback.give(before, True)
+    await store.feedback.give(second, False)
+    await store.feedback.give(other, False)
+    current = await store.insights.period(FIRST, LAST)
+    assert current.helpful == [("faq/login", 2, 1), ("faq/opening_hours", 1, 0)]
+    previous = await store.insights.period(dt.date(2026, 11, 17), dt.date(2026, 11, 19))
+    assert previous.helpful == [("faq/login", 1, 1)]
+    figures = insights_json(Period(FIRST, LAST), current, previous)
+    assert figures["helpful_by_topic"] == {"rated": 3, "helpful": 1, "rate": 1 / 3, "items": [
+        {"topic": "faq/login", "rated": 2, "helpful": 1, "rate": 0.5},
+        {"topic": "faq/opening_hours", "rated": 1, "helpful": 0, "rate": 0.0}]}
+    assert figures["previous"]["helpful_by_topic"]["rate"] == 1.0
+    assert await store.feedback.of_conversation("late") == {late.id: True}

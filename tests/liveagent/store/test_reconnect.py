@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import sqlalchemy as sa
 
 from liveagent.store.reconnect import connection_lost
@@ -20,6 +21,13 @@ def wrapped(sqlstate: str) -> sa.exc.DBAPIError:
 def test_a_server_restarting_or_shutting_down_is_a_lost_connection():
     for sqlstate in ("57P03", "57P01", "57P02", "08006", "08001"):
         assert connection_lost(wrapped(sqlstate)), sqlstate
+
+
+def test_a_new_connection_refused_by_a_server_going_down_is_a_lost_connection():
+    # raised by asyncpg as it is (not wrapped by SQLAlchemy) when the pool opens a new connection
+    assert connection_lost(asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"))
+    assert connection_lost(DriverError("57P01"))
+    assert not connection_lost(asyncpg.exceptions.UniqueViolationError("duplicate key"))
 
 
 def test_errors_of_the_statement_itself_are_not_retried():

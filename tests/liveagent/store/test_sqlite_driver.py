@@ -1,14 +1,24 @@
-"""The SQLite driver's one-trip transactions write what SQLAlchemy would have written, or nothing."""
+"""The SQLite driver: one trip per statement through the pool, and the lane (the hot statements' own
+connection) writes what SQLAlchemy would have written, or nothing, and reads what it would have read."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import subprocess
+import sys
+from typing import List
 
 import pytest
+import sqlalchemy as sa
 
 from liveagent.store import NotFound, Store
-from liveagent.store.schema import messages
+from liveagent.store.engine import build
+from liveagent.store.records import Conversation
+from liveagent.store.schema import conversations, messages
 from liveagent.store.sqlite_driver import OneTripConnection, Prepared, RowcountMismatch
+from liveagent.store.state import ConversationState, Transition
+from tests.conftest import ROOT
 from tests.liveagent.store.common import FAST_HASHER, at
 
 
@@ -55,15 +65,108 @@ async def test_a_failing_step_rolls_the_whole_transaction_back(store):
     row = {"conversation_id": "c1", "sender": "visitor", "kind": "text", "text": "hei", "payload": None,
            "agent_id": None, "created_at": at(1)}
     bad = {**row, "sender": "hacker"}  # the CHECK constraint refuses it
-    async with store.engine.begin() as conn:
+    writer = store.messages._writer  # noqa: SLF001 - the store's one writer, with its lane
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
+        await writer.run_on_lane([(insert.sql, insert.parameters(row), None),
+                                  (insert.sql, insert.parameters(bad), None)])
+    with pytest.raises(RowcountMismatch):
+        await writer.run_on_lane([(insert.sql, insert.parameters(row), None),
+                                  ("UPDATE conversations SET version = version WHERE id = 'x'", (), 1)])
+    assert raw_rows(store) == []
+    assert (await store.messages.add("c1", "visitor", "text", "hei")).text == "hei"  # nothing left open
+
+
+async def test_the_lane_reads_the_row_sqlalchemy_reads(store):
+    await store.conversations.get_or_create("c1", now=at(1))
+    await store.messages.add("c1", "visitor", "text", "hei", now=at(2))
+    await store.conversations.transition("c1", Transition.ESCALATE, reason="visitor_request",
+                                         handoff={"summary": "Äkillinen kysymys", "n": [1, 2]}, now=at(3))
+    through_lane = await store.conversations.find("c1")
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(sa.select(conversations).where(conversations.c.id == "c1"))).first()
+    assert through_lane == build(Conversation, row)
+    assert through_lane.state == ConversationState.WAITING and through_lane.updated_at.tzinfo is not None
+    assert await store.conversations.find("nobody") is None
+
+
+async def test_lane_and_pool_writes_queue_on_one_lock_and_see_each_other(store):
+    """Concurrent message writes (lane) and transitions (pool) all land, in SQLite's one-writer order."""
+    await store.conversations.get_or_create("c1")
+
+    async def chat(n: int) -> None:
+        await store.messages.add("c1", "visitor", "text", f"viesti {n}")
+
+    await asyncio.gather(*(chat(n) for n in range(20)),
+                         store.conversations.transition("c1", Transition.ESCALATE, reason="visitor_request"))
+    assert sorted(m.text for m in await store.messages.transcript("c1")) == sorted(f"viesti {n}" for n in range(20))
+    assert (await store.conversations.find("c1")).state == ConversationState.WAITING
+
+
+async def test_closing_the_store_closes_the_lane(tmp_path):
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite", hasher=FAST_HASHER)
+    await store.conversations.get_or_create("c1")
+    lane = store.messages._writer.lane  # noqa: SLF001
+    assert lane is not None and lane._connection is not None  # noqa: SLF001 - opened by the read
+    await store.close()
+    assert lane._connection is None  # noqa: SLF001
+    memory = await Store.open("sqlite+aiosqlite://", hasher=FAST_HASHER)  # in memory: no second connection
+    assert memory.messages._writer.lane is None  # noqa: SLF001
+    await memory.close()
+
+
+def trips(driver: OneTripConnection) -> List[str]:
+    """Records the functions run on the connection's thread from now on (its trips)."""
+    recorded: List[str] = []
+    connection = driver._connection  # noqa: SLF001 - aiosqlite's connection
+    run = connection._execute  # noqa: SLF001
+
+    async def counted(function, *args, **kwargs):
+        recorded.append(function.__name__)
+        return await run(function, *args, **kwargs)
+
+    connection._execute = counted  # noqa: SLF001
+    return recorded
+
+
+async def test_a_repository_reads_without_a_transaction_in_one_trip_per_statement(store):
+    await store.conversations.get_or_create("c1")
+    reader = store.conversations._engine  # noqa: SLF001 - the engine the repository reads with
+    async with reader.connect() as conn:
         driver = conn.sync_connection.connection.dbapi_connection
         assert isinstance(driver, OneTripConnection)
-        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
-            await driver.run_transaction([(insert.sql, insert.parameters(row), None),
-                                          (insert.sql, insert.parameters(bad), None)])
+        made = trips(driver)
+        assert (await conn.execute(sa.text("SELECT count(*) FROM conversations"))).scalar_one() == 1
+        assert not driver._connection._conn.in_transaction  # noqa: SLF001 - no BEGIN: nothing held open
+    assert made == ["_run"]  # the statement; ending the read and giving the connection back cost no trip
+
+
+async def test_a_transaction_begun_on_the_engine_holds_its_snapshot_and_ends_in_one_trip(store):
     async with store.engine.begin() as conn:
         driver = conn.sync_connection.connection.dbapi_connection
-        with pytest.raises(RowcountMismatch):
-            await driver.run_transaction([(insert.sql, insert.parameters(row), None),
-                                          ("UPDATE conversations SET version = version WHERE id = 'x'", (), 1)])
-    assert raw_rows(store) == []
+        made = trips(driver)
+        await conn.execute(sa.text("SELECT count(*) FROM conversations"))
+        assert driver._connection._conn.in_transaction  # noqa: SLF001 - BEGIN went with the statement
+    assert made == ["_run", "commit"]  # the pool's reset after the COMMIT costs no trip
+
+
+def test_a_store_left_open_does_not_keep_the_process_from_exiting(tmp_path):
+    """aiosqlite's connection threads are daemons: a store never closed (the pool's connections and the
+    lane) lets the interpreter exit (a leaked one once hung make test after its last test)."""
+    script = f"""
+import asyncio
+from liveagent.store import Store
+
+KEPT = []
+
+async def main():
+    store = await Store.open("sqlite+aiosqlite:///{tmp_path}/liveagent.sqlite")
+    KEPT.append(store)  # still referenced at exit: never collected, never closed
+    await store.conversations.get_or_create("c1")
+    await store.messages.add("c1", "visitor", "text", "hei")
+    assert len(await store.messages.transcript("c1")) == 1
+
+asyncio.run(main())
+print("done")
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr

@@ -40,6 +40,7 @@ ACCEPTED = {
     (T.CLOSE, S.ASSIGNED): S.CLOSED,
     (T.CLOSE, S.WAITING): S.CLOSED,
     (T.REOPEN, S.CLOSED): S.BOT,
+    (T.END, S.BOT): S.CLOSED,
 }
 # repeats whose effect is already in place
 IDEMPOTENT = {
@@ -49,6 +50,7 @@ IDEMPOTENT = {
     (T.RETURN_TO_BOT, S.BOT),
     (T.CLOSE, S.CLOSED),
     (T.REOPEN, S.BOT),
+    (T.END, S.CLOSED),
 }
 
 

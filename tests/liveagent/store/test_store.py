@@ -34,7 +34,7 @@ async def test_migrations_create_the_schema(store):
 
     async with store.engine.connect() as connection:
         revision, differences, tables = await connection.run_sync(inspect)
-    assert revision == "0008"
+    assert revision == "0010"
     assert differences == []
     assert OUR_TABLES | {"alembic_version"} <= tables
 

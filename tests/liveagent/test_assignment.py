@@ -199,6 +199,8 @@ async def test_in_manual_mode_chats_wait_for_a_claim_within_capacity(service, vi
     aino, ville = await make_agent("aino"), await make_agent("ville")
     await set_capacity(ville, aino, 1)
     first, first_id = await chat_of(visitors)
+    # the first must be in the queue before the second asks: both turns otherwise race to the queue
+    await first.wait_for("status", lambda d: d.get("state") == "waiting" and d["position"] == 1)
     second, second_id = await chat_of(visitors)
     await second.wait_for("status", lambda d: d.get("state") == "waiting" and d["position"] == 2)
     assert await mine(aino) == [] and await queue(aino) == [first_id, second_id]

@@ -43,26 +43,29 @@ $(NODE_TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# apt-get waits for another apt or dpkg run (an unattended upgrade, a second make) instead of failing.
+APT_GET = apt-get -o DPkg::Lock::Timeout=600
+
 # Browser tests drive Debian's chromium through Playwright (Playwright's own browser download
 # does not work offline).
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "Install Debian's chromium package for the browser tests"; exit 1; }
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	$(APT_GET) update -qq
+	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium >/dev/null
 
 # nginx fronts the service replicas in the production rehearsal and its tests, always as a foreground
 # subprocess; RUNLEVEL=1 keeps the package from starting a system nginx on :80.
 $(NGINX):
 	@command -v apt-get >/dev/null || { echo "Install nginx for the production rehearsal and its tests"; exit 1; }
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends nginx >/dev/null
+	$(APT_GET) update -qq
+	DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $(APT_GET) install -y -qq --no-install-recommends nginx >/dev/null
 
 # spaCy's Finnish pipeline (spacy-fi-experimental-web-md) lemmatises with Voikko: the `voikko` wheel is only
 # a ctypes binding to Debian's libvoikko1, which needs the Finnish dictionary from voikko-fi.
 $(VOIKKO_FI):
 	@command -v apt-get >/dev/null || { echo "Install libvoikko1 and voikko-fi (Voikko) for spaCy's Finnish pipeline"; exit 1; }
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libvoikko1 voikko-fi >/dev/null
+	$(APT_GET) update -qq
+	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends libvoikko1 voikko-fi >/dev/null
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PY310) -m venv $(VENV)

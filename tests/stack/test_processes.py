@@ -138,6 +138,9 @@ def test_make_test_groups_cover_every_test_directory_once():
     assert run_tests.check_groups(moved, ["tests/stack", "tests/liveagent"]) == []
     assert run_tests.ignored("b", moved) == ["--ignore=tests/liveagent/test_floor_browser.py"]
     assert run_tests.ignored("a", moved) == []
+    one = {"a": ["tests/stack", "tests/security/test_openapi_fuzz.py::test_x[sqlite]"], "b": ["tests/security"]}
+    assert run_tests.check_groups(one, ["tests/stack", "tests/security"]) == []
+    assert run_tests.ignored("b", one) == ["--deselect=tests/security/test_openapi_fuzz.py::test_x[sqlite]"]
     assert run_tests.check_groups({"a": ["tests/stack/test_nothing.py"], "b": ["tests/liveagent"]},
                                   ["tests/liveagent"]) == [
         "tests/stack/test_nothing.py does not exist",

@@ -71,7 +71,7 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
     app.ctx.hub = hub or (RedisAgentHub(settings.redis_url, key) if settings.redis_url else AgentHub())
     sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins),
                                max_http_buffer_size=settings.request_max_bytes, client_manager=manager)
-    sio.attach(app, socketio_path="socket.io")
+    attach_socketio(app, sio)
     app.ctx.sio = sio
     app.ctx.metrics = service_metrics = ServiceMetrics()  # this replica's, in a registry of its own
     # app.ctx.service and .limits exist once started
@@ -191,6 +191,27 @@ def create_app(settings: Settings, name: str = "liveagent", store: Optional[Stor
             response.headers.setdefault("Content-Security-Policy", CSP)
 
     return app
+
+
+def attach_socketio(app: Sanic, sio: socketio.AsyncServer) -> None:
+    """The visitor channel's route: what ``sio.attach`` adds, without a failed answer per visitor socket.
+
+    python-engineio's Sanic driver answers a websocket that has ended with an HTTP 200 as well. Sanic then
+    writes that answer to a connection that is no longer HTTP, fails, and runs its error handler: once
+    for every visitor socket that closed (about 3 % of the service's CPU per visitor message in
+    bench/load.py, and a log line each). Here a websocket's route returns nothing once the socket has
+    ended, as Sanic's own websocket routes do; long-polling and refused upgrades get engine.io's answer."""
+
+    async def socketio_endpoint(request: Any) -> Optional[HTTPResponse]:
+        protocol = request.transport.get_protocol()  # the connection's (the transport forgets it once closed)
+        response = await sio.handle_request(request)
+        if getattr(protocol, "websocket", None) is not None:
+            return None  # the socket has ended; its closing handshake was its answer
+        return response
+
+    socketio_endpoint.is_websocket = True  # type: ignore[attr-defined] - Sanic: returning None is no error
+    app.enable_websocket()
+    app.add_route(socketio_endpoint, "/socket.io/", methods=["GET", "POST", "OPTIONS"])
 
 
 class ClientGoneErrors(ErrorHandler):

@@ -124,3 +124,21 @@ async def test_rasa_failures_empty_answers_socket_and_http_errors_are_counted(se
     again = await samples(service)  # a scrape's own 200 is counted once it has been answered
     assert value(again, "lumo_http_responses_total", status_class="2xx") > value(
         found, "lumo_http_responses_total", status_class="2xx")
+
+
+async def test_a_visitor_socket_that_ends_is_no_server_error(service, visitors):
+    """Visitors who chat and leave are no HTTP errors: not counted as 5xx, nothing logged about them.
+    (python-engineio's Sanic driver answered every ended websocket with an HTTP response as well, which Sanic
+    could not send on the upgraded connection: a 500 counted, and an error handled, per visitor socket.)"""
+    for text in ("moi", "miten kirjaudun"):
+        visitor = await visitors()
+        await visitor.connect()
+        await visitor.say(text)
+        await visitor.wait_for("bot_uttered", lambda d: d["sender"] == "bot")
+        await visitor.client.disconnect()
+    await eventually(lambda: service.app.ctx.sio.eio.sockets == {})  # the service saw both sockets end
+    await asyncio.sleep(1)  # an answer that is not sent announces nothing: give one time to be tried
+    found = await samples(service)
+    assert found.get(("lumo_http_responses_total", (("status_class", "5xx"),)), 0) == 0
+    assert not [key for key in found if key[0] == "lumo_http_errors_total"]
+    assert "left before its answer" not in (service.tmp / "service.log").read_text(encoding="utf-8")

@@ -28,6 +28,7 @@ from liveagent.store.state import TAKES, Change, ConversationState, NoChange, Tr
 _MAX_ATTEMPTS = 20  # optimistic-locking retries; each retry means another writer succeeded
 # Read for every visitor message and transition: built once (building costs more than running it on SQLite).
 _FIND = sa.select(conversations).where(conversations.c.id == sa.bindparam("conversation_id"))
+_CREATED_COLUMNS = ("id", "state", "version", "created_at", "updated_at", "started_on")  # a new conversation's
 _ZONE = ZoneInfo(REPORTING_ZONE)
 
 
@@ -128,8 +129,13 @@ class Conversations(Repository):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # compiled once, and only where the lane runs it (SQLite)
-        self._find_on_lane = Prepared(_FIND, self._engine.dialect) if self._lane is not None else None
+        # compiled once, and only where the lane runs them (SQLite)
+        self._find_on_lane = self._create_on_lane = None
+        if self._lane is not None:
+            self._find_on_lane = Prepared(_FIND, self._engine.dialect)
+            self._create_on_lane = Prepared(
+                self._insert(conversations).on_conflict_do_nothing(index_elements=["id"]), self._engine.dialect,
+                _CREATED_COLUMNS)
 
     async def _load(self, conn: AsyncConnection, conversation_id: str) -> Row:
         row = (await conn.execute(_FIND, {"conversation_id": conversation_id})).first()
@@ -156,11 +162,16 @@ class Conversations(Repository):
         if existing is not None:
             return existing
         now = now or self._clock()
+        values = {"id": conversation_id, "state": ConversationState.BOT.value, "version": 0, "created_at": now,
+                  "updated_at": now, "started_on": reporting_day(now)}
+        if self._create_on_lane is not None:  # SQLite: a new visitor's first message, on the lane
+            create = self._create_on_lane
+            await self._writer.run_on_lane([(create.sql, create.parameters(values), None)])
+            created = await self.find(conversation_id)  # also when another writer created it first
+            assert created is not None
+            return created
         async with self._writer.begin() as conn:
-            insert = self._insert(conversations).values(
-                id=conversation_id, state=ConversationState.BOT.value, version=0, created_at=now, updated_at=now,
-                started_on=reporting_day(now),
-            )
+            insert = self._insert(conversations).values(**values)
             await conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
             return build(Conversation, await self._load(conn, conversation_id))
 

@@ -4,6 +4,7 @@ connection) writes what SQLAlchemy would have written, or nothing, and reads wha
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -74,6 +75,31 @@ async def test_a_failing_step_rolls_the_whole_transaction_back(store):
                                   ("UPDATE conversations SET version = version WHERE id = 'x'", (), 1)])
     assert raw_rows(store) == []
     assert (await store.messages.add("c1", "visitor", "text", "hei")).text == "hei"  # nothing left open
+
+
+async def test_a_conversation_created_on_the_lane_is_stored_as_sqlalchemy_stores_it(store, tmp_path):
+    """A new visitor's conversation (created on the lane) is the row the pooled path creates: the same raw
+    columns (UTC times as text, the Helsinki reporting day), the same record; creating it again changes
+    nothing."""
+    assert store.conversations._create_on_lane is not None  # noqa: SLF001 - a SQLite file store creates on the lane
+    late_evening = at(0).replace(hour=22, minute=30)  # 00:30 the next day in Helsinki: started_on is that day
+    created = await store.conversations.get_or_create("c1", now=late_evening)
+    assert await store.conversations.get_or_create("c1", now=at(5)) == created
+    memory = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/pooled.sqlite", hasher=FAST_HASHER)
+    memory.conversations._create_on_lane = None  # noqa: SLF001 - the pooled path, as on PostgreSQL
+    try:
+        pooled = await memory.conversations.get_or_create("c1", now=late_evening)
+    finally:
+        await memory.close()
+    assert created == pooled
+
+    def raw(path):
+        with sqlite3.connect(path) as connection:
+            return connection.execute("SELECT * FROM conversations").fetchall()
+    assert raw(store.engine.url.database) == raw(f"{tmp_path}/pooled.sqlite")
+    with sqlite3.connect(store.engine.url.database) as connection:
+        [(started_on,)] = connection.execute("SELECT started_on FROM conversations").fetchall()
+    assert started_on == (late_evening + dt.timedelta(days=1)).date().isoformat()
 
 
 async def test_the_lane_reads_the_row_sqlalchemy_reads(store):

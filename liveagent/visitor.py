@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, cast
 
 import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from liveagent import copy
 from liveagent.addresses import environ_address
@@ -57,6 +58,15 @@ def identity_token(value: Any) -> Optional[str]:
     if not isinstance(value, str) or not value or len(value) > MAX_TOKEN_CHARS or not storable(value):
         return None
     return value
+
+
+def others_may_listen(sio: socketio.AsyncServer, room: str, sid: str) -> bool:
+    """Whether an event to ``room`` but not to ``sid`` can reach anyone (python-socketio builds and encodes
+    the packet before it looks for recipients). With replicas (a pub/sub manager) other replicas may hold
+    sockets of the room; otherwise only this process's sockets count."""
+    if isinstance(sio.manager, AsyncPubSubManager):
+        return True
+    return any(other != sid for other, _ in sio.manager.get_participants("/", room))
 
 
 class VisitorContext(Protocol):
@@ -257,9 +267,9 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
                 connection.customer_id = customer
                 await sio.emit("session_confirm", confirmation(token), to=sid)
         message = await service.visitor_message(conversation_id, text, auth_token)
-        # Other tabs of the same visitor show the message too.
-        await sio.emit("history", {"messages": [await service.message_json(message)]},
-                       room=conversation_id, skip_sid=sid)
+        if others_may_listen(sio, conversation_id, sid):  # other tabs of the same visitor show it too
+            await sio.emit("history", {"messages": [await service.message_json(message)]},
+                           room=conversation_id, skip_sid=sid)
 
     @event
     async def visitor_typing(sid: str, data: Any = None) -> None:

@@ -165,6 +165,24 @@ async def test_reconnecting_visitor_gets_exactly_what_it_missed(service, visitor
     assert history["status"]["state"] == "assigned"
 
 
+async def test_a_message_shows_in_the_visitors_other_tab_and_not_back_in_its_own(service, visitors):
+    first = await visitors()
+    await first.connect()
+    other = await visitors()
+    await other.connect(token=first.token)  # a second tab of the same session
+    stranger = await visitors()
+    await stranger.connect()
+    before = len(first.events)
+    await first.say("Kysymys ensimmäisestä välilehdestä")
+    echoed = await other.wait_for("history", lambda d: d["messages"] and "status" not in d)
+    assert [(m["sender"], m["text"]) for m in echoed["messages"]] == [
+        ("visitor", "Kysymys ensimmäisestä välilehdestä")]
+    await first.wait_for("bot_uttered", since=before)  # the answer came to the tab that asked...
+    await other.wait_for("bot_uttered")  # ...and to the other one
+    assert [d for name, d in first.events[before:] if name == "history"] == []  # its own message is not echoed
+    assert [d for name, d in stranger.events if name == "history" and d["messages"]] == []
+
+
 async def test_restart_during_agent_chat_loses_and_duplicates_nothing(service, visitors, make_agent):
     aino = await make_agent("aino")
     visitor, conversation_id = await escalated(visitors)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from types import SimpleNamespace
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
 import pytest
@@ -279,8 +279,14 @@ async def test_a_conversations_messages_keep_their_order_while_the_address_limit
 
 
 class FakeManager:
+    def __init__(self) -> None:
+        self.rooms: Dict[str, Set[str]] = {}
+
     def is_connected(self, sid: str, namespace: str) -> bool:
         return True
+
+    def get_participants(self, namespace: str, room: str):
+        return [(sid, sid) for sid in self.rooms.get(room, ())]
 
 
 class FakeSio:
@@ -300,10 +306,10 @@ class FakeSio:
         self.emitted.append((event, data, to or room))
 
     async def enter_room(self, sid: str, room: str) -> None:
-        pass
+        self.manager.rooms.setdefault(room, set()).add(sid)
 
     async def leave_room(self, sid: str, room: str) -> None:
-        pass
+        self.manager.rooms.get(room, set()).discard(sid)
 
 
 class CountingStore:

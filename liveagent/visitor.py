@@ -149,6 +149,13 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
             return False
         return True
 
+    async def in_chat(sid: str, event: str) -> Optional[Connection]:
+        """The connection of ``sid`` when it is in a conversation and ``event`` is within its limits."""
+        connection = connections.get(sid)
+        if connection is None or connection.conversation_id is None:
+            return None
+        return connection if await admitted(sid, connection, event) else None
+
     @event
     async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
         address = environ_address(environ, settings.trusted_proxies)
@@ -273,20 +280,16 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
 
     @event
     async def visitor_typing(sid: str, data: Any = None) -> None:
-        connection = connections.get(sid)
-        if connection is None or connection.conversation_id is None:
-            return
-        if not await admitted(sid, connection, "typing"):
+        connection = await in_chat(sid, "typing")
+        if connection is None:
             return
         on = bool(data.get("on")) if isinstance(data, dict) else False
         await service.visitor_typing(connection.conversation_id, on)
 
     @event
     async def cancel_waiting(sid: str, data: Any = None) -> None:
-        connection = connections.get(sid)
-        if connection is None or connection.conversation_id is None:
-            return
-        if not await admitted(sid, connection, "cancel"):
+        connection = await in_chat(sid, "cancel")
+        if connection is None:
             return
         try:
             await service.cancel_waiting(connection.conversation_id)
@@ -295,10 +298,8 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
 
     @event
     async def rating(sid: str, data: Any = None) -> None:
-        connection = connections.get(sid)
-        if connection is None or connection.conversation_id is None:
-            return
-        if not await admitted(sid, connection, "rating"):
+        connection = await in_chat(sid, "rating")
+        if connection is None:
             return
         score = data.get("score") if isinstance(data, dict) else None
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
@@ -321,10 +322,8 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
 
     @event
     async def answer_feedback(sid: str, data: Any = None) -> None:
-        connection = connections.get(sid)
-        if connection is None or connection.conversation_id is None:
-            return
-        if not await admitted(sid, connection, "feedback"):
+        connection = await in_chat(sid, "feedback")
+        if connection is None:
             return
         data = data if isinstance(data, dict) else {}
         message_id, helpful = data.get("message_id"), data.get("helpful")
@@ -338,10 +337,8 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
 
     @event
     async def end_conversation(sid: str, data: Any = None) -> None:
-        connection = connections.get(sid)
-        if connection is None or connection.conversation_id is None:
-            return
-        if not await admitted(sid, connection, "end"):
+        connection = await in_chat(sid, "end")
+        if connection is None:
             return
         try:
             await service.end(connection.conversation_id)
@@ -350,10 +347,8 @@ def register_visitor_handlers(sio: socketio.AsyncServer, ctx: VisitorContext, se
 
     @event
     async def contact_request(sid: str, data: Any = None) -> None:
-        connection = connections.get(sid)
-        if connection is None or connection.conversation_id is None:
-            return
-        if not await admitted(sid, connection, "contact"):
+        connection = await in_chat(sid, "contact")
+        if connection is None:
             return
         data = data if isinstance(data, dict) else {}
         name, contact, message = (value if isinstance(value, str) and storable(value) else None

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import zlib
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from urllib.parse import quote
 
-import aiohttp
 import jwt
+
+from liveagent.http_client import ConnectFailed, Disconnected, HttpClient, HttpError
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ _CANNOT_DELETE = (405, 501)
 
 
 # The replica did not get (or could not finish) the request: safe to try another one.
-_FAILOVER_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+_FAILOVER_ERRORS = (ConnectFailed, Disconnected)
 
 
 class RasaClient:
@@ -50,19 +52,19 @@ class RasaClient:
         self._on_error = on_error  # told of every failed call to a replica (the operators' metrics)
         self._bases = [url.rstrip("/") for url in urls]
         self._secret = jwt_secret
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: Optional[aiohttp.ClientSession] = None
+        self._timeout = timeout_seconds
+        self._http: Optional[HttpClient] = None
         self._token: Optional[str] = None
         self._token_renew_at = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
     async def open(self) -> None:
-        # One keep-alive connection pool for the process.
-        self._session = aiohttp.ClientSession(timeout=self._timeout)
+        # One pool of keep-alive connections for the process (liveagent/http_client.py).
+        self._http = HttpClient()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     def _auth(self) -> Dict[str, str]:
         if not self._secret:
@@ -86,7 +88,7 @@ class RasaClient:
         return await self._request("POST", path, body, conversation_id=conversation_id)
 
     async def _request(self, method: str, path: str, body: Any = None,
-                       timeout: Optional[aiohttp.ClientTimeout] = None,
+                       timeout: Optional[float] = None,
                        conversation_id: Optional[str] = None) -> Any:
         error: Optional[BaseException] = None
         for base in self.replicas(conversation_id):
@@ -102,7 +104,7 @@ class RasaClient:
         raise error
 
     async def _request_one(self, base: str, method: str, path: str, body: Any,
-                           timeout: Optional[aiohttp.ClientTimeout]) -> Any:
+                           timeout: Optional[float]) -> Any:
         try:
             return await self._call(base, method, path, body, timeout)
         except RasaUnavailable as error:
@@ -111,20 +113,27 @@ class RasaClient:
                 self._on_error(error)
             raise
 
-    async def _call(self, base: str, method: str, path: str, body: Any,
-                    timeout: Optional[aiohttp.ClientTimeout]) -> Any:
-        assert self._session is not None, "RasaClient.open() was not called"
+    async def _call(self, base: str, method: str, path: str, body: Any, timeout: Optional[float]) -> Any:
+        assert self._http is not None, "RasaClient.open() was not called"
+        # Accept: Rasa's GET /domain answers 406 to anything but JSON or YAML (every other route is JSON)
+        headers = {**self._auth(), "Accept": "application/json"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
         try:
-            # Accept: Rasa's GET /domain answers 406 to anything but JSON or YAML (every other route is JSON)
-            headers = {**self._auth(), "Accept": "application/json"}
-            async with self._session.request(method, f"{base}{path}", json=body, headers=headers,
-                                             timeout=timeout or self._timeout) as response:
-                if response.status >= 400:
-                    raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}",
-                                          response.status)
-                return await response.json(content_type=None) if response.status != 204 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            response = await self._http.request(method, base, path, headers, data, timeout or self._timeout)
+        except (HttpError, asyncio.TimeoutError) as error:
             raise RasaUnavailable(f"Rasa unreachable: {type(error).__name__}") from error
+        if response.status >= 400:
+            raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}",
+                                  response.status)
+        if response.status == 204 or not response.body:
+            return None
+        try:
+            return json.loads(response.body)
+        except ValueError as error:
+            raise RasaUnavailable(f"Rasa answered {method} {path.split('/')[1]} with no JSON") from error
 
     async def tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
         """Every event of the conversation (what the bot understood, with confidences)."""
@@ -148,8 +157,7 @@ class RasaClient:
         The replicas load one after the other, so at least one keeps serving at full speed.
         """
         for base in self._bases:
-            await self._request_one(base, "PUT", "/model", {"model_file": model_path},
-                                    aiohttp.ClientTimeout(total=timeout_seconds))
+            await self._request_one(base, "PUT", "/model", {"model_file": model_path}, timeout_seconds)
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         """A visitor message through the REST channel; returns Rasa's bot messages."""
@@ -160,7 +168,7 @@ class RasaClient:
         return list(messages or [])
 
     async def append_events(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
-        await self._post(f"/conversations/{conversation_id}/tracker/events", events, conversation_id)
+        await self._post(f"/conversations/{quote(conversation_id, safe='')}/tracker/events", events, conversation_id)
 
     async def erase_tracker(self, conversation_id: str) -> bool:
         """Erasure: delete everything Rasa stores about the conversation (``DELETE .../tracker``,

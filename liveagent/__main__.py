@@ -122,6 +122,9 @@ def _count(n: int, noun: str, plural: str = "") -> str:
 def configure_logging() -> None:
     """Log lines of this process never carry identity codes, IBANs, e-mail addresses or phone numbers."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Sanic hands its error logger to the websockets library, which logs "connection open" at INFO for
+    # every visitor's socket: noise for operators, and a log record per connection. Warnings and errors stay.
+    logging.getLogger("sanic.error").setLevel(logging.WARNING)
     install_log_masking()
 
 

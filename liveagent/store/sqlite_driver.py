@@ -12,16 +12,17 @@ Passed to ``create_async_engine(..., module=dbapi())`` for ``sqlite+aiosqlite`` 
 
 The statements of every visitor message go further (`Lane`): a connection of their own, outside
 SQLAlchemy's pool, runs `Prepared` statements (compiled once by SQLAlchemy, with its own type
-processing both ways): the conversation's row read in one trip, a message and its conversation's
-timestamps written with BEGIN and COMMIT in one trip. Checking a connection out of the pool and
-back, and SQLAlchemy's execution and result objects, cost more than the SQL itself.
+processing both ways) on the event loop itself, with no trip to a thread: the conversation's row
+read, a message and its conversation's timestamps written with BEGIN and COMMIT. Checking a
+connection out of the pool and back, SQLAlchemy's execution and result objects, and the trip to a
+thread, each cost more than the SQL itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -34,6 +35,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util.concurrency import await_only
 
 Outcome = Tuple[Optional[Sequence[Any]], List[Any], int, int]  # description, rows, lastrowid, rowcount
+T = TypeVar("T")
 
 
 class RowcountMismatch(LookupError):
@@ -116,49 +118,108 @@ def _run(connection: sqlite3.Connection, begin: Optional[str], operation: str, p
         cursor.close()
 
 
-class Lane:
-    """A SQLite connection of its own for the statements of every visitor message, one trip each.
+# A SQLite error that means "another connection holds what this one needs": nothing was done.
+_BUSY = ("database is locked", "database table is locked")
+CHECKPOINT_EVERY = 200  # lane commits between two passive checkpoints on the patient connection's thread
 
-    Opened on first use with ``pragmas`` (the engine's: WAL, so it reads beside the pool's connections,
-    and the same busy timeout). Its writes must queue with every other write of the process (the
-    caller holds the `Writer`'s lock); its reads run without a transaction, each on its own snapshot,
-    like the repositories' reads through the pool. SQLite's errors are raised as sqlite3 raises them.
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return str(error).startswith(_BUSY)
+
+
+def _checkpoint(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+class Lane:
+    """A SQLite connection of its own for the statements of every visitor message, run on the event loop.
+
+    Those statements take tens of microseconds. A trip to a connection's thread and back (a queue, a
+    wake of the thread, a wake of the event loop) cost more than the statement itself, four times per
+    message (bench/REPORT.md, Load). So the lane runs them inline, on a connection that never waits:
+    its busy timeout is 0 and it never checkpoints (``wal_autocheckpoint=0``). In WAL mode with
+    synchronous=NORMAL those are the only two ways a SQLite call waits on something else (another
+    connection's write lock, the disk's fsync); a commit is a write to the log in the page cache.
+
+    - When SQLite answers busy (a write outside the `Writer`'s lock: another process such as
+      ``python -m liveagent create-agent``, a migration), the same call goes to the lane's patient
+      connection on aiosqlite's thread, which waits with the engine's busy timeout while the event
+      loop goes on. Nothing of a refused call was done: a transaction is rolled back whole.
+    - Every `CHECKPOINT_EVERY` commits, a passive checkpoint runs on the patient connection's thread,
+      so the write-ahead log does not grow without the checkpoints the lane skips.
+
+    Its writes must queue with every other write of the process (the caller holds the `Writer`'s
+    lock); its reads run without a transaction, each on its own snapshot, like the repositories'
+    reads through the pool. SQLite's errors are raised as sqlite3 raises them.
     """
 
     def __init__(self, database: str, pragmas: Sequence[str]) -> None:
         self._database = database
         self._pragmas = tuple(pragmas)
-        self._connection: Optional[aiosqlite.Connection] = None
+        self._connection: Optional[sqlite3.Connection] = None  # inline, on the event loop's thread
+        self._patient: Optional[aiosqlite.Connection] = None  # on its own thread, with the busy timeout
         self._opening = asyncio.Lock()
+        self._commits = 0
+        self._checkpointing: Optional[asyncio.Task] = None
 
-    async def _opened(self) -> aiosqlite.Connection:
+    async def _opened(self) -> sqlite3.Connection:
         if self._connection is None:
             async with self._opening:
                 if self._connection is None:
-                    connection = await on_daemon_thread(
+                    # The patient connection first: the engine's pragmas, WAL among them, may wait for a lock.
+                    patient = await on_daemon_thread(
                         aiosqlite.connect(self._database, isolation_level=None, check_same_thread=False))
                     for pragma in self._pragmas:
-                        await connection.execute(f"PRAGMA {pragma}")
-                    self._connection = connection
+                        await patient.execute(f"PRAGMA {pragma}")
+                    self._patient = patient
+                    # Connection settings only (no lock needed): WAL is the file's, set by now.
+                    inline = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
+                    for pragma in ("busy_timeout=0", "wal_autocheckpoint=0", "synchronous=NORMAL",
+                                   "foreign_keys=ON"):
+                        inline.execute(f"PRAGMA {pragma}")
+                    self._connection = inline
         return self._connection
+
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        connection = await self._opened()
+        try:
+            return function(connection, *args)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+        patient = self._patient
+        assert patient is not None
+        return await patient._execute(function, patient._conn, *args)  # noqa: SLF001 - one trip to its thread
 
     async def fetch(self, query: Prepared, values: Mapping[str, Any]) -> List[Dict[str, Any]]:
         """The rows of the SELECT ``query`` bound with ``values``."""
-        connection = await self._opened()
-        _, rows, _, _ = await connection._execute(  # noqa: SLF001 - one trip to aiosqlite's thread
-            _run, connection._conn, None, query.sql, query.parameters(values))  # noqa: SLF001
+        _, rows, _, _ = await self._call(_run, None, query.sql, query.parameters(values))
         return [query.row(row) for row in rows]
 
     async def transaction(self, begin: str, steps: Sequence[Step]) -> List[int]:
-        """``begin``, every step, COMMIT in one trip (ROLLBACK on an error or `RowcountMismatch`); the
-        lastrowid of each step."""
-        connection = await self._opened()
-        return await connection._execute(_run_transaction, connection._conn, begin, steps)  # noqa: SLF001
+        """``begin``, every step, COMMIT (ROLLBACK on an error or `RowcountMismatch`); the lastrowid of
+        each step."""
+        lastrowids = await self._call(_run_transaction, begin, steps)
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpointing is None or self._checkpointing.done()):
+            self._checkpointing = asyncio.ensure_future(self._checkpoint())
+        return lastrowids
+
+    async def _checkpoint(self) -> None:
+        patient = self._patient
+        if patient is not None:
+            await patient._execute(_checkpoint, patient._conn)  # noqa: SLF001
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+            self._checkpointing = None
+        if self._patient is not None:
+            patient, self._patient = self._patient, None
+            await patient.close()
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await connection.close()
+            connection.close()
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):

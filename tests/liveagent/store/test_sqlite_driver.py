@@ -196,3 +196,70 @@ print("done")
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr
+
+
+def thread_trips(lane) -> List[str]:
+    """Records the functions the lane sends to its patient connection's thread from now on."""
+    recorded: List[str] = []
+    patient = lane._patient  # noqa: SLF001
+    run = patient._execute  # noqa: SLF001
+
+    async def counted(function, *args, **kwargs):
+        recorded.append(function.__name__)
+        return await run(function, *args, **kwargs)
+
+    patient._execute = counted  # noqa: SLF001
+    return recorded
+
+
+async def test_the_lane_reads_and_writes_on_the_event_loop_without_a_trip_to_a_thread(store):
+    await store.conversations.get_or_create("c1")
+    lane = store.messages._writer.lane  # noqa: SLF001
+    made = thread_trips(lane)
+    await store.conversations.get_or_create("c1")
+    await store.messages.add("c1", "visitor", "text", "hei")
+    await store.messages.add("c1", "bot", "text", "Hei! Miten voin auttaa?")
+    assert made == []
+    # It never waits on the loop: no busy timeout, no checkpoint (those run on the patient connection).
+    assert lane._connection.execute("PRAGMA busy_timeout").fetchone() == (0,)  # noqa: SLF001
+    assert lane._connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # noqa: SLF001
+    assert [text for *_, text, _, _, _ in raw_rows(store)] == ["hei", "Hei! Miten voin auttaa?"]
+
+
+async def test_a_lane_write_that_finds_the_database_locked_waits_off_the_event_loop(store):
+    """Another process holds SQLite's write lock: the message is written once it is released, by the
+    patient connection's thread, and the event loop runs on meanwhile."""
+    await store.conversations.get_or_create("c1")
+    lane = store.messages._writer.lane  # noqa: SLF001
+    made = thread_trips(lane)
+    other = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        adding = asyncio.ensure_future(store.messages.add("c1", "visitor", "text", "odotan vuoroani"))
+        ticks = 0
+        for _ in range(10):
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert not adding.done() and ticks == 10  # waiting, and not on the loop
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    message = await asyncio.wait_for(adding, 15)
+    assert message.text == "odotan vuoroani"
+    assert made == ["_run_transaction"]
+    assert [text for *_, text, _, _, _ in raw_rows(store)] == ["odotan vuoroani"]
+
+
+async def test_the_lane_checkpoints_the_log_on_its_patient_connection(store, monkeypatch):
+    from liveagent.store import sqlite_driver
+
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_EVERY", 5)
+    await store.conversations.get_or_create("c1")
+    lane = store.messages._writer.lane  # noqa: SLF001
+    made = thread_trips(lane)
+    for n in range(11):
+        await store.messages.add("c1", "visitor", "text", f"viesti {n}")
+        if n in (4, 9):  # the 5th and 10th commits on the lane started a checkpoint: it ends on its thread
+            assert made == ["_checkpoint"] * (n // 5) and not lane._checkpointing.done()  # noqa: SLF001
+            await lane._checkpointing  # noqa: SLF001
+    assert made == ["_checkpoint", "_checkpoint"]

@@ -221,8 +221,12 @@ class HttpClient:
         if connection.closed or self._closed:
             connection.close()
             return
-        connection.idle_since = time.monotonic()
-        self._idle.setdefault(origin, []).append(connection)
+        now = connection.idle_since = time.monotonic()
+        pool = self._idle.setdefault(origin, [])
+        # The least recently used come first: those the server closed, or idle too long, are let go.
+        while pool and (pool[0].closed or now - pool[0].idle_since >= self._idle_seconds):
+            pool.pop(0).close()
+        pool.append(connection)
 
     def open_connections(self) -> int:
         """Connections open now, idle or busy (for tests and diagnostics)."""

@@ -247,3 +247,19 @@ async def test_https_with_a_trusted_certificate(tmp_path: Path) -> None:
         await trusting.close()
         await untrusting.close()
         await runner.cleanup()
+
+
+async def test_connections_idle_too_long_are_let_go_when_another_is_given_back(server) -> None:
+    """Only the most recently used connection is taken again; older idle ones are closed once they are
+    too old, not kept open for good."""
+    base, _, _ = server
+    http = HttpClient(idle_seconds=0.2)
+    try:
+        await asyncio.gather(*(http.request("GET", base, "/slow?seconds=0.05", {}, None, 5) for _ in range(2)))
+        assert http.open_connections() == 2
+        for _ in range(3):  # one request at a time: always the same connection
+            await asyncio.sleep(0.08)
+            await http.request("GET", base, "/echo", {}, None, 5)
+        assert http.open_connections() == 1  # the other one was idle too long and was closed
+    finally:
+        await http.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from typing import List
 
+import aiosqlite
 import pytest
 import sqlalchemy as sa
 
@@ -140,10 +141,9 @@ async def test_closing_the_store_closes_the_lane(tmp_path):
     await memory.close()
 
 
-def trips(driver: OneTripConnection) -> List[str]:
-    """Records the functions run on the connection's thread from now on (its trips)."""
+def trips(connection: aiosqlite.Connection) -> List[str]:
+    """Records the functions run on ``connection``'s thread from now on (its trips)."""
     recorded: List[str] = []
-    connection = driver._connection  # noqa: SLF001 - aiosqlite's connection
     run = connection._execute  # noqa: SLF001
 
     async def counted(function, *args, **kwargs):
@@ -160,7 +160,7 @@ async def test_a_repository_reads_without_a_transaction_in_one_trip_per_statemen
     async with reader.connect() as conn:
         driver = conn.sync_connection.connection.dbapi_connection
         assert isinstance(driver, OneTripConnection)
-        made = trips(driver)
+        made = trips(driver._connection)  # noqa: SLF001 - aiosqlite's connection
         assert (await conn.execute(sa.text("SELECT count(*) FROM conversations"))).scalar_one() == 1
         assert not driver._connection._conn.in_transaction  # noqa: SLF001 - no BEGIN: nothing held open
     assert made == ["_run"]  # the statement; ending the read and giving the connection back cost no trip
@@ -169,7 +169,7 @@ async def test_a_repository_reads_without_a_transaction_in_one_trip_per_statemen
 async def test_a_transaction_begun_on_the_engine_holds_its_snapshot_and_ends_in_one_trip(store):
     async with store.engine.begin() as conn:
         driver = conn.sync_connection.connection.dbapi_connection
-        made = trips(driver)
+        made = trips(driver._connection)  # noqa: SLF001 - aiosqlite's connection
         await conn.execute(sa.text("SELECT count(*) FROM conversations"))
         assert driver._connection._conn.in_transaction  # noqa: SLF001 - BEGIN went with the statement
     assert made == ["_run", "commit"]  # the pool's reset after the COMMIT costs no trip
@@ -198,24 +198,10 @@ print("done")
     assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr
 
 
-def thread_trips(lane) -> List[str]:
-    """Records the functions the lane sends to its patient connection's thread from now on."""
-    recorded: List[str] = []
-    patient = lane._patient  # noqa: SLF001
-    run = patient._execute  # noqa: SLF001
-
-    async def counted(function, *args, **kwargs):
-        recorded.append(function.__name__)
-        return await run(function, *args, **kwargs)
-
-    patient._execute = counted  # noqa: SLF001
-    return recorded
-
-
 async def test_the_lane_reads_and_writes_on_the_event_loop_without_a_trip_to_a_thread(store):
     await store.conversations.get_or_create("c1")
     lane = store.messages._writer.lane  # noqa: SLF001
-    made = thread_trips(lane)
+    made = trips(lane._patient)  # noqa: SLF001 - the lane's connection on a thread
     await store.conversations.get_or_create("c1")
     await store.messages.add("c1", "visitor", "text", "hei")
     await store.messages.add("c1", "bot", "text", "Hei! Miten voin auttaa?")
@@ -231,7 +217,7 @@ async def test_a_lane_write_that_finds_the_database_locked_waits_off_the_event_l
     patient connection's thread, and the event loop runs on meanwhile."""
     await store.conversations.get_or_create("c1")
     lane = store.messages._writer.lane  # noqa: SLF001
-    made = thread_trips(lane)
+    made = trips(lane._patient)  # noqa: SLF001 - the lane's connection on a thread
     other = sqlite3.connect(store.engine.url.database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -256,7 +242,7 @@ async def test_the_lane_checkpoints_the_log_on_its_patient_connection(store, mon
     monkeypatch.setattr(sqlite_driver, "CHECKPOINT_EVERY", 5)
     await store.conversations.get_or_create("c1")
     lane = store.messages._writer.lane  # noqa: SLF001
-    made = thread_trips(lane)
+    made = trips(lane._patient)  # noqa: SLF001 - the lane's connection on a thread
     for n in range(11):
         await store.messages.add("c1", "visitor", "text", f"viesti {n}")
         if n in (4, 9):  # the 5th and 10th commits on the lane started a checkpoint: it ends on its thread

@@ -176,7 +176,7 @@ class HttpClient:
             raise RuntimeError("HttpClient is closed")
         origin = self._origins.get(base_url) or self._origins.setdefault(base_url, Origin.of(base_url))
         data = _encode(method, origin, target, headers, body)
-        async with self._slots, async_timeout.timeout(timeout):
+        async with async_timeout.timeout(timeout), self._slots:  # waiting for a slot counts too
             connection, reused = await self._connection(origin)
             try:
                 response = await self._exchange(connection, data)

@@ -263,3 +263,16 @@ async def test_connections_idle_too_long_are_let_go_when_another_is_given_back(s
         assert http.open_connections() == 1  # the other one was idle too long and was closed
     finally:
         await http.close()
+
+
+async def test_waiting_for_a_free_connection_counts_against_the_timeout(server) -> None:
+    base, _, _ = server
+    http = HttpClient(limit=1)
+    try:
+        slow = asyncio.ensure_future(http.request("GET", base, "/slow?seconds=1", {}, None, 5))
+        await asyncio.sleep(0.05)
+        with pytest.raises(asyncio.TimeoutError):  # the only slot is taken for a second
+            await http.request("GET", base, "/echo", {}, None, 0.2)
+        assert (await slow).status == 200
+    finally:
+        await http.close()

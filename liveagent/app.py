@@ -59,7 +59,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def create_app(settings: Settings, name: str = "liveagent", store: Optional[Store] = None,
                rasa: Optional[RasaClient] = None, hub: Optional[AgentHub] = None) -> Sanic:
-    app = Sanic(name, error_handler=ClientGoneErrors())
+    # The process configures logging once (liveagent/__main__.py configure_logging): Sanic's own
+    # dictConfig would add a second handler per Sanic logger (every error line twice) and set them to INFO.
+    app = Sanic(name, error_handler=ClientGoneErrors(), configure_logging=False)
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
     app.config.WEBSOCKET_MAX_SIZE = settings.request_max_bytes
     app.ctx.settings = settings

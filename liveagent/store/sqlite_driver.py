@@ -3,8 +3,8 @@
 SQLAlchemy's aiosqlite adapter makes four trips per statement (open a cursor, execute, fetch,
 close), each a hand-over to aiosqlite's thread and back through the event loop; with the
 statements of a transaction (BEGIN, the work, COMMIT) that was most of the service's CPU time per
-visitor message. This adapter runs the four steps as one function on the same thread, so every
-SQLite call still happens off the event loop, on the connection's own thread, in the same order.
+visitor message. This adapter runs the four steps as one function on the same thread, so each of the
+pool's SQLite calls still happens off the event loop, on the connection's own thread, in the same order.
 The engine's BEGIN (store.make_engine) waits for the transaction's first statement and goes with
 it (``begin_with_next``); ending a transaction when none is open in SQLite (one that ran no
 statement, a read, which runs without one, or the pool's reset of a connection given back) costs no trip.
@@ -127,6 +127,13 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return str(error).startswith(_BUSY)
 
 
+def _never_waiting(pragmas: Sequence[str]) -> List[str]:
+    """The engine's ``pragmas`` for a connection that never waits: its connection settings only (WAL is the
+    file's, set by the patient connection), with no busy timeout and no automatic checkpoint."""
+    kept = [pragma for pragma in pragmas if not pragma.startswith(("journal_mode", "busy_timeout"))]
+    return [*kept, "busy_timeout=0", "wal_autocheckpoint=0"]
+
+
 def _checkpoint(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
@@ -172,10 +179,8 @@ class Lane:
                     for pragma in self._pragmas:
                         await patient.execute(f"PRAGMA {pragma}")
                     self._patient = patient
-                    # Connection settings only (no lock needed): WAL is the file's, set by now.
                     inline = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
-                    for pragma in ("busy_timeout=0", "wal_autocheckpoint=0", "synchronous=NORMAL",
-                                   "foreign_keys=ON"):
+                    for pragma in _never_waiting(self._pragmas):
                         inline.execute(f"PRAGMA {pragma}")
                     self._connection = inline
         return self._connection

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import subprocess
 from pathlib import Path
-from typing import AsyncIterator, Callable, List, Set, Tuple
+from typing import AsyncIterator, Awaitable, Callable, List, Set, Tuple
 
 import pytest
 from aiohttp import web
@@ -126,10 +127,17 @@ async def test_a_connection_idle_for_too_long_is_not_reused(server) -> None:
     assert len(peers) == 2
 
 
-async def raw_server(handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], object]) -> Tuple[str, object]:
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handle: Handler) -> AsyncIterator[str]:
+    """A TCP server on a free local port that talks to each connection with ``handle``; its base URL."""
     listening = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = listening.sockets[0].getsockname()[1]
-    return f"http://127.0.0.1:{port}", listening
+    try:
+        yield f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    finally:
+        listening.close()
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
@@ -148,12 +156,9 @@ async def test_a_reused_connection_the_server_closes_unanswered_is_replaced_once
         requests.append(await read_request(reader))
         writer.close()  # the second request on a connection is dropped unanswered
 
-    base, listening = await raw_server(handle)
-    try:
+    async with raw_server(handle) as base:
         assert (await client.request("GET", base, "/a", {}, None, 5)).body == b"ok"
         assert (await client.request("GET", base, "/b", {}, None, 5)).body == b"ok"
-    finally:
-        listening.close()
     assert [request.split(b" ")[1] for request in requests][:3] == [b"/a", b"/b", b"/b"]
 
 
@@ -171,35 +176,30 @@ async def test_nothing_listening_is_connect_failed(client) -> None:
         await client.request("GET", f"http://127.0.0.1:{free_port()}", "/", {}, None, 5)
 
 
-@pytest.mark.parametrize("answer", [b"", b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"])
-async def test_a_server_closing_before_its_answer_is_complete_is_disconnected(client, answer: bytes) -> None:
+def answering(answer: bytes, then_close: bool) -> Handler:
+    """A server's side that reads a request, writes ``answer`` and closes the connection if told to."""
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(answer)
         await writer.drain()
-        writer.close()
+        if then_close:
+            writer.close()
 
-    base, listening = await raw_server(handle)
-    try:
+    return handle
+
+
+@pytest.mark.parametrize("answer", [b"", b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"])
+async def test_a_server_closing_before_its_answer_is_complete_is_disconnected(client, answer: bytes) -> None:
+    async with raw_server(answering(answer, then_close=True)) as base:
         with pytest.raises(Disconnected):
             await client.request("GET", base, "/", {}, None, 5)
-    finally:
-        listening.close()
     assert client.open_connections() == 0
 
 
 async def test_an_answer_that_is_not_http_is_a_protocol_error(client) -> None:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
-        await writer.drain()
-
-    base, listening = await raw_server(handle)
-    try:
+    async with raw_server(answering(b"SSH-2.0-OpenSSH_9.2\r\n\r\n", then_close=False)) as base:
         with pytest.raises(ProtocolError):
             await client.request("GET", base, "/", {}, None, 5)
-    finally:
-        listening.close()
     assert client.open_connections() == 0
 
 

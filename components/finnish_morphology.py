@@ -81,7 +81,7 @@ class FinnishLemmatizer:
         self._restore_diacritics = restore_diacritics
         self._stemmer = Stemmer.Stemmer("finnish")
         self._colloquial = colloquial_table()
-        self._analyse = _voikko_analyser() if use_dictionary else None
+        self._analyse = voikko_analyser() if use_dictionary else None
         self.lemma = functools.lru_cache(maxsize=100_000)(self._lemma)
         self.parts = functools.lru_cache(maxsize=100_000)(self._parts)
         self.knows = functools.lru_cache(maxsize=100_000)(self._knows)
@@ -155,8 +155,9 @@ class FinnishLemmatizer:
 
 
 @functools.lru_cache(maxsize=1)
-def _voikko_analyser() -> Callable[[str], List[str]]:
-    """Base forms of a word from Debian's libvoikko (C) and its voikko-fi dictionary, loaded once per process.
+def voikko_analyser() -> Callable[[str], List[str]]:
+    """Base forms of a word from Debian's libvoikko (C) and its voikko-fi dictionary, loaded once per process
+    (the tokenizer's lemmas, the editors' spell check in content/checks.py).
 
     Through the ``voikko`` ctypes binding. A libvoikko handle must not be used by two threads at once (Rasa's
     server parses batches in a worker thread), hence the lock; one analysis takes tens of microseconds.

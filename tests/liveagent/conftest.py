@@ -37,8 +37,8 @@ from tests.liveagent.store.common import FAST_HASHER
 SECRET = "service-secret-for-tests-0123456789-abcdefghijklmnop"
 RASA_SECRET = "rasa-jwt-secret-for-tests-0123456789"
 DEMO_PASSWORD = "demo-password-for-tests"
-# How long a publish run may take to fail at validation: the Finnish spelling check (pyvoikko, pure Python)
-# runs in the service's thread pool, which shares this process's interpreter with the test and its clients.
+# How long a publish run may take to fail at validation (the content checks run in the service's thread pool,
+# and `rasa data validate` in a subprocess), on a busy machine.
 VALIDATION_SECONDS = 120
 # The service's own log lines (what its process would print), not those of the tests' clients.
 SERVICE_LOGGERS = ("liveagent", "sanic", "socketio.server", "engineio.server", "asyncio", "sqlalchemy", "aiosqlite")

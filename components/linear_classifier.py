@@ -39,6 +39,7 @@ from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -278,7 +279,10 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             extra = features.shape[1] - warm_from.coef_.shape[1]
             model.coef_ = np.hstack([warm_from.coef_, np.zeros((warm_from.coef_.shape[0], extra))])
             model.intercept_ = warm_from.intercept_.copy()
-        model.fit(features, targets, sample_weight=sample_weight)
+        # One BLAS thread: newton-cg's products are small, and OpenBLAS' second thread spun (about 13 s of
+        # system CPU per training of the project, the wall time no shorter; docs/nlu.md).
+        with threadpool_limits(limits=1, user_api="blas"):
+            model.fit(features, targets, sample_weight=sample_weight)
         return model
 
     @staticmethod

@@ -80,7 +80,9 @@ export function connectSocket() {
     }
     lastPing = 0;
     activity();
-    if (reconnect) catchUp();
+    // Also on the first open: a chat assigned (or a queue change) between the page's first loads and this
+    // socket's start was told to no socket of mine, so the lists are loaded again now.
+    catchUp();
   });
   ws.addEventListener('message', (event) => {
     if (socket !== ws) return;

@@ -8,8 +8,8 @@ finish well before one. The groups share nothing a test needs for itself:
   content publishing, components) and works on SQLite files of its own;
 - "services": everything that uses PostgreSQL or Redis (tests/production restarts both, so no other
   group may use them meanwhile), the live-agent service, the action server and the Rasa patches;
-  the service's browser tests and the HTTP API fuzz test on SQLite, which need neither, run in
-  "models" to even out the two.
+  the service's browser tests, the HTTP API fuzz test on SQLite and a few other modules that need
+  neither run in "models" to even out the two.
 
 Each group has its own pytest temporary directory and cache; free ports come from the kernel
 (stack.processes.free_port). Every directory with tests must be in exactly one group (checked at
@@ -47,11 +47,14 @@ SERVICE_PAGES = ("tests/liveagent/test_floor_browser.py", "tests/liveagent/test_
 # The HTTP API fuzz test on SQLite (a third of the "services" group's time) evens them out too; its
 # PostgreSQL twin stays in "services". A test (pytest node id) taken by another group is deselected in its own.
 SQLITE_FUZZ = "tests/security/test_openapi_fuzz.py::test_schemathesis_finds_nothing_wrong_with_the_http_api[sqlite]"
+# So do the Rasa patches' tests and two modules of subprocesses and waits, which use neither PostgreSQL nor Redis
+# (the Rasa patches' erasure test uses both: it stays in "services").
+NO_DATABASES = ("tests/rasa_runtime", "tests/liveagent/test_service_loop.py", "tests/security/test_fail_closed.py")
 GROUPS: Dict[str, Sequence[str]] = {
     "models": ("tests/integration", "tests/nlu", "tests/content", "tests/components", "tests/privacy_ner",
-               "tests/stack", "tests/test_project.py", *SERVICE_PAGES, SQLITE_FUZZ),
-    "services": ("tests/production", "tests/liveagent", "tests/security", "tests/actions", "tests/rasa_runtime",
-                 "tests/lumo_shared", "tests/test_architecture.py"),
+               "tests/stack", "tests/test_project.py", *SERVICE_PAGES, SQLITE_FUZZ, *NO_DATABASES),
+    "services": ("tests/production", "tests/liveagent", "tests/security", "tests/actions",
+                 "tests/rasa_runtime/test_erasure.py", "tests/lumo_shared", "tests/test_architecture.py"),
 }
 LOGS = ROOT / "results" / "tests"
 # A group still running after this long is stuck (each takes 7 to 11 minutes; CI gives up after 90 minutes,

@@ -54,25 +54,25 @@ class Milestone:
 
 
 # Where a publish spends its time, measured on this machine (2 cores, idle, a new topic of 15 examples, the
-# e5 cache warm; 86 s in all, docs/nlu.md, "The publish gate"). The bar is drawn from these seconds alone: each stage's
-# share of the bar is its share of the total, and inside a stage the bar moves with the elapsed time
-# towards the next milestone, never past it until the subprocess reports it.
+# e5 cache warm; 35 s in all on 2026-12-06, docs/nlu.md, "The publish gate"). The bar is drawn from these seconds
+# alone: each stage's share of the bar is its share of the total, and inside a stage the bar moves with the
+# elapsed time towards the next milestone, never past it until the subprocess reports it.
 TIMELINE: Dict[str, Tuple[Milestone, ...]] = {
-    "validate": (Milestone(None, 10.0),),
+    "validate": (Milestone(None, 4.5),),
     "train": (
-        Milestone(r"Starting to train component '(?:\w*Tokenizer|CountVectorsFeaturizer)'", 18.0, "start"),
-        Milestone(r"Starting to train component 'LinearClassifier'", 9.0, "CountVectorsFeaturizer"),
-        Milestone(r"Finished training component 'LinearClassifier'", 16.0, "LinearClassifier"),
-        Milestone(r"Your Rasa model is trained and saved", 0.5, "policies"),
-        Milestone(None, 2.0, "save"),
+        Milestone(r"Starting to train component '(?:\w*Tokenizer|CountVectorsFeaturizer)'", 4.0, "start"),
+        Milestone(r"Starting to train component 'LinearClassifier'", 5.0, "CountVectorsFeaturizer"),
+        Milestone(r"Finished training component 'LinearClassifier'", 11.0, "LinearClassifier"),
+        Milestone(r"Your Rasa model is trained and saved", 0.3, "policies"),
+        Milestone(None, 0.5, "save"),
     ),
     "test": (
-        Milestone(r"PROGRESS candidate_loaded", 9.5, "load_candidate"),
-        Milestone(r"PROGRESS candidate_scored", 8.5, "score_candidate"),
-        Milestone(r"PROGRESS baseline_loaded", 0.3, "load_baseline"),
-        Milestone(r"PROGRESS baseline_scored", 8.5, "score_baseline"),
-        Milestone(r"PROGRESS stories", 2.5, "stories"),
-        Milestone(None, 0.3, "stories"),
+        Milestone(r"PROGRESS candidate_loaded", 2.3, "load_candidate"),
+        Milestone(r"PROGRESS candidate_scored", 2.7, "score_candidate"),
+        Milestone(r"PROGRESS baseline_loaded", 0.2, "load_baseline"),
+        Milestone(r"PROGRESS baseline_scored", 3.0, "score_baseline"),
+        Milestone(r"PROGRESS stories", 0.4, "stories"),
+        Milestone(None, 0.4, "stories"),
     ),
     "load": (Milestone(None, 1.0),),
 }

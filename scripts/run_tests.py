@@ -57,7 +57,7 @@ GROUPS: Dict[str, Sequence[str]] = {
                  "tests/rasa_runtime/test_erasure.py", "tests/lumo_shared", "tests/test_architecture.py"),
 }
 LOGS = ROOT / "results" / "tests"
-# A group still running after this long is stuck (each takes 7 to 11 minutes; CI gives up after 90 minutes,
+# A group still running after this long is stuck (each takes about 7 minutes here; CI gives up after 90 minutes,
 # install and training included): it is interrupted like a Ctrl-C, so pytest reports where it was, and fails.
 GROUP_LIMIT_SECONDS = 40 * 60
 NOTHING_SELECTED = 5  # pytest's exit code when arguments such as -k select no test of a group

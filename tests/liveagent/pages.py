@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from typing import Any, Optional
+from typing import Any, List, Optional
 
+import aiohttp
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests.integration.test_browser_loop import serious
-from tests.liveagent.conftest import DEMO_PASSWORD
+from tests.liveagent.conftest import DEMO_PASSWORD, Agent
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -21,6 +22,16 @@ def in_a_thread(coroutine: Any) -> Any:
     """A coroutine in a thread of its own: the sync Playwright API keeps an event loop in this one."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
+async def as_agent(service: Any, username: str, *calls: tuple) -> List[int]:
+    """``username`` logs in from a session of their own and makes ``calls`` ((method, path, body), ...) to
+    the agent API; their statuses. (Run it with ``in_a_thread`` beside a page.)"""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     headers={"Origin": service.url}) as session:
+        agent = Agent(service, session)
+        assert (await agent.login(username)).status == 200
+        return [(await agent.call(method, path, body)).status for method, path, body in calls]
 
 
 def no_serious_violations(page: Page) -> None:

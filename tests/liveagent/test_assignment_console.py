@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 from playwright.sync_api import expect
 
 from liveagent import copy
 from tests.integration.test_browser_loop import browser  # noqa: F401 - fixture
-from tests.liveagent.conftest import Agent, escalated_and_gone
-from tests.liveagent.pages import in_a_thread, log_in, no_serious_violations
+from tests.liveagent.conftest import escalated_and_gone
+from tests.liveagent.pages import as_agent, in_a_thread, log_in, no_serious_violations
 
 
 @pytest.fixture
@@ -40,20 +39,11 @@ def test_a_chat_arrives_without_a_claim_and_leaves_with_a_reason(service, browse
     context.close()
 
 
-async def online(service, username: str) -> None:
-    """``username`` goes online from a session of their own (the console's presence is the agent's)."""
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                     headers={"Origin": service.url}) as session:
-        agent = Agent(service, session)
-        assert (await agent.login(username)).status == 200
-        assert (await agent.call("PUT", "/presence", {"presence": "online"})).status == 200
-
-
 @pytest.mark.parametrize("service_env", [{"LIVEAGENT_ASSIGNMENT": "auto", "LIVEAGENT_SWEEP_SECONDS": "0.2"}])
 def test_a_chat_assigned_before_the_consoles_socket_opens_is_shown(service, browser):  # noqa: F811
     """The console loads its lists, then opens its socket: a chat assigned in between was told to no socket
     of hers, so the console loads the lists again once the socket is open."""
-    in_a_thread(online(service, "aino"))
+    assert in_a_thread(as_agent(service, "aino", ("PUT", "/presence", {"presence": "online"}))) == [200]
     page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
     assigned = []
 

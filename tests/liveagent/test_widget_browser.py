@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-import aiohttp
 import pytest
 from playwright.sync_api import Page, expect
 
 from lumo_shared.identity import CUSTOMER_METADATA_KEY
 from tests.integration.test_browser_loop import browser  # noqa: F401 - fixture
-from tests.liveagent.conftest import Agent, service, service_env  # noqa: F401 - fixtures
-from tests.liveagent.pages import in_a_thread, no_serious_violations  # noqa: F401 - also imported from here
+from tests.liveagent.conftest import service, service_env  # noqa: F401 - fixtures
+from tests.liveagent.pages import as_agent, in_a_thread, no_serious_violations  # noqa: F401 - also imported from here
 
 PHONES = [pytest.param((360, 740), id="360x740"), pytest.param((390, 844), id="390x844")]
 SUGGESTIONS = ["Milloin etuudet maksetaan?", "Mikä on hakemukseni tilanne?", "Milloin asiakaspalvelu on auki?"]
@@ -71,15 +70,6 @@ def visitor_texts(service) -> List[str]:  # noqa: F811
     """Every visitor message the (fake) Rasa was sent, in all conversations."""
     return [entry["text"] for entries in service.rasa_log()["log"].values() for entry in entries
             if entry["kind"] == "user"]
-
-
-async def as_aino(service, *calls: tuple) -> List[int]:  # noqa: F811
-    """Aino logs in and makes ``calls`` ((method, path, body), ...); their statuses."""
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                     headers={"Origin": service.url}) as session:
-        aino = Agent(service, session)
-        assert (await aino.login("aino")).status == 200
-        return [(await aino.call(method, path, body)).status for method, path, body in calls]
 
 
 def until(page: Page, expression: str, timeout_ms: int = 10_000) -> None:
@@ -162,10 +152,10 @@ def test_the_demo_site_and_the_widget_fit_a_phone(service, browser, tmp_path, si
 
     # An agent serves and closes the chat: the rating comes under the messages, all of it reachable.
     conversation = conversation_of(page)
-    assert in_a_thread(as_aino(service, ("PUT", "/presence", {"presence": "online"}))) == [200]
+    assert in_a_thread(as_agent(service, "aino", ("PUT", "/presence", {"presence": "online"}))) == [200]
     send(page, "haluan puhua ihmisen kanssa")
     expect(page.locator(".lumo-chat-status")).to_contain_text("Olet jonossa", timeout=10_000)
-    assert in_a_thread(as_aino(service, ("POST", f"/conversations/{conversation}/claim", None),
+    assert in_a_thread(as_agent(service, "aino", ("POST", f"/conversations/{conversation}/claim", None),
                                ("POST", f"/conversations/{conversation}/close", None))) == [200, 200]
     rating = page.get_by_role("group", name="Miten onnistuimme? Arvioi asiakaspalvelu asteikolla 1–5")
     expect(rating).to_be_visible(timeout=10_000)
